@@ -1,0 +1,106 @@
+//! Command-line parsing, kept apart from the core: clap types here, turned
+//! into a plain `Config` the rest of the code uses.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "polyops",
+    version,
+    about = "GitOps for Polycom IP phones on AltiGen MaxCS: validate, render, plan, apply, drift"
+)]
+struct Cli {
+    /// Folder of site files.
+    #[arg(long, global = true, default_value = "sites", value_name = "DIR")]
+    sites: PathBuf,
+    /// YAML mapping of secret keys for {secret: KEY} references.
+    #[arg(long, global = true, env = "POLYOPS_SECRETS_FILE", value_name = "FILE")]
+    secrets: Option<PathBuf>,
+    /// Treat warnings as errors.
+    #[arg(long, global = true)]
+    strict: bool,
+    #[command(subcommand)]
+    command: CliCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum CliCommand {
+    /// Check site files against the schema and rules; touches no network.
+    Validate {
+        /// Site names or site file paths; none means every site.
+        #[arg(value_name = "SITE")]
+        names: Vec<String>,
+    },
+    /// Write each site's files to DIR/<site>/.
+    Render {
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        #[arg(value_name = "SITE")]
+        names: Vec<String>,
+    },
+    /// Print the JSON Schema of a site file.
+    Schema,
+}
+
+/// What to do, in plain types.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub sites_dir: PathBuf,
+    pub secrets: Option<PathBuf>,
+    pub strict: bool,
+    pub command: Command,
+    pub names: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Command {
+    Validate,
+    Render { out: PathBuf },
+    Schema,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+    Markdown,
+}
+
+/// Parse arguments. `Err` carries clap's message and whether it is help or
+/// version output (exit 0) rather than a usage error (exit 1).
+pub fn parse<I, T>(args: I) -> Result<Config, (String, bool)>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let cli = Cli::try_parse_from(args).map_err(|e| {
+        let benign = matches!(
+            e.kind(),
+            clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion
+        );
+        (e.render().to_string(), benign)
+    })?;
+    let (command, names) = match cli.command {
+        CliCommand::Validate { names } => (Command::Validate, names),
+        CliCommand::Render { out, names } => (Command::Render { out }, names),
+        CliCommand::Schema => (Command::Schema, Vec::new()),
+    };
+    Ok(Config {
+        sites_dir: cli.sites,
+        secrets: cli.secrets,
+        strict: cli.strict,
+        command,
+        names,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn clap_definition_is_consistent() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
+    }
+}

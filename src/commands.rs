@@ -1,0 +1,113 @@
+//! The offline commands: `validate`, `render`, `schema`.
+
+use std::io::Write;
+use std::path::Path;
+
+use crate::cli::{Command, Config};
+use crate::diagnostic::Diagnostic;
+use crate::error::Error;
+use crate::inputs::Inputs;
+use crate::load::{self, Catalog};
+use crate::model::Site;
+use crate::render::render;
+use crate::schema::site_schema_json;
+use crate::secret::SecretStore;
+
+/// Dispatch a command; `Ok` is the exit code (0, or 2 for pending changes).
+pub fn run(config: &Config, out: &mut dyn Write) -> Result<i32, Error> {
+    match &config.command {
+        Command::Schema => {
+            write_out(out, site_schema_json().as_bytes())?;
+            Ok(0)
+        }
+        Command::Validate => {
+            let catalog = checked_sites(config)?;
+            for site in catalog.selected() {
+                let line = format!(
+                    "{}: ok: site {}, {} extensions, {} phones\n",
+                    site.file,
+                    site.name,
+                    site.extensions.len(),
+                    site.phones.len()
+                );
+                write_out(out, line.as_bytes())?;
+            }
+            Ok(0)
+        }
+        Command::Render { out: dir } => {
+            let catalog = checked_sites(config)?;
+            let store = secret_store(config)?;
+            let mut errors = Vec::new();
+            let mut done = Vec::new();
+            for site in catalog.selected() {
+                match Inputs::gather(site, &store) {
+                    Ok(inputs) => done.push((site, inputs)),
+                    Err(e) => errors.extend(e),
+                }
+            }
+            if !errors.is_empty() {
+                return Err(Error::Many(errors));
+            }
+            for (site, inputs) in done {
+                let files = render(site, &inputs);
+                write_rendered(&dir.join(&site.name), &files)?;
+                let line = format!(
+                    "{}: wrote {} files to {}\n",
+                    site.name,
+                    files.len(),
+                    dir.join(&site.name).display()
+                );
+                write_out(out, line.as_bytes())?;
+            }
+            Ok(0)
+        }
+    }
+}
+
+fn write_out(out: &mut dyn Write, bytes: &[u8]) -> Result<(), Error> {
+    out.write_all(bytes).map_err(|e| Error::Write {
+        path: "standard output".into(),
+        source: e,
+    })
+}
+
+pub fn secret_store(config: &Config) -> Result<SecretStore, Error> {
+    SecretStore::open(config.secrets.as_deref()).map_err(Error::Load)
+}
+
+/// Load and check the sites a command names; print every diagnostic to
+/// stderr; fail if any is an error (warnings too under `--strict`).
+pub fn checked_sites(config: &Config) -> Result<Catalog, Error> {
+    let mut catalog = load::load(&config.sites_dir, &config.names).map_err(Error::Load)?;
+    let mut diags: Vec<Diagnostic> = std::mem::take(&mut catalog.diagnostics)
+        .into_iter()
+        .map(|d| if config.strict { d.into_error() } else { d })
+        .collect();
+    diags.sort_by(|a, b| (&a.file, a.pos).cmp(&(&b.file, b.pos)));
+    for d in &diags {
+        eprintln!("{d}");
+    }
+    let count = diags.iter().filter(|d| d.is_error()).count();
+    if count > 0 {
+        return Err(Error::Invalid { count });
+    }
+    Ok(catalog)
+}
+
+/// Write a site's files into `dir`, creating it.
+fn write_rendered(dir: &Path, files: &crate::render::Rendered) -> Result<(), Error> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::Write {
+        path: dir.to_owned(),
+        source: e,
+    })?;
+    for (name, bytes) in files {
+        let path = dir.join(name);
+        std::fs::write(&path, bytes).map_err(|e| Error::Write { path, source: e })?;
+    }
+    Ok(())
+}
+
+/// Sites the command was asked about, in file order.
+pub fn selected(catalog: &Catalog) -> Vec<&Site> {
+    catalog.selected().collect()
+}

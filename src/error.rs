@@ -1,0 +1,57 @@
+//! Every way a command can fail, with all message text in one place.
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{count} error{} in site files", if *count == 1 { "" } else { "s" })]
+    Invalid { count: usize },
+
+    #[error("{0}")]
+    Usage(String),
+
+    #[error("{0}")]
+    Load(String),
+
+    #[error("site {site}: {field}: {detail}")]
+    Secret {
+        site: String,
+        field: String,
+        detail: String,
+    },
+
+    #[error("site {site}: {field}: error reading firmware file {}: {source}", path.display())]
+    FirmwareRead {
+        site: String,
+        field: String,
+        path: PathBuf,
+        source: std::io::Error,
+    },
+
+    #[error("site {site}: {field}: {} has sha256 {actual}, the site file says {expected}", path.display())]
+    FirmwareHash {
+        site: String,
+        field: String,
+        path: PathBuf,
+        expected: String,
+        actual: String,
+    },
+
+    #[error("error writing {}: {source}", path.display())]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+
+    /// Several independent errors, each already one line.
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+    Many(Vec<Error>),
+}
+
+impl Error {
+    /// The process exit code for this error (SPEC §5: every error is 1; 2
+    /// means "changes pending" and is not an error).
+    pub fn code(&self) -> i32 {
+        1
+    }
+}

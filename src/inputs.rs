@@ -1,0 +1,90 @@
+//! What rendering needs from outside the site file: resolved passwords and
+//! firmware bytes checked against their sha256. All I/O of rendering is here.
+
+use std::collections::BTreeMap;
+
+use sha2::{Digest, Sha256};
+
+use crate::error::Error;
+use crate::model::Site;
+use crate::secret::{Secret, SecretStore};
+
+pub struct Inputs {
+    /// Extension number → SIP registration password.
+    pub passwords: BTreeMap<String, Secret>,
+    /// File name at the target root → bytes.
+    pub firmware: BTreeMap<String, Vec<u8>>,
+}
+
+impl Inputs {
+    /// Resolve every password of the site and read every firmware file. All
+    /// problems are reported, each naming the site, field and variable or
+    /// key, never a value.
+    pub fn gather(site: &Site, store: &SecretStore) -> Result<Inputs, Vec<Error>> {
+        let mut errors = Vec::new();
+        let mut passwords = BTreeMap::new();
+        for (i, ext) in site.extensions.iter().enumerate() {
+            match store.resolve(&ext.password) {
+                Ok(s) => {
+                    passwords.insert(ext.number.clone(), s);
+                }
+                Err(detail) => errors.push(Error::Secret {
+                    site: site.name.clone(),
+                    field: format!("extensions[{i}].password"),
+                    detail,
+                }),
+            }
+        }
+        let mut firmware = BTreeMap::new();
+        for blob in &site.firmware.files {
+            match std::fs::read(&blob.source) {
+                Err(e) => errors.push(Error::FirmwareRead {
+                    site: site.name.clone(),
+                    field: blob.field.clone(),
+                    path: blob.source.clone(),
+                    source: e,
+                }),
+                Ok(bytes) => {
+                    let actual = sha256_hex(&bytes);
+                    if actual == blob.sha256 {
+                        firmware.insert(blob.name.clone(), bytes);
+                    } else {
+                        errors.push(Error::FirmwareHash {
+                            site: site.name.clone(),
+                            field: blob.field.clone(),
+                            path: blob.source.clone(),
+                            expected: blob.sha256.clone(),
+                            actual,
+                        });
+                    }
+                }
+            }
+        }
+        if errors.is_empty() {
+            Ok(Inputs {
+                passwords,
+                firmware,
+            })
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// Every secret value these inputs hold, for masking output.
+    pub fn secret_values(&self) -> Vec<String> {
+        self.passwords
+            .values()
+            .map(|s| s.expose().to_owned())
+            .collect()
+    }
+}
+
+/// Lowercase hex SHA-256.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    let mut out = String::with_capacity(64);
+    for b in digest {
+        out.push_str(&format!("{b:02x}"));
+    }
+    out
+}

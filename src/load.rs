@@ -1,0 +1,344 @@
+//! Site files → checked sites: read, parse with positions, validate against the
+//! JSON Schema, deserialise, then apply the rules of SPEC §2 per site and
+//! across all sites. All findings of a run are collected, none stops the rest.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use jsonschema::error::{TypeKind, ValidationErrorKind};
+use jsonschema::paths::LocationSegment;
+use serde_json::Value;
+
+use crate::diagnostic::Diagnostic;
+use crate::model::Site;
+use crate::rules;
+use crate::schema;
+use crate::site::SiteFile;
+use crate::source::{self, join_index, join_key, Pos, Positions};
+
+/// Every site file found, checked; `selected` marks the ones the command
+/// was asked about (the others are loaded for the cross-site rules).
+pub struct Catalog {
+    pub sites: Vec<Loaded>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+pub struct Loaded {
+    pub site: Site,
+    pub positions: Positions,
+    pub selected: bool,
+}
+
+impl Catalog {
+    pub fn selected(&self) -> impl Iterator<Item = &Site> {
+        self.sites.iter().filter(|l| l.selected).map(|l| &l.site)
+    }
+}
+
+/// Load the sites a command names. `names` are site names or paths of site
+/// files; none means every site under `sites_dir`.
+pub fn load(sites_dir: &Path, names: &[String]) -> Result<Catalog, String> {
+    let mut files: BTreeMap<PathBuf, bool> = BTreeMap::new();
+    let dir_exists = sites_dir.is_dir();
+    if dir_exists {
+        for path in site_files_in(sites_dir)? {
+            files.insert(path, names.is_empty());
+        }
+    } else if names.is_empty() {
+        return Err(format!(
+            "no sites: {} is not a folder (use --sites DIR or name site files)",
+            sites_dir.display()
+        ));
+    }
+    if names.is_empty() && files.is_empty() {
+        return Err(format!("no site files (*.yaml) in {}", sites_dir.display()));
+    }
+
+    let mut diagnostics = Vec::new();
+    let mut parsed: Vec<(PathBuf, Option<(SiteFile, Positions)>)> = Vec::new();
+    // Explicit paths first, so a name can be matched against parsed site names.
+    let mut wanted_names = Vec::new();
+    for name in names {
+        let as_path = PathBuf::from(name);
+        if name.ends_with(".yaml") || name.ends_with(".yml") || name.contains('/') {
+            if !as_path.is_file() {
+                return Err(format!("site file {name} does not exist"));
+            }
+            let key = files
+                .keys()
+                .find(|k| same_file(k, &as_path))
+                .cloned()
+                .unwrap_or(as_path);
+            files.insert(key, true);
+        } else {
+            wanted_names.push(name.clone());
+        }
+    }
+    for (path, _) in files.iter() {
+        match read_site(path) {
+            Ok(ok) => parsed.push((path.clone(), Some(ok))),
+            Err(d) => {
+                parsed.push((path.clone(), None));
+                diagnostics.push((path.clone(), d));
+            }
+        }
+    }
+    // Resolve names: a file named <name>.yaml, or a file whose `site:` is name.
+    for name in &wanted_names {
+        let hit = parsed.iter().find(|(p, sf)| {
+            sf.as_ref().is_some_and(|(f, _)| &f.site == name)
+                || p.file_stem().is_some_and(|s| s == name.as_str())
+        });
+        match hit {
+            Some((p, _)) => {
+                files.insert(p.clone(), true);
+            }
+            None => return Err(format!("no site named {name} in {}", sites_dir.display())),
+        }
+    }
+
+    let mut catalog = Catalog {
+        sites: Vec::new(),
+        diagnostics: Vec::new(),
+    };
+    for (path, diags) in diagnostics {
+        if files.get(&path).copied().unwrap_or(false) {
+            catalog.diagnostics.extend(diags);
+        }
+    }
+    for (path, sf) in parsed {
+        let Some((file, positions)) = sf else {
+            continue;
+        };
+        let selected = files.get(&path).copied().unwrap_or(false);
+        let (site, diags) = rules::check_site(&display(&path), &file, &positions);
+        if selected {
+            catalog.diagnostics.extend(diags);
+        }
+        if let Some(site) = site {
+            catalog.sites.push(Loaded {
+                site,
+                positions,
+                selected,
+            });
+        }
+    }
+    catalog
+        .diagnostics
+        .extend(rules::check_across(&catalog.sites));
+    Ok(catalog)
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => a == b,
+    }
+}
+
+fn site_files_in(dir: &Path) -> Result<Vec<PathBuf>, String> {
+    let entries =
+        std::fs::read_dir(dir).map_err(|e| format!("error reading {}: {e}", dir.display()))?;
+    let mut out = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| format!("error reading {}: {e}", dir.display()))?;
+        let path = entry.path();
+        let is_yaml = path.extension().is_some_and(|e| e == "yaml" || e == "yml");
+        if is_yaml && path.is_file() {
+            out.push(path);
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// A path as shown in messages.
+pub fn display(path: &Path) -> String {
+    path.display().to_string()
+}
+
+/// Read, parse and schema-check one site file.
+pub fn read_site(path: &Path) -> Result<(SiteFile, Positions), Vec<Diagnostic>> {
+    let file = display(path);
+    let bytes = std::fs::read(path).map_err(|e| {
+        vec![Diagnostic::error(
+            &file,
+            Pos::START,
+            "",
+            format!("error reading site file: {e}"),
+        )]
+    })?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let offset = e.utf8_error().valid_up_to();
+        vec![Diagnostic::error(
+            &file,
+            pos_of_offset(e.as_bytes(), offset),
+            "",
+            "the file is not valid UTF-8",
+        )]
+    })?;
+    parse_site(&file, &text)
+}
+
+/// Parse and schema-check the text of one site file.
+pub fn parse_site(file: &str, text: &str) -> Result<(SiteFile, Positions), Vec<Diagnostic>> {
+    let doc =
+        source::parse(text).map_err(|e| vec![Diagnostic::error(file, e.pos, "", e.message)])?;
+    if !doc.value.is_object() {
+        return Err(vec![Diagnostic::error(
+            file,
+            Pos::START,
+            "",
+            "a site file must be a YAML mapping (site:, target:, server: …)",
+        )]);
+    }
+    let mut diags: Vec<Diagnostic> = Vec::new();
+    for err in schema::validator().iter_errors(&doc.value) {
+        let path = field_path(&err.instance_path().iter().collect::<Vec<_>>());
+        diags.extend(schema_diagnostics(
+            file,
+            &doc.positions,
+            &path,
+            err.kind(),
+            err.instance(),
+        ));
+    }
+    if !diags.is_empty() {
+        diags.sort_by(|a, b| (a.pos, &a.path).cmp(&(b.pos, &b.path)));
+        diags.dedup();
+        return Err(diags);
+    }
+    match serde_json::from_value::<SiteFile>(doc.value) {
+        Ok(sf) => Ok((sf, doc.positions)),
+        // The schema is generated from these types, so this is only reached if
+        // they disagree; still an error, not a panic.
+        Err(e) => Err(vec![Diagnostic::error(
+            file,
+            Pos::START,
+            "",
+            format!("invalid site file: {e}"),
+        )]),
+    }
+}
+
+fn pos_of_offset(bytes: &[u8], offset: usize) -> Pos {
+    let before = &bytes[..offset.min(bytes.len())];
+    let line = before.iter().filter(|b| **b == b'\n').count() + 1;
+    let col = before.iter().rev().take_while(|b| **b != b'\n').count() + 1;
+    Pos { line, col }
+}
+
+/// `/phones/3/mac` → `phones[3].mac`.
+fn field_path(segments: &[LocationSegment<'_>]) -> String {
+    let mut path = String::new();
+    for seg in segments {
+        path = match seg {
+            LocationSegment::Property(p) => join_key(&path, p),
+            LocationSegment::Index(i) => join_index(&path, *i),
+        };
+    }
+    path
+}
+
+/// Whether a field holds a password, whose value is never shown.
+fn is_secret_field(path: &str) -> bool {
+    path.split(['.', '[']).any(|seg| seg == "password")
+}
+
+fn schema_diagnostics(
+    file: &str,
+    positions: &Positions,
+    path: &str,
+    kind: &ValidationErrorKind,
+    instance: &Value,
+) -> Vec<Diagnostic> {
+    let at = positions.value(path);
+    let shown = if is_secret_field(path) {
+        "the value".to_owned()
+    } else {
+        describe(instance)
+    };
+    let one = |message: String| vec![Diagnostic::error(file, at, path, message)];
+    match kind {
+        ValidationErrorKind::AdditionalProperties { unexpected }
+        | ValidationErrorKind::UnevaluatedProperties { unexpected } => unexpected
+            .iter()
+            .map(|key| {
+                let child = join_key(path, key);
+                Diagnostic::error(file, positions.key(&child), &child, "unknown field")
+            })
+            .collect(),
+        ValidationErrorKind::Required { property } => {
+            let name = property.as_str().unwrap_or_default();
+            vec![Diagnostic::error(
+                file,
+                at,
+                &join_key(path, name),
+                "missing required field",
+            )]
+        }
+        ValidationErrorKind::Type { kind } => {
+            let expected: Vec<String> = match kind {
+                TypeKind::Single(t) => vec![t.to_string()],
+                TypeKind::Multiple(set) => set.iter().map(|t| t.to_string()).collect(),
+            };
+            let mut message = format!(
+                "expected {}, found {}",
+                expected.join(" or "),
+                json_type(instance)
+            );
+            if expected.iter().any(|t| t == "string") && instance.is_number() {
+                message.push_str(" (quote it: YAML reads unquoted digits as a number)");
+            }
+            one(message)
+        }
+        ValidationErrorKind::Enum { options } => {
+            let allowed: Vec<String> = options
+                .as_array()
+                .map(|a| a.iter().map(describe).collect())
+                .unwrap_or_default();
+            one(format!("{shown} is not one of {}", allowed.join(", ")))
+        }
+        ValidationErrorKind::Pattern { pattern } => {
+            one(format!("{shown} does not match the pattern {pattern}"))
+        }
+        ValidationErrorKind::Minimum { limit } => one(format!("{shown} is less than {limit}")),
+        ValidationErrorKind::Maximum { limit } => one(format!("{shown} is more than {limit}")),
+        ValidationErrorKind::ExclusiveMinimum { limit } => {
+            one(format!("{shown} must be more than {limit}"))
+        }
+        ValidationErrorKind::ExclusiveMaximum { limit } => {
+            one(format!("{shown} must be less than {limit}"))
+        }
+        ValidationErrorKind::MinLength { .. } => one("must not be empty".to_owned()),
+        ValidationErrorKind::MultipleOf { multiple_of } => {
+            one(format!("{shown} is not a multiple of {multiple_of}"))
+        }
+        ValidationErrorKind::AnyOf { .. } | ValidationErrorKind::OneOfNotValid { .. }
+            if is_secret_field(path) =>
+        {
+            one("expected a password: a string, {env: NAME} or {secret: KEY}".to_owned())
+        }
+        other => one(format!("does not match the schema ({})", other.keyword())),
+    }
+}
+
+fn json_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(n) if n.is_i64() || n.is_u64() => "an integer",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a mapping",
+    }
+}
+
+fn describe(v: &Value) -> String {
+    match v {
+        Value::String(s) => format!("{s:?}"),
+        Value::Array(_) | Value::Object(_) => json_type(v).to_owned(),
+        other => other.to_string(),
+    }
+}

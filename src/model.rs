@@ -1,0 +1,266 @@
+//! A checked site: every default applied, every rule of SPEC §2 holding.
+//! Rendering and planning read only this, never the raw file.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::mac::Mac;
+use crate::secret::SecretRef;
+pub use crate::site::Model;
+
+#[derive(Debug, Clone)]
+pub struct Site {
+    pub name: String,
+    /// The site file, as shown in messages.
+    pub file: String,
+    pub target: Target,
+    pub server: Server,
+    pub time: Time,
+    pub digitmap: String,
+    pub message_waiting_beep: bool,
+    pub firmware: Firmware,
+    pub extensions: Vec<Extension>,
+    pub phones: Vec<Phone>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub url: TargetUrl,
+    /// The URL as written, for messages.
+    pub display: String,
+    pub user: String,
+    /// `None`: the Polycom factory default password.
+    pub password: Option<SecretRef>,
+    pub ca_file: Option<PathBuf>,
+    pub timeout: Duration,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TargetUrl {
+    Dir(PathBuf),
+    Ftp {
+        tls: bool,
+        host: String,
+        port: u16,
+        /// Folder below the login directory; empty for the login directory.
+        path: String,
+    },
+}
+
+impl TargetUrl {
+    /// Parse `dir:<path>`, `ftp://host[:port]/path`, `ftps://host[:port]/path`.
+    pub fn parse(url: &str) -> Result<TargetUrl, String> {
+        if let Some(path) = url.strip_prefix("dir:") {
+            if path.is_empty() {
+                return Err("dir: needs a path, e.g. dir:out/provisioning".to_owned());
+            }
+            return Ok(TargetUrl::Dir(PathBuf::from(path)));
+        }
+        let (tls, rest) = if let Some(r) = url.strip_prefix("ftps://") {
+            (true, r)
+        } else if let Some(r) = url.strip_prefix("ftp://") {
+            (false, r)
+        } else {
+            return Err("expected ftp://, ftps:// or dir:".to_owned());
+        };
+        let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
+        if authority.contains('@') {
+            return Err(
+                "put the user in target.user and the password in target.password, not in the URL"
+                    .to_owned(),
+            );
+        }
+        let (host, port) = split_host_port(authority)?;
+        let path = path.trim_end_matches('/');
+        if path.split('/').any(|seg| seg == "..") {
+            return Err("the path must not contain ..".to_owned());
+        }
+        Ok(TargetUrl::Ftp {
+            tls,
+            host,
+            port,
+            path: path.to_owned(),
+        })
+    }
+
+    /// A key under which two URLs naming the same folder compare equal.
+    pub fn identity(&self) -> String {
+        match self {
+            TargetUrl::Dir(p) => {
+                let abs = std::env::current_dir()
+                    .map(|cwd| cwd.join(p))
+                    .unwrap_or_else(|_| p.clone());
+                let mut parts: Vec<String> = Vec::new();
+                for c in abs.components() {
+                    match c {
+                        std::path::Component::ParentDir => {
+                            parts.pop();
+                        }
+                        std::path::Component::CurDir => {}
+                        other => parts.push(other.as_os_str().to_string_lossy().into_owned()),
+                    }
+                }
+                format!("dir:{}", parts.join("/"))
+            }
+            TargetUrl::Ftp {
+                host, port, path, ..
+            } => format!(
+                "ftp://{}:{port}/{}",
+                host.to_ascii_lowercase(),
+                path.trim_matches('/')
+            ),
+        }
+    }
+}
+
+fn split_host_port(authority: &str) -> Result<(String, u16), String> {
+    let (host, port) = if let Some(rest) = authority.strip_prefix('[') {
+        let (h, after) = rest
+            .split_once(']')
+            .ok_or("unclosed [ in an IPv6 address")?;
+        (h, after.strip_prefix(':'))
+    } else {
+        match authority.rsplit_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (authority, None),
+        }
+    };
+    if host.is_empty() {
+        return Err("missing host".to_owned());
+    }
+    let port = match port {
+        None => 21,
+        Some(p) => p
+            .parse::<u16>()
+            .ok()
+            .filter(|p| *p > 0)
+            .ok_or_else(|| format!("invalid port {p:?}"))?,
+    };
+    Ok((host.to_owned(), port))
+}
+
+#[derive(Debug, Clone)]
+pub struct Server {
+    pub address: String,
+    pub sip_port: u16,
+    pub registration_expires: u32,
+}
+
+impl Server {
+    /// The address as it goes after `@` in a SIP URI (IPv6 in brackets).
+    pub fn uri_host(&self) -> String {
+        if self.address.contains(':') {
+            format!("[{}]", self.address)
+        } else {
+            self.address.clone()
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Time {
+    pub sntp_server: String,
+    pub gmt_offset: i32,
+    pub daylight_saving: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Firmware {
+    pub bootrom: String,
+    pub sip: String,
+    pub files: Vec<FirmwareBlob>,
+}
+
+/// A firmware file to publish as is.
+#[derive(Debug, Clone)]
+pub struct FirmwareBlob {
+    /// Where to read it (relative to the current directory).
+    pub source: PathBuf,
+    /// Its name at the target root.
+    pub name: String,
+    /// Expected lowercase hex SHA-256.
+    pub sha256: String,
+    /// Field path, for messages.
+    pub field: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Extension {
+    pub number: String,
+    pub name: String,
+    pub label: String,
+    pub password: SecretRef,
+}
+
+#[derive(Debug, Clone)]
+pub struct Phone {
+    pub mac: Mac,
+    pub model: Model,
+    pub extension: String,
+}
+
+/// The files a phone writes itself, never touched by polyops.
+pub fn is_phone_written(name: &str) -> bool {
+    let Some((mac, rest)) = name.split_at_checked(12) else {
+        return false;
+    };
+    mac.bytes().all(|b| b.is_ascii_hexdigit())
+        && matches!(
+            rest.to_ascii_lowercase().as_str(),
+            "-phone.cfg" | "-web.cfg" | "-boot.log" | "-app.log" | "-directory.xml" | "-calls.xml"
+        )
+}
+
+/// A phone's master configuration file (`<mac>.cfg`), which names the others.
+pub fn is_master_config(name: &str) -> bool {
+    name.len() == 16 && name.ends_with(".cfg") && name[..12].bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn target_urls_parse_with_defaults() {
+        assert_eq!(
+            TargetUrl::parse("ftp://192.0.2.10/").expect("ok"),
+            TargetUrl::Ftp {
+                tls: false,
+                host: "192.0.2.10".into(),
+                port: 21,
+                path: String::new()
+            }
+        );
+        assert_eq!(
+            TargetUrl::parse("ftps://[::1]:2121/prov/").expect("ok"),
+            TargetUrl::Ftp {
+                tls: true,
+                host: "::1".into(),
+                port: 2121,
+                path: "prov".into()
+            }
+        );
+        assert!(TargetUrl::parse("ftp://u:p@h/").is_err());
+        assert!(TargetUrl::parse("ftp://h/../x").is_err());
+        assert!(TargetUrl::parse("sftp://h/").is_err());
+    }
+
+    #[test]
+    fn same_folder_same_identity() {
+        let a = TargetUrl::parse("ftp://Host:21/x/").expect("ok");
+        let b = TargetUrl::parse("ftps://host/x").expect("ok");
+        assert_eq!(a.identity(), b.identity());
+        let c = TargetUrl::parse("dir:a/../b").expect("ok");
+        let d = TargetUrl::parse("dir:./b").expect("ok");
+        assert_eq!(c.identity(), d.identity());
+    }
+
+    #[test]
+    fn phone_written_files_are_recognised() {
+        assert!(is_phone_written("0004f2000607-phone.cfg"));
+        assert!(is_phone_written("0004f2000607-calls.xml"));
+        assert!(!is_phone_written("0004f2000607.cfg"));
+        assert!(is_master_config("0004f2000607.cfg"));
+        assert!(!is_master_config("201.cfg"));
+    }
+}

@@ -1,0 +1,174 @@
+//! Secrets: a value that prints as `********` everywhere, and the references
+//! (`{env: NAME}`, `{secret: KEY}`, literal) a site file uses to name one.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+/// What every secret looks like in output.
+pub const MASK: &str = "********";
+
+/// A secret value. `Debug` and `Display` print `********`; the value itself is
+/// reachable only through [`Secret::expose`], which the renderer and the FTP
+/// login call.
+#[derive(Clone, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The real value. Call only where it is written into a rendered file or
+    /// sent to a server, never where it could be printed.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(MASK)
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(MASK)
+    }
+}
+
+/// How a site file names a password.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum SecretRef {
+    /// `{env: NAME}`: the environment variable NAME.
+    Env(EnvRef),
+    /// `{secret: KEY}`: KEY of the secrets file (`--secrets` or `POLYOPS_SECRETS_FILE`).
+    File(KeyRef),
+    /// A literal password: for labs only (a warning, an error under `--strict`).
+    Literal(Secret),
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EnvRef {
+    #[schemars(pattern(r"^[A-Za-z_][A-Za-z0-9_]*$"))]
+    pub env: String,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct KeyRef {
+    #[schemars(length(min = 1))]
+    pub secret: String,
+}
+
+impl SecretRef {
+    pub fn is_literal(&self) -> bool {
+        matches!(self, SecretRef::Literal(_))
+    }
+
+    /// Where the value comes from, for messages: never the value itself.
+    pub fn describe(&self) -> String {
+        match self {
+            SecretRef::Env(r) => format!("environment variable {}", r.env),
+            SecretRef::File(r) => format!("secrets file key {}", r.secret),
+            SecretRef::Literal(_) => "literal value".to_owned(),
+        }
+    }
+}
+
+/// Where `{env: …}` and `{secret: …}` references are looked up.
+pub struct SecretStore {
+    file: Option<(PathBuf, BTreeMap<String, Secret>)>,
+}
+
+impl SecretStore {
+    /// A store backed by the process environment and, if given, a YAML
+    /// mapping file of key → string.
+    pub fn open(file: Option<&Path>) -> Result<Self, String> {
+        let Some(path) = file else {
+            return Ok(Self { file: None });
+        };
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("error reading secrets file {}: {e}", path.display()))?;
+        let map: BTreeMap<String, serde_yaml::Value> = if text.trim().is_empty() {
+            BTreeMap::new()
+        } else {
+            serde_yaml::from_str(&text).map_err(|e| {
+                // serde_yaml's messages can quote the offending scalar; keep
+                // only its position so no secret value is echoed.
+                let at = e
+                    .location()
+                    .map(|l| format!(":{}:{}", l.line(), l.column()))
+                    .unwrap_or_default();
+                format!(
+                    "{}{at}: secrets file must be a YAML mapping of key: string",
+                    path.display()
+                )
+            })?
+        };
+        let mut secrets = BTreeMap::new();
+        for (key, value) in map {
+            let value = match value {
+                serde_yaml::Value::String(s) => s,
+                serde_yaml::Value::Number(n) => n.to_string(),
+                serde_yaml::Value::Bool(b) => b.to_string(),
+                _ => {
+                    return Err(format!(
+                        "{}: key {key}: secret values must be strings",
+                        path.display()
+                    ))
+                }
+            };
+            secrets.insert(key, Secret::new(value));
+        }
+        Ok(Self {
+            file: Some((path.to_owned(), secrets)),
+        })
+    }
+
+    /// Resolve a reference; the error names the variable or key, never a value.
+    pub fn resolve(&self, r: &SecretRef) -> Result<Secret, String> {
+        match r {
+            SecretRef::Literal(s) => Ok(s.clone()),
+            SecretRef::Env(e) => match std::env::var(&e.env) {
+                Ok(v) => Ok(Secret::new(v)),
+                Err(std::env::VarError::NotPresent) => {
+                    Err(format!("environment variable {} is not set", e.env))
+                }
+                Err(std::env::VarError::NotUnicode(_)) => {
+                    Err(format!("environment variable {} is not valid UTF-8", e.env))
+                }
+            },
+            SecretRef::File(k) => match &self.file {
+                None => Err(format!(
+                    "secret {} needs a secrets file (--secrets FILE or POLYOPS_SECRETS_FILE)",
+                    k.secret
+                )),
+                Some((path, map)) => map
+                    .get(&k.secret)
+                    .cloned()
+                    .ok_or_else(|| format!("secret {} is not in {}", k.secret, path.display())),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_never_formats_its_value() {
+        let s = Secret::new("hunter2");
+        assert_eq!(format!("{s} {s:?}"), "******** ********");
+        let r = SecretRef::Literal(s);
+        assert!(!format!("{r:?}").contains("hunter2"));
+    }
+}

@@ -1,0 +1,256 @@
+//! The site file as written in `sites/<site>.yaml`: serde types whose schemars
+//! output *is* `schema/site.schema.json`. Nothing here checks cross-field rules;
+//! `rules.rs` turns a `SiteFile` into a checked `Site`.
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+use crate::secret::SecretRef;
+
+/// One site: a MaxCS server, the phones that register to it and the FTP
+/// provisioning root they boot from.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "polyops site")]
+pub struct SiteFile {
+    /// Site name, unique across `sites/`; it names the output folder of `render`.
+    #[schemars(pattern(r"^[a-z0-9][a-z0-9-]*$"))]
+    pub site: String,
+    pub target: TargetFile,
+    pub server: ServerFile,
+    pub time: TimeFile,
+    #[serde(default)]
+    pub dialplan: DialplanFile,
+    /// Keep the phone's beep for waiting voice mail. When false (the guide's
+    /// recommendation) `altigen.cfg` carries the silent MESSAGE_WAITING pattern.
+    #[serde(default)]
+    pub message_waiting_beep: bool,
+    #[serde(default)]
+    pub firmware: FirmwareFile,
+    #[serde(default)]
+    pub extensions: Vec<ExtensionFile>,
+    #[serde(default)]
+    pub phones: Vec<PhoneFile>,
+}
+
+/// The FTP provisioning root the phones boot from.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TargetFile {
+    /// `ftp://host[:port]/path`, `ftps://host[:port]/path` (explicit TLS, AUTH
+    /// TLS) or `dir:<path>` (a local folder, relative to the current directory).
+    #[schemars(pattern(r"^(ftps?://[^/\s]+(/.*)?|dir:.+)$"))]
+    pub url: String,
+    /// FTP user; the Polycom factory default is `PlcmSpIp`.
+    #[serde(default = "default_ftp_user")]
+    pub user: String,
+    /// FTP password; default is the literal Polycom factory default `PlcmSpIp`.
+    #[serde(default)]
+    pub password: Option<SecretRef>,
+    /// PEM file of the CA that signed an `ftps://` server's certificate
+    /// (relative to the current directory). Default: the system's trust store.
+    #[serde(default)]
+    pub ca_file: Option<String>,
+    /// Seconds to wait for a connect or a reply before giving up.
+    #[serde(default)]
+    #[schemars(range(min = 1, max = 3600))]
+    pub timeout_seconds: Option<u64>,
+}
+
+/// The MaxCS server the phones register to.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ServerFile {
+    /// IPv4, IPv6 or host name of the MaxCS server.
+    #[schemars(length(min = 1))]
+    pub address: String,
+    /// SIP port of the MaxCS server (and of the phones).
+    #[serde(default = "default_sip_port")]
+    #[schemars(range(min = 1))]
+    pub sip_port: u16,
+    /// SIP registration expiry in seconds; default 90, or 600 for a site with
+    /// more than 100 phones (guide §6.2).
+    #[serde(default)]
+    #[schemars(range(min = 1))]
+    pub registration_expires: Option<u32>,
+}
+
+/// Time server and time zone (`altigen.cfg` `tcpIpApp.sntp.*`). Exactly one of
+/// `zone` and `gmt_offset` must be given.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TimeFile {
+    #[serde(default = "default_sntp_server")]
+    #[schemars(length(min = 1))]
+    pub sntp_server: String,
+    #[serde(default)]
+    pub zone: Option<Zone>,
+    /// Offset from GMT in seconds: a multiple of 900 in -43200..=50400.
+    #[serde(default)]
+    #[schemars(range(min = -43200, max = 50400), extend("multipleOf" = 900))]
+    pub gmt_offset: Option<i32>,
+    #[serde(default = "default_true")]
+    pub daylight_saving: bool,
+}
+
+/// The US time zones the guide names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Zone {
+    Eastern,
+    Central,
+    Mountain,
+    Pacific,
+}
+
+impl Zone {
+    /// GMT offset in seconds, as guide §6.1 lists them.
+    pub fn gmt_offset(self) -> i32 {
+        match self {
+            Zone::Eastern => -18000,
+            Zone::Central => -21600,
+            Zone::Mountain => -25200,
+            Zone::Pacific => -28800,
+        }
+    }
+}
+
+/// The phones' dial plan (`altigen.cfg` `dialplan.digitmap`).
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DialplanFile {
+    /// Digits in an extension number: 3 or 4.
+    #[serde(default = "default_extension_digits")]
+    #[schemars(range(min = 3, max = 4))]
+    pub extension_digits: u8,
+    /// Range of first digits of an extension, `a-b` with 1 <= a <= b <= 9.
+    #[serde(default = "default_first_digits")]
+    #[schemars(pattern(r"^[0-9]-[0-9]$"))]
+    pub extension_first_digits: String,
+    /// Digits of a local call after the trunk access code 9: 7 or 10.
+    #[serde(default = "default_local_digits")]
+    #[schemars(extend("enum" = [7, 10]))]
+    pub local_digits: u8,
+    /// A complete digit map that replaces the generated one.
+    #[serde(default)]
+    pub digitmap: Option<String>,
+}
+
+impl Default for DialplanFile {
+    fn default() -> Self {
+        Self {
+            extension_digits: default_extension_digits(),
+            extension_first_digits: default_first_digits(),
+            local_digits: default_local_digits(),
+            digitmap: None,
+        }
+    }
+}
+
+/// Firmware the phones run, and firmware files to publish as they are.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FirmwareFile {
+    /// BootROM version the site's phones run (guide: 4.2.1).
+    #[serde(default = "default_bootrom")]
+    #[schemars(pattern(r"^[0-9]+(\.[0-9]+)*$"))]
+    pub bootrom: String,
+    /// SIP application version (guide: 3.2.7).
+    #[serde(default = "default_sip")]
+    #[schemars(pattern(r"^[0-9]+(\.[0-9]+)*$"))]
+    pub sip: String,
+    /// Files uploaded byte for byte to the target root under their file name.
+    #[serde(default)]
+    pub files: Vec<FirmwareBlobFile>,
+}
+
+impl Default for FirmwareFile {
+    fn default() -> Self {
+        Self {
+            bootrom: default_bootrom(),
+            sip: default_sip(),
+            files: Vec::new(),
+        }
+    }
+}
+
+/// A firmware file: read from `path` (relative to the current directory),
+/// checked against `sha256`, published at the target root as its file name.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FirmwareBlobFile {
+    #[schemars(length(min = 1))]
+    pub path: String,
+    /// Lowercase or uppercase hex SHA-256 of the file's bytes.
+    #[schemars(pattern(r"^[0-9A-Fa-f]{64}$"))]
+    pub sha256: String,
+}
+
+/// A MaxCS extension served by a Polycom phone.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExtensionFile {
+    /// Extension number, digits only (quote it in YAML: "201").
+    #[schemars(pattern(r"^[0-9]+$"))]
+    pub number: String,
+    /// SIP display name; default is the number.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// LCD line label; default is the number.
+    #[serde(default)]
+    pub label: Option<String>,
+    /// SIP registration password of the extension.
+    pub password: SecretRef,
+}
+
+/// A phone, by the MAC address on its back.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PhoneFile {
+    /// Ethernet MAC: `0004f2000607`, `00:04:F2:00:06:07`, `00-04-f2-00-06-07` or `0004.f200.0607`.
+    pub mac: String,
+    pub model: Model,
+    /// Number of the extension this phone registers.
+    #[schemars(pattern(r"^[0-9]+$"))]
+    pub extension: String,
+}
+
+/// The Polycom models MaxCS 7.0 supports (guide §2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, JsonSchema)]
+pub enum Model {
+    IP321,
+    IP331,
+    IP335,
+    IP560,
+    IP650,
+    IP6000,
+    IP7000,
+}
+
+fn default_ftp_user() -> String {
+    "PlcmSpIp".to_owned()
+}
+fn default_sip_port() -> u16 {
+    10060
+}
+fn default_sntp_server() -> String {
+    "time.nist.gov".to_owned()
+}
+fn default_true() -> bool {
+    true
+}
+fn default_extension_digits() -> u8 {
+    3
+}
+fn default_first_digits() -> String {
+    "1-7".to_owned()
+}
+fn default_local_digits() -> u8 {
+    7
+}
+fn default_bootrom() -> String {
+    "4.2.1".to_owned()
+}
+fn default_sip() -> String {
+    "3.2.7".to_owned()
+}

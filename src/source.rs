@@ -1,0 +1,385 @@
+//! A position-keeping YAML parse: the document as a JSON value (what the schema
+//! validator and serde see) plus the line and column of every value and key,
+//! keyed by field path (`phones[3].mac`), so every error can point at a line.
+
+use std::collections::{HashMap, HashSet};
+
+use serde_json::{Map, Number, Value};
+use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
+use yaml_rust2::scanner::{Marker, TScalarStyle};
+
+/// A 1-based line and column in a source file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Pos {
+    pub line: usize,
+    pub col: usize,
+}
+
+impl Pos {
+    pub const START: Pos = Pos { line: 1, col: 1 };
+
+    fn of(m: Marker) -> Pos {
+        // yaml-rust2 counts lines from 1 and columns from 0.
+        Pos {
+            line: m.line().max(1),
+            col: m.col() + 1,
+        }
+    }
+}
+
+/// A YAML problem that stops the file from being read at all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyntaxError {
+    pub pos: Pos,
+    pub message: String,
+}
+
+/// Where each field path of a document sits in its source.
+#[derive(Debug, Default)]
+pub struct Positions {
+    values: HashMap<String, Pos>,
+    keys: HashMap<String, Pos>,
+}
+
+impl Positions {
+    /// Position of the value at `path`, or of its nearest ancestor that has one.
+    pub fn value(&self, path: &str) -> Pos {
+        let mut p = path;
+        loop {
+            if let Some(pos) = self.values.get(p) {
+                return *pos;
+            }
+            match parent(p) {
+                Some(up) => p = up,
+                None => return Pos::START,
+            }
+        }
+    }
+
+    /// Position of the key that introduces `path` (for unknown fields), else
+    /// of the value.
+    pub fn key(&self, path: &str) -> Pos {
+        self.keys
+            .get(path)
+            .copied()
+            .unwrap_or_else(|| self.value(path))
+    }
+}
+
+/// The path one level up: `phones[3].mac` → `phones[3]` → `phones` → ``.
+fn parent(path: &str) -> Option<&str> {
+    if path.is_empty() {
+        return None;
+    }
+    let cut = path.rfind(['.', '[']).unwrap_or(0);
+    Some(&path[..cut])
+}
+
+/// Append a mapping key to a path.
+pub fn join_key(path: &str, key: &str) -> String {
+    if path.is_empty() {
+        key.to_owned()
+    } else {
+        format!("{path}.{key}")
+    }
+}
+
+/// Append a sequence index to a path.
+pub fn join_index(path: &str, index: usize) -> String {
+    format!("{path}[{index}]")
+}
+
+/// A parsed document.
+#[derive(Debug)]
+pub struct Document {
+    pub value: Value,
+    pub positions: Positions,
+}
+
+/// Parse one YAML document. Empty files, several documents, duplicate keys
+/// and non-scalar keys are errors, as are scanner errors (tabs in
+/// indentation, bad indentation, unclosed quotes…).
+pub fn parse(text: &str) -> Result<Document, SyntaxError> {
+    let mut builder = Builder::default();
+    let mut parser = Parser::new_from_str(text);
+    if let Err(e) = parser.load(&mut builder, true) {
+        return Err(SyntaxError {
+            pos: Pos::of(*e.marker()),
+            message: e.info().to_owned(),
+        });
+    }
+    if let Some(err) = builder.error {
+        return Err(err);
+    }
+    match builder.documents {
+        0 => Err(SyntaxError {
+            pos: Pos::START,
+            message: "the file is empty".to_owned(),
+        }),
+        1 => Ok(Document {
+            value: builder.root.unwrap_or(Value::Null),
+            positions: builder.positions,
+        }),
+        _ => Err(SyntaxError {
+            pos: builder.second_document.unwrap_or(Pos::START),
+            message: "a site file holds one YAML document, this one has several".to_owned(),
+        }),
+    }
+}
+
+enum Frame {
+    Map {
+        path: String,
+        map: Map<String, Value>,
+        seen: HashSet<String>,
+        key: Option<String>,
+        anchor: usize,
+    },
+    Seq {
+        path: String,
+        items: Vec<Value>,
+        anchor: usize,
+    },
+}
+
+#[derive(Default)]
+struct Builder {
+    stack: Vec<Frame>,
+    root: Option<Value>,
+    anchors: HashMap<usize, Value>,
+    positions: Positions,
+    documents: usize,
+    second_document: Option<Pos>,
+    error: Option<SyntaxError>,
+}
+
+impl Builder {
+    fn fail(&mut self, pos: Pos, message: String) {
+        if self.error.is_none() {
+            self.error = Some(SyntaxError { pos, message });
+        }
+    }
+
+    /// The path a new value takes, or `None` when the value is a mapping key.
+    fn next_path(&self) -> Option<String> {
+        match self.stack.last() {
+            None => Some(String::new()),
+            Some(Frame::Seq { path, items, .. }) => Some(join_index(path, items.len())),
+            Some(Frame::Map { path, key, .. }) => key.as_ref().map(|k| join_key(path, k)),
+        }
+    }
+
+    fn is_key_position(&self) -> bool {
+        matches!(self.stack.last(), Some(Frame::Map { key: None, .. }))
+    }
+
+    /// Attach a finished value to its parent.
+    fn attach(&mut self, value: Value, anchor: usize) {
+        if anchor != 0 {
+            self.anchors.insert(anchor, value.clone());
+        }
+        match self.stack.last_mut() {
+            None => self.root = Some(value),
+            Some(Frame::Seq { items, .. }) => items.push(value),
+            Some(Frame::Map { map, key, .. }) => {
+                if let Some(k) = key.take() {
+                    map.insert(k, value);
+                }
+            }
+        }
+    }
+
+    fn on_key(&mut self, key: String, pos: Pos) {
+        let mut duplicate = None;
+        if let Some(Frame::Map {
+            path,
+            seen,
+            key: slot,
+            ..
+        }) = self.stack.last_mut()
+        {
+            let child = join_key(path, &key);
+            if !seen.insert(key.clone()) {
+                duplicate = Some(child.clone());
+            }
+            self.positions.keys.insert(child, pos);
+            *slot = Some(key);
+        }
+        if let Some(child) = duplicate {
+            self.fail(pos, format!("duplicate key: {child}"));
+        }
+    }
+}
+
+impl MarkedEventReceiver for Builder {
+    fn on_event(&mut self, ev: Event, mark: Marker) {
+        if self.error.is_some() {
+            return;
+        }
+        let pos = Pos::of(mark);
+        match ev {
+            Event::DocumentStart => {
+                self.documents += 1;
+                if self.documents == 2 {
+                    self.second_document = Some(pos);
+                }
+            }
+            Event::Scalar(text, style, anchor, tag) => {
+                if self.is_key_position() {
+                    self.on_key(text, pos);
+                    return;
+                }
+                let Some(path) = self.next_path() else { return };
+                self.positions.values.insert(path, pos);
+                let is_str_tag = tag.as_ref().is_some_and(|t| t.suffix == "str");
+                let value = if style == TScalarStyle::Plain && !is_str_tag {
+                    resolve_plain(&text)
+                } else {
+                    Value::String(text)
+                };
+                self.attach(value, anchor);
+            }
+            Event::Alias(id) => {
+                if self.is_key_position() {
+                    self.fail(pos, "aliases cannot be mapping keys".to_owned());
+                    return;
+                }
+                let Some(path) = self.next_path() else { return };
+                self.positions.values.insert(path, pos);
+                match self.anchors.get(&id).cloned() {
+                    Some(v) => self.attach(v, 0),
+                    None => self.fail(pos, "alias to an unknown anchor".to_owned()),
+                }
+            }
+            Event::MappingStart(anchor, _) | Event::SequenceStart(anchor, _) => {
+                if self.is_key_position() {
+                    self.fail(pos, "mapping keys must be plain scalars".to_owned());
+                    return;
+                }
+                let Some(path) = self.next_path() else { return };
+                self.positions.values.insert(path.clone(), pos);
+                let frame = if matches!(ev, Event::MappingStart(..)) {
+                    Frame::Map {
+                        path,
+                        map: Map::new(),
+                        seen: HashSet::new(),
+                        key: None,
+                        anchor,
+                    }
+                } else {
+                    Frame::Seq {
+                        path,
+                        items: Vec::new(),
+                        anchor,
+                    }
+                };
+                self.stack.push(frame);
+            }
+            Event::MappingEnd | Event::SequenceEnd => match self.stack.pop() {
+                Some(Frame::Map { map, anchor, .. }) => self.attach(Value::Object(map), anchor),
+                Some(Frame::Seq { items, anchor, .. }) => self.attach(Value::Array(items), anchor),
+                None => {}
+            },
+            Event::Nothing | Event::StreamStart | Event::StreamEnd | Event::DocumentEnd => {}
+        }
+    }
+}
+
+/// YAML 1.2 core schema resolution of a plain scalar.
+fn resolve_plain(text: &str) -> Value {
+    match text {
+        "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
+        "true" | "True" | "TRUE" => return Value::Bool(true),
+        "false" | "False" | "FALSE" => return Value::Bool(false),
+        _ => {}
+    }
+    if let Some(n) = parse_int(text) {
+        return Value::Number(n.into());
+    }
+    if looks_like_float(text) {
+        if let Some(n) = text.parse::<f64>().ok().and_then(Number::from_f64) {
+            return Value::Number(n);
+        }
+    }
+    Value::String(text.to_owned())
+}
+
+fn parse_int(text: &str) -> Option<i64> {
+    let (neg, digits) = match text.as_bytes().first()? {
+        b'-' => (true, &text[1..]),
+        b'+' => (false, &text[1..]),
+        _ => (false, text),
+    };
+    let magnitude = if let Some(hex) = text.strip_prefix("0x") {
+        i64::from_str_radix(hex, 16).ok()?
+    } else if let Some(oct) = text.strip_prefix("0o") {
+        i64::from_str_radix(oct, 8).ok()?
+    } else if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+        digits.parse::<i64>().ok()?
+    } else {
+        return None;
+    };
+    Some(if neg { -magnitude } else { magnitude })
+}
+
+fn looks_like_float(text: &str) -> bool {
+    let body = text.trim_start_matches(['-', '+']);
+    !body.is_empty()
+        && body.bytes().any(|b| b.is_ascii_digit())
+        && body
+            .bytes()
+            .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'-' | b'+'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_are_one_based_lines_and_columns() {
+        let doc = parse("site: hq\nphones:\n  - mac: aa\n    model: IP650\n").expect("valid");
+        assert_eq!(doc.positions.value("site"), Pos { line: 1, col: 7 });
+        assert_eq!(
+            doc.positions.value("phones[0].mac"),
+            Pos { line: 3, col: 10 }
+        );
+        assert_eq!(
+            doc.positions.key("phones[0].model"),
+            Pos { line: 4, col: 5 }
+        );
+        assert_eq!(
+            doc.positions.value("phones[0].nothing"),
+            doc.positions.value("phones[0]")
+        );
+    }
+
+    #[test]
+    fn scalars_resolve_like_yaml_1_2_core() {
+        let doc = parse("a: 201\nb: \"201\"\nc: ~\nd: true\ne: 00:04:f2:00:06:07\nf: 1.5\n")
+            .expect("valid");
+        assert_eq!(
+            doc.value,
+            serde_json::json!({"a": 201, "b": "201", "c": null, "d": true, "e": "00:04:f2:00:06:07", "f": 1.5})
+        );
+    }
+
+    #[test]
+    fn duplicate_keys_are_errors_with_their_line() {
+        let err = parse("site: a\nsite: b\n").expect_err("duplicate");
+        assert_eq!(err.pos.line, 2);
+        assert!(err.message.contains("duplicate key: site"));
+    }
+
+    #[test]
+    fn empty_and_multi_document_files_are_errors() {
+        assert!(parse("").is_err());
+        assert!(parse("# only a comment\n").is_err());
+        assert!(parse("a: 1\n---\nb: 2\n").is_err());
+    }
+
+    #[test]
+    fn tabs_in_indentation_are_errors() {
+        let err = parse("a:\n\tb: 1\n").expect_err("tab");
+        assert_eq!(err.pos.line, 2);
+    }
+}
