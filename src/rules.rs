@@ -292,13 +292,18 @@ fn check_firmware_version(
     max: [u32; 3],
     guide: &str,
 ) {
-    let parts: Vec<u32> = version.split('.').filter_map(|p| p.parse().ok()).collect();
-    let mut v = [0u32; 3];
-    for (slot, p) in v.iter_mut().zip(&parts) {
-        *slot = *p;
-    }
+    // The schema allows only dot-separated digits; a part too big for a u32
+    // is still a (very) big version, not one to skip.
+    let mut v: Vec<u32> = version
+        .split('.')
+        .map(|p| p.parse().unwrap_or(u32::MAX))
+        .collect();
+    let mut newest = max.to_vec();
+    let len = v.len().max(newest.len());
+    v.resize(len, 0);
+    newest.resize(len, 0);
     let max_s = max.map(|n| n.to_string()).join(".");
-    if parts.len() > 3 && parts[..3] == max || v > max {
+    if v > newest {
         c.error(
             path,
             format!("{version} is newer than {max_s}, the newest MaxCS 7.0 supports (guide §2)"),

@@ -147,6 +147,8 @@ struct Builder {
     stack: Vec<Frame>,
     root: Option<Value>,
     anchors: HashMap<usize, Value>,
+    /// Values copied in by aliases so far, bounded by `MAX_ALIAS_VALUES`.
+    alias_values: usize,
     positions: Positions,
     documents: usize,
     second_document: Option<Pos>,
@@ -198,6 +200,13 @@ impl Builder {
             ..
         }) = self.stack.last_mut()
         {
+            // yaml-rust2 marks a block mapping at the `:` of its first key;
+            // the mapping starts where that key does.
+            if seen.is_empty() {
+                if let Some(at) = self.positions.values.get_mut(path.as_str()) {
+                    *at = (*at).min(pos);
+                }
+            }
             let child = join_key(path, &key);
             if !seen.insert(key.clone()) {
                 duplicate = Some(child.clone());
@@ -246,9 +255,20 @@ impl MarkedEventReceiver for Builder {
                 }
                 let Some(path) = self.next_path() else { return };
                 self.positions.values.insert(path, pos);
-                match self.anchors.get(&id).cloned() {
-                    Some(v) => self.attach(v, 0),
-                    None => self.fail(pos, "alias to an unknown anchor".to_owned()),
+                let Some(size) = self.anchors.get(&id).map(count_values) else {
+                    self.fail(pos, "alias to an unknown anchor".to_owned());
+                    return;
+                };
+                self.alias_values += size;
+                if self.alias_values > MAX_ALIAS_VALUES {
+                    self.fail(
+                        pos,
+                        format!("aliases expand to more than {MAX_ALIAS_VALUES} values"),
+                    );
+                    return;
+                }
+                if let Some(v) = self.anchors.get(&id).cloned() {
+                    self.attach(v, 0);
                 }
             }
             Event::MappingStart(anchor, _) | Event::SequenceStart(anchor, _) => {
@@ -282,6 +302,19 @@ impl MarkedEventReceiver for Builder {
             },
             Event::Nothing | Event::StreamStart | Event::StreamEnd | Event::DocumentEnd => {}
         }
+    }
+}
+
+/// Aliases may copy at most this many values in all: enough for any real
+/// site, and a "billion laughs" file fails at once instead of eating memory.
+const MAX_ALIAS_VALUES: usize = 100_000;
+
+/// The number of values in `v`, itself included.
+fn count_values(v: &Value) -> usize {
+    match v {
+        Value::Array(items) => 1 + items.iter().map(count_values).sum::<usize>(),
+        Value::Object(map) => 1 + map.values().map(count_values).sum::<usize>(),
+        _ => 1,
     }
 }
 
@@ -354,6 +387,14 @@ mod tests {
     }
 
     #[test]
+    fn a_mapping_starts_at_its_first_key_or_brace() {
+        let doc = parse("time:\n  zone: pacific\nt: {url: x}\n").expect("valid");
+        assert_eq!(doc.positions.value(""), Pos { line: 1, col: 1 });
+        assert_eq!(doc.positions.value("time"), Pos { line: 2, col: 3 });
+        assert_eq!(doc.positions.value("t"), Pos { line: 3, col: 4 });
+    }
+
+    #[test]
     fn scalars_resolve_like_yaml_1_2_core() {
         let doc = parse("a: 201\nb: \"201\"\nc: ~\nd: true\ne: 00:04:f2:00:06:07\nf: 1.5\n")
             .expect("valid");
@@ -375,6 +416,18 @@ mod tests {
         assert!(parse("").is_err());
         assert!(parse("# only a comment\n").is_err());
         assert!(parse("a: 1\n---\nb: 2\n").is_err());
+    }
+
+    #[test]
+    fn alias_bombs_are_errors_not_out_of_memory() {
+        let mut text = String::from("a0: &a0 [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]\n");
+        for i in 1..9 {
+            let refs = vec![format!("*a{}", i - 1); 10].join(", ");
+            text.push_str(&format!("a{i}: &a{i} [{refs}]\n"));
+        }
+        let err = parse(&text).expect_err("bomb");
+        assert!(err.message.contains("aliases expand"), "{}", err.message);
+        assert!(parse("a: &x {k: 1}\nb: *x\n").is_ok());
     }
 
     #[test]
