@@ -40,6 +40,47 @@ enum CliCommand {
         #[arg(value_name = "SITE")]
         names: Vec<String>,
     },
+    /// Read each site's target and print what apply would do.
+    Plan {
+        /// Also save the plan (hashes only, no secrets) for `apply --plan`.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// Exit 2 when there are changes, 0 when there are none.
+        #[arg(long)]
+        detailed_exitcode: bool,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        #[arg(value_name = "SITE")]
+        names: Vec<String>,
+    },
+    /// Plan (or load a saved plan) and carry it out.
+    Apply {
+        /// Execute exactly this saved plan; refused if it is stale.
+        #[arg(long, value_name = "FILE")]
+        plan: Option<PathBuf>,
+        /// Do not ask for confirmation (required without a terminal).
+        #[arg(long)]
+        auto_approve: bool,
+        /// Allow deleting more than 30% of the managed files.
+        #[arg(long)]
+        allow_mass_delete: bool,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        #[arg(value_name = "SITE")]
+        names: Vec<String>,
+    },
+    /// Read-only: report what on each target differs from its site (exit 2).
+    Drift {
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        #[arg(value_name = "SITE")]
+        names: Vec<String>,
+    },
+    /// Remove an apply lock left on a target by a killed run.
+    Unlock {
+        #[arg(value_name = "SITE")]
+        names: Vec<String>,
+    },
     /// Print the JSON Schema of a site file.
     Schema,
 }
@@ -57,8 +98,28 @@ pub struct Config {
 #[derive(Debug, Clone)]
 pub enum Command {
     Validate,
-    Render { out: PathBuf },
+    Render {
+        out: PathBuf,
+    },
+    Plan {
+        out: Option<PathBuf>,
+        detailed_exitcode: bool,
+        format: Format,
+    },
+    Apply(ApplyOptions),
+    Drift {
+        format: Format,
+    },
+    Unlock,
     Schema,
+}
+
+#[derive(Debug, Clone)]
+pub struct ApplyOptions {
+    pub plan: Option<PathBuf>,
+    pub auto_approve: bool,
+    pub allow_mass_delete: bool,
+    pub format: Format,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -85,6 +146,36 @@ where
     let (command, names) = match cli.command {
         CliCommand::Validate { names } => (Command::Validate, names),
         CliCommand::Render { out, names } => (Command::Render { out }, names),
+        CliCommand::Plan {
+            out,
+            detailed_exitcode,
+            format,
+            names,
+        } => (
+            Command::Plan {
+                out,
+                detailed_exitcode,
+                format,
+            },
+            names,
+        ),
+        CliCommand::Apply {
+            plan,
+            auto_approve,
+            allow_mass_delete,
+            format,
+            names,
+        } => (
+            Command::Apply(ApplyOptions {
+                plan,
+                auto_approve,
+                allow_mass_delete,
+                format,
+            }),
+            names,
+        ),
+        CliCommand::Drift { format, names } => (Command::Drift { format }, names),
+        CliCommand::Unlock { names } => (Command::Unlock, names),
         CliCommand::Schema => (Command::Schema, Vec::new()),
     };
     Ok(Config {

@@ -1,4 +1,4 @@
-//! The offline commands: `validate`, `render`, `schema`.
+//! Command dispatch, and the offline commands: `validate`, `render`, `schema`.
 
 use std::io::Write;
 use std::path::Path;
@@ -9,6 +9,8 @@ use crate::error::Error;
 use crate::inputs::Inputs;
 use crate::load::{self, Catalog};
 use crate::model::Site;
+use crate::output::Mode;
+use crate::reconcile;
 use crate::render::render;
 use crate::schema::site_schema_json;
 use crate::secret::SecretStore;
@@ -34,6 +36,23 @@ pub fn run(config: &Config, out: &mut dyn Write) -> Result<i32, Error> {
             }
             Ok(0)
         }
+        Command::Plan {
+            out: save,
+            detailed_exitcode,
+            format,
+        } => reconcile::plan(
+            config,
+            Mode::Plan,
+            *format,
+            save.as_deref(),
+            *detailed_exitcode,
+            out,
+        ),
+        Command::Drift { format } => {
+            reconcile::plan(config, Mode::Drift, *format, None, false, out)
+        }
+        Command::Apply(opts) => reconcile::apply(config, opts, out),
+        Command::Unlock => reconcile::unlock(config, out),
         Command::Render { out: dir } => {
             let catalog = checked_sites(config)?;
             let store = secret_store(config)?;

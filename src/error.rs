@@ -43,6 +43,36 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    #[error("site {site}: target {target}: {message}")]
+    Target {
+        site: String,
+        target: String,
+        message: String,
+    },
+
+    #[error("site {site}: target {target} is locked {holder}; if that apply is gone, run `polyops unlock {site}`")]
+    Locked {
+        site: String,
+        target: String,
+        holder: String,
+    },
+
+    #[error("site {site}: the saved plan is stale: {reason}; make a new plan")]
+    Stale { site: String, reason: String },
+
+    #[error("site {site}: apply refused: {reason}")]
+    Refused { site: String, reason: String },
+
+    #[error("site {site}: interrupted after {done} of {total} changes; the lock is released, run apply again to finish")]
+    Interrupted {
+        site: String,
+        done: usize,
+        total: usize,
+    },
+
+    #[error("error reading plan file {}: {message}", path.display())]
+    PlanFile { path: PathBuf, message: String },
+
     /// Several independent errors, each already one line.
     #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
     Many(Vec<Error>),

@@ -2,22 +2,33 @@
 //!
 //! The pipeline, one module a step:
 //! load (`source`, `load`, `schema`) → validate (`rules`) → render
-//! (`inputs`, `render`, `xml`) → observe target → diff → plan → print / execute.
+//! (`inputs`, `render`, `xml`) → observe target (`target`, `observe`,
+//! `state`) → diff and plan (`plan`, `mask`) → print (`output`) / execute
+//! (`apply`, `lock`). `reconcile` and `commands` run the steps per command.
 
+pub mod apply;
 pub mod cli;
 pub mod commands;
 pub mod diagnostic;
 pub mod error;
 pub mod inputs;
 pub mod load;
+pub mod lock;
 pub mod mac;
+pub mod mask;
 pub mod model;
+pub mod observe;
+pub mod output;
+pub mod plan;
+pub mod reconcile;
 pub mod render;
 pub mod rules;
 pub mod schema;
 pub mod secret;
 pub mod site;
 pub mod source;
+pub mod state;
+pub mod target;
 pub mod xml;
 
 use std::io::Write;

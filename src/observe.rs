@@ -1,0 +1,76 @@
+//! Read what a target holds of a site: the state file, and the bytes of
+//! every file polyops wants or owns there. Files polyops does not own are
+//! only listed, never read (but for a declared phone's override files).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::state::{State, STATE_FILE};
+use crate::target::{Kind, Target, TargetError};
+
+pub struct Observed {
+    /// Every file name at the root.
+    pub names: BTreeSet<String>,
+    /// Bytes of the wanted and owned files that exist.
+    pub contents: BTreeMap<String, Vec<u8>>,
+    /// The state file's bytes, if there is one.
+    pub state_raw: Option<Vec<u8>>,
+    pub state: State,
+    /// Override files written by declared phones.
+    pub overrides: BTreeMap<String, Vec<u8>>,
+}
+
+/// Observe `target` for a site that wants `wanted` and may have written
+/// `override_names` (phones' own files, read for the drift report only).
+pub fn observe(
+    target: &mut dyn Target,
+    site: &str,
+    wanted: &BTreeSet<String>,
+    override_names: &[String],
+) -> Result<Observed, TargetError> {
+    let state_raw = match target.read(STATE_FILE) {
+        Ok(b) => Some(b),
+        Err(e) if e.kind == Kind::NotFound => None,
+        Err(e) => return Err(e),
+    };
+    let state = match &state_raw {
+        Some(b) => State::parse(b).map_err(|m| TargetError::new(Kind::Refused, m))?,
+        None => State::new(site),
+    };
+    if !state.site.is_empty() && state.site != site {
+        return Err(TargetError::new(
+            Kind::Refused,
+            format!(
+                "{STATE_FILE} belongs to site {}, not {site}: two sites must not share a target",
+                state.site
+            ),
+        ));
+    }
+    let names: BTreeSet<String> = target
+        .list()?
+        .into_iter()
+        .filter(|e| !e.is_dir)
+        .map(|e| e.name)
+        .collect();
+    let to_read: Vec<String> = wanted
+        .iter()
+        .chain(state.owned().map(|(n, _)| n))
+        .filter(|n| names.contains(*n))
+        .cloned()
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let contents = target.read_many(&to_read)?.into_iter().collect();
+    let present_overrides: Vec<String> = override_names
+        .iter()
+        .filter(|n| names.contains(*n))
+        .cloned()
+        .collect();
+    let overrides = target.read_many(&present_overrides)?.into_iter().collect();
+    Ok(Observed {
+        names,
+        contents,
+        state_raw,
+        state,
+        overrides,
+    })
+}

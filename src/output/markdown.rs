@@ -1,0 +1,123 @@
+//! The report as a merge-request comment: summary line first, deletes above
+//! the fold, every diff in `<details>`, never over 65,000 characters (it says
+//! what it left out).
+
+use std::fmt::Write as _;
+use std::io::{self, Write};
+
+use super::{summary_line, total, Mode, Report};
+use crate::plan::Action;
+
+/// GitHub and GitLab cut comments near 65,536 characters.
+pub const LIMIT: usize = 65_000;
+
+pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    out.write_all(render(report, LIMIT).as_bytes())
+}
+
+/// The whole comment, at most `limit` characters.
+pub fn render(report: &Report, limit: usize) -> String {
+    let t = total(report);
+    let title = match report.mode {
+        Mode::Plan => "polyops plan",
+        Mode::Drift => "polyops drift",
+        Mode::Apply => "polyops apply",
+    };
+    let mut head = format!("**{title}:** {}\n\n", summary_line(&t, report.mode));
+
+    // Above the fold: per-site tables of every change, deletes first.
+    for site in &report.sites {
+        let _ = writeln!(
+            head,
+            "### {} → `{}`\n\n{}\n",
+            site.site,
+            site.target,
+            summary_line(&site.summary, report.mode)
+        );
+        let mut changed: Vec<_> = site
+            .files
+            .iter()
+            .filter(|f| f.action != Action::Unchanged)
+            .collect();
+        changed.sort_by_key(|f| (f.action != Action::Delete, f.name.clone()));
+        if !changed.is_empty() {
+            head.push_str("| action | file | note |\n|---|---|---|\n");
+            for f in changed {
+                let action = match f.action {
+                    Action::Delete => "**delete**",
+                    other => other.word(),
+                };
+                let note = match (f.drifted, f.adopted) {
+                    (true, _) => "drifted on the target",
+                    (_, true) => "taken over (not written by polyops before)",
+                    _ => "",
+                };
+                let _ = writeln!(head, "| {action} | `{}` | {note} |", f.name);
+            }
+            head.push('\n');
+        }
+        for o in &site.overrides {
+            let _ = writeln!(
+                head,
+                "- phone `{}` overrides via `{}`: {}",
+                o.phone,
+                o.file,
+                if o.shadows.is_empty() {
+                    "no declared parameter".to_owned()
+                } else {
+                    o.shadows
+                        .iter()
+                        .map(|s| format!("`{s}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                }
+            );
+        }
+        if !site.overrides.is_empty() {
+            head.push('\n');
+        }
+    }
+
+    // Below: the diffs, as many as fit.
+    let mut body = String::new();
+    let mut left_out = 0usize;
+    let reserve = 200;
+    for site in &report.sites {
+        for f in &site.files {
+            let Some(diff) = &f.diff else { continue };
+            let block = format!(
+                "<details><summary>{} <code>{}</code> ({})</summary>\n\n```diff\n{}```\n\n</details>\n\n",
+                f.action.word(),
+                f.name,
+                site.site,
+                diff.replace("```", "`\u{200b}``")
+            );
+            if head.len() + body.len() + block.len() + reserve <= limit {
+                body.push_str(&block);
+            } else {
+                left_out += 1;
+            }
+        }
+    }
+    let mut text = head;
+    text.push_str(&body);
+    if left_out > 0 {
+        let _ = writeln!(
+            text,
+            "_{left_out} diff{} left out to stay under {limit} characters; run `polyops plan` to see them._",
+            if left_out == 1 { "" } else { "s" }
+        );
+    }
+    if text.len() > limit {
+        // Even the tables were too long: cut at a line boundary and say so.
+        let note = "\n_…output cut to stay under the comment size limit; run `polyops plan` for the rest._\n";
+        let mut cut = limit.saturating_sub(note.len());
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        let cut = text[..cut].rfind('\n').unwrap_or(cut);
+        text.truncate(cut);
+        text.push_str(note);
+    }
+    text
+}

@@ -1,0 +1,67 @@
+//! Interchangeable renderers of the same report: `text`, `json`, `markdown`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::plan::SitePlan;
+
+pub mod json;
+pub mod markdown;
+pub mod text;
+
+/// Version of the JSON and plan-file format; bumped on any incompatible change.
+pub const FORMAT_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    Plan,
+    Drift,
+    Apply,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Report {
+    pub format_version: u32,
+    pub mode: Mode,
+    pub sites: Vec<SitePlan>,
+}
+
+impl Report {
+    pub fn new(mode: Mode, sites: Vec<SitePlan>) -> Self {
+        Self {
+            format_version: FORMAT_VERSION,
+            mode,
+            sites,
+        }
+    }
+}
+
+/// "1 to create, 2 to update, …" for a site or a whole report.
+pub fn summary_line(s: &crate::plan::Summary, mode: Mode) -> String {
+    let verbs = match mode {
+        Mode::Apply => ["created", "updated", "deleted"],
+        _ => ["to create", "to update", "to delete"],
+    };
+    let mut line = format!(
+        "{} {}, {} {}, {} {}, {} unchanged",
+        s.create, verbs[0], s.update, verbs[1], s.delete, verbs[2], s.unchanged
+    );
+    if s.drifted > 0 {
+        line.push_str(&format!(", {} drifted", s.drifted));
+    }
+    line.push_str(&format!(", {} unmanaged", s.unmanaged));
+    line
+}
+
+pub fn total(report: &Report) -> crate::plan::Summary {
+    let mut t = crate::plan::Summary::default();
+    for s in &report.sites {
+        t.create += s.summary.create;
+        t.update += s.summary.update;
+        t.delete += s.summary.delete;
+        t.unchanged += s.summary.unchanged;
+        t.drifted += s.summary.drifted;
+        t.unmanaged += s.summary.unmanaged;
+    }
+    t
+}

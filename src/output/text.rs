@@ -1,0 +1,109 @@
+//! The report for a terminal or a CI log: one line per changed file, then
+//! the diffs; colour only when asked (a terminal without NO_COLOR).
+
+use std::io::{self, Write};
+
+use super::{summary_line, total, Mode, Report};
+use crate::plan::{Action, FileChange};
+
+struct Paint {
+    on: bool,
+}
+
+impl Paint {
+    fn paint(&self, code: &str, s: &str) -> String {
+        if self.on {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_owned()
+        }
+    }
+}
+
+fn marker(f: &FileChange) -> (&'static str, &'static str) {
+    match f.action {
+        Action::Create => ("+", "32"),
+        Action::Update => ("~", "33"),
+        Action::Delete => ("-", "31"),
+        Action::Unchanged => (" ", "0"),
+    }
+}
+
+pub fn write(report: &Report, out: &mut dyn Write, color: bool) -> io::Result<()> {
+    let p = Paint { on: color };
+    for site in &report.sites {
+        writeln!(
+            out,
+            "{} {} → {} ({})",
+            p.paint("1", "site"),
+            p.paint("1", &site.site),
+            site.target,
+            site.site_file
+        )?;
+        for f in site.files.iter().filter(|f| f.action != Action::Unchanged) {
+            let (m, code) = marker(f);
+            let mut notes = Vec::new();
+            if f.drifted {
+                notes.push("drifted: changed on the target since polyops wrote it");
+            }
+            if f.adopted {
+                notes.push("not written by polyops before: apply takes it over");
+            }
+            let notes = if notes.is_empty() {
+                String::new()
+            } else {
+                format!("  ({})", notes.join("; "))
+            };
+            writeln!(
+                out,
+                "  {} {:<9} {}{}",
+                p.paint(code, m),
+                p.paint(code, f.action.word()),
+                f.name,
+                notes
+            )?;
+        }
+        for o in &site.overrides {
+            writeln!(
+                out,
+                "  {} override  {} (phone {} overrides {})",
+                p.paint("35", "!"),
+                o.file,
+                o.phone,
+                if o.shadows.is_empty() {
+                    "no declared parameter".to_owned()
+                } else {
+                    o.shadows.join(", ")
+                }
+            )?;
+        }
+        writeln!(out, "  {}", summary_line(&site.summary, report.mode))?;
+        for f in &site.files {
+            if let Some(diff) = &f.diff {
+                writeln!(out)?;
+                for line in diff.lines() {
+                    let code = if line.starts_with("+++") || line.starts_with("---") {
+                        "1"
+                    } else if line.starts_with('+') {
+                        "32"
+                    } else if line.starts_with('-') {
+                        "31"
+                    } else if line.starts_with("@@") {
+                        "36"
+                    } else {
+                        "0"
+                    };
+                    writeln!(out, "{}", p.paint(code, line))?;
+                }
+            }
+        }
+        writeln!(out)?;
+    }
+    let t = total(report);
+    let head = match report.mode {
+        Mode::Plan => "Plan",
+        Mode::Drift => "Drift",
+        Mode::Apply => "Applied",
+    };
+    writeln!(out, "{head}: {}.", summary_line(&t, report.mode))
+}

@@ -1,0 +1,332 @@
+//! The plan: per site, one small value per file with a fixed execution
+//! order, the hashes it was computed from, and its own safety check.
+//! Outputs (`output::*`) print it; `apply` executes it; a plan file is it
+//! serialised (hashes only, never a secret).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+use similar::TextDiff;
+
+use crate::inputs::sha256_hex;
+use crate::mask::{attribute_names, Masker};
+use crate::model::{is_master_config, Site};
+use crate::observe::Observed;
+use crate::render::{Rendered, ALTIGEN_CFG};
+use crate::state::STATE_FILE;
+
+/// The mass-delete guard: at most this share of managed files…
+pub const MASS_DELETE_SHARE: f64 = 0.30;
+/// …once at least this many are managed.
+pub const MASS_DELETE_MIN: usize = 10;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    Create,
+    Update,
+    Delete,
+    Unchanged,
+}
+
+impl Action {
+    pub fn word(self) -> &'static str {
+        match self {
+            Action::Create => "create",
+            Action::Update => "update",
+            Action::Delete => "delete",
+            Action::Unchanged => "unchanged",
+        }
+    }
+}
+
+/// What happens to one file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FileChange {
+    pub name: String,
+    pub action: Action,
+    /// Changed (or removed) on the target since polyops last wrote it.
+    pub drifted: bool,
+    /// On the target already but not written by polyops: apply takes it over.
+    #[serde(default)]
+    pub adopted: bool,
+    pub sha256_before: Option<String>,
+    pub sha256_after: Option<String>,
+    /// Unified diff with every secret masked; not part of plan files.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub diff: Option<String>,
+}
+
+/// A phone's own settings file that overrides declared parameters.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Override {
+    pub file: String,
+    pub phone: String,
+    /// Declared parameters the file shadows (names only, never values).
+    pub shadows: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Summary {
+    pub create: usize,
+    pub update: usize,
+    pub delete: usize,
+    pub unchanged: usize,
+    pub drifted: usize,
+    pub unmanaged: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SitePlan {
+    pub site: String,
+    pub site_file: String,
+    pub site_file_sha256: String,
+    pub target: String,
+    pub summary: Summary,
+    /// In execution order: uploads (referenced files before the `<mac>.cfg`
+    /// naming them), then deletes (`<mac>.cfg` first), then unchanged.
+    pub files: Vec<FileChange>,
+    /// Files at the root that polyops does not own (never touched).
+    pub unmanaged: Vec<String>,
+    pub overrides: Vec<Override>,
+    /// Every target file the plan read → its sha256 (`null`: absent).
+    pub reads: BTreeMap<String, Option<String>>,
+}
+
+/// What a change of a file means for the order of execution.
+fn order_key(c: &FileChange) -> (u8, String) {
+    let master = is_master_config(&c.name);
+    let rank = match (c.action, master) {
+        (Action::Create | Action::Update, false) => 0,
+        (Action::Create | Action::Update, true) => 1,
+        (Action::Delete, true) => 2,
+        (Action::Delete, false) => 3,
+        (Action::Unchanged, _) => 4,
+    };
+    (rank, c.name.clone())
+}
+
+impl SitePlan {
+    /// Compare the files a site wants with what the target holds. Ownership
+    /// comes first: only files in the state can be deleted.
+    pub fn build(
+        site: &Site,
+        site_file_sha256: &str,
+        desired: &Rendered,
+        observed: &Observed,
+        masker: &Masker,
+    ) -> SitePlan {
+        let owned: BTreeMap<&String, &Option<String>> = observed.state.owned().collect();
+        let mut files = Vec::new();
+        for (name, after) in desired {
+            let after_sha = sha256_hex(after);
+            let before = observed.contents.get(name);
+            let before_sha = before.map(|b| sha256_hex(b));
+            let recorded = owned.get(name).copied().cloned().flatten();
+            let action = match &before_sha {
+                None => Action::Create,
+                Some(b) if *b == after_sha => Action::Unchanged,
+                Some(_) => Action::Update,
+            };
+            let drifted = match (&recorded, &before_sha) {
+                (Some(rec), Some(b)) => rec != b,
+                // Polyops wrote it, someone removed it.
+                (Some(_), None) => true,
+                _ => false,
+            };
+            let diff = (action != Action::Unchanged)
+                .then(|| unified(name, before.map(Vec::as_slice), Some(after), masker));
+            files.push(FileChange {
+                name: name.clone(),
+                action,
+                drifted,
+                adopted: before.is_some() && !owned.contains_key(name),
+                sha256_before: before_sha,
+                sha256_after: Some(after_sha),
+                diff,
+            });
+        }
+        for (name, recorded) in &owned {
+            if desired.contains_key(*name) {
+                continue;
+            }
+            // Owned, no longer wanted: delete if it is still there.
+            if let Some(before) = observed.contents.get(*name) {
+                let before_sha = sha256_hex(before);
+                files.push(FileChange {
+                    name: (*name).clone(),
+                    action: Action::Delete,
+                    drifted: recorded.as_ref().is_some_and(|r| *r != before_sha),
+                    adopted: false,
+                    sha256_before: Some(before_sha),
+                    sha256_after: None,
+                    diff: Some(unified(name, Some(before), None, masker)),
+                });
+            }
+        }
+        files.sort_by_key(order_key);
+
+        let unmanaged: Vec<String> = observed
+            .names
+            .iter()
+            .filter(|n| !desired.contains_key(*n) && !owned.contains_key(n))
+            .filter(|n| !n.starts_with(".polyops"))
+            .cloned()
+            .collect();
+
+        let mut reads: BTreeMap<String, Option<String>> = desired
+            .keys()
+            .chain(owned.keys().copied())
+            .map(|n| (n.clone(), observed.contents.get(n).map(|b| sha256_hex(b))))
+            .collect();
+        reads.insert(
+            STATE_FILE.to_owned(),
+            observed.state_raw.as_deref().map(sha256_hex),
+        );
+
+        let overrides = overrides(site, desired, observed);
+        let mut summary = Summary {
+            unmanaged: unmanaged.len(),
+            ..Summary::default()
+        };
+        for f in &files {
+            match f.action {
+                Action::Create => summary.create += 1,
+                Action::Update => summary.update += 1,
+                Action::Delete => summary.delete += 1,
+                Action::Unchanged => summary.unchanged += 1,
+            }
+            if f.drifted {
+                summary.drifted += 1;
+            }
+        }
+        SitePlan {
+            site: site.name.clone(),
+            site_file: site.file.clone(),
+            site_file_sha256: site_file_sha256.to_owned(),
+            target: site.target.display.clone(),
+            summary,
+            files,
+            unmanaged,
+            overrides,
+            reads,
+        }
+    }
+
+    /// Whether apply would change any file.
+    pub fn has_changes(&self) -> bool {
+        self.files.iter().any(|f| f.action != Action::Unchanged)
+    }
+
+    /// Whether anything on the target differs from the site (drift).
+    pub fn has_drift(&self) -> bool {
+        self.has_changes() || !self.overrides.is_empty()
+    }
+
+    /// The mass-delete guard: `Err` names the numbers when the plan would
+    /// delete more than 30% of at least 10 managed files.
+    pub fn check_mass_delete(&self) -> Result<(), String> {
+        let managed = self
+            .files
+            .iter()
+            .filter(|f| f.sha256_before.is_some() && !f.adopted)
+            .count();
+        let deletes = self.summary.delete;
+        if managed >= MASS_DELETE_MIN && (deletes as f64) > MASS_DELETE_SHARE * managed as f64 {
+            return Err(format!(
+                "plan deletes {deletes} of {managed} managed files (more than {:.0}%); rerun with --allow-mass-delete if that is intended",
+                MASS_DELETE_SHARE * 100.0
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A unified diff of one file, secrets masked; binary files by hash only.
+pub fn unified(name: &str, before: Option<&[u8]>, after: Option<&[u8]>, masker: &Masker) -> String {
+    let text = |b: Option<&[u8]>| -> Option<Option<String>> {
+        match b {
+            None => Some(Some(String::new())),
+            Some(bytes) => match std::str::from_utf8(bytes) {
+                Ok(s) if !s.contains('\0') => Some(Some(s.to_owned())),
+                _ => None,
+            },
+        }
+    };
+    match (text(before), text(after)) {
+        (Some(Some(a)), Some(Some(b))) => {
+            let old = if before.is_some() {
+                format!("a/{name}")
+            } else {
+                "/dev/null".to_owned()
+            };
+            let new = if after.is_some() {
+                format!("b/{name}")
+            } else {
+                "/dev/null".to_owned()
+            };
+            let diff = TextDiff::from_lines(&a, &b)
+                .unified_diff()
+                .context_radius(3)
+                .header(&old, &new)
+                .to_string();
+            masker.mask(&diff)
+        }
+        _ => format!(
+            "binary file {name}: {} → {}\n",
+            before
+                .map(sha256_hex)
+                .unwrap_or_else(|| "absent".to_owned()),
+            after.map(sha256_hex).unwrap_or_else(|| "absent".to_owned())
+        ),
+    }
+}
+
+/// Override files of declared phones and the declared parameters they shadow.
+fn overrides(site: &Site, desired: &Rendered, observed: &Observed) -> Vec<Override> {
+    let mut out = Vec::new();
+    for phone in &site.phones {
+        let mut declared: BTreeSet<String> = BTreeSet::new();
+        for file in [
+            format!("{}.cfg", phone.mac),
+            format!("{}.cfg", phone.extension),
+            ALTIGEN_CFG.to_owned(),
+        ] {
+            if let Some(bytes) = desired.get(&file) {
+                declared.extend(attribute_names(&String::from_utf8_lossy(bytes)));
+            }
+        }
+        for suffix in OVERRIDE_SUFFIXES {
+            let file = format!("{}{suffix}", phone.mac);
+            if let Some(bytes) = observed.overrides.get(&file) {
+                let mut shadows: Vec<String> = attribute_names(&String::from_utf8_lossy(bytes))
+                    .into_iter()
+                    .filter(|n| declared.contains(n))
+                    .collect();
+                shadows.sort();
+                shadows.dedup();
+                out.push(Override {
+                    file,
+                    phone: phone.mac.to_string(),
+                    shadows,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// The files through which a handset or its web page override settings.
+pub const OVERRIDE_SUFFIXES: [&str; 2] = ["-phone.cfg", "-web.cfg"];
+
+/// Names of every override file the site's phones could write.
+pub fn override_names(site: &Site) -> Vec<String> {
+    site.phones
+        .iter()
+        .flat_map(|p| {
+            OVERRIDE_SUFFIXES
+                .iter()
+                .map(move |s| format!("{}{s}", p.mac))
+        })
+        .collect()
+}

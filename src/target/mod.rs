@@ -1,0 +1,105 @@
+//! Where the phones' files live. A backend only reads and changes files at
+//! its root; planning, ordering and safety live above it (`plan`, `apply`).
+
+use std::fmt;
+
+use crate::error::Error;
+use crate::model::{Site, TargetUrl};
+use crate::secret::{Secret, SecretStore};
+
+pub mod dir;
+pub mod ftp;
+
+/// Why a target operation failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// The file or folder does not exist.
+    NotFound,
+    /// The server refused (permissions, already exists, bad name…).
+    Refused,
+    /// The connection or the server failed; another try may work.
+    Transient,
+}
+
+#[derive(Debug, Clone)]
+pub struct TargetError {
+    pub kind: Kind,
+    pub message: String,
+}
+
+impl TargetError {
+    pub fn new(kind: Kind, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for TargetError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+pub type TResult<T> = Result<T, TargetError>;
+
+/// One entry at the target root.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub name: String,
+    pub is_dir: bool,
+}
+
+/// A provisioning root. Names are relative to it; a name may hold one `/`
+/// only below polyops's own lock folder.
+pub trait Target {
+    /// The entries at the root.
+    fn list(&mut self) -> TResult<Vec<Entry>>;
+    /// A file's bytes.
+    fn read(&mut self, name: &str) -> TResult<Vec<u8>>;
+    /// Several files' bytes; backends may fetch them in parallel.
+    fn read_many(&mut self, names: &[String]) -> TResult<Vec<(String, Vec<u8>)>> {
+        names
+            .iter()
+            .map(|n| self.read(n).map(|b| (n.clone(), b)))
+            .collect()
+    }
+    /// Create or overwrite a file (not atomic: callers write a temporary
+    /// name and `rename` it).
+    fn write(&mut self, name: &str, bytes: &[u8]) -> TResult<()>;
+    /// Rename, replacing `to` if it exists.
+    fn rename(&mut self, from: &str, to: &str) -> TResult<()>;
+    fn delete(&mut self, name: &str) -> TResult<()>;
+    /// Create a folder; fails with `Refused` if it exists (this is the lock).
+    fn make_dir(&mut self, name: &str) -> TResult<()>;
+    fn remove_dir(&mut self, name: &str) -> TResult<()>;
+    /// Make sure the root exists (a `dir:` target is created on first apply).
+    fn ensure_root(&mut self) -> TResult<()> {
+        Ok(())
+    }
+}
+
+/// Open a site's target. FTP targets connect and log in here.
+pub fn open(site: &Site, store: &SecretStore) -> Result<Box<dyn Target>, Error> {
+    match &site.target.url {
+        TargetUrl::Dir(path) => Ok(Box::new(dir::DirTarget::new(path.clone()))),
+        TargetUrl::Ftp { .. } => {
+            let password = match &site.target.password {
+                None => Secret::new("PlcmSpIp"),
+                Some(r) => store.resolve(r).map_err(|detail| Error::Secret {
+                    site: site.name.clone(),
+                    field: "target.password".to_owned(),
+                    detail,
+                })?,
+            };
+            let t =
+                ftp::FtpTarget::connect(&site.target, &password).map_err(|e| Error::Target {
+                    site: site.name.clone(),
+                    target: site.target.display.clone(),
+                    message: e.message,
+                })?;
+            Ok(Box::new(t))
+        }
+    }
+}
