@@ -64,8 +64,7 @@ pub fn execute(
         write_state(target, &state)?;
     }
 
-    let mut done = 0;
-    for f in &changes {
+    for (done, f) in changes.iter().enumerate() {
         if stop.load(Ordering::SeqCst) {
             write_state(target, &state)?;
             return Ok(Outcome::Interrupted {
@@ -109,7 +108,6 @@ pub fn execute(
             }
             Action::Unchanged => {}
         }
-        done += 1;
     }
     // Unchanged files are owned too (files taken over included).
     for f in plan.files.iter().filter(|f| f.action == Action::Unchanged) {
