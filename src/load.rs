@@ -319,8 +319,35 @@ fn schema_diagnostics(
         {
             one("expected a password: a string, {env: NAME} or {secret: KEY}".to_owned())
         }
+        // `Option<T>` is `anyOf: [T, null]`: a non-null value that fails is
+        // best explained by why it is not a T.
+        ValidationErrorKind::AnyOf { context } if !instance.is_null() => {
+            let mut branches = context
+                .iter()
+                .filter(|errors| !errors.iter().all(expects_only_null));
+            match (branches.next(), branches.next()) {
+                (Some(errors), None) if !errors.is_empty() => errors
+                    .iter()
+                    .flat_map(|e| {
+                        let path = field_path(&e.instance_path().iter().collect::<Vec<_>>());
+                        schema_diagnostics(file, positions, &path, e.kind(), e.instance())
+                    })
+                    .collect(),
+                _ => one("does not match the schema (anyOf)".to_owned()),
+            }
+        }
         other => one(format!("does not match the schema ({})", other.keyword())),
     }
+}
+
+/// The error of the `null` branch of an `Option`'s `anyOf`.
+fn expects_only_null(e: &jsonschema::ValidationError<'_>) -> bool {
+    matches!(
+        e.kind(),
+        ValidationErrorKind::Type {
+            kind: TypeKind::Single(jsonschema::JsonType::Null)
+        }
+    )
 }
 
 fn json_type(v: &Value) -> &'static str {

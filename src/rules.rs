@@ -395,52 +395,52 @@ pub fn check_across(sites: &[Loaded]) -> Vec<Diagnostic> {
     let mut macs: HashMap<Mac, (&Loaded, usize)> = HashMap::new();
     for l in sites {
         let s = &l.site;
-        // Report a conflict on the selected side; if both are, on the later file.
-        let mut report = |path: &str, other_path: &str, other: &Loaded, message: String| {
-            let (on, path, other_file) = if l.selected || !other.selected {
-                (l, path, &other.site.file)
+        // Report a conflict on the selected side; if both are, on the later
+        // file. The message is worded from the side it is reported on.
+        type Message<'m> = &'m dyn Fn(&Loaded, &Loaded, &str) -> String;
+        let mut report = |path: &str, other_path: &str, other: &Loaded, message: Message<'_>| {
+            let (on, at, off, off_at) = if l.selected || !other.selected {
+                (l, path, other, other_path)
             } else {
-                (other, other_path, &l.site.file)
+                (other, other_path, l, path)
             };
             if on.selected {
                 diags.push(Diagnostic::error(
                     &on.site.file,
-                    on.positions.value(path),
-                    path,
-                    format!("{message} (also in {other_file})"),
+                    on.positions.value(at),
+                    at,
+                    format!("{} (also in {})", message(on, off, off_at), off.site.file),
                 ));
             }
         };
         if let Some(other) = names.insert(&s.name, l) {
-            report(
-                "site",
-                "site",
-                other,
-                format!("site name {} is not unique", s.name),
-            );
+            report("site", "site", other, &|on, _, _| {
+                format!("site name {} is not unique", on.site.name)
+            });
         }
         if let Some(other) = targets.insert(s.target.url.identity(), l) {
-            report(
-                "target.url",
-                "target.url",
-                other,
+            report("target.url", "target.url", other, &|on, off, _| {
                 format!(
                     "target {} is already the target of site {}",
-                    s.target.display, other.site.name
-                ),
-            );
+                    on.site.target.display, off.site.name
+                )
+            });
         }
         for (i, p) in s.phones.iter().enumerate() {
             if let Some((other, j)) = macs.insert(p.mac, (l, i)) {
                 if !std::ptr::eq(other, l) {
+                    let mac = p.mac;
                     report(
                         &format!("phones[{i}].mac"),
                         &format!("phones[{j}].mac"),
                         other,
-                        format!(
-                            "MAC {} is already declared in site {} at phones[{j}]",
-                            p.mac, other.site.name
-                        ),
+                        &|_, off, off_at| {
+                            format!(
+                                "MAC {mac} is already declared in site {} at {}",
+                                off.site.name,
+                                off_at.trim_end_matches(".mac")
+                            )
+                        },
                     );
                 }
             }
