@@ -363,10 +363,10 @@ fn first_digit_range(text: &str) -> Option<(u8, u8)> {
     (1 <= a && a <= b && b <= 9).then_some((a, b))
 }
 
-/// No control characters: XML 1.0 cannot carry most of them even escaped,
-/// and a phone's LCD cannot show them.
+/// No control characters and nothing else XML 1.0 cannot carry even
+/// escaped (U+FFFE, U+FFFF); a phone's LCD could not show them either.
 fn is_attribute_safe(s: &str) -> bool {
-    !s.chars().any(char::is_control)
+    !s.chars().any(char::is_control) && crate::xml::can_carry(s)
 }
 
 fn is_host(s: &str) -> bool {

@@ -134,7 +134,21 @@ impl SecretStore {
     }
 
     /// Resolve a reference; the error names the variable or key, never a value.
+    /// A value that no configuration file could carry (a NUL, an escape
+    /// character…) is an error too, rather than a file the phone rejects.
     pub fn resolve(&self, r: &SecretRef) -> Result<Secret, String> {
+        let secret = self.lookup(r)?;
+        if crate::xml::can_carry(secret.expose()) {
+            Ok(secret)
+        } else {
+            Err(format!(
+                "the {} holds a control character that a configuration file cannot carry",
+                r.describe()
+            ))
+        }
+    }
+
+    fn lookup(&self, r: &SecretRef) -> Result<Secret, String> {
         match r {
             SecretRef::Literal(s) => Ok(s.clone()),
             SecretRef::Env(e) => match std::env::var(&e.env) {

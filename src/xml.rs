@@ -22,6 +22,17 @@ pub fn escape(value: &str) -> String {
     out
 }
 
+/// Whether XML 1.0 can carry `value` at all: its `Char` production excludes
+/// the C0 controls other than tab, line feed and carriage return, and the
+/// noncharacters U+FFFE and U+FFFF, escaped or not.
+pub fn can_carry(value: &str) -> bool {
+    value.chars().all(|c| match c {
+        '\t' | '\n' | '\r' => true,
+        '\u{FFFE}' | '\u{FFFF}' => false,
+        c => c >= ' ',
+    })
+}
+
 pub struct Xml {
     out: String,
     open: Vec<&'static str>,
@@ -112,5 +123,13 @@ mod tests {
     fn every_special_character_is_escaped() {
         assert_eq!(escape(r#"a&b<c>d"e'f"#), "a&amp;b&lt;c&gt;d&quot;e&apos;f");
         assert_eq!(escape("Zoë 東京"), "Zoë 東京");
+    }
+
+    #[test]
+    fn only_characters_of_xml_1_0_can_be_carried() {
+        assert!(can_carry("Zoë & <Bob>\t\r\n東京 \u{7f} 😀"));
+        for bad in ["a\u{0}b", "\u{1}", "\u{1b}[0m", "\u{FFFE}", "x\u{FFFF}"] {
+            assert!(!can_carry(bad), "{bad:?}");
+        }
     }
 }

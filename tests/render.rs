@@ -782,3 +782,17 @@ fn an_invalid_site_renders_nothing() {
         .stderr_has_line("sites/hq.yaml:");
     assert!(!out.path().join("out").exists());
 }
+
+#[test]
+fn a_password_no_xml_file_can_carry_fails_naming_the_variable_only() {
+    Test::new()
+        .site("hq", &hq("201", ""))
+        .env("P201", "before\u{1}after")
+        .args(["render", "--out", "out"])
+        .run()
+        .status(1)
+        .stderr_contains("site hq: extensions[0].password: ")
+        .stderr_contains("environment variable P201")
+        .stderr_lacks("before")
+        .stderr_lacks("after");
+}

@@ -784,6 +784,33 @@ fn two_site_files_with_the_same_site_name_is_an_error() {
     );
 }
 
+#[test]
+fn names_and_labels_xml_cannot_carry_are_errors() {
+    validate(Test::new().site(
+        "hq",
+        r#"
+        site: hq
+        target: {url: dir:root}
+        server: {address: 10.0.0.1}
+        time: {zone: pacific}
+        extensions:
+          - number: "201"
+            name: "Front\tDesk"
+            label: "Lobby\uFFFE"
+            password: {env: A}
+        "#,
+    ))
+    .status(1)
+    .stderr_has_line_with(
+        "sites/hq.yaml:7:11: extensions[0].name: ",
+        "control characters",
+    )
+    .stderr_has_line_with(
+        "sites/hq.yaml:8:12: extensions[0].label: ",
+        "control characters",
+    );
+}
+
 // ------------------------------------------------------------------ passwords
 
 const LITERAL_PASSWORDS: &str = r#"
