@@ -100,6 +100,7 @@ impl FtpTarget {
             stream
                 .set_read_timeout(Some(timeout))
                 .and_then(|_| stream.set_write_timeout(Some(timeout)))
+                .and_then(|_| stream.set_nodelay(true))
                 .map_err(FtpError::ConnectionError)?;
             Ok(stream)
         };
@@ -180,10 +181,14 @@ impl Drop for FtpTarget {
     }
 }
 
+/// Timeouts on every read and write, and no Nagle delay: FTP is a
+/// request/reply protocol of small lines, which Nagle plus delayed ACKs
+/// would hold back ~40 ms each.
 fn set_timeouts(socket: &TcpStream, timeout: Duration) -> TResult<()> {
     socket
         .set_read_timeout(Some(timeout))
         .and_then(|_| socket.set_write_timeout(Some(timeout)))
+        .and_then(|_| socket.set_nodelay(true))
         .map_err(|e| TargetError::new(Kind::Transient, format!("setting timeouts: {e}")))
 }
 

@@ -1,0 +1,493 @@
+//! plan / apply / drift against real FTP servers: the in-process server
+//! always, and vsftpd / proftpd when `.ci/run` started them.
+
+mod ftp_support;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use ftp_support::{servers, FtpServer, Run, Work};
+
+const EXT_SECRET: &str = "Ext-s3cret-&-<x>";
+
+/// A site of `phones` phones (4-digit extensions from 1000) on `server`.
+fn site(server: &FtpServer, url: &str, user: &str, phones: usize) -> String {
+    let mut y = format!(
+        "site: lab\ntarget:\n  url: {url}\n  user: {user}\n  password: {{env: FTP_PASSWORD}}\n  timeout_seconds: 20\n"
+    );
+    if let Some(ca) = &server.ca_file {
+        y.push_str(&format!("  ca_file: {}\n", ca.display()));
+    }
+    y.push_str("server:\n  address: 10.100.2.127\ntime:\n  zone: eastern\ndialplan:\n  extension_digits: 4\nextensions:\n");
+    for i in 0..phones {
+        y.push_str(&format!(
+            "  - number: \"{}\"\n    name: User {i}\n    password: {{env: EXT_PASSWORD}}\n",
+            1000 + i
+        ));
+    }
+    y.push_str("phones:\n");
+    for i in 0..phones {
+        y.push_str(&format!(
+            "  - mac: 0004f2{:06x}\n    model: IP650\n    extension: \"{}\"\n",
+            i,
+            1000 + i
+        ));
+    }
+    y
+}
+
+fn work(server: &FtpServer, phones: usize) -> Work {
+    let mut w = Work::new();
+    w.secret("FTP_PASSWORD", &server.password);
+    w.secret("EXT_PASSWORD", EXT_SECRET);
+    w.write_site("lab", &site(server, &server.url, &server.user, phones));
+    w
+}
+
+/// The files polyops renders for the work's site.
+fn rendered(w: &Work) -> BTreeMap<String, Vec<u8>> {
+    w.run(&["render", "--out", "rendered"]).expect(0);
+    read_dir(&w.path().join("rendered/lab"))
+}
+
+fn read_dir(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    for e in std::fs::read_dir(dir).expect("read dir") {
+        let e = e.expect("entry");
+        if e.file_type().expect("type").is_file() {
+            out.insert(
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read(e.path()).expect("read"),
+            );
+        }
+    }
+    out
+}
+
+/// Files on the server, without polyops's state file.
+fn on_server(server: &FtpServer) -> BTreeMap<String, Vec<u8>> {
+    let mut files = read_dir(&server.root);
+    files.remove(".polyops-state.json");
+    files
+}
+
+fn apply(w: &Work) -> Run {
+    w.run(&["apply", "--auto-approve"])
+}
+
+fn for_each_server(scenario: &str, f: impl Fn(&FtpServer)) {
+    for server in servers(scenario) {
+        eprintln!("scenario {scenario} on {server:?}");
+        f(&server);
+    }
+}
+
+#[test]
+fn first_apply_uploads_every_file_then_plan_is_a_no_op() {
+    for_each_server("first-apply", |server| {
+        let w = work(server, 3);
+        let plan = w.run(&["plan", "--detailed-exitcode"]);
+        plan.expect(2);
+        assert!(plan.stdout.contains("7 to create"), "{}", plan.stdout);
+        apply(&w).expect(0);
+        assert_eq!(on_server(server), rendered(&w), "{server:?}");
+        // Nothing of polyops's is left but the files and the state.
+        let names: Vec<String> = std::fs::read_dir(&server.root)
+            .expect("root")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(names.contains(&".polyops-state.json".to_owned()));
+        assert!(
+            !names
+                .iter()
+                .any(|n| n.contains(".polyops-lock") || n.ends_with(".polyops-tmp")),
+            "{names:?}"
+        );
+        let noop = w.run(&["plan", "--detailed-exitcode"]);
+        noop.expect(0);
+        assert!(
+            noop.stdout
+                .contains("0 to create, 0 to update, 0 to delete, 7 unchanged"),
+            "{}",
+            noop.stdout
+        );
+        w.run(&["drift"]).expect(0);
+    });
+}
+
+#[test]
+fn same_size_edit_with_the_old_mtime_is_drift_and_apply_restores_it() {
+    for_each_server("tamper", |server| {
+        let w = work(server, 2);
+        apply(&w).expect(0);
+        let path = server.root.join("1000.cfg");
+        let before = std::fs::read(&path).expect("read");
+        let mtime = std::fs::metadata(&path)
+            .expect("meta")
+            .modified()
+            .expect("mtime");
+        let tampered = String::from_utf8(before.clone())
+            .expect("utf8")
+            .replace("User 0", "User X");
+        assert_eq!(tampered.len(), before.len());
+        std::fs::write(&path, &tampered).expect("tamper");
+        std::fs::File::options()
+            .write(true)
+            .open(&path)
+            .and_then(|f| f.set_modified(mtime))
+            .expect("keep mtime");
+        let drift = w.run(&["drift"]);
+        drift.expect(2);
+        assert!(drift.stdout.contains("1000.cfg"), "{}", drift.stdout);
+        assert!(drift.stdout.contains("drifted"), "{}", drift.stdout);
+        assert!(
+            drift.stdout.contains("-    reg.1.displayName=\"User X\""),
+            "{}",
+            drift.stdout
+        );
+        apply(&w).expect(0);
+        assert_eq!(std::fs::read(&path).expect("read"), before);
+        w.run(&["drift"]).expect(0);
+    });
+}
+
+#[test]
+fn read_only_user_runs_drift() {
+    for_each_server("read-only", |server| {
+        let w = work(server, 2);
+        apply(&w).expect(0);
+        let mut ro = Work::new();
+        ro.secret("FTP_PASSWORD", &server.ro_password);
+        ro.secret("EXT_PASSWORD", EXT_SECRET);
+        ro.write_site("lab", &site(server, &server.ro_url, &server.ro_user, 2));
+        ro.run(&["drift"]).expect(0);
+        std::fs::write(server.root.join("altigen.cfg"), "hand edit\n").expect("tamper");
+        let d = ro.run(&["drift", "--format", "json"]);
+        d.expect(2);
+        let v: serde_json::Value = serde_json::from_str(&d.stdout).expect("json");
+        let files = v["sites"][0]["files"].as_array().expect("files");
+        let alt = files
+            .iter()
+            .find(|f| f["name"] == "altigen.cfg")
+            .expect("altigen.cfg");
+        assert_eq!(alt["action"], "update");
+        assert_eq!(alt["drifted"], true);
+        // The read-only user cannot apply: a clear error, nothing lost.
+        let a = ro.run(&["apply", "--auto-approve"]);
+        a.expect(1);
+        assert_eq!(
+            std::fs::read(server.root.join("altigen.cfg")).expect("read"),
+            b"hand edit\n"
+        );
+    });
+}
+
+#[test]
+fn saved_plan_is_refused_when_the_target_or_site_changed() {
+    for_each_server("stale", |server| {
+        let w = work(server, 2);
+        apply(&w).expect(0);
+        // Change the site, save a plan, then touch an unchanged file.
+        w.write_site("lab", &site(server, &server.url, &server.user, 3));
+        w.run(&["plan", "--out", "plan.json"]).expect(0);
+        let saved = std::fs::read_to_string(w.path().join("plan.json")).expect("plan file");
+        w.assert_no_secret(&saved, "plan file");
+        assert!(
+            !saved.contains("reg.1.auth.password"),
+            "plan files hold no diffs"
+        );
+        std::fs::write(server.root.join("0004f2000000.cfg"), "changed by hand\n").expect("tamper");
+        let a = w.run(&["apply", "--plan", "plan.json", "--auto-approve"]);
+        a.expect(1);
+        assert!(a.stderr.contains("stale"), "{}", a.stderr);
+        assert!(a.stderr.contains("0004f2000000.cfg"), "{}", a.stderr);
+        assert!(
+            !server.root.join("1002.cfg").exists(),
+            "a stale plan changes nothing"
+        );
+        // A fresh plan applies exactly.
+        w.run(&["plan", "--out", "plan.json"]).expect(0);
+        w.run(&["apply", "--plan", "plan.json", "--auto-approve"])
+            .expect(0);
+        assert_eq!(on_server(server), rendered(&w));
+        // The site file changing also makes a plan stale.
+        w.run(&["plan", "--out", "plan.json"]).expect(0);
+        w.write_site("lab", &site(server, &server.url, &server.user, 2));
+        let a = w.run(&["apply", "--plan", "plan.json", "--auto-approve"]);
+        a.expect(1);
+        assert!(a.stderr.contains("stale"), "{}", a.stderr);
+    });
+}
+
+#[test]
+fn prune_deletes_only_files_polyops_wrote() {
+    for_each_server("prune", |server| {
+        let w = work(server, 3);
+        std::fs::write(server.root.join("sip.cfg"), "polycom default\n").expect("unmanaged");
+        std::fs::write(
+            server.root.join("0004f2000002-phone.cfg"),
+            "<x reg.1.label=\"mine\"/>\n",
+        )
+        .expect("override");
+        apply(&w).expect(0);
+        w.write_site("lab", &site(server, &server.url, &server.user, 2));
+        let plan = w.run(&["plan"]);
+        plan.expect(0);
+        assert!(
+            plan.stdout.contains("- delete    1002.cfg"),
+            "{}",
+            plan.stdout
+        );
+        assert!(
+            plan.stdout.contains("- delete    0004f2000002.cfg"),
+            "{}",
+            plan.stdout
+        );
+        apply(&w).expect(0);
+        let files = on_server(server);
+        assert!(!files.contains_key("1002.cfg") && !files.contains_key("0004f2000002.cfg"));
+        assert_eq!(files["sip.cfg"], b"polycom default\n");
+        assert_eq!(
+            files["0004f2000002-phone.cfg"],
+            b"<x reg.1.label=\"mine\"/>\n"
+        );
+    });
+}
+
+#[test]
+fn mass_delete_needs_allow_mass_delete() {
+    for_each_server("mass-delete", |server| {
+        let w = work(server, 6);
+        apply(&w).expect(0);
+        w.write_site("lab", &site(server, &server.url, &server.user, 2));
+        let a = apply(&w);
+        a.expect(1);
+        assert!(a.stderr.contains("--allow-mass-delete"), "{}", a.stderr);
+        assert!(
+            server.root.join("1005.cfg").exists(),
+            "refused apply deletes nothing"
+        );
+        w.run(&["apply", "--auto-approve", "--allow-mass-delete"])
+            .expect(0);
+        assert_eq!(on_server(server), rendered(&w));
+    });
+}
+
+#[test]
+fn override_files_are_never_touched_and_drift_names_what_they_shadow() {
+    for_each_server("override", |server| {
+        let w = work(server, 2);
+        let body = "<PHONE_CONFIG><ALL reg.1.label=\"Bob\" reg.1.auth.password=\"handset-typed\" up.backlight=\"1\"/></PHONE_CONFIG>\n";
+        std::fs::write(server.root.join("0004f2000001-phone.cfg"), body).expect("override");
+        std::fs::write(
+            server.root.join("0004f2000001-web.cfg"),
+            "<x voIpProt.SIP.local.port=\"5060\"/>\n",
+        )
+        .expect("override");
+        apply(&w).expect(0);
+        let d = w.run(&["drift"]);
+        d.expect(2);
+        assert!(d.stdout.contains("0004f2000001-phone.cfg"), "{}", d.stdout);
+        assert!(
+            d.stdout.contains("reg.1.auth.password, reg.1.label"),
+            "{}",
+            d.stdout
+        );
+        assert!(d.stdout.contains("voIpProt.SIP.local.port"), "{}", d.stdout);
+        assert!(
+            !d.stdout.contains("handset-typed"),
+            "override values are never shown"
+        );
+        assert!(
+            !d.stdout.contains("up.backlight"),
+            "only declared parameters are named"
+        );
+        apply(&w).expect(0);
+        assert_eq!(
+            std::fs::read(server.root.join("0004f2000001-phone.cfg")).expect("read"),
+            body.as_bytes()
+        );
+    });
+}
+
+#[test]
+fn a_second_apply_fails_at_once_while_the_target_is_locked() {
+    for_each_server("lock", |server| {
+        let w = work(server, 2);
+        apply(&w).expect(0);
+        // Another apply holds the lock (as a killed run would leave it).
+        let lock = server.root.join(".polyops-lock");
+        std::fs::create_dir(&lock).expect("lock");
+        std::fs::write(
+            lock.join("owner.json"),
+            r#"{"host":"ci-runner-7","pid":4242,"user":"deploy","since":"2026-11-24T20:00:00Z","site":"lab"}"#,
+        )
+        .expect("owner");
+        w.write_site("lab", &site(server, &server.url, &server.user, 3));
+        let a = apply(&w);
+        a.expect(1);
+        assert!(a.stderr.contains("locked"), "{}", a.stderr);
+        assert!(
+            a.stderr
+                .contains("deploy@ci-runner-7 (pid 4242) since 2026-11-24T20:00:00Z"),
+            "{}",
+            a.stderr
+        );
+        assert!(!server.root.join("1002.cfg").exists());
+        let u = w.run(&["unlock", "lab"]);
+        u.expect(0);
+        assert!(u.stdout.contains("removed the lock"), "{}", u.stdout);
+        assert!(!lock.exists());
+        apply(&w).expect(0);
+        assert_eq!(on_server(server), rendered(&w));
+    });
+}
+
+#[test]
+fn sigterm_mid_apply_stops_cleanly_and_a_rerun_converges() {
+    for_each_server("sigterm", |server| {
+        let w = work(server, 150);
+        let expected = rendered(&w);
+        // Output goes to files: a full pipe would stall the apply.
+        let out_file = std::fs::File::create(w.path().join("apply.out")).expect("out file");
+        let err_file = std::fs::File::create(w.path().join("apply.err")).expect("err file");
+        let mut child = w
+            .command(&["apply", "--auto-approve"])
+            .stdin(Stdio::null())
+            .stdout(out_file)
+            .stderr(err_file)
+            .spawn()
+            .expect("spawn apply");
+        // Watch the root: every visible .cfg is complete, then kill mid-way.
+        let start = Instant::now();
+        let mut killed = false;
+        while start.elapsed() < Duration::from_secs(120) {
+            if let Ok(Some(_)) = child.try_wait() {
+                break;
+            }
+            let present = std::fs::read_dir(&server.root)
+                .map(|d| d.count())
+                .unwrap_or(0);
+            for (name, bytes) in read_dir(&server.root) {
+                if name.ends_with(".cfg") {
+                    assert_eq!(
+                        Some(&bytes),
+                        expected.get(&name),
+                        "{name} half-written or wrong"
+                    );
+                }
+            }
+            if !killed && present > 40 {
+                std::process::Command::new("kill")
+                    .args(["-TERM", &child.id().to_string()])
+                    .status()
+                    .expect("kill");
+                killed = true;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let status = child.wait().expect("apply ends");
+        let stderr = std::fs::read_to_string(w.path().join("apply.err")).expect("stderr");
+        let stdout = std::fs::read_to_string(w.path().join("apply.out")).expect("stdout");
+        w.assert_no_secret(&stderr, "stderr");
+        w.assert_no_secret(&stdout, "stdout");
+        assert!(killed, "apply finished before it could be interrupted");
+        assert_eq!(status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains("interrupted"), "{stderr}");
+        assert!(!server.root.join(".polyops-lock").exists(), "lock released");
+        assert!(
+            on_server(server).len() < expected.len(),
+            "stopped before the end"
+        );
+        apply(&w).expect(0);
+        assert_eq!(on_server(server), expected);
+        w.run(&["plan", "--detailed-exitcode"]).expect(0);
+    });
+}
+
+#[test]
+fn unreachable_host_and_wrong_password_fail_with_one_line() {
+    for_each_server("unreachable", |server| {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("port")
+            .port();
+        let mut w = Work::new();
+        w.secret("FTP_PASSWORD", &server.password);
+        w.secret("EXT_PASSWORD", EXT_SECRET);
+        w.write_site(
+            "lab",
+            &site(server, &format!("ftp://127.0.0.1:{port}/"), "PlcmSpIp", 1),
+        );
+        let p = w.run(&["plan"]);
+        p.expect(1);
+        assert_eq!(p.stderr.trim().lines().count(), 1, "{}", p.stderr);
+        assert!(p.stderr.contains("127.0.0.1"), "{}", p.stderr);
+
+        let mut bad = Work::new();
+        bad.secret("FTP_PASSWORD", "wrong-password-123");
+        bad.secret("EXT_PASSWORD", EXT_SECRET);
+        bad.write_site("lab", &site(server, &server.url, &server.user, 1));
+        let p = bad.run(&["plan"]);
+        p.expect(1);
+        assert_eq!(p.stderr.trim().lines().count(), 1, "{}", p.stderr);
+        assert!(p.stderr.contains("logging in"), "{}", p.stderr);
+    });
+}
+
+#[test]
+fn unknown_password_values_on_the_target_are_masked_in_every_format() {
+    for_each_server("masking", |server| {
+        let w = work(server, 1);
+        apply(&w).expect(0);
+        let path = server.root.join("1000.cfg");
+        let text = std::fs::read_to_string(&path).expect("read");
+        std::fs::write(
+            &path,
+            text.replace("********", "x").replace(
+                "reg.1.label=\"1000\"",
+                "reg.1.label=\"1000\" reg.1.auth.password=\"typed-on-server\"",
+            ),
+        )
+        .expect("tamper");
+        for format in ["text", "json", "markdown"] {
+            let p = w.run(&["plan", "--format", format]);
+            p.expect(0);
+            assert!(p.stdout.contains("1000.cfg"), "{}", p.stdout);
+            assert!(
+                !p.stdout.contains("typed-on-server"),
+                "{format} leaks:\n{}",
+                p.stdout
+            );
+            assert!(p.stdout.contains("********"), "{}", p.stdout);
+        }
+    });
+}
+
+#[test]
+fn ftps_with_a_verified_certificate_applies_and_plans() {
+    let server = ftp_support::in_process_tls();
+    let w = work(&server, 2);
+    apply(&w).expect(0);
+    assert_eq!(on_server(&server), rendered(&w));
+    w.run(&["plan", "--detailed-exitcode"]).expect(0);
+    // Without the CA the certificate is not trusted: a clear error.
+    let mut untrusted = Work::new();
+    untrusted.secret("FTP_PASSWORD", &server.password);
+    untrusted.secret("EXT_PASSWORD", EXT_SECRET);
+    let yaml = site(&server, &server.url, &server.user, 2);
+    let ca_line = format!(
+        "  ca_file: {}\n",
+        server.ca_file.as_ref().expect("ca").display()
+    );
+    untrusted.write_site("lab", &yaml.replace(&ca_line, ""));
+    let p = untrusted.run(&["plan"]);
+    p.expect(1);
+    assert!(
+        p.stderr.to_lowercase().contains("certificate") || p.stderr.contains("TLS"),
+        "{}",
+        p.stderr
+    );
+}
