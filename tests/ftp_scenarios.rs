@@ -491,3 +491,38 @@ fn ftps_with_a_verified_certificate_applies_and_plans() {
         p.stderr
     );
 }
+
+/// Apply relies on RNFR/RNTO replacing an existing file in one step;
+/// check each server really does (plain FTP; the TLS servers run the same
+/// daemon).
+#[test]
+fn each_server_replaces_an_existing_file_on_rename() {
+    use suppaftp::types::FileType;
+    for_each_server("rename", |server| {
+        let Some(rest) = server.url.strip_prefix("ftp://") else {
+            return;
+        };
+        let (authority, path) = rest.split_once('/').expect("url has a path");
+        let mut ftp = suppaftp::FtpStream::connect(authority).expect("connect");
+        ftp.login(server.user.as_str(), server.password.as_str())
+            .expect("login");
+        ftp.transfer_type(FileType::Binary).expect("binary");
+        let path = path.trim_end_matches('/');
+        if !path.is_empty() {
+            ftp.cwd(path).expect("cwd");
+        }
+        ftp.put_file("a.cfg", &mut "old\n".as_bytes())
+            .expect("put a");
+        ftp.put_file("a.cfg.polyops-tmp", &mut "new\n".as_bytes())
+            .expect("put tmp");
+        ftp.rename("a.cfg.polyops-tmp", "a.cfg")
+            .expect("rename over an existing file");
+        let got = ftp.retr_as_buffer("a.cfg").expect("retr").into_inner();
+        assert_eq!(got, b"new\n", "{server:?}");
+        assert!(
+            !server.root.join("a.cfg.polyops-tmp").exists(),
+            "{server:?}"
+        );
+        let _ = ftp.quit();
+    });
+}
