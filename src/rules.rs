@@ -335,6 +335,13 @@ fn check_firmware_files(c: &mut Checker<'_>, sf: &SiteFile, numbers: &[&str]) ->
                 &path,
                 "must name a file (its name is its name at the target root)",
             );
+        } else if name.contains('\\') || name.chars().any(char::is_control) {
+            // A Windows FTP server reads `\` as a folder separator, and a line
+            // break would end the FTP command: either could leave the root.
+            c.error(
+                &path,
+                "the file name must not contain a backslash or a control character",
+            );
         } else if reserved {
             c.error(
                 &path,

@@ -614,6 +614,24 @@ fn a_firmware_file_named_like_a_rendered_file_is_an_error() {
     .stderr_lacks("firmware.files[4].path:");
 }
 
+#[test]
+fn a_firmware_file_name_that_could_leave_the_target_root_is_an_error() {
+    let sha = "ab".repeat(32);
+    validate(Test::new().site(
+        "hq",
+        &format!(
+            "site: hq\ntarget: {{url: \"ftp://192.0.2.10/\"}}\nserver: {{address: 10.0.0.1}}\n\
+             time: {{zone: pacific}}\n\
+             firmware:\n  files:\n\
+             \x20   - {{path: 'fw\\..\\..\\evil.ld', sha256: {sha}}}\n\
+             \x20   - {{path: \"firmware/sip.ld\\r\\nDELE altigen.cfg\", sha256: {sha}}}\n"
+        ),
+    ))
+    .status(1)
+    .stderr_has_line_with("sites/hq.yaml:7:14: firmware.files[0].path: ", "backslash")
+    .stderr_has_line_with("sites/hq.yaml:8:14: firmware.files[1].path: ", "control character");
+}
+
 // ----------------------------------------------------------------------- time
 
 #[test]
