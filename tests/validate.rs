@@ -629,7 +629,10 @@ fn a_firmware_file_name_that_could_leave_the_target_root_is_an_error() {
     ))
     .status(1)
     .stderr_has_line_with("sites/hq.yaml:7:14: firmware.files[0].path: ", "backslash")
-    .stderr_has_line_with("sites/hq.yaml:8:14: firmware.files[1].path: ", "control character");
+    .stderr_has_line_with(
+        "sites/hq.yaml:8:14: firmware.files[1].path: ",
+        "control character",
+    );
 }
 
 // ----------------------------------------------------------------------- time
