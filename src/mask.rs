@@ -43,10 +43,7 @@ fn mask_password_attributes(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some((name_end, quote_at, quote)) = next_attribute(rest) {
-        let name_start = rest[..name_end]
-            .rfind(|c: char| !is_name_char(c))
-            .map_or(0, |i| i + 1);
-        let name = &rest[name_start..name_end];
+        let name = name_before(&rest[..name_end]);
         let value_start = quote_at + 1;
         let value_len = rest[value_start..]
             .find(quote)
@@ -82,6 +79,16 @@ fn next_attribute(s: &str) -> Option<(usize, usize, char)> {
     None
 }
 
+/// The attribute name that ends `before` (the text up to its `=`),
+/// spaces before the `=` allowed.
+fn name_before(before: &str) -> &str {
+    let trimmed = before.trim_end();
+    let start = trimmed
+        .rfind(|c: char| !is_name_char(c))
+        .map_or(0, |i| i + 1);
+    &trimmed[start..]
+}
+
 fn is_name_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | ':')
 }
@@ -91,10 +98,7 @@ pub fn attribute_names(text: &str) -> Vec<String> {
     let mut names = Vec::new();
     let mut rest = text;
     while let Some((name_end, quote_at, quote)) = next_attribute(rest) {
-        let name_start = rest[..name_end]
-            .rfind(|c: char| !is_name_char(c))
-            .map_or(0, |i| i + 1);
-        let name = &rest[name_start..name_end];
+        let name = name_before(&rest[..name_end]);
         if !name.is_empty() {
             names.push(name.to_owned());
         }
