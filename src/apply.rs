@@ -7,14 +7,13 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::inputs::sha256_hex;
-use crate::plan::{Action, SitePlan};
+use crate::model::is_master_config;
+use crate::plan::{Action, FileChange, SitePlan};
 use crate::render::Rendered;
 use crate::state::{State, STATE_FILE};
 use crate::target::{Kind, Target, TargetError};
 
-/// Uploads land under `<name>.polyops-tmp` first: not a `.cfg`, so no phone
-/// reads it.
-pub const TEMP_SUFFIX: &str = ".polyops-tmp";
+pub use crate::target::TEMP_SUFFIX;
 
 pub enum Outcome {
     Done,
@@ -64,7 +63,42 @@ pub fn execute(
         write_state(target, &state)?;
     }
 
-    for (done, f) in changes.iter().enumerate() {
+    let mut done = 0;
+    // Uploads in two waves: the files a `<mac>.cfg` names, then the
+    // `<mac>.cfg` files (the plan lists them in that order).
+    let uploads: Vec<&FileChange> = changes
+        .iter()
+        .copied()
+        .filter(|f| matches!(f.action, Action::Create | Action::Update))
+        .collect();
+    let (masters, referenced): (Vec<&FileChange>, Vec<&FileChange>) =
+        uploads.iter().partition(|f| is_master_config(&f.name));
+    for wave in [referenced, masters] {
+        let mut files = Vec::new();
+        for f in &wave {
+            let bytes = desired.get(&f.name).ok_or_else(|| {
+                TargetError::new(Kind::Refused, format!("{} is not rendered", f.name))
+            })?;
+            files.push((f.name.as_str(), bytes.as_slice()));
+        }
+        let mut landed = |name: &str| {
+            if let Some(f) = wave.iter().find(|f| f.name == name) {
+                let sha = desired.get(name).map(|b| sha256_hex(b));
+                state.files.insert(name.to_owned(), sha);
+                let verb = if f.action == Action::Create {
+                    "created"
+                } else {
+                    "updated"
+                };
+                progress(format!("{verb} {name}"));
+                done += 1;
+            }
+        };
+        let result = target.upload_many(&files, stop, &mut landed);
+        if let Err(e) = result {
+            let _ = write_state(target, &state);
+            return Err(e);
+        }
         if stop.load(Ordering::SeqCst) {
             write_state(target, &state)?;
             return Ok(Outcome::Interrupted {
@@ -72,42 +106,27 @@ pub fn execute(
                 left: changes.len() - done,
             });
         }
-        match f.action {
-            Action::Create | Action::Update => {
-                let bytes = desired.get(&f.name).ok_or_else(|| {
-                    TargetError::new(Kind::Refused, format!("{} is not rendered", f.name))
-                })?;
-                let temp = format!("{}{TEMP_SUFFIX}", f.name);
-                let result = target
-                    .write(&temp, bytes)
-                    .and_then(|()| target.rename(&temp, &f.name));
-                if let Err(e) = result {
-                    let _ = target.delete(&temp);
-                    let _ = write_state(target, &state);
-                    return Err(e);
-                }
-                state.files.insert(f.name.clone(), Some(sha256_hex(bytes)));
-                let verb = if f.action == Action::Create {
-                    "created"
-                } else {
-                    "updated"
-                };
-                progress(format!("{verb} {}", f.name));
-            }
-            Action::Delete => {
-                match target.delete(&f.name) {
-                    Ok(()) => {}
-                    Err(e) if e.kind == Kind::NotFound => {}
-                    Err(e) => {
-                        let _ = write_state(target, &state);
-                        return Err(e);
-                    }
-                }
-                state.files.remove(&f.name);
-                progress(format!("deleted {}", f.name));
-            }
-            Action::Unchanged => {}
+    }
+
+    for f in changes.iter().filter(|f| f.action == Action::Delete) {
+        if stop.load(Ordering::SeqCst) {
+            write_state(target, &state)?;
+            return Ok(Outcome::Interrupted {
+                done,
+                left: changes.len() - done,
+            });
         }
+        match target.delete(&f.name) {
+            Ok(()) => {}
+            Err(e) if e.kind == Kind::NotFound => {}
+            Err(e) => {
+                let _ = write_state(target, &state);
+                return Err(e);
+            }
+        }
+        state.files.remove(&f.name);
+        progress(format!("deleted {}", f.name));
+        done += 1;
     }
     // Unchanged files are owned too (files taken over included).
     for f in plan.files.iter().filter(|f| f.action == Action::Unchanged) {

@@ -21,6 +21,13 @@ struct Cli {
     /// Treat warnings as errors.
     #[arg(long, global = true)]
     strict: bool,
+    /// Parallel FTP connections per target (default: 4 when the server
+    /// hashes files itself, else 2).
+    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=32))]
+    connections: Option<u16>,
+    /// Also print how each target was read (connections, hashes, downloads).
+    #[arg(long, short, global = true)]
+    verbose: bool,
     #[command(subcommand)]
     command: CliCommand,
 }
@@ -91,6 +98,8 @@ pub struct Config {
     pub sites_dir: PathBuf,
     pub secrets: Option<PathBuf>,
     pub strict: bool,
+    pub connections: Option<usize>,
+    pub verbose: bool,
     pub command: Command,
     pub names: Vec<String>,
 }
@@ -182,6 +191,8 @@ where
         sites_dir: cli.sites,
         secrets: cli.secrets,
         strict: cli.strict,
+        connections: cli.connections.map(usize::from),
+        verbose: cli.verbose,
         command,
         names,
     })

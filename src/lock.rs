@@ -80,14 +80,26 @@ pub fn holder(target: &mut dyn Target) -> Result<Option<Option<Owner>>, TargetEr
 }
 
 /// Remove the lock (ours at the end of an apply, or a stale one by `unlock`).
+/// FTP servers answer 550 both for "no such file" and "permission denied",
+/// so success is judged by the lock being gone afterwards.
 pub fn release(target: &mut dyn Target) -> Result<(), TargetError> {
-    match target.delete(OWNER_FILE) {
-        Ok(()) => {}
-        Err(e) if e.kind == Kind::NotFound => {}
-        Err(e) => return Err(e),
+    let deleted = match target.delete(OWNER_FILE) {
+        Err(e) if e.kind != Kind::NotFound => return Err(e),
+        other => other,
+    };
+    let removed = match target.remove_dir(LOCK_DIR) {
+        Err(e) if e.kind != Kind::NotFound => return Err(e),
+        other => other,
+    };
+    if holder(target)?.is_some() {
+        let why = removed.err().or(deleted.err()).map(|e| e.message);
+        return Err(TargetError::new(
+            Kind::Refused,
+            format!(
+                "could not remove the lock folder {LOCK_DIR}{}",
+                why.map(|w| format!(": {w}")).unwrap_or_default()
+            ),
+        ));
     }
-    match target.remove_dir(LOCK_DIR) {
-        Err(e) if e.kind != Kind::NotFound => Err(e),
-        _ => Ok(()),
-    }
+    Ok(())
 }

@@ -4,13 +4,17 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::inputs::sha256_hex;
 use crate::state::{State, STATE_FILE};
 use crate::target::{Kind, Target, TargetError};
 
 pub struct Observed {
     /// Every file name at the root.
     pub names: BTreeSet<String>,
-    /// Bytes of the wanted and owned files that exist.
+    /// sha256 of every wanted or owned file that exists.
+    pub hashes: BTreeMap<String, String>,
+    /// Bytes of those files, when read: all of them, or (when the server
+    /// hashes files itself) only those that differ from what is wanted.
     pub contents: BTreeMap<String, Vec<u8>>,
     /// The state file's bytes, if there is one.
     pub state_raw: Option<Vec<u8>>,
@@ -19,12 +23,14 @@ pub struct Observed {
     pub overrides: BTreeMap<String, Vec<u8>>,
 }
 
-/// Observe `target` for a site that wants `wanted` and may have written
-/// `override_names` (phones' own files, read for the drift report only).
+/// Observe `target` for a site that wants `wanted` (name → sha256) and may
+/// have written `override_names` (phones' own files, read for the drift
+/// report only). A server that hashes files saves downloading the files
+/// that are already as wanted.
 pub fn observe(
     target: &mut dyn Target,
     site: &str,
-    wanted: &BTreeSet<String>,
+    wanted: &BTreeMap<String, String>,
     override_names: &[String],
 ) -> Result<Observed, TargetError> {
     let state_raw = match target.read(STATE_FILE) {
@@ -52,14 +58,35 @@ pub fn observe(
         .map(|e| e.name)
         .collect();
     let to_read: Vec<String> = wanted
-        .iter()
+        .keys()
         .chain(state.owned().map(|(n, _)| n))
         .filter(|n| names.contains(*n))
         .cloned()
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    let contents = target.read_many(&to_read)?.into_iter().collect();
+    let mut hashes = BTreeMap::new();
+    let mut contents = BTreeMap::new();
+    match target.hash_many(&to_read)? {
+        Some(hashed) => {
+            let mut differ = Vec::new();
+            for (name, sha) in hashed {
+                // A file gone between listing and hashing is absent.
+                let Some(sha) = sha else { continue };
+                if wanted.get(&name) != Some(&sha) {
+                    differ.push(name.clone());
+                }
+                hashes.insert(name, sha);
+            }
+            contents.extend(target.read_many(&differ)?);
+        }
+        None => {
+            for (name, bytes) in target.read_many(&to_read)? {
+                hashes.insert(name.clone(), sha256_hex(&bytes));
+                contents.insert(name, bytes);
+            }
+        }
+    }
     let present_overrides: Vec<String> = override_names
         .iter()
         .filter(|n| names.contains(*n))
@@ -68,6 +95,7 @@ pub fn observe(
     let overrides = target.read_many(&present_overrides)?.into_iter().collect();
     Ok(Observed {
         names,
+        hashes,
         contents,
         state_raw,
         state,

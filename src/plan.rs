@@ -121,7 +121,7 @@ impl SitePlan {
         for (name, after) in desired {
             let after_sha = sha256_hex(after);
             let before = observed.contents.get(name);
-            let before_sha = before.map(|b| sha256_hex(b));
+            let before_sha = observed.hashes.get(name).cloned();
             let recorded = owned.get(name).copied().cloned().flatten();
             let action = match &before_sha {
                 None => Action::Create,
@@ -140,7 +140,7 @@ impl SitePlan {
                 name: name.clone(),
                 action,
                 drifted,
-                adopted: before.is_some() && !owned.contains_key(name),
+                adopted: before_sha.is_some() && !owned.contains_key(name),
                 sha256_before: before_sha,
                 sha256_after: Some(after_sha),
                 diff,
@@ -151,8 +151,8 @@ impl SitePlan {
                 continue;
             }
             // Owned, no longer wanted: delete if it is still there.
-            if let Some(before) = observed.contents.get(*name) {
-                let before_sha = sha256_hex(before);
+            if let Some(before_sha) = observed.hashes.get(*name).cloned() {
+                let before = observed.contents.get(*name).map(Vec::as_slice);
                 files.push(FileChange {
                     name: (*name).clone(),
                     action: Action::Delete,
@@ -160,7 +160,7 @@ impl SitePlan {
                     adopted: false,
                     sha256_before: Some(before_sha),
                     sha256_after: None,
-                    diff: Some(unified(name, Some(before), None, masker)),
+                    diff: before.map(|b| unified(name, Some(b), None, masker)),
                 });
             }
         }
@@ -177,7 +177,7 @@ impl SitePlan {
         let mut reads: BTreeMap<String, Option<String>> = desired
             .keys()
             .chain(owned.keys().copied())
-            .map(|n| (n.clone(), observed.contents.get(n).map(|b| sha256_hex(b))))
+            .map(|n| (n.clone(), observed.hashes.get(n).cloned()))
             .collect();
         reads.insert(
             STATE_FILE.to_owned(),

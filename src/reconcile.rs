@@ -1,7 +1,7 @@
 //! The online commands: `plan`, `apply`, `drift`, `unlock`. Per site:
 //! render → open target → observe → plan → print / execute.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -52,14 +52,19 @@ fn masker(site: &Site, inputs: &Inputs, store: &SecretStore) -> Masker {
 
 /// Render the site, then open and observe its target. With `lock`, the
 /// lock is taken before observing so the plan cannot go stale under us.
-fn prepare(site: &Site, store: &SecretStore, lock: bool) -> Result<Prepared, Error> {
+fn prepare(
+    config: &Config,
+    site: &Site,
+    store: &SecretStore,
+    lock: bool,
+) -> Result<Prepared, Error> {
     let inputs = Inputs::gather(site, store).map_err(Error::Many)?;
     let desired = render(site, &inputs);
     let masker = masker(site, &inputs, store);
     let site_sha = std::fs::read(&site.file)
         .map(|b| sha256_hex(&b))
         .map_err(|e| Error::Load(format!("error reading {}: {e}", site.file)))?;
-    let mut target = target::open(site, store)?;
+    let mut target = target::open(site, store, config.connections)?;
     if lock {
         target.ensure_root().map_err(|e| target_error(site, e))?;
         match lock::acquire(target.as_mut(), &site.name).map_err(|e| target_error(site, e))? {
@@ -75,7 +80,10 @@ fn prepare(site: &Site, store: &SecretStore, lock: bool) -> Result<Prepared, Err
             }
         }
     }
-    let wanted: BTreeSet<String> = desired.keys().cloned().collect();
+    let wanted: BTreeMap<String, String> = desired
+        .iter()
+        .map(|(n, b)| (n.clone(), sha256_hex(b)))
+        .collect();
     let observed = match observe(target.as_mut(), &site.name, &wanted, &override_names(site)) {
         Ok(o) => o,
         Err(e) => {
@@ -85,6 +93,18 @@ fn prepare(site: &Site, store: &SecretStore, lock: bool) -> Result<Prepared, Err
             return Err(target_error(site, e));
         }
     };
+    if config.verbose {
+        let st = target.stats();
+        eprintln!(
+            "{}: observed {} files over {} connection{}: {} hashed by the server, {} downloaded",
+            site.name,
+            observed.hashes.len(),
+            st.connections.max(1),
+            if st.connections > 1 { "s" } else { "" },
+            st.hashes,
+            st.downloads
+        );
+    }
     let plan = SitePlan::build(site, &site_sha, &desired, &observed, &masker);
     Ok(Prepared {
         desired,
@@ -123,7 +143,7 @@ pub fn plan(
     let mut plans = Vec::new();
     let mut errors = Vec::new();
     for site in catalog.selected() {
-        match prepare(site, &store, false) {
+        match prepare(config, site, &store, false) {
             Ok(p) => plans.push(p.plan),
             Err(e) => errors.push(e),
         }
@@ -279,7 +299,7 @@ pub fn apply(config: &Config, opts: &ApplyOptions, out: &mut dyn Write) -> Resul
         let saved_plan = saved
             .as_ref()
             .and_then(|r| r.sites.iter().find(|s| s.site == site.name));
-        match apply_site(site, &store, saved_plan, opts, &stop, out) {
+        match apply_site(&config, site, &store, saved_plan, opts, &stop, out) {
             Ok(plan) => reports.push(plan),
             Err(e) => {
                 result = Err(e);
@@ -294,6 +314,7 @@ pub fn apply(config: &Config, opts: &ApplyOptions, out: &mut dyn Write) -> Resul
 }
 
 fn apply_site(
+    config: &Config,
     site: &Site,
     store: &SecretStore,
     saved: Option<&SitePlan>,
@@ -301,7 +322,7 @@ fn apply_site(
     stop: &AtomicBool,
     out: &mut dyn Write,
 ) -> Result<SitePlan, Error> {
-    let mut p = prepare(site, store, true)?;
+    let mut p = prepare(config, site, store, true)?;
     let result = apply_locked(site, &mut p, saved, opts, stop, out);
     let released = lock::release(p.target.as_mut()).map_err(|e| target_error(site, e));
     let plan = result?;
@@ -392,7 +413,7 @@ pub fn unlock(config: &Config, out: &mut dyn Write) -> Result<i32, Error> {
     let catalog = checked_sites(config)?;
     let store = secret_store(config)?;
     for site in catalog.selected() {
-        let mut target = target::open(site, &store)?;
+        let mut target = target::open(site, &store, config.connections)?;
         let line = match lock::holder(target.as_mut()).map_err(|e| target_error(site, e))? {
             None => format!("{}: no lock on {}\n", site.name, site.target.display),
             Some(owner) => {

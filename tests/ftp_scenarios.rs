@@ -59,7 +59,7 @@ fn read_dir(dir: &Path) -> BTreeMap<String, Vec<u8>> {
         if e.file_type().expect("type").is_file() {
             out.insert(
                 e.file_name().to_string_lossy().into_owned(),
-                std::fs::read(e.path()).expect("read"),
+                std::fs::read(e.path()).unwrap_or_else(|err| panic!("read {:?}: {err}", e.path())),
             );
         }
     }
@@ -174,6 +174,19 @@ fn read_only_user_runs_drift() {
             .expect("altigen.cfg");
         assert_eq!(alt["action"], "update");
         assert_eq!(alt["drifted"], true);
+        // A lock the read-only user cannot remove is an error, not "removed".
+        let lock = server.root.join(".polyops-lock");
+        std::fs::create_dir(&lock).expect("lock");
+        ftp_support::chown_like(&lock, &server.root);
+        let u = ro.run(&["unlock"]);
+        u.expect(1);
+        assert!(
+            u.stderr.contains("could not remove the lock"),
+            "{}",
+            u.stderr
+        );
+        assert!(lock.exists());
+        std::fs::remove_dir(&lock).expect("remove lock");
         // The read-only user cannot apply: a clear error, nothing lost.
         let a = ro.run(&["apply", "--auto-approve"]);
         a.expect(1);
@@ -320,11 +333,13 @@ fn a_second_apply_fails_at_once_while_the_target_is_locked() {
         // Another apply holds the lock (as a killed run would leave it).
         let lock = server.root.join(".polyops-lock");
         std::fs::create_dir(&lock).expect("lock");
+        ftp_support::chown_like(&lock, &server.root);
         std::fs::write(
             lock.join("owner.json"),
             r#"{"host":"ci-runner-7","pid":4242,"user":"deploy","since":"2026-11-24T20:00:00Z","site":"lab"}"#,
         )
         .expect("owner");
+        ftp_support::chown_like(&lock.join("owner.json"), &server.root);
         w.write_site("lab", &site(server, &server.url, &server.user, 3));
         let a = apply(&w);
         a.expect(1);
@@ -394,6 +409,22 @@ fn sigterm_mid_apply_stops_cleanly_and_a_rerun_converges() {
         w.assert_no_secret(&stderr, "stderr");
         w.assert_no_secret(&stdout, "stdout");
         assert!(killed, "apply finished before it could be interrupted");
+        // The server may still be finishing the last command it was sent
+        // (the in-process server completes storage work asynchronously).
+        let mut last = Vec::new();
+        for _ in 0..100 {
+            let mut now: Vec<String> = std::fs::read_dir(&server.root)
+                .expect("root")
+                .flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect();
+            now.sort();
+            if now == last {
+                break;
+            }
+            last = now;
+            std::thread::sleep(Duration::from_millis(50));
+        }
         assert_eq!(status.code(), Some(1), "{stderr}");
         assert!(stderr.contains("interrupted"), "{stderr}");
         assert!(!server.root.join(".polyops-lock").exists(), "lock released");

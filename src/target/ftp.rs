@@ -2,22 +2,53 @@
 //! verified). Binary mode always; every connect and read has a timeout;
 //! only what is safe to repeat is retried, after a fresh login.
 
-use std::io::Cursor;
+use std::io::{BufRead, BufReader, Cursor, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
-use std::sync::Arc;
+use std::ops::Range;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
 use suppaftp::list::ListParser;
 use suppaftp::types::FileType;
-use suppaftp::{FtpError, FtpStream, RustlsConnector, RustlsFtpStream};
+use suppaftp::{FtpError, FtpStream, RustlsConnector, RustlsFtpStream, Status};
 
-use super::{Entry, Kind, TResult, Target, TargetError};
+use super::{upload_one, Entry, Hashes, Kind, Stats, TResult, Target, TargetError};
 use crate::model::{self, TargetUrl};
 use crate::secret::Secret;
 
 /// Attempts for an operation that fails transiently (421, 425, 426, resets).
 const ATTEMPTS: u32 = 4;
 const FIRST_BACKOFF: Duration = Duration::from_millis(200);
+/// Connections when the server hashes files itself (cheap commands, many
+/// in flight) and when every file must be downloaded. Measured on 2-core
+/// machines with vsftpd and proftpd: more connections cost server CPU
+/// (every login, every data connection) without going faster.
+const CONNECTIONS_HASHING: usize = 4;
+const CONNECTIONS_TRANSFER: usize = 2;
+/// Hash commands sent before reading their replies.
+const HASH_PIPELINE: usize = 16;
+
+/// Work on one connection over a range of job indices.
+type Work<'a, R> = dyn Fn(&mut FtpTarget, Range<usize>) -> TResult<Vec<R>> + Sync + 'a;
+
+/// How the server computes a file's SHA-256 for us.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum HashCommand {
+    /// `XSHA256 name` → `250 <hex>`.
+    Xsha256,
+    /// `HASH name` after `OPTS HASH SHA-256` → `213 SHA-256 0-n <hex> name`.
+    Hash,
+}
+
+impl HashCommand {
+    fn verb(self) -> &'static str {
+        match self {
+            HashCommand::Xsha256 => "XSHA256",
+            HashCommand::Hash => "HASH",
+        }
+    }
+}
 
 enum Conn {
     Plain(FtpStream),
@@ -34,7 +65,9 @@ macro_rules! on {
     };
 }
 
+#[derive(Clone)]
 struct Settings {
+    connections: Option<usize>,
     addr: SocketAddr,
     host: String,
     tls: Option<Arc<rustls::ClientConfig>>,
@@ -48,10 +81,18 @@ pub struct FtpTarget {
     settings: Settings,
     conn: Option<Conn>,
     mlsd: bool,
+    hash: Option<HashCommand>,
+    /// Extra logged-in connections for parallel work, opened on demand.
+    pool: Vec<FtpTarget>,
+    stats: Stats,
 }
 
 impl FtpTarget {
-    pub fn connect(target: &model::Target, password: &Secret) -> TResult<Self> {
+    pub fn connect(
+        target: &model::Target,
+        password: &Secret,
+        connections: Option<usize>,
+    ) -> TResult<Self> {
         let TargetUrl::Ftp {
             tls,
             host,
@@ -73,6 +114,7 @@ impl FtpTarget {
         };
         let mut t = FtpTarget {
             settings: Settings {
+                connections,
                 addr,
                 host: host.clone(),
                 tls,
@@ -83,9 +125,170 @@ impl FtpTarget {
             },
             conn: None,
             mlsd: false,
+            hash: None,
+            pool: Vec::new(),
+            stats: Stats::default(),
         };
         t.reconnect()?;
         Ok(t)
+    }
+
+    /// Another connection with the same settings, logged in.
+    fn sibling(&self) -> TResult<FtpTarget> {
+        let mut t = FtpTarget {
+            settings: self.settings.clone(),
+            conn: None,
+            mlsd: false,
+            hash: None,
+            pool: Vec::new(),
+            stats: Stats::default(),
+        };
+        t.reconnect()?;
+        Ok(t)
+    }
+
+    fn connection_limit(&self) -> usize {
+        self.settings
+            .connections
+            .unwrap_or(if self.hash.is_some() {
+                CONNECTIONS_HASHING
+            } else {
+                CONNECTIONS_TRANSFER
+            })
+            .max(1)
+    }
+
+    /// Run `work` over `0..total` in chunks of `chunk`, spread over up to
+    /// `connection_limit()` connections (opened one after another: servers
+    /// stall on logins that arrive at the same instant). `on_result` hears
+    /// each index's result on this thread. The first error stops the rest.
+    fn parallel<R: Send>(
+        &mut self,
+        total: usize,
+        chunk: usize,
+        stop: Option<&AtomicBool>,
+        work: &Work<'_, R>,
+        on_result: &mut dyn FnMut(usize, R),
+    ) -> TResult<()> {
+        let want = self.connection_limit().min(total.div_ceil(chunk.max(1)));
+        while self.pool.len() + 1 < want {
+            match self.sibling() {
+                Ok(t) => self.pool.push(t),
+                // A server that caps sessions per user: work with fewer.
+                Err(_) if !self.pool.is_empty() || want > 1 => break,
+                Err(e) => return Err(e),
+            }
+        }
+        let next = AtomicUsize::new(0);
+        let failed = AtomicBool::new(false);
+        let (tx, rx) = mpsc::channel::<TResult<Vec<(usize, R)>>>();
+        let mut pool = std::mem::take(&mut self.pool);
+        let extra = want.saturating_sub(1);
+        let result = std::thread::scope(|scope| {
+            let mut workers: Vec<&mut FtpTarget> = vec![&mut *self];
+            workers.extend(pool.iter_mut().take(extra));
+            for conn in workers {
+                let tx = tx.clone();
+                let (next, failed) = (&next, &failed);
+                scope.spawn(move || loop {
+                    if failed.load(Ordering::SeqCst)
+                        || stop.is_some_and(|s| s.load(Ordering::SeqCst))
+                    {
+                        break;
+                    }
+                    let start = next.fetch_add(chunk, Ordering::SeqCst);
+                    if start >= total {
+                        break;
+                    }
+                    let range = start..(start + chunk).min(total);
+                    match work(conn, range.clone()) {
+                        Ok(results) => {
+                            let _ = tx.send(Ok(range.zip(results).collect()));
+                        }
+                        Err(e) => {
+                            failed.store(true, Ordering::SeqCst);
+                            let _ = tx.send(Err(e));
+                            break;
+                        }
+                    }
+                });
+            }
+            drop(tx);
+            let mut first_error = None;
+            for message in rx {
+                match message {
+                    Ok(results) => {
+                        for (i, r) in results {
+                            on_result(i, r);
+                        }
+                    }
+                    Err(e) => {
+                        first_error.get_or_insert(e);
+                    }
+                }
+            }
+            first_error.map_or(Ok(()), Err)
+        });
+        self.pool = pool;
+        result
+    }
+
+    /// Hash `names` on this connection: pipelined on plain connections,
+    /// one command at a time under TLS.
+    fn hash_chunk(&mut self, names: &[String]) -> TResult<Vec<Option<String>>> {
+        let Some(cmd) = self.hash else {
+            return Err(TargetError::new(
+                Kind::Refused,
+                "the server cannot hash files",
+            ));
+        };
+        let lines: Vec<String> = names
+            .iter()
+            .map(|n| format!("{} {n}", cmd.verb()))
+            .collect();
+        let replies = self.retry("hashing files", |c| match c {
+            Conn::Plain(s) => pipelined(s, &lines),
+            Conn::Tls(s) => lines
+                .iter()
+                .map(|l| {
+                    match s
+                        .custom_command(l.as_str(), &[Status::File, Status::RequestedFileActionOk])
+                    {
+                        Ok(r) => Ok((
+                            r.status.code(),
+                            String::from_utf8_lossy(&r.body).into_owned(),
+                        )),
+                        Err(FtpError::UnexpectedResponse(r)) => Ok((
+                            r.status.code(),
+                            String::from_utf8_lossy(&r.body).into_owned(),
+                        )),
+                        Err(e) => Err(e),
+                    }
+                })
+                .collect(),
+        })?;
+        self.stats.hashes += names.len();
+        names
+            .iter()
+            .zip(replies)
+            .map(|(name, (code, text))| match code {
+                200..=299 => hex_digest(&text).map(Some).ok_or_else(|| {
+                    TargetError::new(
+                        Kind::Refused,
+                        format!("hashing {name}: unexpected reply {}", text.trim()),
+                    )
+                }),
+                550 => Ok(None),
+                _ => Err(TargetError::new(
+                    if matches!(code, 421 | 425 | 426 | 450) {
+                        Kind::Transient
+                    } else {
+                        Kind::Refused
+                    },
+                    format!("hashing {name}: {}", text.trim()),
+                )),
+            })
+            .collect()
     }
 
     fn reconnect(&mut self) -> TResult<()> {
@@ -128,10 +331,21 @@ impl FtpTarget {
                 .map_err(|e| login_error(&s.user, e))?;
             c.transfer_type(FileType::Binary)
                 .map_err(|e| classify("setting binary mode", e))?;
-            self.mlsd = c
-                .feat()
-                .map(|f| f.keys().any(|k| k.eq_ignore_ascii_case("MLSD")))
-                .unwrap_or(false);
+            let features = c.feat().unwrap_or_default();
+            self.mlsd = features.keys().any(|k| k.eq_ignore_ascii_case("MLSD"));
+            let hash_sha256 = features.iter().any(|(k, v)| {
+                k.eq_ignore_ascii_case("HASH")
+                    && v.as_deref().is_some_and(|v| v.to_ascii_uppercase().contains("SHA-256"))
+            });
+            self.hash = if features.keys().any(|k| k.eq_ignore_ascii_case("XSHA256")) {
+                Some(HashCommand::Xsha256)
+            } else if hash_sha256
+                && c.custom_command("OPTS HASH SHA-256", &[Status::CommandOk]).is_ok()
+            {
+                Some(HashCommand::Hash)
+            } else {
+                None
+            };
             if !s.path.is_empty() {
                 c.cwd(&s.path)
                     .map_err(|e| classify(&format!("changing to folder {}", s.path), e))?;
@@ -171,6 +385,71 @@ impl FtpTarget {
             }
         }
     }
+}
+
+/// Send every command, then read every reply: one round trip for many
+/// cheap commands. Only for commands without a data connection.
+fn pipelined(s: &mut FtpStream, lines: &[String]) -> Result<Vec<(u32, String)>, FtpError> {
+    let socket = s.get_ref();
+    let stream: &TcpStream = &socket;
+    let mut batch = String::new();
+    for l in lines {
+        batch.push_str(l);
+        batch.push_str("\r\n");
+    }
+    let mut writer = stream;
+    writer
+        .write_all(batch.as_bytes())
+        .map_err(FtpError::ConnectionError)?;
+    let mut reader = BufReader::new(stream);
+    lines.iter().map(|_| read_reply(&mut reader)).collect()
+}
+
+/// One FTP reply (multi-line ones whole): its code and text.
+fn read_reply(reader: &mut impl BufRead) -> Result<(u32, String), FtpError> {
+    let mut text = String::new();
+    let mut line = String::new();
+    if reader
+        .read_line(&mut line)
+        .map_err(FtpError::ConnectionError)?
+        == 0
+    {
+        return Err(FtpError::ConnectionError(std::io::Error::new(
+            std::io::ErrorKind::UnexpectedEof,
+            "connection closed before the reply",
+        )));
+    }
+    let code: u32 = line
+        .get(..3)
+        .and_then(|c| c.parse().ok())
+        .ok_or(FtpError::BadResponse)?;
+    text.push_str(&line);
+    if line.as_bytes().get(3) == Some(&b'-') {
+        let end = format!("{code} ");
+        loop {
+            line.clear();
+            if reader
+                .read_line(&mut line)
+                .map_err(FtpError::ConnectionError)?
+                == 0
+            {
+                return Err(FtpError::BadResponse);
+            }
+            text.push_str(&line);
+            if line.starts_with(&end) {
+                break;
+            }
+        }
+    }
+    Ok((code, text))
+}
+
+/// The 64-hex-digit SHA-256 in a hash reply, lowercased.
+fn hex_digest(reply: &str) -> Option<String> {
+    reply
+        .split(|c: char| !c.is_ascii_hexdigit())
+        .find(|t| t.len() == 64)
+        .map(str::to_ascii_lowercase)
 }
 
 impl Drop for FtpTarget {
@@ -314,16 +593,81 @@ impl Target for FtpTarget {
         let mlsd = self.mlsd;
         let lines = self.retry(
             "listing",
-            |c| on!(c, s => if mlsd { s.mlsd(None) } else { s.list(None) }),
+            |c| on!(c, s => if mlsd { s.mlsd(None) } else { s.list(Some("-a")) }),
         )?;
         Ok(entries(&lines, mlsd))
     }
 
     fn read(&mut self, name: &str) -> TResult<Vec<u8>> {
+        self.stats.downloads += 1;
         self.retry(
             &format!("reading {name}"),
             |c| on!(c, s => s.retr_as_buffer(name).map(Cursor::into_inner)),
         )
+    }
+
+    fn read_many(&mut self, names: &[String]) -> TResult<Vec<(String, Vec<u8>)>> {
+        let mut out: Vec<Option<Vec<u8>>> = vec![None; names.len()];
+        self.parallel(
+            names.len(),
+            1,
+            None,
+            &|c, r| c.read(&names[r.start]).map(|b| vec![b]),
+            &mut |i, bytes| out[i] = Some(bytes),
+        )?;
+        Ok(names
+            .iter()
+            .cloned()
+            .zip(out)
+            .filter_map(|(n, b)| b.map(|b| (n, b)))
+            .collect())
+    }
+
+    fn hash_many(&mut self, names: &[String]) -> TResult<Option<Hashes>> {
+        if self.hash.is_none() {
+            return Ok(None);
+        }
+        let mut out: Vec<Option<String>> = vec![None; names.len()];
+        self.parallel(
+            names.len(),
+            HASH_PIPELINE,
+            None,
+            &|c, r| c.hash_chunk(&names[r]),
+            &mut |i, sha| out[i] = sha,
+        )?;
+        Ok(Some(names.iter().cloned().zip(out).collect()))
+    }
+
+    fn upload_many(
+        &mut self,
+        files: &[(&str, &[u8])],
+        stop: &AtomicBool,
+        done: &mut dyn FnMut(&str),
+    ) -> TResult<()> {
+        self.parallel(
+            files.len(),
+            1,
+            Some(stop),
+            &|c, r| {
+                let (name, bytes) = files[r.start];
+                c.stats.uploads += 1;
+                upload_one(c, name, bytes).map(|()| vec![()])
+            },
+            &mut |i, ()| done(files[i].0),
+        )
+    }
+
+    fn stats(&self) -> Stats {
+        let mut total = Stats {
+            connections: 1 + self.pool.len(),
+            ..self.stats
+        };
+        for p in &self.pool {
+            total.downloads += p.stats.downloads;
+            total.hashes += p.stats.hashes;
+            total.uploads += p.stats.uploads;
+        }
+        total
     }
 
     fn write(&mut self, name: &str, bytes: &[u8]) -> TResult<()> {
@@ -382,6 +726,27 @@ impl Target for FtpTarget {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hash_replies_of_proftpd_parse_to_lowercase_sha256() {
+        let xsha = "250-Computing SHA256 digest\r\n250 8662D5332B0E40F7E3D1A4E1E9A3A0F1C6E3F2B1A0D9C8B7A6F5E4D3C2B1A0F9\r\n";
+        let hash = "213-Computing SHA-256 digest\r\n213 SHA-256 0-1629 933857f3ee8b5eca82435958d91e5420f7a74fcd8aa309050c701e791b9ff054 altigen.cfg\r\n";
+        let bytes = format!("{xsha}{hash}").into_bytes();
+        let mut r = std::io::BufReader::new(bytes.as_slice());
+        let (code, text) = read_reply(&mut r).expect("first reply");
+        assert_eq!(code, 250);
+        assert_eq!(
+            hex_digest(&text).as_deref(),
+            Some("8662d5332b0e40f7e3d1a4e1e9a3a0f1c6e3f2b1a0d9c8b7a6f5e4d3c2b1a0f9")
+        );
+        let (code, text) = read_reply(&mut r).expect("second reply");
+        assert_eq!(code, 213);
+        assert_eq!(
+            hex_digest(&text).as_deref(),
+            Some("933857f3ee8b5eca82435958d91e5420f7a74fcd8aa309050c701e791b9ff054")
+        );
+        assert!(read_reply(&mut r).is_err(), "no third reply");
+    }
 
     #[test]
     fn listings_drop_dot_entries_and_path_prefixes() {

@@ -2,6 +2,7 @@
 //! its root; planning, ordering and safety live above it (`plan`, `apply`).
 
 use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::error::Error;
 use crate::model::{Site, TargetUrl};
@@ -44,6 +45,9 @@ impl fmt::Display for TargetError {
 
 pub type TResult<T> = Result<T, TargetError>;
 
+/// File name → sha256 computed by the server (`None`: the file is absent).
+pub type Hashes = Vec<(String, Option<String>)>;
+
 /// One entry at the target root.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
@@ -78,10 +82,68 @@ pub trait Target {
     fn ensure_root(&mut self) -> TResult<()> {
         Ok(())
     }
+    /// sha256 of each file, computed by the server without a transfer
+    /// (`None` in a pair: the file is absent). `Ok(None)`: not supported.
+    fn hash_many(&mut self, _names: &[String]) -> TResult<Option<Hashes>> {
+        Ok(None)
+    }
+    /// Upload each file under a temporary name and rename it into place, so
+    /// no phone reads a half-written file; backends may run several at once.
+    /// Stops starting new files once `stop` is set; `done` hears each file
+    /// that landed.
+    fn upload_many(
+        &mut self,
+        files: &[(&str, &[u8])],
+        stop: &AtomicBool,
+        done: &mut dyn FnMut(&str),
+    ) -> TResult<()> {
+        for (name, bytes) in files {
+            if stop.load(Ordering::SeqCst) {
+                return Ok(());
+            }
+            upload_one(self, name, bytes)?;
+            done(name);
+        }
+        Ok(())
+    }
+    /// What observing cost: for `--verbose` and the benchmarks.
+    fn stats(&self) -> Stats {
+        Stats::default()
+    }
 }
 
-/// Open a site's target. FTP targets connect and log in here.
-pub fn open(site: &Site, store: &SecretStore) -> Result<Box<dyn Target>, Error> {
+/// Counts of the work a target did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stats {
+    pub connections: usize,
+    pub downloads: usize,
+    pub hashes: usize,
+    pub uploads: usize,
+}
+
+/// Uploads land under `<name>.polyops-tmp` first: not a `.cfg`, so no phone
+/// reads it.
+pub const TEMP_SUFFIX: &str = ".polyops-tmp";
+
+/// Write `name` atomically: temporary name, then rename over the final one.
+pub fn upload_one<T: Target + ?Sized>(target: &mut T, name: &str, bytes: &[u8]) -> TResult<()> {
+    let temp = format!("{name}{TEMP_SUFFIX}");
+    let result = target
+        .write(&temp, bytes)
+        .and_then(|()| target.rename(&temp, name));
+    if result.is_err() {
+        let _ = target.delete(&temp);
+    }
+    result
+}
+
+/// Open a site's target. FTP targets connect and log in here;
+/// `connections` caps the parallel FTP connections (`None`: the default).
+pub fn open(
+    site: &Site,
+    store: &SecretStore,
+    connections: Option<usize>,
+) -> Result<Box<dyn Target>, Error> {
     match &site.target.url {
         TargetUrl::Dir(path) => Ok(Box::new(dir::DirTarget::new(path.clone()))),
         TargetUrl::Ftp { .. } => {
@@ -93,12 +155,13 @@ pub fn open(site: &Site, store: &SecretStore) -> Result<Box<dyn Target>, Error> 
                     detail,
                 })?,
             };
-            let t =
-                ftp::FtpTarget::connect(&site.target, &password).map_err(|e| Error::Target {
+            let t = ftp::FtpTarget::connect(&site.target, &password, connections).map_err(|e| {
+                Error::Target {
                     site: site.name.clone(),
                     target: site.target.display.clone(),
                     message: e.message,
-                })?;
+                }
+            })?;
             Ok(Box::new(t))
         }
     }

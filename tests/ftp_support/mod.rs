@@ -79,7 +79,7 @@ pub fn servers(scenario: &str) -> Vec<FtpServer> {
 }
 
 /// Give `path` the owner of `like` (the FTP user must be able to write it).
-fn chown_like(path: &Path, like: &Path) {
+pub fn chown_like(path: &Path, like: &Path) {
     use std::os::unix::fs::MetadataExt;
     let meta = std::fs::metadata(like).expect("server root exists");
     let _ = std::os::unix::fs::chown(path, Some(meta.uid()), Some(meta.gid()));
@@ -273,6 +273,15 @@ impl StorageBackend<DefaultUser> for Guarded {
     }
 }
 
+/// A passive port range of its own for each in-process server, so no two
+/// servers of one test process ever hand out the same data port.
+fn passive_ports() -> std::ops::RangeInclusive<u16> {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let n = u16::try_from(NEXT.fetch_add(1, Ordering::SeqCst) % 90).expect("small");
+    let low = 50000 + n * 150;
+    low..=low + 149
+}
+
 /// Start a libunftp server in its own runtime thread; returns its port.
 fn start_libunftp(root: &Path, read_only: bool, tls: Option<(PathBuf, PathBuf)>) -> u16 {
     let port = TcpListener::bind("127.0.0.1:0")
@@ -296,7 +305,7 @@ fn start_libunftp(root: &Path, read_only: bool, tls: Option<(PathBuf, PathBuf)>)
                 libunftp::ServerBuilder::with_authenticator(Box::new(storage), Arc::new(Password))
                     .greeting("polyops test server")
                     .passive_host([127, 0, 0, 1])
-                    .passive_ports(50000..=59999);
+                    .passive_ports(passive_ports());
             if let Some((cert, key)) = tls {
                 builder = builder.ftps(cert, key);
             }
