@@ -273,6 +273,22 @@ impl StorageBackend<DefaultUser> for Guarded {
     }
 }
 
+/// A control port of its own for each in-process server, outside the
+/// kernel's ephemeral range: a port found free with `bind(0)` and released
+/// could be handed to another test's server before ours binds it.
+fn control_port() -> u16 {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let base = 20000 + (std::process::id() as usize % 40) * 250;
+    loop {
+        let n = NEXT.fetch_add(1, Ordering::SeqCst);
+        assert!(n < 250, "ran out of test ports");
+        let port = u16::try_from(base + n).expect("port fits");
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+}
+
 /// A passive port range of its own for each in-process server, so no two
 /// servers of one test process ever hand out the same data port.
 fn passive_ports() -> std::ops::RangeInclusive<u16> {
@@ -284,10 +300,7 @@ fn passive_ports() -> std::ops::RangeInclusive<u16> {
 
 /// Start a libunftp server in its own runtime thread; returns its port.
 fn start_libunftp(root: &Path, read_only: bool, tls: Option<(PathBuf, PathBuf)>) -> u16 {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port();
+    let port = control_port();
     let root = root.to_path_buf();
     let (ready_tx, ready_rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
