@@ -385,8 +385,13 @@ fn sigterm_mid_apply_stops_cleanly_and_a_rerun_converges() {
             let present = std::fs::read_dir(&server.root)
                 .map(|d| d.count())
                 .unwrap_or(0);
-            for (name, bytes) in read_dir(&server.root) {
-                if name.ends_with(".cfg") {
+            for entry in std::fs::read_dir(&server.root).expect("root").flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if !name.ends_with(".cfg") {
+                    continue;
+                }
+                // A file may vanish between listing and reading (renamed).
+                if let Ok(bytes) = std::fs::read(entry.path()) {
                     assert_eq!(
                         Some(&bytes),
                         expected.get(&name),

@@ -112,17 +112,22 @@ impl FtpTarget {
         } else {
             None
         };
+        Self::login(Settings {
+            connections,
+            addr,
+            host: host.clone(),
+            tls,
+            timeout: target.timeout,
+            user: target.user.clone(),
+            password: password.clone(),
+            path: path.clone(),
+        })
+    }
+
+    /// A new logged-in connection.
+    fn login(settings: Settings) -> TResult<Self> {
         let mut t = FtpTarget {
-            settings: Settings {
-                connections,
-                addr,
-                host: host.clone(),
-                tls,
-                timeout: target.timeout,
-                user: target.user.clone(),
-                password: password.clone(),
-                path: path.clone(),
-            },
+            settings,
             conn: None,
             mlsd: false,
             hash: None,
@@ -135,16 +140,7 @@ impl FtpTarget {
 
     /// Another connection with the same settings, logged in.
     fn sibling(&self) -> TResult<FtpTarget> {
-        let mut t = FtpTarget {
-            settings: self.settings.clone(),
-            conn: None,
-            mlsd: false,
-            hash: None,
-            pool: Vec::new(),
-            stats: Stats::default(),
-        };
-        t.reconnect()?;
-        Ok(t)
+        Self::login(self.settings.clone())
     }
 
     fn connection_limit(&self) -> usize {
