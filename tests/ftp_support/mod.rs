@@ -302,6 +302,8 @@ fn passive_ports() -> std::ops::RangeInclusive<u16> {
 fn start_libunftp(root: &Path, read_only: bool, tls: Option<(PathBuf, PathBuf)>) -> u16 {
     let port = control_port();
     let root = root.to_path_buf();
+    // A greeting of its own, to tell this server from any other.
+    let greeting: &'static str = Box::leak(format!("polyops test server {port}").into_boxed_str());
     let (ready_tx, ready_rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_multi_thread()
@@ -316,7 +318,7 @@ fn start_libunftp(root: &Path, read_only: bool, tls: Option<(PathBuf, PathBuf)>)
             };
             let mut builder =
                 libunftp::ServerBuilder::with_authenticator(Box::new(storage), Arc::new(Password))
-                    .greeting("polyops test server")
+                    .greeting(greeting)
                     .passive_host([127, 0, 0, 1])
                     .passive_ports(passive_ports());
             if let Some((cert, key)) = tls {
@@ -329,8 +331,15 @@ fn start_libunftp(root: &Path, read_only: bool, tls: Option<(PathBuf, PathBuf)>)
     });
     ready_rx.recv().expect("server thread started");
     // Wait until it accepts connections.
+    // Wait until it answers, and make sure it is this server that answers.
     for _ in 0..200 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+        if let Ok(stream) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+            let mut line = String::new();
+            let _ = std::io::BufRead::read_line(&mut std::io::BufReader::new(stream), &mut line);
+            assert!(
+                line.contains(greeting),
+                "port {port} is answered by another server: {line:?}"
+            );
             return port;
         }
         std::thread::sleep(std::time::Duration::from_millis(10));
