@@ -26,6 +26,11 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(200);
 /// (every login, every data connection) without going faster.
 const CONNECTIONS_HASHING: usize = 4;
 const CONNECTIONS_TRANSFER: usize = 2;
+/// Where every reply takes this long or more, the server is far away (a
+/// WAN link, a loaded server): time goes to waiting, not to server CPU, so
+/// more sessions in flight pay off.
+const FAR: Duration = Duration::from_millis(2);
+const CONNECTIONS_FAR: usize = 12;
 /// Hash commands sent before reading their replies.
 const HASH_PIPELINE: usize = 16;
 
@@ -82,6 +87,10 @@ pub struct FtpTarget {
     conn: Option<Conn>,
     mlsd: bool,
     hash: Option<HashCommand>,
+    /// Time of one command's round trip, measured after login.
+    round_trip: Duration,
+    /// Whether RNFR and RNTO may be sent together.
+    pipeline_renames: bool,
     /// Extra logged-in connections for parallel work, opened on demand.
     pool: Vec<FtpTarget>,
     stats: Stats,
@@ -131,11 +140,24 @@ impl FtpTarget {
             conn: None,
             mlsd: false,
             hash: None,
+            round_trip: Duration::ZERO,
+            pipeline_renames: true,
             pool: Vec::new(),
             stats: Stats::default(),
         };
-        t.reconnect()?;
-        Ok(t)
+        // A TLS handshake that met plaintext (a server that wrote a late
+        // reply after AUTH TLS) is worth another try; nothing else is.
+        let mut attempt = 1;
+        loop {
+            match t.reconnect() {
+                Err(e) if e.message.contains("corrupt message") && attempt < ATTEMPTS => {
+                    attempt += 1;
+                    std::thread::sleep(FIRST_BACKOFF);
+                }
+                Err(e) => return Err(e),
+                Ok(()) => return Ok(t),
+            }
+        }
     }
 
     /// Another connection with the same settings, logged in.
@@ -146,7 +168,9 @@ impl FtpTarget {
     fn connection_limit(&self) -> usize {
         self.settings
             .connections
-            .unwrap_or(if self.hash.is_some() {
+            .unwrap_or(if self.round_trip >= FAR {
+                CONNECTIONS_FAR
+            } else if self.hash.is_some() {
                 CONNECTIONS_HASHING
             } else {
                 CONNECTIONS_TRANSFER
@@ -328,7 +352,10 @@ impl FtpTarget {
             c.transfer_type(FileType::Binary)
                 .map_err(|e| classify("setting binary mode", e))?;
             let features = c.feat().unwrap_or_default();
-            self.mlsd = features.keys().any(|k| k.eq_ignore_ascii_case("MLSD"));
+            // RFC 3659 announces MLSD through the MLST feature.
+            self.mlsd = features
+                .keys()
+                .any(|k| k.eq_ignore_ascii_case("MLSD") || k.eq_ignore_ascii_case("MLST"));
             let hash_sha256 = features.iter().any(|(k, v)| {
                 k.eq_ignore_ascii_case("HASH")
                     && v.as_deref().is_some_and(|v| v.to_ascii_uppercase().contains("SHA-256"))
@@ -346,6 +373,9 @@ impl FtpTarget {
                 c.cwd(&s.path)
                     .map_err(|e| classify(&format!("changing to folder {}", s.path), e))?;
             }
+            let started = std::time::Instant::now();
+            c.noop().map_err(|e| classify("NOOP", e))?;
+            self.round_trip = started.elapsed();
         });
         self.conn = Some(conn);
         Ok(())
@@ -399,6 +429,36 @@ fn pipelined(s: &mut FtpStream, lines: &[String]) -> Result<Vec<(u32, String)>, 
         .map_err(FtpError::ConnectionError)?;
     let mut reader = BufReader::new(stream);
     lines.iter().map(|_| read_reply(&mut reader)).collect()
+}
+
+/// RNFR + RNTO; on plain connections both go in one round trip, unless
+/// the server showed it does not take them in order (`*pipeline` is then
+/// cleared for this connection).
+fn rename_once(c: &mut Conn, from: &str, to: &str, pipeline: &mut bool) -> Result<(), FtpError> {
+    let s = match c {
+        Conn::Plain(s) if *pipeline => s,
+        other => return on!(other, s => s.rename(from, to)),
+    };
+    let replies = pipelined(s, &[format!("RNFR {from}"), format!("RNTO {to}")])?;
+    let refused = |(code, text): &(u32, String)| {
+        FtpError::UnexpectedResponse(suppaftp::types::Response::new(
+            Status::from(*code),
+            text.clone().into_bytes(),
+        ))
+    };
+    match (replies[0].0, replies[1].0) {
+        (350, 200..=299) => Ok(()),
+        // RNTO overtook RNFR (a server that runs commands concurrently,
+        // whose replies may come in either order): nothing was renamed;
+        // rename one command at a time from now on.
+        (350, 450 | 503) | (450 | 503, 350) => {
+            *pipeline = false;
+            s.rename(from, to)
+        }
+        (350, _) => Err(refused(&replies[1])),
+        // RNFR's refusal is the cause; RNTO then only says "bad sequence".
+        _ => Err(refused(&replies[0])),
+    }
 }
 
 /// One FTP reply (multi-line ones whole): its code and text.
@@ -679,14 +739,14 @@ impl Target for FtpTarget {
             .conn
             .as_mut()
             .ok_or_else(|| TargetError::new(Kind::Transient, "not connected"))?;
-        let result = on!(c, s => s.rename(from, to));
+        let result = rename_once(c, from, to, &mut self.pipeline_renames);
         match result {
             Ok(()) => Ok(()),
             // Some servers refuse to rename over an existing file: remove it
             // first. The final name is briefly absent, never half-written.
             Err(e) if reply_code(&e).is_some_and(|c| c == 550 || c == 553) => {
                 let _ = on!(c, s => s.rm(to));
-                on!(c, s => s.rename(from, to))
+                rename_once(c, from, to, &mut self.pipeline_renames)
                     .map_err(|e| classify(&format!("renaming {from} to {to}"), e))
             }
             Err(e) => Err(classify(&format!("renaming {from} to {to}"), e)),
