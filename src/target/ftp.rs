@@ -31,8 +31,9 @@ const CONNECTIONS_TRANSFER: usize = 2;
 /// more sessions in flight pay off.
 const FAR: Duration = Duration::from_millis(2);
 const CONNECTIONS_FAR: usize = 12;
-/// Hash commands sent before reading their replies.
+/// Hash commands sent before reading their replies (on a slow link, more).
 const HASH_PIPELINE: usize = 16;
+const HASH_PIPELINE_FAR: usize = 128;
 
 /// Work on one connection over a range of job indices.
 type Work<'a, R> = dyn Fn(&mut FtpTarget, Range<usize>) -> TResult<Vec<R>> + Sync + 'a;
@@ -168,10 +169,12 @@ impl FtpTarget {
     fn connection_limit(&self) -> usize {
         self.settings
             .connections
-            .unwrap_or(if self.round_trip >= FAR {
-                CONNECTIONS_FAR
-            } else if self.hash.is_some() {
+            .unwrap_or(if self.hash.is_some() {
+                // Hashing is pipelined: more commands in flight, not more
+                // sessions, is what pays on a slow link.
                 CONNECTIONS_HASHING
+            } else if self.round_trip >= FAR {
+                CONNECTIONS_FAR
             } else {
                 CONNECTIONS_TRANSFER
             })
@@ -598,6 +601,13 @@ fn classify(what: &str, e: FtpError) -> TargetError {
     let kind = match (&e, reply_code(&e)) {
         (FtpError::ConnectionError(_) | FtpError::BadResponse, _) => Kind::Transient,
         (_, Some(421 | 425 | 426 | 450)) => Kind::Transient,
+        // vsftpd's "500 OOPS: …" ends a session that hit a local failure
+        // (e.g. binding a busy passive port); a fresh session may succeed.
+        (FtpError::UnexpectedResponse(r), Some(500))
+            if String::from_utf8_lossy(&r.body).contains("OOPS") =>
+        {
+            Kind::Transient
+        }
         (_, Some(550)) => Kind::NotFound,
         _ => Kind::Refused,
     };
@@ -686,7 +696,11 @@ impl Target for FtpTarget {
         let mut out: Vec<Option<String>> = vec![None; names.len()];
         self.parallel(
             names.len(),
-            HASH_PIPELINE,
+            if self.round_trip >= FAR {
+                HASH_PIPELINE_FAR
+            } else {
+                HASH_PIPELINE
+            },
             None,
             &|c, r| c.hash_chunk(&names[r]),
             &mut |i, sha| out[i] = sha,
@@ -782,6 +796,41 @@ impl Target for FtpTarget {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn reply(code: u32, text: &str) -> FtpError {
+        FtpError::UnexpectedResponse(suppaftp::types::Response::new(
+            Status::from(code),
+            text.as_bytes().to_vec(),
+        ))
+    }
+
+    #[test]
+    fn only_failures_worth_another_session_are_transient() {
+        assert_eq!(
+            classify("x", reply(421, "421 Timeout")).kind,
+            Kind::Transient
+        );
+        assert_eq!(
+            classify("x", reply(425, "425 Can't open data")).kind,
+            Kind::Transient
+        );
+        assert_eq!(
+            classify("x", reply(500, "500 OOPS: vsf_sysutil_bind")).kind,
+            Kind::Transient
+        );
+        assert_eq!(
+            classify("x", reply(500, "500 Unknown command.")).kind,
+            Kind::Refused
+        );
+        assert_eq!(
+            classify("x", reply(550, "550 No such file")).kind,
+            Kind::NotFound
+        );
+        assert_eq!(
+            login_error("PlcmSpIp", reply(530, "530 Login incorrect.")).kind,
+            Kind::Refused
+        );
+    }
 
     #[test]
     fn hash_replies_of_proftpd_parse_to_lowercase_sha256() {
