@@ -16,7 +16,8 @@ Only the Python standard library is used.
 import os
 import sys
 
-MODELS = ["IP321", "IP331", "IP335", "IP560", "IP650", "IP7000"]
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from gen_site import extensions_and_phones  # noqa: E402
 
 
 def main() -> None:
@@ -43,20 +44,7 @@ def main() -> None:
         "extensions:",
     ]
     numbers = [str(1000 + i) for i in range(phones)]
-    for n in numbers:
-        lines += [
-            f'  - number: "{n}"',
-            f"    name: User {n}",
-            f"    password: {{env: EXT_{n}_PASSWORD}}",
-        ]
-    lines.append("phones:")
-    for i, n in enumerate(numbers):
-        mac = f"0004f2{i + 1:06x}"
-        lines += [
-            f"  - mac: {mac[0:2]}:{mac[2:4]}:{mac[4:6]}:{mac[6:8]}:{mac[8:10]}:{mac[10:12]}",
-            f"    model: {MODELS[i % len(MODELS)]}",
-            f'    extension: "{n}"',
-        ]
+    lines += extensions_and_phones(numbers, lambda n: f"{{env: EXT_{n}_PASSWORD}}")
     with open(os.path.join(sites, "lab.yaml"), "w", encoding="utf-8") as f:
         f.write("\n".join(lines) + "\n")
 

@@ -15,6 +15,27 @@ import sys
 MODELS = ["IP321", "IP331", "IP335", "IP560", "IP650", "IP7000"]
 
 
+def extensions_and_phones(numbers, password_ref):
+    """The `extensions:` entries (passwords from `password_ref(number)`) and
+    the `phones:` section, one phone per extension, models in turn."""
+    lines = []
+    for n in numbers:
+        lines += [
+            f'  - number: "{n}"',
+            f"    name: User {n}",
+            f"    password: {password_ref(n)}",
+        ]
+    lines.append("phones:")
+    for i, n in enumerate(numbers):
+        mac = f"0004f2{i + 1:06x}"
+        lines += [
+            f"  - mac: {mac[0:2]}:{mac[2:4]}:{mac[4:6]}:{mac[6:8]}:{mac[8:10]}:{mac[10:12]}",
+            f"    model: {MODELS[i % len(MODELS)]}",
+            f'    extension: "{n}"',
+        ]
+    return lines
+
+
 def main() -> None:
     if len(sys.argv) not in (2, 3):
         sys.exit(__doc__)
@@ -39,20 +60,7 @@ def main() -> None:
         "extensions:",
     ]
     numbers = [str(1000 + i) for i in range(phones)]
-    for n in numbers:
-        lines += [
-            f'  - number: "{n}"',
-            f"    name: User {n}",
-            f"    password: {{secret: ext-{n}}}",
-        ]
-    lines.append("phones:")
-    for i, n in enumerate(numbers):
-        mac = f"0004f2{i + 1:06x}"
-        lines += [
-            f"  - mac: {mac[0:2]}:{mac[2:4]}:{mac[4:6]}:{mac[6:8]}:{mac[8:10]}:{mac[10:12]}",
-            f"    model: {MODELS[i % len(MODELS)]}",
-            f'    extension: "{n}"',
-        ]
+    lines += extensions_and_phones(numbers, lambda n: f"{{secret: ext-{n}}}")
     with open(os.path.join(out, "sites", "big.yaml"), "w", encoding="utf-8") as f:
         f.write("\n".join(lines) + "\n")
     with open(os.path.join(out, "secrets.yaml"), "w", encoding="utf-8") as f:
