@@ -443,12 +443,7 @@ fn rename_once(c: &mut Conn, from: &str, to: &str, pipeline: &mut bool) -> Resul
         other => return on!(other, s => s.rename(from, to)),
     };
     let replies = pipelined(s, &[format!("RNFR {from}"), format!("RNTO {to}")])?;
-    let refused = |(code, text): &(u32, String)| {
-        FtpError::UnexpectedResponse(suppaftp::types::Response::new(
-            Status::from(*code),
-            text.clone().into_bytes(),
-        ))
-    };
+    let refused = |(code, text): &(u32, String)| unexpected(*code, text);
     match (replies[0].0, replies[1].0) {
         (350, 200..=299) => Ok(()),
         // RNTO overtook RNFR (a server that runs commands concurrently,
@@ -462,6 +457,14 @@ fn rename_once(c: &mut Conn, from: &str, to: &str, pipeline: &mut bool) -> Resul
         // RNFR's refusal is the cause; RNTO then only says "bad sequence".
         _ => Err(refused(&replies[0])),
     }
+}
+
+/// A reply the caller did not expect, as suppaftp reports one.
+fn unexpected(code: u32, text: &str) -> FtpError {
+    FtpError::UnexpectedResponse(suppaftp::types::Response::new(
+        Status::from(code),
+        text.as_bytes().to_vec(),
+    ))
 }
 
 /// One FTP reply (multi-line ones whole): its code and text.
@@ -797,37 +800,30 @@ impl Target for FtpTarget {
 mod tests {
     use super::*;
 
-    fn reply(code: u32, text: &str) -> FtpError {
-        FtpError::UnexpectedResponse(suppaftp::types::Response::new(
-            Status::from(code),
-            text.as_bytes().to_vec(),
-        ))
-    }
-
     #[test]
     fn only_failures_worth_another_session_are_transient() {
         assert_eq!(
-            classify("x", reply(421, "421 Timeout")).kind,
+            classify("x", unexpected(421, "421 Timeout")).kind,
             Kind::Transient
         );
         assert_eq!(
-            classify("x", reply(425, "425 Can't open data")).kind,
+            classify("x", unexpected(425, "425 Can't open data")).kind,
             Kind::Transient
         );
         assert_eq!(
-            classify("x", reply(500, "500 OOPS: vsf_sysutil_bind")).kind,
+            classify("x", unexpected(500, "500 OOPS: vsf_sysutil_bind")).kind,
             Kind::Transient
         );
         assert_eq!(
-            classify("x", reply(500, "500 Unknown command.")).kind,
+            classify("x", unexpected(500, "500 Unknown command.")).kind,
             Kind::Refused
         );
         assert_eq!(
-            classify("x", reply(550, "550 No such file")).kind,
+            classify("x", unexpected(550, "550 No such file")).kind,
             Kind::NotFound
         );
         assert_eq!(
-            login_error("PlcmSpIp", reply(530, "530 Login incorrect.")).kind,
+            login_error("PlcmSpIp", unexpected(530, "530 Login incorrect.")).kind,
             Kind::Refused
         );
     }
