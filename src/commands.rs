@@ -8,7 +8,6 @@ use crate::diagnostic::Diagnostic;
 use crate::error::Error;
 use crate::inputs::Inputs;
 use crate::load::{self, Catalog};
-use crate::model::Site;
 use crate::output::Mode;
 use crate::reconcile;
 use crate::render::render;
@@ -83,7 +82,8 @@ pub fn run(config: &Config, out: &mut dyn Write) -> Result<i32, Error> {
     }
 }
 
-fn write_out(out: &mut dyn Write, bytes: &[u8]) -> Result<(), Error> {
+/// Write to standard output (the plan, a report).
+pub fn write_out(out: &mut dyn Write, bytes: &[u8]) -> Result<(), Error> {
     out.write_all(bytes).map_err(|e| Error::Write {
         path: "standard output".into(),
         source: e,
@@ -124,9 +124,4 @@ fn write_rendered(dir: &Path, files: &crate::render::Rendered) -> Result<(), Err
         std::fs::write(&path, bytes).map_err(|e| Error::Write { path, source: e })?;
     }
     Ok(())
-}
-
-/// Sites the command was asked about, in file order.
-pub fn selected(catalog: &Catalog) -> Vec<&Site> {
-    catalog.selected().collect()
 }

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use crate::apply::{self, Outcome};
 use crate::cli::{ApplyOptions, Config, Format};
-use crate::commands::{checked_sites, secret_store};
+use crate::commands::{checked_sites, secret_store, write_out};
 use crate::error::Error;
 use crate::inputs::{sha256_hex, Inputs};
 use crate::lock::{self, Acquire};
@@ -393,10 +393,7 @@ fn apply_locked(
                     site.name,
                     output::summary_line(&plan.summary, Mode::Apply)
                 );
-                out.write_all(line.as_bytes()).map_err(|e| Error::Write {
-                    path: "standard output".into(),
-                    source: e,
-                })?;
+                write_out(out, line.as_bytes())?;
             }
             Ok(plan)
         }
@@ -428,10 +425,7 @@ pub fn unlock(config: &Config, out: &mut dyn Write) -> Result<i32, Error> {
                 )
             }
         };
-        out.write_all(line.as_bytes()).map_err(|e| Error::Write {
-            path: "standard output".into(),
-            source: e,
-        })?;
+        write_out(out, line.as_bytes())?;
     }
     Ok(0)
 }
