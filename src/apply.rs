@@ -20,7 +20,6 @@ pub enum Outcome {
     /// Stopped by SIGINT/SIGTERM after the file in flight.
     Interrupted {
         done: usize,
-        left: usize,
     },
 }
 
@@ -101,20 +100,14 @@ pub fn execute(
         }
         if stop.load(Ordering::SeqCst) {
             write_state(target, &state)?;
-            return Ok(Outcome::Interrupted {
-                done,
-                left: changes.len() - done,
-            });
+            return Ok(Outcome::Interrupted { done });
         }
     }
 
     for f in changes.iter().filter(|f| f.action == Action::Delete) {
         if stop.load(Ordering::SeqCst) {
             write_state(target, &state)?;
-            return Ok(Outcome::Interrupted {
-                done,
-                left: changes.len() - done,
-            });
+            return Ok(Outcome::Interrupted { done });
         }
         match target.delete(&f.name) {
             Ok(()) => {}

@@ -397,7 +397,7 @@ fn apply_locked(
             }
             Ok(plan)
         }
-        Outcome::Interrupted { done, .. } => Err(Error::Interrupted {
+        Outcome::Interrupted { done } => Err(Error::Interrupted {
             site: site.name.clone(),
             done,
             total,
