@@ -2,20 +2,24 @@
 //! verified). Binary mode always; every connect and read has a timeout;
 //! only what is safe to repeat is retried, after a fresh login.
 
-use std::io::{BufRead, BufReader, Cursor, Write};
+mod pool;
+mod wire;
+
+use std::io::Cursor;
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
-use std::ops::Range;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc};
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use suppaftp::list::ListParser;
 use suppaftp::types::FileType;
-use suppaftp::{FtpError, FtpStream, RustlsConnector, RustlsFtpStream, Status};
+use suppaftp::{FtpError, FtpStream, RustlsConnector, RustlsFtpStream};
 
-use super::{upload_one, Entry, Hashes, Kind, Stats, TResult, Target, TargetError};
+use super::{Entry, Hashes, Kind, Stats, TResult, Target, TargetError, TEMP_SUFFIX};
 use crate::model::{self, TargetUrl};
 use crate::secret::Secret;
+use pool::whole;
+use wire::{pipelined, unexpected, Reply};
 
 /// Attempts for an operation that fails transiently (421, 425, 426, resets).
 const ATTEMPTS: u32 = 4;
@@ -34,9 +38,10 @@ const CONNECTIONS_FAR: usize = 12;
 /// Hash commands sent before reading their replies (on a slow link, more).
 const HASH_PIPELINE: usize = 16;
 const HASH_PIPELINE_FAR: usize = 128;
-
-/// Work on one connection over a range of job indices.
-type Work<'a, R> = dyn Fn(&mut FtpTarget, Range<usize>) -> TResult<Vec<R>> + Sync + 'a;
+/// Most uploads one connection takes at a time: more leaves connections
+/// idle at the end of a run, fewer costs a round trip per batch (the last
+/// file's rename cannot travel with a next file's PASV).
+const UPLOAD_BATCH: usize = 16;
 
 /// How the server computes a file's SHA-256 for us.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,6 +66,36 @@ enum Conn {
     Tls(RustlsFtpStream),
 }
 
+impl Conn {
+    /// Send `lines` and read their replies, whatever the codes: `together`
+    /// in one round trip on plain connections, else (and always under TLS)
+    /// one command at a time.
+    fn batch(&mut self, lines: &[String], together: bool) -> Result<Vec<Reply>, FtpError> {
+        match self {
+            Conn::Plain(s) if together => pipelined(s, lines),
+            Conn::Plain(s) => lines
+                .iter()
+                .map(|l| pipelined(s, std::slice::from_ref(l)).map(|mut r| r.remove(0)))
+                .collect(),
+            Conn::Tls(s) => lines
+                .iter()
+                .map(|l| match s.custom_command(l.as_str(), &[]) {
+                    // No code is expected, so every reply comes back here.
+                    Err(FtpError::UnexpectedResponse(r)) => Ok((
+                        r.status.code(),
+                        String::from_utf8_lossy(&r.body).into_owned(),
+                    )),
+                    Ok(r) => Ok((
+                        r.status.code(),
+                        String::from_utf8_lossy(&r.body).into_owned(),
+                    )),
+                    Err(e) => Err(e),
+                })
+                .collect(),
+        }
+    }
+}
+
 /// Run the same code on either kind of connection.
 macro_rules! on {
     ($conn:expr, $s:ident => $body:expr) => {
@@ -83,12 +118,35 @@ struct Settings {
     path: String,
 }
 
+/// What the first login learnt of the server: later logins to it (retries,
+/// parallel connections) do not ask again.
+#[derive(Clone, Copy)]
+struct Learnt {
+    mlsd: bool,
+    hash: Option<HashCommand>,
+    /// Time of one round trip, measured at the first login.
+    round_trip: Duration,
+}
+
+/// How to open another connection like an existing one.
+struct Template {
+    settings: Settings,
+    learnt: Option<Learnt>,
+}
+
+impl Template {
+    fn open(&self) -> TResult<FtpTarget> {
+        FtpTarget::login(self.settings.clone(), self.learnt)
+    }
+}
+
 pub struct FtpTarget {
     settings: Settings,
     conn: Option<Conn>,
+    /// Known once logged in.
+    learnt: Option<Learnt>,
     mlsd: bool,
     hash: Option<HashCommand>,
-    /// Time of one command's round trip, measured after login.
     round_trip: Duration,
     /// Whether RNFR and RNTO may be sent together.
     pipeline_renames: bool,
@@ -122,26 +180,30 @@ impl FtpTarget {
         } else {
             None
         };
-        Self::login(Settings {
-            connections,
-            addr,
-            host: host.clone(),
-            tls,
-            timeout: target.timeout,
-            user: target.user.clone(),
-            password: password.clone(),
-            path: path.clone(),
-        })
+        Self::login(
+            Settings {
+                connections,
+                addr,
+                host: host.clone(),
+                tls,
+                timeout: target.timeout,
+                user: target.user.clone(),
+                password: password.clone(),
+                path: path.clone(),
+            },
+            None,
+        )
     }
 
     /// A new logged-in connection.
-    fn login(settings: Settings) -> TResult<Self> {
+    fn login(settings: Settings, learnt: Option<Learnt>) -> TResult<Self> {
         let mut t = FtpTarget {
             settings,
             conn: None,
-            mlsd: false,
-            hash: None,
-            round_trip: Duration::ZERO,
+            learnt,
+            mlsd: learnt.is_some_and(|l| l.mlsd),
+            hash: learnt.and_then(|l| l.hash),
+            round_trip: learnt.map_or(Duration::ZERO, |l| l.round_trip),
             pipeline_renames: true,
             pool: Vec::new(),
             stats: Stats::default(),
@@ -161,9 +223,12 @@ impl FtpTarget {
         }
     }
 
-    /// Another connection with the same settings, logged in.
-    fn sibling(&self) -> TResult<FtpTarget> {
-        Self::login(self.settings.clone())
+    /// How to open another connection like this one.
+    fn template(&self) -> Template {
+        Template {
+            settings: self.settings.clone(),
+            learnt: self.learnt,
+        }
     }
 
     fn connection_limit(&self) -> usize {
@@ -181,81 +246,6 @@ impl FtpTarget {
             .max(1)
     }
 
-    /// Run `work` over `0..total` in chunks of `chunk`, spread over up to
-    /// `connection_limit()` connections (opened one after another: servers
-    /// stall on logins that arrive at the same instant). `on_result` hears
-    /// each index's result on this thread. The first error stops the rest.
-    fn parallel<R: Send>(
-        &mut self,
-        total: usize,
-        chunk: usize,
-        stop: Option<&AtomicBool>,
-        work: &Work<'_, R>,
-        on_result: &mut dyn FnMut(usize, R),
-    ) -> TResult<()> {
-        let want = self.connection_limit().min(total.div_ceil(chunk.max(1)));
-        while self.pool.len() + 1 < want {
-            match self.sibling() {
-                Ok(t) => self.pool.push(t),
-                // A server that caps sessions per user: work with fewer.
-                Err(_) if !self.pool.is_empty() || want > 1 => break,
-                Err(e) => return Err(e),
-            }
-        }
-        let next = AtomicUsize::new(0);
-        let failed = AtomicBool::new(false);
-        let (tx, rx) = mpsc::channel::<TResult<Vec<(usize, R)>>>();
-        let mut pool = std::mem::take(&mut self.pool);
-        let extra = want.saturating_sub(1);
-        let result = std::thread::scope(|scope| {
-            let mut workers: Vec<&mut FtpTarget> = vec![&mut *self];
-            workers.extend(pool.iter_mut().take(extra));
-            for conn in workers {
-                let tx = tx.clone();
-                let (next, failed) = (&next, &failed);
-                scope.spawn(move || loop {
-                    if failed.load(Ordering::SeqCst)
-                        || stop.is_some_and(|s| s.load(Ordering::SeqCst))
-                    {
-                        break;
-                    }
-                    let start = next.fetch_add(chunk, Ordering::SeqCst);
-                    if start >= total {
-                        break;
-                    }
-                    let range = start..(start + chunk).min(total);
-                    match work(conn, range.clone()) {
-                        Ok(results) => {
-                            let _ = tx.send(Ok(range.zip(results).collect()));
-                        }
-                        Err(e) => {
-                            failed.store(true, Ordering::SeqCst);
-                            let _ = tx.send(Err(e));
-                            break;
-                        }
-                    }
-                });
-            }
-            drop(tx);
-            let mut first_error = None;
-            for message in rx {
-                match message {
-                    Ok(results) => {
-                        for (i, r) in results {
-                            on_result(i, r);
-                        }
-                    }
-                    Err(e) => {
-                        first_error.get_or_insert(e);
-                    }
-                }
-            }
-            first_error.map_or(Ok(()), Err)
-        });
-        self.pool = pool;
-        result
-    }
-
     /// Hash `names` on this connection: pipelined on plain connections,
     /// one command at a time under TLS.
     fn hash_chunk(&mut self, names: &[String]) -> TResult<Vec<Option<String>>> {
@@ -269,33 +259,13 @@ impl FtpTarget {
             .iter()
             .map(|n| format!("{} {n}", cmd.verb()))
             .collect();
-        let replies = self.retry("hashing files", |c| match c {
-            Conn::Plain(s) => pipelined(s, &lines),
-            Conn::Tls(s) => lines
-                .iter()
-                .map(|l| {
-                    match s
-                        .custom_command(l.as_str(), &[Status::File, Status::RequestedFileActionOk])
-                    {
-                        Ok(r) => Ok((
-                            r.status.code(),
-                            String::from_utf8_lossy(&r.body).into_owned(),
-                        )),
-                        Err(FtpError::UnexpectedResponse(r)) => Ok((
-                            r.status.code(),
-                            String::from_utf8_lossy(&r.body).into_owned(),
-                        )),
-                        Err(e) => Err(e),
-                    }
-                })
-                .collect(),
-        })?;
+        let replies = self.retry("hashing files", |c| c.batch(&lines, true))?;
         self.stats.hashes += names.len();
         names
             .iter()
             .zip(replies)
             .map(|(name, (code, text))| match code {
-                200..=299 => hex_digest(&text).map(Some).ok_or_else(|| {
+                200..=299 => wire::hex_digest(&text).map(Some).ok_or_else(|| {
                     TargetError::new(
                         Kind::Refused,
                         format!("hashing {name}: unexpected reply {}", text.trim()),
@@ -352,36 +322,160 @@ impl FtpTarget {
             set_timeouts(&c.get_ref(), timeout)?;
             c.login(s.user.as_str(), s.password.expose())
                 .map_err(|e| login_error(&s.user, e))?;
+            // Through suppaftp, which converts line ends on upload unless
+            // it knows the type is binary.
             c.transfer_type(FileType::Binary)
                 .map_err(|e| classify("setting binary mode", e))?;
-            let features = c.feat().unwrap_or_default();
+        });
+        self.set_up(&mut conn)?;
+        self.conn = Some(conn);
+        Ok(())
+    }
+
+    /// After login and TYPE I: what the server offers (first login only),
+    /// the hash algorithm, the folder. Commands go in two round trips at
+    /// the first login, one at every later one.
+    fn set_up(&mut self, conn: &mut Conn) -> TResult<()> {
+        if self.learnt.is_none() {
+            let started = Instant::now();
+            let replies = conn
+                .batch(&["FEAT".to_owned()], true)
+                .map_err(|e| classify("asking for the server's features", e))?;
+            let round_trip = started.elapsed();
+            // A server without FEAT answers 500: no features.
+            let features = wire::features(&replies[0].1);
+            let has = |name: &str| features.iter().any(|(k, _)| k.eq_ignore_ascii_case(name));
             // RFC 3659 announces MLSD through the MLST feature.
-            self.mlsd = features
-                .keys()
-                .any(|k| k.eq_ignore_ascii_case("MLSD") || k.eq_ignore_ascii_case("MLST"));
+            self.mlsd = has("MLSD") || has("MLST");
             let hash_sha256 = features.iter().any(|(k, v)| {
                 k.eq_ignore_ascii_case("HASH")
-                    && v.as_deref().is_some_and(|v| v.to_ascii_uppercase().contains("SHA-256"))
+                    && v.as_deref()
+                        .is_some_and(|v| v.to_ascii_uppercase().contains("SHA-256"))
             });
-            self.hash = if features.keys().any(|k| k.eq_ignore_ascii_case("XSHA256")) {
+            self.hash = if has("XSHA256") {
                 Some(HashCommand::Xsha256)
-            } else if hash_sha256
-                && c.custom_command("OPTS HASH SHA-256", &[Status::CommandOk]).is_ok()
-            {
+            } else if hash_sha256 {
                 Some(HashCommand::Hash)
             } else {
                 None
             };
-            if !s.path.is_empty() {
-                c.cwd(&s.path)
-                    .map_err(|e| classify(&format!("changing to folder {}", s.path), e))?;
+            self.round_trip = round_trip;
+        }
+        let lines = self.session_options();
+        let replies = conn
+            .batch(&lines, true)
+            .map_err(|e| classify("setting up the session", e))?;
+        for (line, reply) in lines.iter().zip(&replies) {
+            if line.starts_with("OPTS HASH") {
+                if reply.0 != 200 {
+                    self.hash = None;
+                }
+            } else {
+                expect_ok(&format!("changing to folder {}", self.settings.path), reply)?;
             }
-            let started = std::time::Instant::now();
-            c.noop().map_err(|e| classify("NOOP", e))?;
-            self.round_trip = started.elapsed();
+        }
+        self.learnt = Some(Learnt {
+            mlsd: self.mlsd,
+            hash: self.hash,
+            round_trip: self.round_trip,
         });
-        self.conn = Some(conn);
         Ok(())
+    }
+
+    /// The commands every session needs after TYPE I.
+    fn session_options(&self) -> Vec<String> {
+        let mut lines = Vec::new();
+        if self.hash == Some(HashCommand::Hash) {
+            lines.push("OPTS HASH SHA-256".to_owned());
+        }
+        if !self.settings.path.is_empty() {
+            lines.push(format!("CWD {}", self.settings.path));
+        }
+        lines
+    }
+
+    /// Upload `files` on this connection, each under its temporary name,
+    /// then renamed into place. On a plain connection a file costs two
+    /// round trips: its data follows the STOR at once, and its rename
+    /// travels with the next file's PASV. Renames run in order, so the
+    /// files that landed are a prefix of `files`. Stops before the next
+    /// file once `stop` is set.
+    fn upload_batch(&mut self, files: &[(&str, &[u8])], stop: &AtomicBool) -> pool::Partial<()> {
+        let mut landed = 0;
+        // Stored under its temporary name, not renamed yet.
+        let mut pending: Option<&str> = None;
+        let mut data_addr = None;
+        let mut error = None;
+        for (name, bytes) in files {
+            if stop.load(Ordering::SeqCst) {
+                break;
+            }
+            if let Some(prev) = pending.take() {
+                match self.rename_then_passive(prev) {
+                    Ok(addr) => {
+                        landed += 1;
+                        data_addr = addr;
+                    }
+                    Err(e) => {
+                        error = Some(e);
+                        break;
+                    }
+                }
+            }
+            self.stats.uploads += 1;
+            let temp = temp_name(name);
+            if let Err(e) = self.store(&temp, bytes, data_addr.take()) {
+                let _ = self.delete(&temp);
+                error = Some(e);
+                break;
+            }
+            pending = Some(name);
+        }
+        if let Some(last) = pending {
+            let temp = temp_name(last);
+            match self.rename(&temp, last) {
+                Ok(()) => landed += 1,
+                Err(e) => {
+                    let _ = self.delete(&temp);
+                    error = Some(e);
+                }
+            }
+        }
+        (vec![(); landed], error)
+    }
+
+    /// Rename `name`'s temporary file into place; on a plain connection
+    /// also open the next upload's data connection, whose address comes
+    /// back when the server answered in order.
+    fn rename_then_passive(&mut self, name: &str) -> TResult<Option<SocketAddr>> {
+        let temp = temp_name(name);
+        let c = self
+            .conn
+            .as_mut()
+            .ok_or_else(|| TargetError::new(Kind::Transient, "not connected"))?;
+        let (renamed, addr) = rename_and_passive(c, &temp, name, &mut self.pipeline_renames);
+        if let Err(e) = renamed {
+            let _ = self.delete(&temp);
+            return Err(classify(&format!("renaming {temp} to {name}"), e));
+        }
+        Ok(addr)
+    }
+
+    /// STOR `bytes` as `name`, over the data connection at `data_addr` if
+    /// one is open; retried (after a fresh login) on transient failures.
+    fn store(&mut self, name: &str, bytes: &[u8], data_addr: Option<SocketAddr>) -> TResult<()> {
+        let timeout = self.settings.timeout;
+        let mut data_addr = data_addr;
+        self.retry(&format!("uploading {name}"), |c| match c {
+            Conn::Plain(s) => {
+                let addr = match data_addr.take() {
+                    Some(a) => a,
+                    None => wire::passive(s)?,
+                };
+                wire::store(s, name, bytes, addr, timeout)
+            }
+            Conn::Tls(s) => s.put_file(name, &mut Cursor::new(bytes)).map(|_| ()),
+        })
     }
 
     /// Run `op`, reconnecting and retrying after transient failures.
@@ -416,102 +510,104 @@ impl FtpTarget {
     }
 }
 
-/// Send every command, then read every reply: one round trip for many
-/// cheap commands. Only for commands without a data connection.
-fn pipelined(s: &mut FtpStream, lines: &[String]) -> Result<Vec<(u32, String)>, FtpError> {
-    let socket = s.get_ref();
-    let stream: &TcpStream = &socket;
-    let mut batch = String::new();
-    for l in lines {
-        batch.push_str(l);
-        batch.push_str("\r\n");
-    }
-    let mut writer = stream;
-    writer
-        .write_all(batch.as_bytes())
-        .map_err(FtpError::ConnectionError)?;
-    let mut reader = BufReader::new(stream);
-    lines.iter().map(|_| read_reply(&mut reader)).collect()
+/// RNFR + RNTO, replacing `to` if it exists; on plain connections both go
+/// in one round trip, unless the server showed it does not take them in
+/// order (`*pipeline` is then cleared for this connection).
+fn rename_once(c: &mut Conn, from: &str, to: &str, pipeline: &mut bool) -> Result<(), FtpError> {
+    let replies = c.batch(&rename_lines(from, to), *pipeline)?;
+    settle_rename(c, from, to, &replies[0], &replies[1], pipeline, true)
 }
 
-/// RNFR + RNTO; on plain connections both go in one round trip, unless
-/// the server showed it does not take them in order (`*pipeline` is then
-/// cleared for this connection).
-fn rename_once(c: &mut Conn, from: &str, to: &str, pipeline: &mut bool) -> Result<(), FtpError> {
-    let s = match c {
-        Conn::Plain(s) if *pipeline => s,
-        other => return on!(other, s => s.rename(from, to)),
-    };
-    let replies = pipelined(s, &[format!("RNFR {from}"), format!("RNTO {to}")])?;
-    let refused = |(code, text): &(u32, String)| unexpected(*code, text);
-    match (replies[0].0, replies[1].0) {
+fn rename_lines(from: &str, to: &str) -> [String; 2] {
+    [format!("RNFR {from}"), format!("RNTO {to}")]
+}
+
+/// What the replies to RNFR + RNTO mean, and the second try they may call
+/// for.
+fn settle_rename(
+    c: &mut Conn,
+    from: &str,
+    to: &str,
+    rnfr: &Reply,
+    rnto: &Reply,
+    pipeline: &mut bool,
+    replace: bool,
+) -> Result<(), FtpError> {
+    match (rnfr.0, rnto.0) {
         (350, 200..=299) => Ok(()),
         // RNTO overtook RNFR (a server that runs commands concurrently,
         // whose replies may come in either order): nothing was renamed;
         // rename one command at a time from now on.
-        (350, 450 | 503) | (450 | 503, 350) => {
+        (350, 450 | 503) | (450 | 503, 350) if *pipeline => {
             *pipeline = false;
-            s.rename(from, to)
+            let replies = c.batch(&rename_lines(from, to), false)?;
+            settle_rename(c, from, to, &replies[0], &replies[1], pipeline, replace)
         }
-        (350, _) => Err(refused(&replies[1])),
+        // Some servers refuse to rename over an existing file: remove it
+        // first. The final name is briefly absent, never half-written.
+        (350, 550 | 553) if replace => {
+            let _ = on!(c, s => s.rm(to));
+            let replies = c.batch(&rename_lines(from, to), *pipeline)?;
+            settle_rename(c, from, to, &replies[0], &replies[1], pipeline, false)
+        }
+        (350, _) => Err(unexpected(rnto.0, &rnto.1)),
         // RNFR's refusal is the cause; RNTO then only says "bad sequence".
-        _ => Err(refused(&replies[0])),
+        _ => Err(unexpected(rnfr.0, &rnfr.1)),
     }
 }
 
-/// A reply the caller did not expect, as suppaftp reports one.
-fn unexpected(code: u32, text: &str) -> FtpError {
-    FtpError::UnexpectedResponse(suppaftp::types::Response::new(
-        Status::from(code),
-        text.as_bytes().to_vec(),
-    ))
+/// RNFR + RNTO of one file and the PASV (EPSV) of the next upload, in one
+/// round trip on a plain connection: the rename's outcome, and the data
+/// address if the PASV came through in order.
+fn rename_and_passive(
+    c: &mut Conn,
+    from: &str,
+    to: &str,
+    pipeline: &mut bool,
+) -> (Result<(), FtpError>, Option<SocketAddr>) {
+    let (s, peer) = match c {
+        Conn::Plain(s) if *pipeline => match wire::peer(s) {
+            Ok(peer) => (s, peer),
+            Err(e) => return (Err(e), None),
+        },
+        other => return (rename_once(other, from, to, pipeline), None),
+    };
+    let [rnfr, rnto] = rename_lines(from, to);
+    let mut replies = match pipelined(s, &[rnfr, rnto, wire::passive_command(peer).to_owned()]) {
+        Ok(r) => r,
+        Err(e) => return (Err(e), None),
+    };
+    // Told apart by its code: a server that runs commands concurrently may
+    // answer out of order.
+    let at = replies
+        .iter()
+        .position(|r| matches!(r.0, 227 | 229))
+        .unwrap_or(2);
+    let passive = replies.remove(at);
+    let clean = at == 2 && replies[0].0 == 350 && (200..300).contains(&replies[1].0);
+    let renamed = settle_rename(c, from, to, &replies[0], &replies[1], pipeline, true);
+    if at != 2 {
+        *pipeline = false;
+    }
+    let addr = if clean {
+        wire::passive_addr(peer, &passive).ok()
+    } else {
+        None
+    };
+    (renamed, addr)
 }
 
-/// One FTP reply (multi-line ones whole): its code and text.
-fn read_reply(reader: &mut impl BufRead) -> Result<(u32, String), FtpError> {
-    let mut text = String::new();
-    let mut line = String::new();
-    if reader
-        .read_line(&mut line)
-        .map_err(FtpError::ConnectionError)?
-        == 0
-    {
-        return Err(FtpError::ConnectionError(std::io::Error::new(
-            std::io::ErrorKind::UnexpectedEof,
-            "connection closed before the reply",
-        )));
+/// A positive completion reply, or the error it is.
+fn expect_ok(what: &str, (code, text): &Reply) -> TResult<()> {
+    if (200..300).contains(code) {
+        Ok(())
+    } else {
+        Err(classify(what, unexpected(*code, text)))
     }
-    let code: u32 = line
-        .get(..3)
-        .and_then(|c| c.parse().ok())
-        .ok_or(FtpError::BadResponse)?;
-    text.push_str(&line);
-    if line.as_bytes().get(3) == Some(&b'-') {
-        let end = format!("{code} ");
-        loop {
-            line.clear();
-            if reader
-                .read_line(&mut line)
-                .map_err(FtpError::ConnectionError)?
-                == 0
-            {
-                return Err(FtpError::BadResponse);
-            }
-            text.push_str(&line);
-            if line.starts_with(&end) {
-                break;
-            }
-        }
-    }
-    Ok((code, text))
 }
 
-/// The 64-hex-digit SHA-256 in a hash reply, lowercased.
-fn hex_digest(reply: &str) -> Option<String> {
-    reply
-        .split(|c: char| !c.is_ascii_hexdigit())
-        .find(|t| t.len() == 64)
-        .map(str::to_ascii_lowercase)
+fn temp_name(name: &str) -> String {
+    format!("{name}{TEMP_SUFFIX}")
 }
 
 impl Drop for FtpTarget {
@@ -681,7 +777,7 @@ impl Target for FtpTarget {
             names.len(),
             1,
             None,
-            &|c, r| c.read(&names[r.start]).map(|b| vec![b]),
+            &|c, r| whole(c.read(&names[r.start]).map(|b| vec![b])),
             &mut |i, bytes| out[i] = Some(bytes),
         )?;
         Ok(names
@@ -705,7 +801,7 @@ impl Target for FtpTarget {
                 HASH_PIPELINE
             },
             None,
-            &|c, r| c.hash_chunk(&names[r]),
+            &|c, r| whole(c.hash_chunk(&names[r])),
             &mut |i, sha| out[i] = sha,
         )?;
         Ok(Some(names.iter().cloned().zip(out).collect()))
@@ -717,15 +813,13 @@ impl Target for FtpTarget {
         stop: &AtomicBool,
         done: &mut dyn FnMut(&str),
     ) -> TResult<()> {
+        // Batches small enough that every connection gets several.
+        let batch = (files.len() / (self.connection_limit() * 4)).clamp(1, UPLOAD_BATCH);
         self.parallel(
             files.len(),
-            1,
+            batch,
             Some(stop),
-            &|c, r| {
-                let (name, bytes) = files[r.start];
-                c.stats.uploads += 1;
-                upload_one(c, name, bytes).map(|()| vec![()])
-            },
+            &|c, r| c.upload_batch(&files[r], stop),
             &mut |i, ()| done(files[i].0),
         )
     }
@@ -744,10 +838,7 @@ impl Target for FtpTarget {
     }
 
     fn write(&mut self, name: &str, bytes: &[u8]) -> TResult<()> {
-        self.retry(
-            &format!("uploading {name}"),
-            |c| on!(c, s => s.put_file(name, &mut Cursor::new(bytes)).map(|_| ())),
-        )
+        self.store(name, bytes, None)
     }
 
     fn rename(&mut self, from: &str, to: &str) -> TResult<()> {
@@ -756,18 +847,8 @@ impl Target for FtpTarget {
             .conn
             .as_mut()
             .ok_or_else(|| TargetError::new(Kind::Transient, "not connected"))?;
-        let result = rename_once(c, from, to, &mut self.pipeline_renames);
-        match result {
-            Ok(()) => Ok(()),
-            // Some servers refuse to rename over an existing file: remove it
-            // first. The final name is briefly absent, never half-written.
-            Err(e) if reply_code(&e).is_some_and(|c| c == 550 || c == 553) => {
-                let _ = on!(c, s => s.rm(to));
-                rename_once(c, from, to, &mut self.pipeline_renames)
-                    .map_err(|e| classify(&format!("renaming {from} to {to}"), e))
-            }
-            Err(e) => Err(classify(&format!("renaming {from} to {to}"), e)),
-        }
+        rename_once(c, from, to, &mut self.pipeline_renames)
+            .map_err(|e| classify(&format!("renaming {from} to {to}"), e))
     }
 
     fn delete(&mut self, name: &str) -> TResult<()> {
@@ -826,27 +907,6 @@ mod tests {
             login_error("PlcmSpIp", unexpected(530, "530 Login incorrect.")).kind,
             Kind::Refused
         );
-    }
-
-    #[test]
-    fn hash_replies_of_proftpd_parse_to_lowercase_sha256() {
-        let xsha = "250-Computing SHA256 digest\r\n250 8662D5332B0E40F7E3D1A4E1E9A3A0F1C6E3F2B1A0D9C8B7A6F5E4D3C2B1A0F9\r\n";
-        let hash = "213-Computing SHA-256 digest\r\n213 SHA-256 0-1629 933857f3ee8b5eca82435958d91e5420f7a74fcd8aa309050c701e791b9ff054 altigen.cfg\r\n";
-        let bytes = format!("{xsha}{hash}").into_bytes();
-        let mut r = std::io::BufReader::new(bytes.as_slice());
-        let (code, text) = read_reply(&mut r).expect("first reply");
-        assert_eq!(code, 250);
-        assert_eq!(
-            hex_digest(&text).as_deref(),
-            Some("8662d5332b0e40f7e3d1a4e1e9a3a0f1c6e3f2b1a0d9c8b7a6f5e4d3c2b1a0f9")
-        );
-        let (code, text) = read_reply(&mut r).expect("second reply");
-        assert_eq!(code, 213);
-        assert_eq!(
-            hex_digest(&text).as_deref(),
-            Some("933857f3ee8b5eca82435958d91e5420f7a74fcd8aa309050c701e791b9ff054")
-        );
-        assert!(read_reply(&mut r).is_err(), "no third reply");
     }
 
     #[test]

@@ -1,0 +1,296 @@
+//! The FTP wire below suppaftp, on plain connections: many commands sent
+//! before their replies are read, uploads whose data goes out without
+//! waiting for the server's 150, and the replies suppaftp does not parse.
+//!
+//! All of it relies on FTP being strictly request/reply: between two
+//! exchanges nothing is buffered on either side, so a reader made for one
+//! exchange may be dropped after it.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::{IpAddr, Shutdown, SocketAddr, TcpStream};
+use std::time::Duration;
+
+use suppaftp::{FtpError, FtpStream, Status};
+
+/// A reply: its code and its whole text (every line of a multi-line one).
+pub type Reply = (u32, String);
+
+/// Files up to this size are written to the data connection right after
+/// the STOR, before the server's 150: they fit in the socket buffers, so a
+/// server that refuses the STOR cannot leave the write waiting. Larger
+/// files wait for the 150, as RFC 959 has it.
+pub const EARLY_DATA_MAX: usize = 64 * 1024;
+
+/// Send every command, then read every reply: one round trip for many
+/// commands. No command may open a data connection.
+pub fn pipelined(s: &FtpStream, lines: &[String]) -> Result<Vec<Reply>, FtpError> {
+    let stream: &TcpStream = &s.get_ref();
+    send(stream, lines)?;
+    let mut reader = BufReader::new(stream);
+    lines.iter().map(|_| read_reply(&mut reader)).collect()
+}
+
+fn send(mut stream: &TcpStream, lines: &[String]) -> Result<(), FtpError> {
+    let mut batch = String::new();
+    for l in lines {
+        batch.push_str(l);
+        batch.push_str("\r\n");
+    }
+    stream
+        .write_all(batch.as_bytes())
+        .map_err(FtpError::ConnectionError)
+}
+
+/// The server's end of the control connection.
+pub fn peer(s: &FtpStream) -> Result<SocketAddr, FtpError> {
+    s.get_ref().peer_addr().map_err(FtpError::ConnectionError)
+}
+
+/// The command that opens a passive data connection to `peer`: PASV on
+/// IPv4, EPSV on IPv6 (PASV cannot name an IPv6 host).
+pub fn passive_command(peer: SocketAddr) -> &'static str {
+    if peer.is_ipv6() {
+        "EPSV"
+    } else {
+        "PASV"
+    }
+}
+
+/// The data address in a 227 (PASV) or 229 (EPSV) reply from `peer`.
+/// EPSV names only a port, on the control connection's host; so does a
+/// PASV naming 0.0.0.0.
+pub fn passive_addr(peer: SocketAddr, (code, text): &Reply) -> Result<SocketAddr, FtpError> {
+    let bad = || unexpected(*code, text);
+    match code {
+        227 => {
+            let start = text.find('(').ok_or_else(bad)?;
+            let end = start + text[start..].find(')').ok_or_else(bad)?;
+            let n: Vec<u8> = text[start + 1..end]
+                .split(',')
+                .map(|p| p.trim().parse::<u8>())
+                .collect::<Result<_, _>>()
+                .map_err(|_| bad())?;
+            let [a, b, c, d, hi, lo] = n[..] else {
+                return Err(bad());
+            };
+            let ip = IpAddr::from([a, b, c, d]);
+            let ip = if ip.is_unspecified() { peer.ip() } else { ip };
+            Ok(SocketAddr::new(ip, u16::from(hi) << 8 | u16::from(lo)))
+        }
+        229 => {
+            // "229 Entering Extended Passive Mode (|||6446|)"
+            let start = text.find("(|||").ok_or_else(bad)? + 4;
+            let end = start + text[start..].find('|').ok_or_else(bad)?;
+            let port = text[start..end].parse().map_err(|_| bad())?;
+            Ok(SocketAddr::new(peer.ip(), port))
+        }
+        _ => Err(bad()),
+    }
+}
+
+/// Open a passive data connection: one round trip.
+pub fn passive(s: &FtpStream) -> Result<SocketAddr, FtpError> {
+    let peer = peer(s)?;
+    let replies = pipelined(s, &[passive_command(peer).to_owned()])?;
+    passive_addr(peer, &replies[0])
+}
+
+/// `STOR name` with `bytes` over a data connection to `data_addr` (opened
+/// by PASV/EPSV just before). Small files go out right behind the command,
+/// so the whole upload waits for one round trip (150 and 226 arrive
+/// together) instead of two.
+pub fn store(
+    s: &FtpStream,
+    name: &str,
+    bytes: &[u8],
+    data_addr: SocketAddr,
+    timeout: Duration,
+) -> Result<(), FtpError> {
+    let data =
+        TcpStream::connect_timeout(&data_addr, timeout).map_err(FtpError::ConnectionError)?;
+    data.set_write_timeout(Some(timeout))
+        .and_then(|()| data.set_nodelay(true))
+        .map_err(FtpError::ConnectionError)?;
+    let control: &TcpStream = &s.get_ref();
+    send(control, &[format!("STOR {name}")])?;
+    let mut reader = BufReader::new(control);
+    let early = bytes.len() <= EARLY_DATA_MAX;
+    let mut sent = if early {
+        write_and_close(&data, bytes)
+    } else {
+        Ok(())
+    };
+    let opened = read_reply(&mut reader)?;
+    if !matches!(opened.0, 125 | 150) {
+        return Err(unexpected(opened.0, &opened.1));
+    }
+    if !early {
+        sent = write_and_close(&data, bytes);
+    }
+    // The final reply is read even after a failed write, so that no reply
+    // is left behind for the next command.
+    let done = read_reply(&mut reader)?;
+    sent.map_err(FtpError::ConnectionError)?;
+    if !matches!(done.0, 226 | 250) {
+        return Err(unexpected(done.0, &done.1));
+    }
+    Ok(())
+}
+
+fn write_and_close(mut data: &TcpStream, bytes: &[u8]) -> std::io::Result<()> {
+    data.write_all(bytes)?;
+    data.shutdown(Shutdown::Write)
+}
+
+/// A reply the caller did not expect, as suppaftp reports one.
+pub fn unexpected(code: u32, text: &str) -> FtpError {
+    FtpError::UnexpectedResponse(suppaftp::types::Response::new(
+        Status::from(code),
+        text.as_bytes().to_vec(),
+    ))
+}
+
+/// One reply, multi-line ones whole.
+pub fn read_reply(reader: &mut impl BufRead) -> Result<Reply, FtpError> {
+    let mut text = String::new();
+    let mut line = String::new();
+    if reader
+        .read_line(&mut line)
+        .map_err(FtpError::ConnectionError)?
+        == 0
+    {
+        return Err(FtpError::ConnectionError(std::io::Error::new(
+            std::io::ErrorKind::UnexpectedEof,
+            "connection closed before the reply",
+        )));
+    }
+    let code: u32 = line
+        .get(..3)
+        .and_then(|c| c.parse().ok())
+        .ok_or(FtpError::BadResponse)?;
+    text.push_str(&line);
+    if line.as_bytes().get(3) == Some(&b'-') {
+        let end = format!("{code} ");
+        loop {
+            line.clear();
+            if reader
+                .read_line(&mut line)
+                .map_err(FtpError::ConnectionError)?
+                == 0
+            {
+                return Err(FtpError::BadResponse);
+            }
+            text.push_str(&line);
+            if line.starts_with(&end) {
+                break;
+            }
+        }
+    }
+    Ok((code, text))
+}
+
+/// The features a FEAT reply lists (RFC 2389: one per line, each line
+/// starting with a space), with their parameters.
+pub fn features(text: &str) -> Vec<(String, Option<String>)> {
+    text.lines()
+        .filter_map(|l| l.strip_prefix(' '))
+        .map(|l| {
+            let l = l.trim();
+            match l.split_once(' ') {
+                Some((name, params)) => (name.to_owned(), Some(params.trim().to_owned())),
+                None => (l.to_owned(), None),
+            }
+        })
+        .filter(|(name, _)| !name.is_empty())
+        .collect()
+}
+
+/// The 64-hex-digit SHA-256 in a hash reply, lowercased.
+pub fn hex_digest(reply: &str) -> Option<String> {
+    reply
+        .split(|c: char| !c.is_ascii_hexdigit())
+        .find(|t| t.len() == 64)
+        .map(str::to_ascii_lowercase)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hash_replies_of_proftpd_parse_to_lowercase_sha256() {
+        let xsha = "250-Computing SHA256 digest\r\n250 8662D5332B0E40F7E3D1A4E1E9A3A0F1C6E3F2B1A0D9C8B7A6F5E4D3C2B1A0F9\r\n";
+        let hash = "213-Computing SHA-256 digest\r\n213 SHA-256 0-1629 933857f3ee8b5eca82435958d91e5420f7a74fcd8aa309050c701e791b9ff054 altigen.cfg\r\n";
+        let bytes = format!("{xsha}{hash}").into_bytes();
+        let mut r = std::io::BufReader::new(bytes.as_slice());
+        let (code, text) = read_reply(&mut r).expect("first reply");
+        assert_eq!(code, 250);
+        assert_eq!(
+            hex_digest(&text).as_deref(),
+            Some("8662d5332b0e40f7e3d1a4e1e9a3a0f1c6e3f2b1a0d9c8b7a6f5e4d3c2b1a0f9")
+        );
+        let (code, text) = read_reply(&mut r).expect("second reply");
+        assert_eq!(code, 213);
+        assert_eq!(
+            hex_digest(&text).as_deref(),
+            Some("933857f3ee8b5eca82435958d91e5420f7a74fcd8aa309050c701e791b9ff054")
+        );
+        assert!(read_reply(&mut r).is_err(), "no third reply");
+    }
+
+    #[test]
+    fn feature_lists_of_proftpd_and_vsftpd_parse() {
+        let proftpd = "211-Features:\r\n MLST modify*;perm*;size*;type*;\r\n HASH SHA-1*;SHA-256;MD5\r\n XSHA256\r\n UTF8\r\n211 End\r\n";
+        let f = features(proftpd);
+        assert_eq!(
+            f[0],
+            ("MLST".into(), Some("modify*;perm*;size*;type*;".into()))
+        );
+        assert_eq!(f[1], ("HASH".into(), Some("SHA-1*;SHA-256;MD5".into())));
+        assert_eq!(f[2], ("XSHA256".into(), None));
+        assert_eq!(f.len(), 4);
+        let vsftpd = "211-Features:\r\n EPRT\r\n EPSV\r\n PASV\r\n211 End\r\n";
+        assert_eq!(features(vsftpd).len(), 3);
+        assert!(features("502 FEAT not understood\r\n").is_empty());
+    }
+
+    #[test]
+    fn passive_replies_name_the_data_address() {
+        let peer: SocketAddr = "192.0.2.7:21".parse().expect("an address");
+        let pasv = (
+            227,
+            "227 Entering Passive Mode (127,0,0,1,164,16).\r\n".to_owned(),
+        );
+        assert_eq!(
+            passive_addr(peer, &pasv).ok(),
+            "127.0.0.1:42000".parse().ok()
+        );
+        let anywhere = (
+            227,
+            "227 Entering Passive Mode (0,0,0,0,164,17)\r\n".to_owned(),
+        );
+        assert_eq!(
+            passive_addr(peer, &anywhere).ok(),
+            "192.0.2.7:42001".parse().ok()
+        );
+        let epsv = (
+            229,
+            "229 Entering Extended Passive Mode (|||6446|)\r\n".to_owned(),
+        );
+        assert_eq!(
+            passive_addr(peer, &epsv).ok(),
+            "192.0.2.7:6446".parse().ok()
+        );
+        for bad in [
+            (227, "227 Entering Passive Mode (127,0,0,1,164)\r\n"),
+            (227, "227 Entering Passive Mode (127,0,0,1,999,1)\r\n"),
+            (425, "425 Can't open passive connection\r\n"),
+        ] {
+            assert!(
+                passive_addr(peer, &(bad.0, bad.1.to_owned())).is_err(),
+                "{}",
+                bad.1
+            );
+        }
+    }
+}
