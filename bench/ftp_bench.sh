@@ -39,7 +39,8 @@
 # before it accepts the next one, which would otherwise land on whichever
 # tool comes next. Only 127.0.0.1 is ever contacted.
 #
-# Environment: RUNS (5), DELAY_RUNS (3), SWEEP_RUNS (3), RCLONE_RUNS (3 on
+# Environment: SECTIONS (default, all of them: "p1 p2 p4 floor sweep p3"),
+# RUNS (5), DELAY_RUNS (3), SWEEP_RUNS (3), RCLONE_RUNS (3 on
 # vsftpd), RCLONE_PROFTPD_RUNS (1: ~40 s each), PHONES (1000),
 # DELAY_MS (10), PAUSE (0.6), REPORT, KEEP=1 (keep the work folder),
 # BENCH_DIR (parent of the work folder; default /dev/shm: the servers' files
@@ -55,6 +56,7 @@ PHONES=${PHONES:-1000}
 DELAY_MS=${DELAY_MS:-10}
 declare -A RCLONE_N=([vsftpd]=${RCLONE_RUNS:-3} [proftpd]=${RCLONE_PROFTPD_RUNS:-1})
 PAUSE=${PAUSE:-0.6}
+SECTIONS=${SECTIONS:-p1 p2 p4 floor sweep p3}
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 REPORT=${REPORT:-$ROOT/target/ftp_bench.md}
 BUSY_PATTERN='cargo test|\.ci/run|ftp_scenarios'
@@ -451,6 +453,7 @@ section_p2() {
 
 section_p3() {
     local i
+    [[ -d $WORK/local-vsftpd ]] || setup_noop
     for i in $(seq "$DELAY_RUNS"); do
         empty_folder vsftpd delay
         proxy_cmd "${CTL[dv]}" reset >/dev/null
@@ -543,12 +546,10 @@ section_sweep() {
     done
 }
 
-run_section p1 section_p1
-run_section p2 section_p2
-run_section p4 section_p4
-run_section floor section_floor
-run_section sweep section_sweep
-run_section p3 section_p3
+for section in $SECTIONS; do
+    declare -F "section_$section" >/dev/null || die "unknown section $section (SECTIONS: p1 p2 p4 floor sweep p3)"
+    run_section "$section" "section_$section"
+done
 
 # ---------------------------------------------------------------- report
 
