@@ -51,28 +51,45 @@ pub fn observe(
             ),
         ));
     }
-    let names: BTreeSet<String> = target
-        .list()?
-        .into_iter()
-        .filter(|e| !e.is_dir)
-        .map(|e| e.name)
-        .collect();
-    let to_read: Vec<String> = wanted
+    let candidates: Vec<String> = wanted
         .keys()
         .chain(state.owned().map(|(n, _)| n))
-        .filter(|n| names.contains(*n))
         .cloned()
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
+    // With a state file most candidates exist: list and hash side by side.
+    // Without one (a first apply) most do not: list first, hash only what
+    // is there.
+    let (entries, hashed) = if state_raw.is_some() {
+        target.list_and_hash(&candidates)?
+    } else {
+        (target.list()?, None)
+    };
+    let names: BTreeSet<String> = entries
+        .into_iter()
+        .filter(|e| !e.is_dir)
+        .map(|e| e.name)
+        .collect();
+    let to_read: Vec<String> = candidates
+        .into_iter()
+        .filter(|n| names.contains(n))
+        .collect();
+    let hashed = match hashed {
+        Some(h) => Some(h),
+        None => target.hash_many(&to_read)?,
+    };
     let mut hashes = BTreeMap::new();
     let mut contents = BTreeMap::new();
-    match target.hash_many(&to_read)? {
+    match hashed {
         Some(hashed) => {
             let mut differ = Vec::new();
             for (name, sha) in hashed {
-                // A file gone between listing and hashing is absent.
-                let Some(sha) = sha else { continue };
+                // The listing is what exists: a file gone between listing
+                // and hashing, or never there, is absent.
+                let Some(sha) = sha.filter(|_| names.contains(&name)) else {
+                    continue;
+                };
                 if wanted.get(&name) != Some(&sha) {
                     differ.push(name.clone());
                 }

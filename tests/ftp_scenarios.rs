@@ -551,6 +551,33 @@ fn each_server_replaces_an_existing_file_on_rename() {
     });
 }
 
+#[test]
+fn a_managed_file_removed_by_hand_is_drift_and_apply_puts_it_back() {
+    for_each_server("removed", |server| {
+        let w = work(server, 2);
+        apply(&w).expect(0);
+        std::fs::remove_file(server.root.join("1001.cfg")).expect("remove");
+        std::fs::write(server.root.join("notes.txt"), "hand-made").expect("unmanaged");
+        let drift = w.run(&["drift"]);
+        drift.expect(2);
+        assert!(drift.stdout.contains("1001.cfg"), "{}", drift.stdout);
+        let plan = w.run(&["plan", "--detailed-exitcode"]);
+        plan.expect(2);
+        assert!(
+            plan.stdout.contains(
+                "1 to create, 0 to update, 0 to delete, 4 unchanged, 1 drifted, 1 unmanaged"
+            ),
+            "{}",
+            plan.stdout
+        );
+        apply(&w).expect(0);
+        let mut expected = rendered(&w);
+        expected.insert("notes.txt".to_owned(), b"hand-made".to_vec());
+        assert_eq!(on_server(server), expected, "{server:?}");
+        w.run(&["plan", "--detailed-exitcode"]).expect(0);
+    });
+}
+
 /// 7,000 phones (the most a 4-digit dial plan holds): 14,001 files. Run
 /// against the plain real servers `.ci/run` starts: the in-process server
 /// answers each transfer ~40 ms late (its replies wait on delayed ACKs),

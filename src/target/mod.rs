@@ -87,6 +87,12 @@ pub trait Target {
     fn hash_many(&mut self, _names: &[String]) -> TResult<Option<Hashes>> {
         Ok(None)
     }
+    /// `list` and `hash_many(names)` at once; backends may run them side
+    /// by side. `names` may include files that do not exist.
+    fn list_and_hash(&mut self, names: &[String]) -> TResult<(Vec<Entry>, Option<Hashes>)> {
+        let entries = self.list()?;
+        Ok((entries, self.hash_many(names)?))
+    }
     /// Upload each file under a temporary name and rename it into place, so
     /// no phone reads a half-written file; backends may run several at once.
     /// Stops starting new files once `stop` is set; `done` hears each file

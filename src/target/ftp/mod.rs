@@ -34,7 +34,7 @@ const CONNECTIONS_TRANSFER: usize = 2;
 /// WAN link, a loaded server): time goes to waiting, not to server CPU, so
 /// more sessions in flight pay off.
 const FAR: Duration = Duration::from_millis(2);
-const CONNECTIONS_FAR: usize = 12;
+const CONNECTIONS_FAR: usize = 16;
 /// Hash commands sent before reading their replies (on a slow link, more).
 const HASH_PIPELINE: usize = 16;
 const HASH_PIPELINE_FAR: usize = 128;
@@ -805,6 +805,40 @@ impl Target for FtpTarget {
             &mut |i, sha| out[i] = sha,
         )?;
         Ok(Some(names.iter().cloned().zip(out).collect()))
+    }
+
+    /// The listing runs on a connection of its own while the others hash:
+    /// on proftpd an MLSD of 2,000 files takes about as long as hashing
+    /// them.
+    fn list_and_hash(&mut self, names: &[String]) -> TResult<(Vec<Entry>, Option<Hashes>)> {
+        if self.hash.is_none() {
+            return Ok((self.list()?, None));
+        }
+        let template = self.template();
+        let spare = self.pool.pop();
+        let (lister, hashes) = std::thread::scope(|scope| {
+            let lister = scope.spawn(move || {
+                let mut conn = match spare {
+                    Some(c) => c,
+                    None => template.open()?,
+                };
+                let listing = conn.list();
+                Ok::<_, TargetError>((conn, listing))
+            });
+            let hashes = self.hash_many(names);
+            (lister.join(), hashes)
+        });
+        let hashes = hashes?;
+        let entries = match lister {
+            Ok(Ok((conn, listing))) => {
+                self.pool.push(conn);
+                listing?
+            }
+            // No second session (a server that caps them): list here.
+            Ok(Err(_)) => self.list()?,
+            Err(panic) => std::panic::resume_unwind(panic),
+        };
+        Ok((entries, hashes))
     }
 
     fn upload_many(
