@@ -28,7 +28,7 @@ struct Prepared {
     desired: Rendered,
     observed: Observed,
     plan: SitePlan,
-    target: Box<dyn Target>,
+    target: Box<dyn Target + Send>,
 }
 
 fn target_error(site: &Site, e: crate::target::TargetError) -> Error {
@@ -58,13 +58,27 @@ fn prepare(
     store: &SecretStore,
     lock: bool,
 ) -> Result<Prepared, Error> {
-    let inputs = Inputs::gather(site, store).map_err(Error::Many)?;
-    let desired = render(site, &inputs);
-    let masker = masker(site, &inputs, store);
-    let site_sha = std::fs::read(&site.file)
-        .map(|b| sha256_hex(&b))
-        .map_err(|e| Error::Load(format!("error reading {}: {e}", site.file)))?;
-    let mut target = target::open(site, store, config.connections)?;
+    // Logging in takes round trips, rendering takes CPU: both at once.
+    let (local, target) = std::thread::scope(|scope| {
+        let opened = scope.spawn(|| target::open(site, store, config.connections));
+        let local = Inputs::gather(site, store)
+            .map_err(Error::Many)
+            .and_then(|inputs| {
+                let site_sha = std::fs::read(&site.file)
+                    .map(|b| sha256_hex(&b))
+                    .map_err(|e| Error::Load(format!("error reading {}: {e}", site.file)))?;
+                let desired = render(site, &inputs);
+                let masker = masker(site, &inputs, store);
+                Ok((desired, masker, site_sha))
+            });
+        let target = opened
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (local, target)
+    });
+    // The site's own errors come first: they need no network to fix.
+    let (desired, masker, site_sha) = local?;
+    let mut target = target?;
     if lock {
         target.ensure_root().map_err(|e| target_error(site, e))?;
         match lock::acquire(target.as_mut(), &site.name).map_err(|e| target_error(site, e))? {

@@ -458,6 +458,19 @@ fn unreachable_host_and_wrong_password_fail_with_one_line() {
         p.expect(1);
         assert_eq!(p.stderr.trim().lines().count(), 1, "{}", p.stderr);
         assert!(p.stderr.contains("logging in"), "{}", p.stderr);
+
+        // The target is opened while the site renders; a site error still
+        // comes first, and alone: it needs no network to fix.
+        let mut unset = Work::new();
+        unset.secret("FTP_PASSWORD", &server.password);
+        unset.write_site(
+            "lab",
+            &site(server, &format!("ftp://127.0.0.1:{port}/"), "PlcmSpIp", 1),
+        );
+        let p = unset.run(&["plan"]);
+        p.expect(1);
+        assert!(p.stderr.contains("EXT_PASSWORD"), "{}", p.stderr);
+        assert!(!p.stderr.contains("127.0.0.1"), "{}", p.stderr);
     });
 }
 

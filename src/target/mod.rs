@@ -149,7 +149,7 @@ pub fn open(
     site: &Site,
     store: &SecretStore,
     connections: Option<usize>,
-) -> Result<Box<dyn Target>, Error> {
+) -> Result<Box<dyn Target + Send>, Error> {
     match &site.target.url {
         TargetUrl::Dir(path) => Ok(Box::new(dir::DirTarget::new(path.clone()))),
         TargetUrl::Ftp { .. } => {
