@@ -9,6 +9,7 @@
 #   vsftpd      plain FTP                         (system users, PAM)
 #   vsftpd-tls  explicit FTPS (AUTH TLS required) (system users, PAM)
 #   proftpd     plain FTP with mod_digest (HASH, XSHA256, ...) (virtual users)
+#   pure-ftpd   plain FTP (virtual users; read-only by file permissions)
 # Each has its own FTP root under DIR, shared by a read-write user (PlcmSpIp)
 # and a read-only user (plcmro). Passwords are random, written only to
 # DIR/servers.json. The system users PlcmSpIp and plcmro are created if
@@ -16,7 +17,7 @@
 # DIR's vsftpd passwords are valid) and locked again by stop.
 #
 # DIR/servers.json: a JSON array, one object per server:
-#   {"name": "vsftpd" | "vsftpd-tls" | "proftpd",
+#   {"name": "vsftpd" | "vsftpd-tls" | "proftpd" | "pure-ftpd",
 #    "url": "ftp://127.0.0.1:PORT/" or "ftps://127.0.0.1:PORT/" (explicit TLS),
 #    "root": absolute path of the server's FTP root on disk,
 #    "user", "password": the read-write user,
@@ -31,15 +32,16 @@
 #   POLYOPS_FTP_PORT        first control port to try (default 2121); each
 #                           server takes the next free port from there
 #   POLYOPS_FTP_PASV_BASE   first passive port (default 40000); the servers
-#                           use BASE..BASE+99, BASE+100..+199, BASE+200..+299
-#   POLYOPS_CI_CACHE        where the proftpd-core .deb is kept between runs
+#                           use BASE..BASE+99, BASE+100..+199, and so on
+#   POLYOPS_CI_CACHE        where the proftpd-core and pure-ftpd .debs are
+#                           kept between runs
 #                           (default /var/cache/polyops-ci)
 set -euo pipefail
 
 RW_USER=PlcmSpIp
 RO_USER=plcmro
 ADDR=127.0.0.1
-SERVERS=(vsftpd vsftpd-tls proftpd)
+SERVERS=(vsftpd vsftpd-tls proftpd pure-ftpd)
 
 say() { printf 'ftp-servers: %s\n' "$*" >&2; }
 die() { say "ERROR: $*"; exit 1; }
@@ -163,43 +165,64 @@ install_vsftpd() {
     return 0
 }
 
-install_proftpd() {
-    local cache=${POLYOPS_CI_CACHE:-/var/cache/polyops-ci} deb
-    apt_install libhiredis0.14 libmemcached11 libmemcachedutil2 libpcre2-posix3
+# Unpack package PKG (downloaded once into the cache) into DIR/DEST:
+# vsftpd, proftpd and pure-ftpd conflict as packages.
+unpack_package() {
+    local pkg=$1 dest=$DIR/$2 cache=${POLYOPS_CI_CACHE:-/var/cache/polyops-ci} deb
     mkdir -p "$cache"
-    deb=$(ls -1 "$cache"/proftpd-core_*.deb 2>/dev/null | tail -n 1 || true)
+    deb=$(ls -1 "$cache"/"${pkg}"_*.deb 2>/dev/null | tail -n 1 || true)
     if [[ -z $deb ]]; then
         apt_update_once
-        say "apt-get download proftpd-core"
+        say "apt-get download $pkg"
         # apt fetches as _apt: give it a folder of its own to write to.
         local tmp
         tmp=$(mktemp -d)
         chmod 755 "$tmp"
         id _apt >/dev/null 2>&1 && chown _apt "$tmp"
-        (cd "$tmp" && apt-get download -qq proftpd-core >/dev/null) ||
-            die "apt-get download proftpd-core failed"
-        mv "$tmp"/proftpd-core_*.deb "$cache"/
+        (cd "$tmp" && apt-get download -qq "$pkg" >/dev/null) ||
+            die "apt-get download $pkg failed"
+        mv "$tmp"/"${pkg}"_*.deb "$cache"/
         rm -rf "$tmp"
-        deb=$(ls -1 "$cache"/proftpd-core_*.deb 2>/dev/null | tail -n 1 || true)
-        [[ -n $deb ]] || die "apt-get download proftpd-core left no .deb in $cache"
+        deb=$(ls -1 "$cache"/"${pkg}"_*.deb 2>/dev/null | tail -n 1 || true)
+        [[ -n $deb ]] || die "apt-get download $pkg left no .deb in $cache"
     fi
-    if [[ ! -x $DIR/proftpd-pkg/usr/sbin/proftpd ]]; then
-        rm -rf "$DIR/proftpd-pkg"
-        dpkg -x "$deb" "$DIR/proftpd-pkg" || die "dpkg -x $deb failed"
+    if [[ ! -d $dest/usr ]]; then
+        rm -rf "$dest"
+        dpkg -x "$deb" "$dest" || die "dpkg -x $deb failed"
     fi
+}
+
+# Fail with the missing libraries if any of the binaries needs one.
+check_libraries() {
+    local name=$1
+    shift
+    if ldd "$@" | grep -q 'not found'; then
+        ldd "$@" | grep 'not found' >&2 || true
+        die "$name: shared libraries missing (see above)"
+    fi
+}
+
+install_proftpd() {
+    apt_install libhiredis0.14 libmemcached11 libmemcachedutil2 libpcre2-posix3
+    unpack_package proftpd-core proftpd-pkg
     [[ -f $DIR/proftpd-pkg/usr/lib/proftpd/mod_digest.so ]] ||
-        die "proftpd: $deb has no mod_digest.so"
-    if ldd "$DIR/proftpd-pkg/usr/sbin/proftpd" "$DIR/proftpd-pkg/usr/lib/proftpd/mod_digest.so" |
-        grep -q 'not found'; then
-        ldd "$DIR/proftpd-pkg/usr/sbin/proftpd" | grep 'not found' >&2 || true
-        die "proftpd: shared libraries missing (see above)"
-    fi
+        die "proftpd: the proftpd-core package has no mod_digest.so"
+    check_libraries proftpd "$DIR/proftpd-pkg/usr/sbin/proftpd" "$DIR/proftpd-pkg/usr/lib/proftpd/mod_digest.so"
+}
+
+install_pureftpd() {
+    apt_install libsodium23 libcap2
+    unpack_package pure-ftpd pure-ftpd-pkg
+    [[ -x $DIR/pure-ftpd-pkg/usr/sbin/pure-ftpd && -x $DIR/pure-ftpd-pkg/usr/bin/pure-pw ]] ||
+        die "pure-ftpd: the package has no pure-ftpd or pure-pw"
+    check_libraries pure-ftpd "$DIR/pure-ftpd-pkg/usr/sbin/pure-ftpd" "$DIR/pure-ftpd-pkg/usr/bin/pure-pw"
 }
 
 command -v jq >/dev/null || apt_install jq
 command -v openssl >/dev/null || apt_install openssl
 install_vsftpd
 install_proftpd
+install_pureftpd
 T_INSTALLED=$(date +%s.%N)
 
 # ---------------------------------------------------------------- layout
@@ -456,6 +479,25 @@ EOF
     }
 }
 
+# ---------------------------------------------------------------- pure-ftpd
+
+# Virtual users in a PureDB; the read-only user has its own uid, so it can
+# read the read-write user's files (644, folders 755) but change none.
+# SHA-512 crypt hashes: pure-pw's own (argon2) make each login take ~3 s.
+write_pureftpd_conf() {
+    local d=$DIR/pure-ftpd
+    {
+        printf '%s:%s:%s:%s::%s/./::::::::::::\n' "$RW_USER" \
+            "$(openssl passwd -6 "${PASS_RW[pure-ftpd]}")" "$RW_UID" "$RW_GID" "$d/root"
+        printf '%s:%s:%s:%s::%s/./::::::::::::\n' "$RO_USER" \
+            "$(openssl passwd -6 "${PASS_RO[pure-ftpd]}")" "$RO_UID" "$RO_GID" "$d/root"
+    } >"$d/passwd"
+    chmod 600 "$d/passwd"
+    rm -f "$d/pure.pdb"
+    "$DIR/pure-ftpd-pkg/usr/bin/pure-pw" mkdb "$d/pure.pdb" -f "$d/passwd" >/dev/null ||
+        die "pure-ftpd: pure-pw mkdb failed"
+}
+
 # ---------------------------------------------------------------- starting
 
 # Start NAME detached in its own session (process group == its pid).
@@ -516,10 +558,16 @@ trap cleanup_on_failure EXIT
 write_vsftpd_conf vsftpd
 write_vsftpd_conf vsftpd-tls
 write_proftpd_conf
+write_pureftpd_conf
 
 launch vsftpd /usr/sbin/vsftpd "$DIR/vsftpd/vsftpd.conf"
 launch vsftpd-tls /usr/sbin/vsftpd "$DIR/vsftpd-tls/vsftpd.conf"
 launch proftpd "$DIR/proftpd-pkg/usr/sbin/proftpd" -n -c "$DIR/proftpd/proftpd.conf"
+# -E: no anonymous; -A: chroot everyone; -H: no reverse DNS; -P: the address
+# in PASV replies.
+launch pure-ftpd "$DIR/pure-ftpd-pkg/usr/sbin/pure-ftpd" -S "$ADDR,${PORT[pure-ftpd]}" \
+    -l "puredb:$DIR/pure-ftpd/pure.pdb" -E -A -H \
+    -p "${PASV_LO[pure-ftpd]}:${PASV_HI[pure-ftpd]}" -P "$ADDR"
 
 failed=()
 for name in "${SERVERS[@]}"; do
