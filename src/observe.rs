@@ -58,23 +58,29 @@ pub fn observe(
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    // With a state file most candidates exist: list and hash side by side.
-    // Without one (a first apply) most do not: list first, hash only what
-    // is there.
-    let (entries, hashed) = if state_raw.is_some() {
+    // With a state file most candidates exist: each is asked for by name
+    // (hashed while the folder is listed, or read), so none is missed where
+    // a listing is cut short (pure-ftpd stops at 10,000 names). Without one
+    // (a first apply) most do not exist: list first, ask only for those.
+    let by_name = state_raw.is_some();
+    let (entries, hashed) = if by_name {
         target.list_and_hash(&candidates)?
     } else {
         (target.list()?, None)
     };
-    let names: BTreeSet<String> = entries
+    let mut names: BTreeSet<String> = entries
         .into_iter()
         .filter(|e| !e.is_dir)
         .map(|e| e.name)
         .collect();
-    let to_read: Vec<String> = candidates
-        .into_iter()
-        .filter(|n| names.contains(n))
-        .collect();
+    let to_read: Vec<String> = if by_name {
+        candidates
+    } else {
+        candidates
+            .into_iter()
+            .filter(|n| names.contains(n))
+            .collect()
+    };
     let hashed = match hashed {
         Some(h) => Some(h),
         None => target.hash_many(&to_read)?,
@@ -85,20 +91,19 @@ pub fn observe(
         Some(hashed) => {
             let mut differ = Vec::new();
             for (name, sha) in hashed {
-                // The listing is what exists: a file gone between listing
-                // and hashing, or never there, is absent.
-                let Some(sha) = sha.filter(|_| names.contains(&name)) else {
-                    continue;
-                };
+                // Absent (or gone since the listing).
+                let Some(sha) = sha else { continue };
                 if wanted.get(&name) != Some(&sha) {
                     differ.push(name.clone());
                 }
+                names.insert(name.clone());
                 hashes.insert(name, sha);
             }
             contents.extend(target.read_many(&differ)?);
         }
         None => {
             for (name, bytes) in target.read_many(&to_read)? {
+                names.insert(name.clone());
                 hashes.insert(name.clone(), sha256_hex(&bytes));
                 contents.insert(name, bytes);
             }

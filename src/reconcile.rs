@@ -107,8 +107,14 @@ fn prepare(
             return Err(target_error(site, e));
         }
     };
+    let st = target.stats();
+    if let Some(reply) = &st.listing_cut {
+        eprintln!(
+            "warning: {}: {} cut its listing short ({reply}): every file the site declares or polyops wrote was still checked by name, but unmanaged files and phones' own files past the cut are not reported; raise the server's limit (pure-ftpd: -L)",
+            site.name, site.target.display
+        );
+    }
     if config.verbose {
-        let st = target.stats();
         eprintln!(
             "{}: observed {} files over {} connection{}: {} hashed by the server, {} downloaded",
             site.name,

@@ -62,12 +62,18 @@ pub trait Target {
     fn list(&mut self) -> TResult<Vec<Entry>>;
     /// A file's bytes.
     fn read(&mut self, name: &str) -> TResult<Vec<u8>>;
-    /// Several files' bytes; backends may fetch them in parallel.
+    /// Several files' bytes, leaving out those that do not exist;
+    /// backends may fetch them in parallel.
     fn read_many(&mut self, names: &[String]) -> TResult<Vec<(String, Vec<u8>)>> {
-        names
-            .iter()
-            .map(|n| self.read(n).map(|b| (n.clone(), b)))
-            .collect()
+        let mut out = Vec::new();
+        for n in names {
+            match self.read(n) {
+                Ok(b) => out.push((n.clone(), b)),
+                Err(e) if e.kind == Kind::NotFound => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(out)
     }
     /// Create or overwrite a file (not atomic: callers write a temporary
     /// name and `rename` it).
@@ -119,12 +125,15 @@ pub trait Target {
 }
 
 /// Counts of the work a target did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Stats {
     pub connections: usize,
     pub downloads: usize,
     pub hashes: usize,
     pub uploads: usize,
+    /// The server's reply to a listing said it left names out (pure-ftpd
+    /// stops at 10,000 by default: "226 Output truncated to 10000 matches").
+    pub listing_cut: Option<String>,
 }
 
 /// Uploads land under `<name>.polyops-tmp` first: not a `.cfg`, so no phone

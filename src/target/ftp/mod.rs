@@ -756,10 +756,23 @@ fn entries(lines: &[String], mlsd: bool) -> Vec<Entry> {
 impl Target for FtpTarget {
     fn list(&mut self) -> TResult<Vec<Entry>> {
         let mlsd = self.mlsd;
-        let lines = self.retry(
-            "listing",
-            |c| on!(c, s => if mlsd { s.mlsd(None) } else { s.list(Some("-a")) }),
-        )?;
+        let command = if mlsd { "MLSD" } else { "LIST -a" };
+        let timeout = self.settings.timeout;
+        let (lines, done) = self.retry("listing", |c| match c {
+            Conn::Plain(s) => wire::list(s, command, timeout),
+            Conn::Tls(s) => {
+                let lines = if mlsd {
+                    s.mlsd(None)
+                } else {
+                    s.list(Some("-a"))
+                }?;
+                Ok((lines, String::new()))
+            }
+        })?;
+        if done.to_ascii_lowercase().contains("truncat") {
+            self.stats.listing_cut =
+                Some(done.lines().last().unwrap_or_default().trim().to_owned());
+        }
         Ok(entries(&lines, mlsd))
     }
 
@@ -777,8 +790,14 @@ impl Target for FtpTarget {
             names.len(),
             1,
             None,
-            &|c, r| whole(c.read(&names[r.start]).map(|b| vec![b])),
-            &mut |i, bytes| out[i] = Some(bytes),
+            &|c, r| {
+                whole(match c.read(&names[r.start]) {
+                    Ok(b) => Ok(vec![Some(b)]),
+                    Err(e) if e.kind == Kind::NotFound => Ok(vec![None]),
+                    Err(e) => Err(e),
+                })
+            },
+            &mut |i, bytes| out[i] = bytes,
         )?;
         Ok(names
             .iter()
@@ -861,12 +880,15 @@ impl Target for FtpTarget {
     fn stats(&self) -> Stats {
         let mut total = Stats {
             connections: 1 + self.pool.len(),
-            ..self.stats
+            ..self.stats.clone()
         };
         for p in &self.pool {
             total.downloads += p.stats.downloads;
             total.hashes += p.stats.hashes;
             total.uploads += p.stats.uploads;
+            if total.listing_cut.is_none() {
+                total.listing_cut.clone_from(&p.stats.listing_cut);
+            }
         }
         total
     }

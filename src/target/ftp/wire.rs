@@ -6,7 +6,7 @@
 //! exchanges nothing is buffered on either side, so a reader made for one
 //! exchange may be dropped after it.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{IpAddr, Shutdown, SocketAddr, TcpStream};
 use std::time::Duration;
 
@@ -135,6 +135,41 @@ pub fn store(
         return Err(unexpected(done.0, &done.1));
     }
     Ok(())
+}
+
+/// A listing (`MLSD`, `LIST -a`) over a fresh passive data connection:
+/// its lines, and the text of the server's final reply (which may say the
+/// listing was cut short).
+pub fn list(
+    s: &FtpStream,
+    command: &str,
+    timeout: Duration,
+) -> Result<(Vec<String>, String), FtpError> {
+    let addr = passive(s)?;
+    let data = TcpStream::connect_timeout(&addr, timeout).map_err(FtpError::ConnectionError)?;
+    data.set_read_timeout(Some(timeout))
+        .map_err(FtpError::ConnectionError)?;
+    let control: &TcpStream = &s.get_ref();
+    send(control, &[command.to_owned()])?;
+    let mut reader = BufReader::new(control);
+    let opened = read_reply(&mut reader)?;
+    if !matches!(opened.0, 125 | 150) {
+        return Err(unexpected(opened.0, &opened.1));
+    }
+    let mut bytes = Vec::new();
+    let received = (&data).read_to_end(&mut bytes);
+    drop(data);
+    let done = read_reply(&mut reader)?;
+    received.map_err(FtpError::ConnectionError)?;
+    if !matches!(done.0, 226 | 250) {
+        return Err(unexpected(done.0, &done.1));
+    }
+    let lines = String::from_utf8_lossy(&bytes)
+        .lines()
+        .map(|l| l.trim_end_matches('\r').to_owned())
+        .filter(|l| !l.is_empty())
+        .collect();
+    Ok((lines, done.1))
 }
 
 fn write_and_close(mut data: &TcpStream, bytes: &[u8]) -> std::io::Result<()> {
