@@ -591,6 +591,60 @@ fn a_managed_file_removed_by_hand_is_drift_and_apply_puts_it_back() {
     });
 }
 
+#[test]
+fn a_refused_upload_fails_in_one_line_and_a_rerun_converges() {
+    for_each_server("refused", |server| {
+        let w = work(server, 3);
+        let expected = rendered(&w);
+        // A folder where the upload's temporary file would go: every
+        // server refuses the STOR (polyops clears leftover files, not
+        // folders). The file's bytes are already on their way by then.
+        let blocker = server.root.join("1001.cfg.polyops-tmp");
+        std::fs::create_dir(&blocker).expect("blocker");
+        ftp_support::chown_like(&blocker, &server.root);
+        let failed = apply(&w);
+        failed.expect(1);
+        // Progress lines ("lab: created …"), then the error in one line.
+        let errors: Vec<&str> = failed
+            .stderr
+            .lines()
+            .filter(|l| !l.starts_with("lab: "))
+            .collect();
+        assert_eq!(errors.len(), 1, "{}", failed.stderr);
+        assert!(errors[0].contains("1001.cfg"), "{}", failed.stderr);
+        assert!(!server.root.join(".polyops-lock").exists(), "lock released");
+        assert!(!server.root.join("1001.cfg").exists());
+        std::fs::remove_dir(&blocker).expect("unblock");
+        apply(&w).expect(0);
+        assert_eq!(on_server(server), expected, "{server:?}");
+        w.run(&["plan", "--detailed-exitcode"]).expect(0);
+    });
+}
+
+#[test]
+fn firmware_larger_than_the_socket_buffers_lands_whole() {
+    use sha2::Digest;
+    for_each_server("firmware", |server| {
+        let w = work(server, 1);
+        // 300 KiB that no line-end conversion or short write leaves intact.
+        let blob: Vec<u8> = (0..300 * 1024u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+            .collect();
+        std::fs::write(w.path().join("sip.ld"), &blob).expect("firmware");
+        let sha = format!("{:x}", sha2::Sha256::digest(&blob));
+        let yaml = site(server, &server.url, &server.user, 1).replacen(
+            "extensions:\n",
+            &format!("firmware:\n  files:\n    - {{path: sip.ld, sha256: {sha}}}\nextensions:\n"),
+            1,
+        );
+        w.write_site("lab", &yaml);
+        apply(&w).expect(0);
+        let landed = std::fs::read(server.root.join("sip.ld")).expect("uploaded");
+        assert!(landed == blob, "sip.ld differs on {server:?}");
+        w.run(&["plan", "--detailed-exitcode"]).expect(0);
+    });
+}
+
 /// 7,000 phones (the most a 4-digit dial plan holds): 14,001 files, more
 /// than pure-ftpd names in one listing. Run against the plain real servers
 /// `.ci/run` starts: the in-process server
