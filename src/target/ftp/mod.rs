@@ -833,14 +833,15 @@ impl Target for FtpTarget {
         if self.hash.is_none() {
             return Ok((self.list()?, None));
         }
-        let template = self.template();
-        let spare = self.pool.pop();
+        // Logged in before the hashing opens its own connections: servers
+        // stall on logins that arrive at the same instant.
+        let spare = match self.pool.pop() {
+            Some(c) => Ok(c),
+            None => self.template().open(),
+        };
         let (lister, hashes) = std::thread::scope(|scope| {
             let lister = scope.spawn(move || {
-                let mut conn = match spare {
-                    Some(c) => c,
-                    None => template.open()?,
-                };
+                let mut conn = spare?;
                 let listing = conn.list();
                 Ok::<_, TargetError>((conn, listing))
             });
