@@ -80,12 +80,8 @@ impl Conn {
             Conn::Tls(s) => lines
                 .iter()
                 .map(|l| match s.custom_command(l.as_str(), &[]) {
-                    // No code is expected, so every reply comes back here.
-                    Err(FtpError::UnexpectedResponse(r)) => Ok((
-                        r.status.code(),
-                        String::from_utf8_lossy(&r.body).into_owned(),
-                    )),
-                    Ok(r) => Ok((
+                    // No code is expected: every reply is "unexpected".
+                    Ok(r) | Err(FtpError::UnexpectedResponse(r)) => Ok((
                         r.status.code(),
                         String::from_utf8_lossy(&r.body).into_owned(),
                     )),
@@ -143,8 +139,10 @@ impl Template {
 pub struct FtpTarget {
     settings: Settings,
     conn: Option<Conn>,
-    /// Known once logged in.
+    /// Known once logged in; handed on to later connections.
     learnt: Option<Learnt>,
+    /// What this connection uses: `learnt`'s, but `hash` is `None` where
+    /// this session refused `OPTS HASH SHA-256`.
     mlsd: bool,
     hash: Option<HashCommand>,
     round_trip: Duration,
