@@ -938,26 +938,15 @@ mod tests {
 
     #[test]
     fn only_failures_worth_another_session_are_transient() {
-        assert_eq!(
-            classify("x", unexpected(421, "421 Timeout")).kind,
-            Kind::Transient
-        );
-        assert_eq!(
-            classify("x", unexpected(425, "425 Can't open data")).kind,
-            Kind::Transient
-        );
-        assert_eq!(
-            classify("x", unexpected(500, "500 OOPS: vsf_sysutil_bind")).kind,
-            Kind::Transient
-        );
-        assert_eq!(
-            classify("x", unexpected(500, "500 Unknown command.")).kind,
-            Kind::Refused
-        );
-        assert_eq!(
-            classify("x", unexpected(550, "550 No such file")).kind,
-            Kind::NotFound
-        );
+        for (code, text, kind) in [
+            (421, "421 Timeout", Kind::Transient),
+            (425, "425 Can't open data", Kind::Transient),
+            (500, "500 OOPS: vsf_sysutil_bind", Kind::Transient),
+            (500, "500 Unknown command.", Kind::Refused),
+            (550, "550 No such file", Kind::NotFound),
+        ] {
+            assert_eq!(classify("x", unexpected(code, text)).kind, kind, "{text}");
+        }
         assert_eq!(
             login_error("PlcmSpIp", unexpected(530, "530 Login incorrect.")).kind,
             Kind::Refused
