@@ -645,6 +645,37 @@ fn firmware_larger_than_the_socket_buffers_lands_whole() {
     });
 }
 
+#[test]
+fn connections_caps_the_sessions_polyops_opens() {
+    for_each_server("connections", |server| {
+        let w = work(server, 20);
+        apply(&w).expect(0);
+        for cap in [1usize, 2, 3] {
+            let n = cap.to_string();
+            let p = w.run(&[
+                "-v",
+                "--connections",
+                n.as_str(),
+                "plan",
+                "--detailed-exitcode",
+            ]);
+            p.expect(0);
+            // "lab: observed 41 files over N connection(s): …"
+            let used: usize = p
+                .stderr
+                .split(" files over ")
+                .nth(1)
+                .and_then(|rest| rest.split(' ').next())
+                .and_then(|n| n.parse().ok())
+                .unwrap_or_else(|| panic!("no connection count in {}", p.stderr));
+            assert!(
+                (1..=cap).contains(&used),
+                "--connections {cap} used {used} on {server:?}"
+            );
+        }
+    });
+}
+
 /// 7,000 phones (the most a 4-digit dial plan holds): 14,001 files, more
 /// than pure-ftpd names in one listing. Run against the plain real servers
 /// `.ci/run` starts: the in-process server

@@ -148,6 +148,9 @@ pub struct FtpTarget {
     round_trip: Duration,
     /// Whether RNFR and RNTO may be sent together.
     pipeline_renames: bool,
+    /// Pool connections busy with other work meanwhile (the listing beside
+    /// the hashing): the limit counts them too.
+    lent: usize,
     /// Extra logged-in connections for parallel work, opened on demand.
     pool: Vec<FtpTarget>,
     stats: Stats,
@@ -203,6 +206,7 @@ impl FtpTarget {
             hash: learnt.and_then(|l| l.hash),
             round_trip: learnt.map_or(Duration::ZERO, |l| l.round_trip),
             pipeline_renames: true,
+            lent: 0,
             pool: Vec::new(),
             stats: Stats::default(),
         };
@@ -229,6 +233,7 @@ impl FtpTarget {
         }
     }
 
+    /// How many connections parallel work may use, this one included.
     fn connection_limit(&self) -> usize {
         self.settings
             .connections
@@ -241,6 +246,7 @@ impl FtpTarget {
             } else {
                 CONNECTIONS_TRANSFER
             })
+            .saturating_sub(self.lent)
             .max(1)
     }
 
@@ -831,6 +837,10 @@ impl Target for FtpTarget {
         if self.hash.is_none() {
             return Ok((self.list()?, None));
         }
+        if self.connection_limit() < 2 {
+            let entries = self.list()?;
+            return Ok((entries, self.hash_many(names)?));
+        }
         // Logged in before the hashing opens its own connections: servers
         // stall on logins that arrive at the same instant.
         let spare = match self.pool.pop() {
@@ -843,7 +853,9 @@ impl Target for FtpTarget {
                 let listing = conn.list();
                 Ok::<_, TargetError>((conn, listing))
             });
+            self.lent = 1;
             let hashes = self.hash_many(names);
+            self.lent = 0;
             (lister.join(), hashes)
         });
         let hashes = hashes?;
