@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::inputs::sha256_hex;
 use crate::state::{State, STATE_FILE};
-use crate::target::{Kind, Target, TargetError};
+use crate::target::{Entry, Kind, Target, TargetError};
 
 pub struct Observed {
     /// Every file name at the root.
@@ -62,28 +62,24 @@ pub fn observe(
     // (hashed while the folder is listed, or read), so none is missed where
     // a listing is cut short (pure-ftpd stops at 10,000 names). Without one
     // (a first apply) most do not exist: list first, ask only for those.
-    let by_name = state_raw.is_some();
-    let (entries, hashed) = if by_name {
-        target.list_and_hash(&candidates)?
-    } else {
-        (target.list()?, None)
-    };
-    let mut names: BTreeSet<String> = entries
-        .into_iter()
-        .filter(|e| !e.is_dir)
-        .map(|e| e.name)
-        .collect();
-    let to_read: Vec<String> = if by_name {
-        candidates
-    } else {
-        candidates
+    let files = |entries: Vec<Entry>| -> BTreeSet<String> {
+        entries
             .into_iter()
-            .filter(|n| names.contains(n))
+            .filter(|e| !e.is_dir)
+            .map(|e| e.name)
             .collect()
     };
-    let hashed = match hashed {
-        Some(h) => Some(h),
-        None => target.hash_many(&to_read)?,
+    let (mut names, to_read, hashed) = if state_raw.is_some() {
+        let (entries, hashed) = target.list_and_hash(&candidates)?;
+        (files(entries), candidates, hashed)
+    } else {
+        let names = files(target.list()?);
+        let to_read: Vec<String> = candidates
+            .into_iter()
+            .filter(|n| names.contains(n))
+            .collect();
+        let hashed = target.hash_many(&to_read)?;
+        (names, to_read, hashed)
     };
     let mut hashes = BTreeMap::new();
     let mut contents = BTreeMap::new();
