@@ -106,11 +106,7 @@ pub fn store(
     data_addr: SocketAddr,
     timeout: Duration,
 ) -> Result<(), FtpError> {
-    let data =
-        TcpStream::connect_timeout(&data_addr, timeout).map_err(FtpError::ConnectionError)?;
-    data.set_write_timeout(Some(timeout))
-        .and_then(|()| data.set_nodelay(true))
-        .map_err(FtpError::ConnectionError)?;
+    let data = open_data(data_addr, timeout)?;
     let control: &TcpStream = &s.get_ref();
     send(control, &[format!("STOR {name}")])?;
     let mut reader = BufReader::new(control);
@@ -145,10 +141,7 @@ pub fn list(
     command: &str,
     timeout: Duration,
 ) -> Result<(Vec<String>, String), FtpError> {
-    let addr = passive(s)?;
-    let data = TcpStream::connect_timeout(&addr, timeout).map_err(FtpError::ConnectionError)?;
-    data.set_read_timeout(Some(timeout))
-        .map_err(FtpError::ConnectionError)?;
+    let data = open_data(passive(s)?, timeout)?;
     let control: &TcpStream = &s.get_ref();
     send(control, &[command.to_owned()])?;
     let mut reader = BufReader::new(control);
@@ -170,6 +163,16 @@ pub fn list(
         .filter(|l| !l.is_empty())
         .collect();
     Ok((lines, done.1))
+}
+
+/// Connect to a passive data port, with timeouts on every read and write.
+fn open_data(addr: SocketAddr, timeout: Duration) -> Result<TcpStream, FtpError> {
+    let data = TcpStream::connect_timeout(&addr, timeout).map_err(FtpError::ConnectionError)?;
+    data.set_read_timeout(Some(timeout))
+        .and_then(|()| data.set_write_timeout(Some(timeout)))
+        .and_then(|()| data.set_nodelay(true))
+        .map_err(FtpError::ConnectionError)?;
+    Ok(data)
 }
 
 fn write_and_close(mut data: &TcpStream, bytes: &[u8]) -> std::io::Result<()> {
