@@ -294,16 +294,7 @@ impl FtpTarget {
         }
         let s = &self.settings;
         let timeout = s.timeout;
-        let passive = move |addr: SocketAddr| {
-            let stream =
-                TcpStream::connect_timeout(&addr, timeout).map_err(FtpError::ConnectionError)?;
-            stream
-                .set_read_timeout(Some(timeout))
-                .and_then(|_| stream.set_write_timeout(Some(timeout)))
-                .and_then(|_| stream.set_nodelay(true))
-                .map_err(FtpError::ConnectionError)?;
-            Ok(stream)
-        };
+        let passive = move |addr: SocketAddr| wire::open_data(addr, timeout);
         let mut conn = match &s.tls {
             None => Conn::Plain(
                 FtpStream::connect_timeout(s.addr, timeout)

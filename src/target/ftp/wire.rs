@@ -166,7 +166,7 @@ pub fn list(
 }
 
 /// Connect to a passive data port, with timeouts on every read and write.
-fn open_data(addr: SocketAddr, timeout: Duration) -> Result<TcpStream, FtpError> {
+pub fn open_data(addr: SocketAddr, timeout: Duration) -> Result<TcpStream, FtpError> {
     let data = TcpStream::connect_timeout(&addr, timeout).map_err(FtpError::ConnectionError)?;
     data.set_read_timeout(Some(timeout))
         .and_then(|()| data.set_write_timeout(Some(timeout)))
