@@ -116,7 +116,7 @@ struct Settings {
 
 /// What the first login learnt of the server: later logins to it (retries,
 /// parallel connections) do not ask again.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Default)]
 struct Learnt {
     mlsd: bool,
     hash: Option<HashCommand>,
@@ -139,13 +139,11 @@ impl Template {
 pub struct FtpTarget {
     settings: Settings,
     conn: Option<Conn>,
-    /// Known once logged in; handed on to later connections.
-    learnt: Option<Learnt>,
-    /// What this connection uses: `learnt`'s, but `hash` is `None` where
-    /// this session refused `OPTS HASH SHA-256`.
-    mlsd: bool,
-    hash: Option<HashCommand>,
-    round_trip: Duration,
+    /// What this connection uses (`hash` is `None` where this session
+    /// refused `OPTS HASH SHA-256`); handed on to later connections.
+    server: Learnt,
+    /// Whether `server` holds what a login learnt yet.
+    probed: bool,
     /// Whether RNFR and RNTO may be sent together.
     pipeline_renames: bool,
     /// Pool connections busy with other work meanwhile (the listing beside
@@ -201,10 +199,8 @@ impl FtpTarget {
         let mut t = FtpTarget {
             settings,
             conn: None,
-            learnt,
-            mlsd: learnt.is_some_and(|l| l.mlsd),
-            hash: learnt.and_then(|l| l.hash),
-            round_trip: learnt.map_or(Duration::ZERO, |l| l.round_trip),
+            server: learnt.unwrap_or_default(),
+            probed: learnt.is_some(),
             pipeline_renames: true,
             lent: 0,
             pool: Vec::new(),
@@ -229,7 +225,7 @@ impl FtpTarget {
     fn template(&self) -> Template {
         Template {
             settings: self.settings.clone(),
-            learnt: self.learnt,
+            learnt: self.probed.then_some(self.server),
         }
     }
 
@@ -237,11 +233,11 @@ impl FtpTarget {
     fn connection_limit(&self) -> usize {
         self.settings
             .connections
-            .unwrap_or(if self.hash.is_some() {
+            .unwrap_or(if self.server.hash.is_some() {
                 // Hashing is pipelined: more commands in flight, not more
                 // sessions, is what pays on a slow link.
                 CONNECTIONS_HASHING
-            } else if self.round_trip >= FAR {
+            } else if self.server.round_trip >= FAR {
                 CONNECTIONS_FAR
             } else {
                 CONNECTIONS_TRANSFER
@@ -253,7 +249,7 @@ impl FtpTarget {
     /// Hash `names` on this connection: pipelined on plain connections,
     /// one command at a time under TLS.
     fn hash_chunk(&mut self, names: &[String]) -> TResult<Vec<Option<String>>> {
-        let Some(cmd) = self.hash else {
+        let Some(cmd) = self.server.hash else {
             return Err(TargetError::new(
                 Kind::Refused,
                 "the server cannot hash files",
@@ -331,7 +327,7 @@ impl FtpTarget {
     /// the hash algorithm, the folder. Commands go in two round trips at
     /// the first login, one at every later one.
     fn set_up(&mut self, conn: &mut Conn) -> TResult<()> {
-        if self.learnt.is_none() {
+        if !self.probed {
             let started = Instant::now();
             let replies = conn
                 .batch(&["FEAT".to_owned()], true)
@@ -341,20 +337,20 @@ impl FtpTarget {
             let features = wire::features(&replies[0].1);
             let has = |name: &str| features.iter().any(|(k, _)| k.eq_ignore_ascii_case(name));
             // RFC 3659 announces MLSD through the MLST feature.
-            self.mlsd = has("MLSD") || has("MLST");
+            self.server.mlsd = has("MLSD") || has("MLST");
             let hash_sha256 = features.iter().any(|(k, v)| {
                 k.eq_ignore_ascii_case("HASH")
                     && v.as_deref()
                         .is_some_and(|v| v.to_ascii_uppercase().contains("SHA-256"))
             });
-            self.hash = if has("XSHA256") {
+            self.server.hash = if has("XSHA256") {
                 Some(HashCommand::Xsha256)
             } else if hash_sha256 {
                 Some(HashCommand::Hash)
             } else {
                 None
             };
-            self.round_trip = round_trip;
+            self.server.round_trip = round_trip;
         }
         let lines = self.session_options();
         let replies = conn
@@ -363,24 +359,20 @@ impl FtpTarget {
         for (line, reply) in lines.iter().zip(&replies) {
             if line.starts_with("OPTS HASH") {
                 if reply.0 != 200 {
-                    self.hash = None;
+                    self.server.hash = None;
                 }
             } else {
                 expect_ok(&format!("changing to folder {}", self.settings.path), reply)?;
             }
         }
-        self.learnt = Some(Learnt {
-            mlsd: self.mlsd,
-            hash: self.hash,
-            round_trip: self.round_trip,
-        });
+        self.probed = true;
         Ok(())
     }
 
     /// The commands every session needs after TYPE I.
     fn session_options(&self) -> Vec<String> {
         let mut lines = Vec::new();
-        if self.hash == Some(HashCommand::Hash) {
+        if self.server.hash == Some(HashCommand::Hash) {
             lines.push("OPTS HASH SHA-256".to_owned());
         }
         if !self.settings.path.is_empty() {
@@ -448,7 +440,13 @@ impl FtpTarget {
             .conn
             .as_mut()
             .ok_or_else(|| TargetError::new(Kind::Transient, "not connected"))?;
-        let (renamed, addr) = rename_and_passive(c, &temp, name, &mut self.pipeline_renames);
+        let (renamed, addr) = rename_and_passive(
+            c,
+            self.settings.addr,
+            &temp,
+            name,
+            &mut self.pipeline_renames,
+        );
         if let Err(e) = renamed {
             let _ = self.delete(&temp);
             return Err(classify(&format!("renaming {temp} to {name}"), e));
@@ -459,13 +457,13 @@ impl FtpTarget {
     /// STOR `bytes` as `name`, over the data connection at `data_addr` if
     /// one is open; retried (after a fresh login) on transient failures.
     fn store(&mut self, name: &str, bytes: &[u8], data_addr: Option<SocketAddr>) -> TResult<()> {
-        let timeout = self.settings.timeout;
+        let (timeout, peer) = (self.settings.timeout, self.settings.addr);
         let mut data_addr = data_addr;
         self.retry(&format!("uploading {name}"), |c| match c {
             Conn::Plain(s) => {
                 let addr = match data_addr.take() {
                     Some(a) => a,
-                    None => wire::passive(s)?,
+                    None => wire::passive(s, peer)?,
                 };
                 wire::store(s, name, bytes, addr, timeout)
             }
@@ -556,15 +554,13 @@ fn settle_rename(
 /// address if the PASV came through in order.
 fn rename_and_passive(
     c: &mut Conn,
+    peer: SocketAddr,
     from: &str,
     to: &str,
     pipeline: &mut bool,
 ) -> (Result<(), FtpError>, Option<SocketAddr>) {
-    let (s, peer) = match c {
-        Conn::Plain(s) if *pipeline => match wire::peer(s) {
-            Ok(peer) => (s, peer),
-            Err(e) => return (Err(e), None),
-        },
+    let s = match c {
+        Conn::Plain(s) if *pipeline => s,
         other => return (rename_once(other, from, to, pipeline), None),
     };
     let [rnfr, rnto] = rename_lines(from, to);
@@ -750,11 +746,11 @@ fn entries(lines: &[String], mlsd: bool) -> Vec<Entry> {
 
 impl Target for FtpTarget {
     fn list(&mut self) -> TResult<Vec<Entry>> {
-        let mlsd = self.mlsd;
+        let mlsd = self.server.mlsd;
         let command = if mlsd { "MLSD" } else { "LIST -a" };
-        let timeout = self.settings.timeout;
+        let (timeout, peer) = (self.settings.timeout, self.settings.addr);
         let (lines, done) = self.retry("listing", |c| match c {
-            Conn::Plain(s) => wire::list(s, command, timeout),
+            Conn::Plain(s) => wire::list(s, peer, command, timeout),
             Conn::Tls(s) => {
                 let lines = if mlsd {
                     s.mlsd(None)
@@ -803,13 +799,13 @@ impl Target for FtpTarget {
     }
 
     fn hash_many(&mut self, names: &[String]) -> TResult<Option<Hashes>> {
-        if self.hash.is_none() {
+        if self.server.hash.is_none() {
             return Ok(None);
         }
         let mut out: Vec<Option<String>> = vec![None; names.len()];
         self.parallel(
             names.len(),
-            if self.round_trip >= FAR {
+            if self.server.round_trip >= FAR {
                 HASH_PIPELINE_FAR
             } else {
                 HASH_PIPELINE
@@ -825,7 +821,7 @@ impl Target for FtpTarget {
     /// on proftpd an MLSD of 2,000 files takes about as long as hashing
     /// them.
     fn list_and_hash(&mut self, names: &[String]) -> TResult<(Vec<Entry>, Option<Hashes>)> {
-        if self.hash.is_none() {
+        if self.server.hash.is_none() {
             return Ok((self.list()?, None));
         }
         if self.connection_limit() < 2 {

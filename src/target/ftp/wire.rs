@@ -41,11 +41,6 @@ fn send(mut stream: &TcpStream, lines: &[String]) -> Result<(), FtpError> {
         .map_err(FtpError::ConnectionError)
 }
 
-/// The server's end of the control connection.
-pub fn peer(s: &FtpStream) -> Result<SocketAddr, FtpError> {
-    s.get_ref().peer_addr().map_err(FtpError::ConnectionError)
-}
-
 /// The command that opens a passive data connection to `peer`: PASV on
 /// IPv4, EPSV on IPv6 (PASV cannot name an IPv6 host).
 pub fn passive_command(peer: SocketAddr) -> &'static str {
@@ -88,9 +83,9 @@ pub fn passive_addr(peer: SocketAddr, (code, text): &Reply) -> Result<SocketAddr
     }
 }
 
-/// Open a passive data connection: one round trip.
-pub fn passive(s: &FtpStream) -> Result<SocketAddr, FtpError> {
-    let peer = peer(s)?;
+/// Open a passive data connection on the server at `peer` (the control
+/// connection's address): one round trip.
+pub fn passive(s: &FtpStream, peer: SocketAddr) -> Result<SocketAddr, FtpError> {
     let replies = pipelined(s, &[passive_command(peer).to_owned()])?;
     passive_addr(peer, &replies[0])
 }
@@ -138,10 +133,11 @@ pub fn store(
 /// listing was cut short).
 pub fn list(
     s: &FtpStream,
+    peer: SocketAddr,
     command: &str,
     timeout: Duration,
 ) -> Result<(Vec<String>, String), FtpError> {
-    let data = open_data(passive(s)?, timeout)?;
+    let data = open_data(passive(s, peer)?, timeout)?;
     let control: &TcpStream = &s.get_ref();
     send(control, &[command.to_owned()])?;
     let mut reader = BufReader::new(control);
