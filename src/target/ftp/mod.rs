@@ -38,10 +38,10 @@ const CONNECTIONS_FAR: usize = 16;
 /// Hash commands sent before reading their replies (on a slow link, more).
 const HASH_PIPELINE: usize = 16;
 const HASH_PIPELINE_FAR: usize = 128;
-/// Most uploads one connection takes at a time: more leaves connections
+/// Most transfers one connection takes at a time: more leaves connections
 /// idle at the end of a run, fewer costs a round trip per batch (the last
-/// file's rename cannot travel with a next file's PASV).
-const UPLOAD_BATCH: usize = 16;
+/// file of a batch cannot open the next one's data connection).
+const TRANSFER_BATCH: usize = 16;
 
 /// How the server computes a file's SHA-256 for us.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -144,8 +144,9 @@ pub struct FtpTarget {
     server: Learnt,
     /// Whether `server` holds what a login learnt yet.
     probed: bool,
-    /// Whether RNFR and RNTO may be sent together.
-    pipeline_renames: bool,
+    /// Whether commands may go out before the previous ones are answered
+    /// (cleared for a server that answered out of order).
+    pipeline: bool,
     /// Pool connections busy with other work meanwhile (the listing beside
     /// the hashing): the limit counts them too.
     lent: usize,
@@ -201,7 +202,7 @@ impl FtpTarget {
             conn: None,
             server: learnt.unwrap_or_default(),
             probed: learnt.is_some(),
-            pipeline_renames: true,
+            pipeline: true,
             lent: 0,
             pool: Vec::new(),
             stats: Stats::default(),
@@ -440,13 +441,8 @@ impl FtpTarget {
             .conn
             .as_mut()
             .ok_or_else(|| TargetError::new(Kind::Transient, "not connected"))?;
-        let (renamed, addr) = rename_and_passive(
-            c,
-            self.settings.addr,
-            &temp,
-            name,
-            &mut self.pipeline_renames,
-        );
+        let (renamed, addr) =
+            rename_and_passive(c, self.settings.addr, &temp, name, &mut self.pipeline);
         if let Err(e) = renamed {
             let _ = self.delete(&temp);
             return Err(classify(&format!("renaming {temp} to {name}"), e));
@@ -469,6 +465,73 @@ impl FtpTarget {
             }
             Conn::Tls(s) => s.put_file(name, &mut Cursor::new(bytes)).map(|_| ()),
         })
+    }
+
+    /// How many files one connection transfers at a time: batches small
+    /// enough that every connection gets several.
+    fn batch_size(&self, files: usize) -> usize {
+        (files / (self.connection_limit() * 4)).clamp(1, TRANSFER_BATCH)
+    }
+
+    /// Read `names` on this connection, `None` for each file the server
+    /// does not have. On a plain connection each RETR carries the next
+    /// file's PASV, so a file costs one round trip.
+    fn read_batch(&mut self, names: &[String]) -> pool::Partial<Option<Vec<u8>>> {
+        let mut out = Vec::with_capacity(names.len());
+        let mut data_addr = None;
+        for (i, name) in names.iter().enumerate() {
+            let more = i + 1 < names.len();
+            match self.fetch(name, data_addr.take(), more) {
+                Ok((bytes, next)) => {
+                    out.push(Some(bytes));
+                    data_addr = next;
+                }
+                Err(e) if e.kind == Kind::NotFound => out.push(None),
+                Err(e) => return (out, Some(e)),
+            }
+        }
+        (out, None)
+    }
+
+    /// RETR `name`, over the data connection at `data_addr` if one is open;
+    /// retried (after a fresh login) on transient failures. With
+    /// `then_passive`, a plain connection opens the next data connection
+    /// in the same round trip and returns its address.
+    fn fetch(
+        &mut self,
+        name: &str,
+        data_addr: Option<SocketAddr>,
+        then_passive: bool,
+    ) -> TResult<(Vec<u8>, Option<SocketAddr>)> {
+        self.stats.downloads += 1;
+        let (timeout, peer) = (self.settings.timeout, self.settings.addr);
+        let then = (then_passive && self.pipeline).then(|| wire::passive_command(peer));
+        let command = format!("RETR {name}");
+        let mut data_addr = data_addr;
+        let mut in_order = true;
+        let fetched = self.retry(&format!("reading {name}"), |c| match c {
+            Conn::Plain(s) => {
+                let addr = match data_addr.take() {
+                    Some(a) => a,
+                    None => wire::passive(s, peer)?,
+                };
+                let received = wire::receive(s, &command, addr, then, timeout)?;
+                in_order &= received.in_order;
+                let (bytes, _) = received
+                    .outcome
+                    .map_err(|(code, text)| wire::unexpected(code, &text))?;
+                let next = match (received.then, received.in_order) {
+                    (Some(reply), true) => wire::passive_addr(peer, &reply).ok(),
+                    _ => None,
+                };
+                Ok((bytes, next))
+            }
+            Conn::Tls(s) => Ok((s.retr_as_buffer(name)?.into_inner(), None)),
+        });
+        if !in_order {
+            self.pipeline = false;
+        }
+        fetched
     }
 
     /// Run `op`, reconnecting and retrying after transient failures.
@@ -768,26 +831,16 @@ impl Target for FtpTarget {
     }
 
     fn read(&mut self, name: &str) -> TResult<Vec<u8>> {
-        self.stats.downloads += 1;
-        self.retry(
-            &format!("reading {name}"),
-            |c| on!(c, s => s.retr_as_buffer(name).map(Cursor::into_inner)),
-        )
+        self.fetch(name, None, false).map(|(bytes, _)| bytes)
     }
 
     fn read_many(&mut self, names: &[String]) -> TResult<Vec<(String, Vec<u8>)>> {
         let mut out: Vec<Option<Vec<u8>>> = vec![None; names.len()];
         self.parallel(
             names.len(),
-            1,
+            self.batch_size(names.len()),
             None,
-            &|c, r| {
-                whole(match c.read(&names[r.start]) {
-                    Ok(b) => Ok(vec![Some(b)]),
-                    Err(e) if e.kind == Kind::NotFound => Ok(vec![None]),
-                    Err(e) => Err(e),
-                })
-            },
+            &|c, r| c.read_batch(&names[r]),
             &mut |i, bytes| out[i] = bytes,
         )?;
         Ok(names
@@ -864,8 +917,7 @@ impl Target for FtpTarget {
         stop: &AtomicBool,
         done: &mut dyn FnMut(&str),
     ) -> TResult<()> {
-        // Batches small enough that every connection gets several.
-        let batch = (files.len() / (self.connection_limit() * 4)).clamp(1, UPLOAD_BATCH);
+        let batch = self.batch_size(files.len());
         self.parallel(
             files.len(),
             batch,
@@ -901,7 +953,7 @@ impl Target for FtpTarget {
             .conn
             .as_mut()
             .ok_or_else(|| TargetError::new(Kind::Transient, "not connected"))?;
-        rename_once(c, from, to, &mut self.pipeline_renames)
+        rename_once(c, from, to, &mut self.pipeline)
             .map_err(|e| classify(&format!("renaming {from} to {to}"), e))
     }
 

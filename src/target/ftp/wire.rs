@@ -1,6 +1,7 @@
 //! The FTP wire below suppaftp, on plain connections: many commands sent
 //! before their replies are read, uploads whose data goes out without
-//! waiting for the server's 150, and the replies suppaftp does not parse.
+//! waiting for the server's 150, downloads that open the next data
+//! connection as they go, and the replies suppaftp does not parse.
 //!
 //! All of it relies on FTP being strictly request/reply: between two
 //! exchanges nothing is buffered on either side, so a reader made for one
@@ -137,28 +138,86 @@ pub fn list(
     command: &str,
     timeout: Duration,
 ) -> Result<(Vec<String>, String), FtpError> {
-    let data = open_data(passive(s, peer)?, timeout)?;
-    let control: &TcpStream = &s.get_ref();
-    send(control, &[command.to_owned()])?;
-    let mut reader = BufReader::new(control);
-    let opened = read_reply(&mut reader)?;
-    if !matches!(opened.0, 125 | 150) {
-        return Err(unexpected(opened.0, &opened.1));
-    }
-    let mut bytes = Vec::new();
-    let received = (&data).read_to_end(&mut bytes);
-    drop(data);
-    let done = read_reply(&mut reader)?;
-    received.map_err(FtpError::ConnectionError)?;
-    if !matches!(done.0, 226 | 250) {
-        return Err(unexpected(done.0, &done.1));
-    }
+    let received = receive(s, command, passive(s, peer)?, None, timeout)?;
+    let (bytes, done) = received
+        .outcome
+        .map_err(|(code, text)| unexpected(code, &text))?;
     let lines = String::from_utf8_lossy(&bytes)
         .lines()
         .map(|l| l.trim_end_matches('\r').to_owned())
         .filter(|l| !l.is_empty())
         .collect();
     Ok((lines, done.1))
+}
+
+/// What a command that sends us data (RETR, MLSD, LIST) brought back.
+pub struct Received {
+    /// The data and the final reply, or the reply that refused the command.
+    pub outcome: Result<(Vec<u8>, Reply), Reply>,
+    /// The reply to the passive command sent right behind, if one was.
+    pub then: Option<Reply>,
+    /// Whether that reply came after all of the command's own.
+    pub in_order: bool,
+}
+
+/// Send `command`, whose data comes over a data connection to `data_addr`
+/// (opened by PASV/EPSV just before), and read what it brings. `then`, a
+/// PASV or EPSV, travels in the same write: its reply arrives with the
+/// command's last one, so the next transfer needs no round trip of its own
+/// to open its data connection.
+pub fn receive(
+    s: &FtpStream,
+    command: &str,
+    data_addr: SocketAddr,
+    then: Option<&str>,
+    timeout: Duration,
+) -> Result<Received, FtpError> {
+    let data = open_data(data_addr, timeout)?;
+    let control: &TcpStream = &s.get_ref();
+    let mut lines = vec![command.to_owned()];
+    lines.extend(then.map(str::to_owned));
+    send(control, &lines)?;
+    let mut reader = BufReader::new(control);
+    let mut then_reply = None;
+    let mut in_order = true;
+    // The command's next reply. The passive reply is told apart by its
+    // code: a server that runs commands concurrently may answer it first.
+    let mut own = |reader: &mut BufReader<&TcpStream>, then_reply: &mut Option<Reply>| loop {
+        let reply = read_reply(reader)?;
+        if then.is_some() && then_reply.is_none() && matches!(reply.0, 227 | 229) {
+            in_order = false;
+            *then_reply = Some(reply);
+        } else {
+            return Ok::<_, FtpError>(reply);
+        }
+    };
+    let opened = own(&mut reader, &mut then_reply)?;
+    let outcome = if matches!(opened.0, 125 | 150) {
+        // Room for a phone's file at once: no small first reads.
+        let mut bytes = Vec::with_capacity(8 * 1024);
+        let received = (&data).read_to_end(&mut bytes);
+        drop(data);
+        bytes.shrink_to_fit();
+        // The final reply is read even after a failed read, so that no
+        // reply is left behind for the next command.
+        let done = own(&mut reader, &mut then_reply)?;
+        received.map_err(FtpError::ConnectionError)?;
+        if matches!(done.0, 226 | 250) {
+            Ok((bytes, done))
+        } else {
+            Err(done)
+        }
+    } else {
+        Err(opened)
+    };
+    if then.is_some() && then_reply.is_none() {
+        then_reply = Some(read_reply(&mut reader)?);
+    }
+    Ok(Received {
+        outcome,
+        then: then_reply,
+        in_order,
+    })
 }
 
 /// Connect to a passive data port, with timeouts on every read and write.
@@ -250,6 +309,129 @@ pub fn hex_digest(reply: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    enum Step {
+        Reply(&'static str),
+        /// Write to the data connection and close it.
+        Data(&'static [u8]),
+    }
+
+    /// A server for one exchange: greets, takes a data connection, reads
+    /// `commands` lines, then plays `script` in its order. Returns the
+    /// client's control connection, the data address, and the lines read.
+    fn scripted(
+        commands: usize,
+        script: Vec<Step>,
+    ) -> (FtpStream, SocketAddr, std::thread::JoinHandle<Vec<String>>) {
+        let control = std::net::TcpListener::bind("127.0.0.1:0").expect("control port");
+        let data = std::net::TcpListener::bind("127.0.0.1:0").expect("data port");
+        let (control_addr, data_addr) = (
+            control.local_addr().expect("address"),
+            data.local_addr().expect("address"),
+        );
+        let server = std::thread::spawn(move || {
+            let (mut c, _) = control.accept().expect("control connection");
+            c.write_all(b"220 ready\r\n").expect("greeting");
+            let (mut d, _) = data.accept().expect("data connection");
+            let mut reader = BufReader::new(c.try_clone().expect("clone"));
+            let lines: Vec<String> = (0..commands)
+                .map(|_| {
+                    let mut l = String::new();
+                    reader.read_line(&mut l).expect("a command");
+                    l.trim_end().to_owned()
+                })
+                .collect();
+            for step in script {
+                match step {
+                    Step::Reply(r) => c.write_all(r.as_bytes()).expect("reply"),
+                    Step::Data(b) => {
+                        d.write_all(b).expect("data");
+                        d.shutdown(Shutdown::Both).expect("close");
+                    }
+                }
+            }
+            lines
+        });
+        let stream = FtpStream::connect(control_addr).expect("connect");
+        (stream, data_addr, server)
+    }
+
+    const TIMEOUT: Duration = Duration::from_secs(5);
+    const NEXT: &str = "227 Entering Passive Mode (127,0,0,1,164,16).\r\n";
+
+    #[test]
+    fn a_download_brings_the_next_passive_reply_with_it() {
+        let (s, addr, server) = scripted(
+            2,
+            vec![
+                Step::Reply("150 Opening BINARY mode data connection\r\n"),
+                Step::Data(b"<phone/>"),
+                Step::Reply("226 Transfer complete.\r\n"),
+                Step::Reply(NEXT),
+            ],
+        );
+        let r = receive(&s, "RETR 201.cfg", addr, Some("PASV"), TIMEOUT).expect("received");
+        let (bytes, done) = r.outcome.expect("the file");
+        assert_eq!(bytes, b"<phone/>");
+        assert_eq!(done.0, 226);
+        assert_eq!(r.then.map(|t| t.0), Some(227));
+        assert!(r.in_order);
+        assert_eq!(server.join().expect("server"), ["RETR 201.cfg", "PASV"]);
+    }
+
+    #[test]
+    fn a_passive_reply_that_overtakes_the_download_is_told_apart() {
+        let (s, addr, server) = scripted(
+            2,
+            vec![
+                Step::Reply("150 Sending\r\n"),
+                Step::Reply(NEXT),
+                Step::Data(b"<phone/>"),
+                Step::Reply("226 Done\r\n"),
+            ],
+        );
+        let r = receive(&s, "RETR 201.cfg", addr, Some("PASV"), TIMEOUT).expect("received");
+        assert_eq!(r.outcome.expect("the file").0, b"<phone/>");
+        assert_eq!(r.then.map(|t| t.0), Some(227));
+        assert!(!r.in_order);
+        server.join().expect("server");
+    }
+
+    #[test]
+    fn a_refused_download_still_reads_the_passive_reply() {
+        let (s, addr, server) = scripted(
+            2,
+            vec![
+                Step::Reply("550 No such file or directory.\r\n"),
+                Step::Reply(NEXT),
+            ],
+        );
+        let r = receive(&s, "RETR 201.cfg", addr, Some("PASV"), TIMEOUT).expect("received");
+        assert_eq!(r.outcome.err().map(|e| e.0), Some(550));
+        assert_eq!(r.then.map(|t| t.0), Some(227));
+        assert!(r.in_order);
+        server.join().expect("server");
+        // Nothing is left unread: the connection is in step for the next
+        // command (the server has gone, so the next read ends cleanly).
+        let control: &TcpStream = &s.get_ref();
+        assert!(read_reply(&mut BufReader::new(control)).is_err());
+    }
+
+    #[test]
+    fn a_failed_transfer_is_the_final_reply() {
+        let (s, addr, server) = scripted(
+            1,
+            vec![
+                Step::Reply("150 Sending\r\n"),
+                Step::Data(b"<pho"),
+                Step::Reply("426 Connection closed; transfer aborted.\r\n"),
+            ],
+        );
+        let r = receive(&s, "RETR 201.cfg", addr, None, TIMEOUT).expect("received");
+        assert_eq!(r.outcome.err().map(|e| e.0), Some(426));
+        assert!(r.then.is_none());
+        server.join().expect("server");
+    }
 
     #[test]
     fn hash_replies_of_proftpd_parse_to_lowercase_sha256() {
