@@ -6,6 +6,7 @@ mod ftp_support;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Stdio;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use ftp_support::{servers, FtpServer, Run, Work};
@@ -652,6 +653,7 @@ fn connections_caps_the_sessions_polyops_opens() {
         apply(&w).expect(0);
         for cap in [1usize, 2, 3] {
             let n = cap.to_string();
+            let logins_before = server.logins.as_ref().map(|l| l.load(Ordering::SeqCst));
             let p = w.run(&[
                 "-v",
                 "--connections",
@@ -672,6 +674,15 @@ fn connections_caps_the_sessions_polyops_opens() {
                 (1..=cap).contains(&used),
                 "--connections {cap} used {used} on {server:?}"
             );
+            // The server's own count: every session, those opened ahead
+            // of need included.
+            if let (Some(before), Some(logins)) = (logins_before, &server.logins) {
+                let logins = logins.load(Ordering::SeqCst) - before;
+                assert_eq!(
+                    logins, used,
+                    "--connections {cap}: the server saw {logins} logins, polyops reported {used}: {}", p.stderr
+                );
+            }
         }
     });
 }

@@ -30,6 +30,9 @@ pub struct FtpServer {
     pub ro_user: String,
     pub ro_password: String,
     pub ca_file: Option<PathBuf>,
+    /// Sessions that logged in, as the server counted them (in-process
+    /// servers only).
+    pub logins: Option<Arc<AtomicUsize>>,
     _keep: Option<tempfile::TempDir>,
 }
 
@@ -71,6 +74,7 @@ pub fn servers(scenario: &str) -> Vec<FtpServer> {
                 ro_user: get("ro_user").expect("ro_user"),
                 ro_password: get("ro_password").expect("ro_password"),
                 ca_file: get("ca_file").map(PathBuf::from),
+                logins: None,
                 _keep: None,
             });
         }
@@ -93,8 +97,9 @@ pub const IN_PROCESS_PASSWORD: &str = "ftp-Pa55-in-process";
 pub fn in_process() -> FtpServer {
     let dir = tempfile::tempdir().expect("tempdir");
     let root = dir.path().to_path_buf();
-    let port = start_libunftp(&root, false, None);
-    let ro_port = start_libunftp(&root, true, None);
+    let logins = Arc::new(AtomicUsize::new(0));
+    let port = start_libunftp(&root, false, None, Arc::clone(&logins));
+    let ro_port = start_libunftp(&root, true, None, Arc::new(AtomicUsize::new(0)));
     FtpServer {
         name: "in-process".to_owned(),
         url: format!("ftp://127.0.0.1:{port}/"),
@@ -105,6 +110,7 @@ pub fn in_process() -> FtpServer {
         ro_user: "PlcmSpIp".to_owned(),
         ro_password: IN_PROCESS_PASSWORD.to_owned(),
         ca_file: None,
+        logins: Some(logins),
         _keep: Some(dir),
     }
 }
@@ -122,7 +128,13 @@ pub fn in_process_tls() -> FtpServer {
     let key_file = dir.path().join("key.pem");
     std::fs::write(&cert_file, cert.cert.pem()).expect("write cert");
     std::fs::write(&key_file, cert.signing_key.serialize_pem()).expect("write key");
-    let port = start_libunftp(&root, false, Some((cert_file.clone(), key_file)));
+    let logins = Arc::new(AtomicUsize::new(0));
+    let port = start_libunftp(
+        &root,
+        false,
+        Some((cert_file.clone(), key_file)),
+        Arc::clone(&logins),
+    );
     FtpServer {
         name: "in-process-tls".to_owned(),
         url: format!("ftps://127.0.0.1:{port}/"),
@@ -133,12 +145,16 @@ pub fn in_process_tls() -> FtpServer {
         ro_user: String::new(),
         ro_password: String::new(),
         ca_file: Some(cert_file),
+        logins: Some(logins),
         _keep: Some(dir),
     }
 }
 
+/// Checks the password and counts the logins it let in.
 #[derive(Debug)]
-struct Password;
+struct Password {
+    logins: Arc<AtomicUsize>,
+}
 
 #[async_trait]
 impl Authenticator for Password {
@@ -153,6 +169,7 @@ impl Authenticator for Password {
         if creds.password.as_deref() != Some(IN_PROCESS_PASSWORD) {
             return Err(AuthenticationError::BadPassword);
         }
+        self.logins.fetch_add(1, Ordering::SeqCst);
         Ok(Principal {
             username: username.to_owned(),
         })
@@ -299,7 +316,12 @@ fn passive_ports() -> std::ops::RangeInclusive<u16> {
 }
 
 /// Start a libunftp server in its own runtime thread; returns its port.
-fn start_libunftp(root: &Path, read_only: bool, tls: Option<(PathBuf, PathBuf)>) -> u16 {
+fn start_libunftp(
+    root: &Path,
+    read_only: bool,
+    tls: Option<(PathBuf, PathBuf)>,
+    logins: Arc<AtomicUsize>,
+) -> u16 {
     let port = control_port();
     let root = root.to_path_buf();
     // A greeting of its own, to tell this server from any other.
@@ -316,11 +338,13 @@ fn start_libunftp(root: &Path, read_only: bool, tls: Option<(PathBuf, PathBuf)>)
                 inner: Filesystem::new(root.clone()).expect("filesystem back-end"),
                 read_only,
             };
-            let mut builder =
-                libunftp::ServerBuilder::with_authenticator(Box::new(storage), Arc::new(Password))
-                    .greeting(greeting)
-                    .passive_host([127, 0, 0, 1])
-                    .passive_ports(passive_ports());
+            let mut builder = libunftp::ServerBuilder::with_authenticator(
+                Box::new(storage),
+                Arc::new(Password { logins }),
+            )
+            .greeting(greeting)
+            .passive_host([127, 0, 0, 1])
+            .passive_ports(passive_ports());
             if let Some((cert, key)) = tls {
                 builder = builder.ftps(cert, key);
             }

@@ -122,6 +122,9 @@ struct Learnt {
     hash: Option<HashCommand>,
     /// Time of one round trip, measured at the first login.
     round_trip: Duration,
+    /// Whether the server is known to run commands one at a time, so that
+    /// one may follow a transfer before it ends (see `wire::sequential`).
+    sequential: bool,
 }
 
 /// How to open another connection like an existing one.
@@ -352,6 +355,8 @@ impl FtpTarget {
                 None
             };
             self.server.round_trip = round_trip;
+            self.server.sequential =
+                on!(&*conn, c => c.get_welcome_msg()).is_some_and(wire::sequential);
         }
         let lines = self.session_options();
         let replies = conn
@@ -474,8 +479,9 @@ impl FtpTarget {
     }
 
     /// Read `names` on this connection, `None` for each file the server
-    /// does not have. On a plain connection each RETR carries the next
-    /// file's PASV, so a file costs one round trip.
+    /// does not have. On a plain connection to a server that runs commands
+    /// one at a time, each RETR carries the next file's PASV, so a file
+    /// costs one round trip.
     fn read_batch(&mut self, names: &[String]) -> pool::Partial<Option<Vec<u8>>> {
         let mut out = Vec::with_capacity(names.len());
         let mut data_addr = None;
@@ -505,7 +511,8 @@ impl FtpTarget {
     ) -> TResult<(Vec<u8>, Option<SocketAddr>)> {
         self.stats.downloads += 1;
         let (timeout, peer) = (self.settings.timeout, self.settings.addr);
-        let then = (then_passive && self.pipeline).then(|| wire::passive_command(peer));
+        let then = (then_passive && self.pipeline && self.server.sequential)
+            .then(|| wire::passive_command(peer));
         let command = format!("RETR {name}");
         let mut data_addr = data_addr;
         let mut in_order = true;

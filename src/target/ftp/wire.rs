@@ -164,7 +164,10 @@ pub struct Received {
 /// (opened by PASV/EPSV just before), and read what it brings. `then`, a
 /// PASV or EPSV, travels in the same write: its reply arrives with the
 /// command's last one, so the next transfer needs no round trip of its own
-/// to open its data connection.
+/// to open its data connection. Only for a server that runs one command at
+/// a time ([`sequential`]): one that runs them concurrently may open the
+/// new data port while the transfer still needs the old one (libunftp then
+/// never finishes the transfer).
 pub fn receive(
     s: &FtpStream,
     command: &str,
@@ -218,6 +221,18 @@ pub fn receive(
         then: then_reply,
         in_order,
     })
+}
+
+/// Whether the server that sent `greeting` is known to run a session's
+/// commands strictly one after another, reading the next only once the
+/// last one (its transfer included) is done: vsftpd, ProFTPD and
+/// Pure-FTPd, by their default greetings. Others may run them
+/// concurrently.
+pub fn sequential(greeting: &str) -> bool {
+    let g = greeting.to_ascii_lowercase();
+    ["vsftpd", "proftpd", "pure-ftpd"]
+        .iter()
+        .any(|name| g.contains(name))
 }
 
 /// Connect to a passive data port, with timeouts on every read and write.
@@ -452,6 +467,17 @@ mod tests {
             Some("933857f3ee8b5eca82435958d91e5420f7a74fcd8aa309050c701e791b9ff054")
         );
         assert!(read_reply(&mut r).is_err(), "no third reply");
+    }
+
+    #[test]
+    fn only_servers_known_to_run_one_command_at_a_time_are_sequential() {
+        assert!(sequential("(vsFTPd 3.0.3)"));
+        assert!(sequential("ProFTPD Server (Debian) [127.0.0.1]"));
+        assert!(sequential(
+            "---------- Welcome to Pure-FTPd [privsep] [TLS] ----------\n220-You are user number 1"
+        ));
+        assert!(!sequential("Welcome to the libunftp FTP server"));
+        assert!(!sequential("FTP server ready"));
     }
 
     #[test]
