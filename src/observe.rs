@@ -33,6 +33,7 @@ pub fn observe(
     wanted: &BTreeMap<String, String>,
     override_names: &[String],
 ) -> Result<Observed, TargetError> {
+    target.expect_many();
     let state_raw = match target.read(STATE_FILE) {
         Ok(b) => Some(b),
         Err(e) if e.kind == Kind::NotFound => None,

@@ -84,6 +84,9 @@ pub trait Target {
     /// Create a folder; fails with `Refused` if it exists (this is the lock).
     fn make_dir(&mut self, name: &str) -> TResult<()>;
     fn remove_dir(&mut self, name: &str) -> TResult<()>;
+    /// Work on many files follows: a backend that spreads it over several
+    /// sessions may start opening another now.
+    fn expect_many(&mut self) {}
     /// Make sure the root exists (a `dir:` target is created on first apply).
     fn ensure_root(&mut self) -> TResult<()> {
         Ok(())

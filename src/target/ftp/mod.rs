@@ -127,6 +127,16 @@ struct Learnt {
     sequential: bool,
 }
 
+/// A login running on a thread of its own.
+type Login = std::thread::JoinHandle<TResult<FtpTarget>>;
+
+/// Wait for a background login.
+fn finish(login: Login) -> TResult<FtpTarget> {
+    login
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+}
+
 /// How to open another connection like an existing one.
 struct Template {
     settings: Settings,
@@ -155,6 +165,8 @@ pub struct FtpTarget {
     lent: usize,
     /// Extra logged-in connections for parallel work, opened on demand.
     pool: Vec<FtpTarget>,
+    /// Another connection logging in meanwhile, for the pool.
+    spare: Option<Login>,
     stats: Stats,
 }
 
@@ -208,6 +220,7 @@ impl FtpTarget {
             pipeline: true,
             lent: 0,
             pool: Vec::new(),
+            spare: None,
             stats: Stats::default(),
         };
         // A TLS handshake that met plaintext (a server that wrote a late
@@ -230,6 +243,19 @@ impl FtpTarget {
         Template {
             settings: self.settings.clone(),
             learnt: self.probed.then_some(self.server),
+        }
+    }
+
+    /// Another logged-in connection: from the pool, the login under way,
+    /// or a new login.
+    fn sibling(&mut self) -> TResult<FtpTarget> {
+        match (self.pool.pop(), self.spare.take()) {
+            (Some(c), spare) => {
+                self.spare = spare;
+                Ok(c)
+            }
+            (None, Some(login)) => finish(login),
+            (None, None) => self.template().open(),
         }
     }
 
@@ -890,10 +916,7 @@ impl Target for FtpTarget {
         }
         // Logged in before the hashing opens its own connections: servers
         // stall on logins that arrive at the same instant.
-        let spare = match self.pool.pop() {
-            Some(c) => Ok(c),
-            None => self.template().open(),
-        };
+        let spare = self.sibling();
         let (lister, hashes) = std::thread::scope(|scope| {
             let lister = scope.spawn(move || {
                 let mut conn = spare?;
@@ -936,7 +959,8 @@ impl Target for FtpTarget {
 
     fn stats(&self) -> Stats {
         let mut total = Stats {
-            connections: 1 + self.pool.len(),
+            // A login still under way is a session too.
+            connections: 1 + self.pool.len() + usize::from(self.spare.is_some()),
             ..self.stats.clone()
         };
         for p in &self.pool {
@@ -948,6 +972,16 @@ impl Target for FtpTarget {
             }
         }
         total
+    }
+
+    /// Parallel work needs a second session: its login (for a server that
+    /// checks passwords slowly, the costliest command) runs while this one
+    /// reads the state file and lists the folder.
+    fn expect_many(&mut self) {
+        if self.spare.is_none() && self.pool.is_empty() && self.connection_limit() >= 2 {
+            let template = self.template();
+            self.spare = Some(std::thread::spawn(move || template.open()));
+        }
     }
 
     fn write(&mut self, name: &str, bytes: &[u8]) -> TResult<()> {

@@ -45,6 +45,8 @@ impl FtpTarget {
         let mut pool = std::mem::take(&mut self.pool);
         let ready = pool.len().min(want.saturating_sub(1));
         let to_open = want.saturating_sub(1 + ready);
+        // A login under way is the first to join; unused, it stays spare.
+        let spare = if to_open > 0 { self.spare.take() } else { None };
         let template = self.template();
         let next = AtomicUsize::new(0);
         let failed = AtomicBool::new(false);
@@ -71,29 +73,35 @@ impl FtpTarget {
         };
         let (tx, rx) = mpsc::channel::<Message<R>>();
         let (back_tx, back_rx) = mpsc::channel::<FtpTarget>();
-        let result = std::thread::scope(|scope| {
+        let (result, unused) = std::thread::scope(|scope| {
             let (run, more, template) = (&run, &more, &template);
             for conn in std::iter::once(&mut *self).chain(pool.iter_mut().take(ready)) {
                 let tx = tx.clone();
                 scope.spawn(move || run(conn, &tx));
             }
-            if to_open > 0 {
+            let opener = (to_open > 0).then(|| {
                 let tx = tx.clone();
                 scope.spawn(move || {
+                    let mut spare = spare;
                     for _ in 0..to_open {
                         if !more() {
                             break;
                         }
+                        let opened = match spare.take() {
+                            Some(login) => super::finish(login),
+                            None => template.open(),
+                        };
                         // A server that caps sessions per user: work with fewer.
-                        let Ok(mut conn) = template.open() else { break };
+                        let Ok(mut conn) = opened else { break };
                         let (tx, back_tx) = (tx.clone(), back_tx.clone());
                         scope.spawn(move || {
                             run(&mut conn, &tx);
                             let _ = back_tx.send(conn);
                         });
                     }
-                });
-            }
+                    spare
+                })
+            });
             drop(tx);
             let mut first_error = None;
             for message in rx {
@@ -108,8 +116,16 @@ impl FtpTarget {
                     }
                 }
             }
-            first_error.map_or(Ok(()), Err)
+            let unused = opener.and_then(|opener| {
+                opener
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            });
+            (first_error.map_or(Ok(()), Err), unused)
         });
+        if unused.is_some() {
+            self.spare = unused;
+        }
         pool.extend(back_rx.try_iter());
         self.pool = pool;
         result
