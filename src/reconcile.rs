@@ -21,7 +21,7 @@ use crate::output::{self, Mode, Report};
 use crate::plan::{override_names, Action, SitePlan};
 use crate::render::{render, Rendered};
 use crate::secret::SecretStore;
-use crate::target::{self, Target};
+use crate::target::{self, Stats, Target};
 
 /// Everything known about one site after observing its target.
 struct Prepared {
@@ -116,13 +116,13 @@ fn prepare(
     }
     if config.verbose {
         eprintln!(
-            "{}: observed {} files over {} connection{}: {} hashed by the server, {} downloaded",
+            "{}: observed {} files over {}: {} hashed by the server, {} downloaded{}",
             site.name,
             observed.hashes.len(),
-            st.connections.max(1),
-            if st.connections > 1 { "s" } else { "" },
+            connections(&st),
             st.hashes,
-            st.downloads
+            st.downloads,
+            retried(&st.retries)
         );
     }
     let plan = SitePlan::build(site, &site_sha, &desired, &observed, &masker);
@@ -343,11 +343,44 @@ fn apply_site(
     out: &mut dyn Write,
 ) -> Result<SitePlan, Error> {
     let mut p = prepare(config, site, store, true)?;
+    let before = p.target.stats();
     let result = apply_locked(site, &mut p, saved, opts, stop, out);
+    if config.verbose {
+        let st = p.target.stats();
+        eprintln!(
+            "{}: uploaded {} files over {}{}",
+            site.name,
+            st.uploads - before.uploads,
+            connections(&st),
+            retried(&st.retries[before.retries.len()..])
+        );
+    }
     let released = lock::release(p.target.as_mut()).map_err(|e| target_error(site, e));
     let plan = result?;
     released?;
     Ok(plan)
+}
+
+/// "N connection(s)", for `-v`.
+fn connections(st: &Stats) -> String {
+    let n = st.connections.max(1);
+    format!("{n} connection{}", if n > 1 { "s" } else { "" })
+}
+
+/// ", N retried after a passing failure" when any was, and then a line
+/// per retry with its cause, for `-v`.
+fn retried(causes: &[String]) -> String {
+    let mut text = String::new();
+    if !causes.is_empty() {
+        text.push_str(&format!(
+            ", {} retried after a passing failure",
+            causes.len()
+        ));
+    }
+    for cause in causes {
+        text.push_str(&format!("\n  retried after: {cause}"));
+    }
+    text
 }
 
 fn apply_locked(

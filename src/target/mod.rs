@@ -134,6 +134,10 @@ pub struct Stats {
     pub downloads: usize,
     pub hashes: usize,
     pub uploads: usize,
+    /// Why each operation that failed for a passing cause (a reset
+    /// connection, a 421/425/426/450 reply) and was run again on a fresh
+    /// login failed.
+    pub retries: Vec<String>,
     /// The server's reply to a listing said it left names out (pure-ftpd
     /// stops at 10,000 by default: "226 Output truncated to 10000 matches").
     pub listing_cut: Option<String>,

@@ -582,6 +582,7 @@ impl FtpTarget {
             };
             match result {
                 Err(e) if e.kind == Kind::Transient && attempt < ATTEMPTS => {
+                    self.stats.retries.push(e.message);
                     std::thread::sleep(backoff);
                     backoff *= 3;
                     attempt += 1;
@@ -967,6 +968,7 @@ impl Target for FtpTarget {
             total.downloads += p.stats.downloads;
             total.hashes += p.stats.hashes;
             total.uploads += p.stats.uploads;
+            total.retries.extend_from_slice(&p.stats.retries);
             if total.listing_cut.is_none() {
                 total.listing_cut.clone_from(&p.stats.listing_cut);
             }
