@@ -331,19 +331,18 @@ mod tests {
         Data(&'static [u8]),
     }
 
-    /// A server for one exchange: greets, takes a data connection, reads
-    /// `commands` lines, then plays `script` in its order. Returns the
-    /// client's control connection, the data address, and the lines read.
-    fn scripted(
-        commands: usize,
-        script: Vec<Step>,
-    ) -> (FtpStream, SocketAddr, std::thread::JoinHandle<Vec<String>>) {
+    /// `RETR 201.cfg` (and `then`) against a server for one exchange that
+    /// greets, takes the data connection, reads the commands, then plays
+    /// `script` in its order. Returns what `receive` made of it, the lines
+    /// the server read, and the control connection.
+    fn retr_from(script: Vec<Step>, then: Option<&str>) -> (Received, Vec<String>, FtpStream) {
         let control = std::net::TcpListener::bind("127.0.0.1:0").expect("control port");
         let data = std::net::TcpListener::bind("127.0.0.1:0").expect("data port");
         let (control_addr, data_addr) = (
             control.local_addr().expect("address"),
             data.local_addr().expect("address"),
         );
+        let commands = 1 + usize::from(then.is_some());
         let server = std::thread::spawn(move || {
             let (mut c, _) = control.accept().expect("control connection");
             c.write_all(b"220 ready\r\n").expect("greeting");
@@ -367,65 +366,61 @@ mod tests {
             }
             lines
         });
-        let stream = FtpStream::connect(control_addr).expect("connect");
-        (stream, data_addr, server)
+        let s = FtpStream::connect(control_addr).expect("connect");
+        let timeout = Duration::from_secs(5);
+        let received = receive(&s, "RETR 201.cfg", data_addr, then, timeout).expect("received");
+        (received, server.join().expect("server"), s)
     }
 
-    const TIMEOUT: Duration = Duration::from_secs(5);
     const NEXT: &str = "227 Entering Passive Mode (127,0,0,1,164,16).\r\n";
 
     #[test]
     fn a_download_brings_the_next_passive_reply_with_it() {
-        let (s, addr, server) = scripted(
-            2,
+        let (r, lines, _) = retr_from(
             vec![
                 Step::Reply("150 Opening BINARY mode data connection\r\n"),
                 Step::Data(b"<phone/>"),
                 Step::Reply("226 Transfer complete.\r\n"),
                 Step::Reply(NEXT),
             ],
+            Some("PASV"),
         );
-        let r = receive(&s, "RETR 201.cfg", addr, Some("PASV"), TIMEOUT).expect("received");
         let (bytes, done) = r.outcome.expect("the file");
         assert_eq!(bytes, b"<phone/>");
         assert_eq!(done.0, 226);
         assert_eq!(r.then.map(|t| t.0), Some(227));
         assert!(r.in_order);
-        assert_eq!(server.join().expect("server"), ["RETR 201.cfg", "PASV"]);
+        assert_eq!(lines, ["RETR 201.cfg", "PASV"]);
     }
 
     #[test]
     fn a_passive_reply_that_overtakes_the_download_is_told_apart() {
-        let (s, addr, server) = scripted(
-            2,
+        let (r, _, _) = retr_from(
             vec![
                 Step::Reply("150 Sending\r\n"),
                 Step::Reply(NEXT),
                 Step::Data(b"<phone/>"),
                 Step::Reply("226 Done\r\n"),
             ],
+            Some("PASV"),
         );
-        let r = receive(&s, "RETR 201.cfg", addr, Some("PASV"), TIMEOUT).expect("received");
         assert_eq!(r.outcome.expect("the file").0, b"<phone/>");
         assert_eq!(r.then.map(|t| t.0), Some(227));
         assert!(!r.in_order);
-        server.join().expect("server");
     }
 
     #[test]
     fn a_refused_download_still_reads_the_passive_reply() {
-        let (s, addr, server) = scripted(
-            2,
+        let (r, _, s) = retr_from(
             vec![
                 Step::Reply("550 No such file or directory.\r\n"),
                 Step::Reply(NEXT),
             ],
+            Some("PASV"),
         );
-        let r = receive(&s, "RETR 201.cfg", addr, Some("PASV"), TIMEOUT).expect("received");
         assert_eq!(r.outcome.err().map(|e| e.0), Some(550));
         assert_eq!(r.then.map(|t| t.0), Some(227));
         assert!(r.in_order);
-        server.join().expect("server");
         // Nothing is left unread: the connection is in step for the next
         // command (the server has gone, so the next read ends cleanly).
         let control: &TcpStream = &s.get_ref();
@@ -434,18 +429,17 @@ mod tests {
 
     #[test]
     fn a_failed_transfer_is_the_final_reply() {
-        let (s, addr, server) = scripted(
-            1,
+        let (r, lines, _) = retr_from(
             vec![
                 Step::Reply("150 Sending\r\n"),
                 Step::Data(b"<pho"),
                 Step::Reply("426 Connection closed; transfer aborted.\r\n"),
             ],
+            None,
         );
-        let r = receive(&s, "RETR 201.cfg", addr, None, TIMEOUT).expect("received");
         assert_eq!(r.outcome.err().map(|e| e.0), Some(426));
         assert!(r.then.is_none());
-        server.join().expect("server");
+        assert_eq!(lines, ["RETR 201.cfg"]);
     }
 
     #[test]
