@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# P1-P4 benchmarks: polyops's FTP engine against lftp and rclone, side by
-# side in one run, same servers, same files.
+# P1-P5 benchmarks: polyops's FTP engine against lftp and rclone, side by
+# side in one run, same servers, same files; and validate + render of a
+# 7,000-phone site.
 #
 #     sudo bench/ftp_bench.sh                  # ~7 minutes on 2 cores
 #     RUNS=7 DELAY_RUNS=5 sudo bench/ftp_bench.sh
@@ -29,6 +30,9 @@
 #       sweep   polyops --connections 1, 2, 4, 8 (SWEEP_RUNS times)
 #       floor   what listing, hashing and reading the files costs a bare
 #               Python client (bench/ftp_floor.py), SWEEP_RUNS times
+#       P5      `polyops validate` and `render --out` of a 7,000-phone site
+#               (bench/validate_render.sh, P5_RUNS times), rendering to
+#               tmpfs and to the disk under BENCH_DISK_DIR (default /var/tmp)
 #   - prints a results table and writes it as Markdown to REPORT
 #     (default target/ftp_bench.md).
 #
@@ -39,7 +43,8 @@
 # before it accepts the next one, which would otherwise land on whichever
 # tool comes next. Only 127.0.0.1 is ever contacted.
 #
-# Environment: SECTIONS (default, all of them: "p1 p2 p4 floor sweep p3"),
+# Environment: SECTIONS (default, all of them: "p1 p2 p4 floor sweep p3 p5"),
+# P5_RUNS (11), BENCH_DISK_DIR (/var/tmp),
 # RUNS (5), DELAY_RUNS (3), SWEEP_RUNS (3), RCLONE_RUNS (3 on
 # vsftpd), RCLONE_PROFTPD_RUNS (1: ~40 s each), PHONES (1000),
 # DELAY_MS (10), PAUSE (0.6), REPORT, KEEP=1 (keep the work folder),
@@ -56,7 +61,8 @@ PHONES=${PHONES:-1000}
 DELAY_MS=${DELAY_MS:-10}
 declare -A RCLONE_N=([vsftpd]=${RCLONE_RUNS:-3} [proftpd]=${RCLONE_PROFTPD_RUNS:-1})
 PAUSE=${PAUSE:-0.6}
-SECTIONS=${SECTIONS:-p1 p2 p4 floor sweep p3}
+P5_RUNS=${P5_RUNS:-11}
+SECTIONS=${SECTIONS:-p1 p2 p4 floor sweep p3 p5}
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 REPORT=${REPORT:-$ROOT/target/ftp_bench.md}
 BUSY_PATTERN='cargo test|\.ci/run|ftp_scenarios'
@@ -527,6 +533,25 @@ section_floor() {
     done
 }
 
+# P5: no network; bench/validate_render.sh builds its own 7,000-phone site.
+# Rendered once to tmpfs (what polyops costs) and once to a disk folder
+# (what creating 14,001 files costs there too).
+section_p5() {
+    local disk
+    disk=$(mktemp -d "${BENCH_DISK_DIR:-/var/tmp}/polyops-p5.XXXXXX")
+    {
+        echo "Rendering to tmpfs ($WORK/p5-out):"
+        echo
+        RUNS=$P5_RUNS OUT="$WORK/p5-out" "$ROOT/bench/validate_render.sh"
+        echo
+        echo "Rendering to $(df -T "$disk" | awk 'NR == 2 { print $2 }') ($disk):"
+        echo
+        RUNS=$P5_RUNS OUT="$disk" "$ROOT/bench/validate_render.sh"
+    } >"$WORK/p5.md"
+    rm -rf "$disk"
+    sed 's/^/  /' "$WORK/p5.md" >&2
+}
+
 section_sweep() {
     local i s c
     for i in $(seq "$SWEEP_RUNS"); do
@@ -547,7 +572,7 @@ section_sweep() {
 }
 
 for section in $SECTIONS; do
-    declare -F "section_$section" >/dev/null || die "unknown section $section (SECTIONS: p1 p2 p4 floor sweep p3)"
+    declare -F "section_$section" >/dev/null || die "unknown section $section (SECTIONS: p1 p2 p4 floor sweep p3 p5)"
     run_section "$section" "section_$section"
 done
 
