@@ -8,7 +8,7 @@ mod wire;
 use std::io::Cursor;
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use suppaftp::list::ListParser;
@@ -112,6 +112,9 @@ struct Settings {
     user: String,
     password: Secret,
     path: String,
+    /// Why operations were retried, in the order they failed: one log for
+    /// every connection to this target.
+    retried: Arc<Mutex<Vec<String>>>,
 }
 
 /// What the first login learnt of the server: later logins to it (retries,
@@ -205,6 +208,7 @@ impl FtpTarget {
                 user: target.user.clone(),
                 password: password.clone(),
                 path: path.clone(),
+                retried: Arc::default(),
             },
             None,
         )
@@ -582,7 +586,9 @@ impl FtpTarget {
             };
             match result {
                 Err(e) if e.kind == Kind::Transient && attempt < ATTEMPTS => {
-                    self.stats.retries.push(e.message);
+                    if let Ok(mut log) = self.settings.retried.lock() {
+                        log.push(e.message);
+                    }
                     std::thread::sleep(backoff);
                     backoff *= 3;
                     attempt += 1;
@@ -962,13 +968,18 @@ impl Target for FtpTarget {
         let mut total = Stats {
             // A login still under way is a session too.
             connections: 1 + self.pool.len() + usize::from(self.spare.is_some()),
+            retries: self
+                .settings
+                .retried
+                .lock()
+                .map(|log| log.clone())
+                .unwrap_or_default(),
             ..self.stats.clone()
         };
         for p in &self.pool {
             total.downloads += p.stats.downloads;
             total.hashes += p.stats.hashes;
             total.uploads += p.stats.uploads;
-            total.retries.extend_from_slice(&p.stats.retries);
             if total.listing_cut.is_none() {
                 total.listing_cut.clone_from(&p.stats.listing_cut);
             }
