@@ -93,6 +93,17 @@ fn no_retries_but_busy_ports(run: &Run) {
     }
 }
 
+/// The sessions a -v plan says it used: "lab: observed 41 files over N
+/// connection(s): …".
+fn connections_used(run: &Run) -> usize {
+    run.stderr
+        .split(" files over ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no connection count in {}", run.stderr))
+}
+
 fn for_each_server(scenario: &str, f: impl Fn(&FtpServer)) {
     for server in servers(scenario) {
         eprintln!("scenario {scenario} on {server:?}");
@@ -682,14 +693,7 @@ fn connections_caps_the_sessions_polyops_opens() {
             ]);
             p.expect(0);
             no_retries_but_busy_ports(&p);
-            // "lab: observed 41 files over N connection(s): …"
-            let used: usize = p
-                .stderr
-                .split(" files over ")
-                .nth(1)
-                .and_then(|rest| rest.split(' ').next())
-                .and_then(|n| n.parse().ok())
-                .unwrap_or_else(|| panic!("no connection count in {}", p.stderr));
+            let used = connections_used(&p);
             assert!(
                 (1..=cap).contains(&used),
                 "--connections {cap} used {used} on {server:?}"
@@ -705,6 +709,44 @@ fn connections_caps_the_sessions_polyops_opens() {
             }
         }
     });
+}
+
+/// A passing failure (a 450 refusing a download) is retried on a fresh
+/// login; the plan comes out right and -v says what was retried and why.
+/// The in-process server is the one that can be told to fail.
+#[test]
+fn a_passing_failure_is_retried_on_a_fresh_login_and_reported() {
+    let server = ftp_support::in_process();
+    let (flaky, logins) = (
+        server.flaky.clone().expect("in-process"),
+        server.logins.clone().expect("in-process"),
+    );
+    let w = work(&server, 3);
+    apply(&w).expect(0);
+    flaky.fail_next("altigen.cfg");
+    let before = logins.load(Ordering::SeqCst);
+    let p = w.run(&["-v", "plan", "--detailed-exitcode"]);
+    p.expect(0);
+    assert!(
+        p.stdout
+            .contains("0 to create, 0 to update, 0 to delete, 7 unchanged"),
+        "{}",
+        p.stdout
+    );
+    assert!(
+        p.stderr.contains(", 1 retried after a passing failure"),
+        "{}",
+        p.stderr
+    );
+    assert!(
+        p.stderr
+            .contains("retried after: reading altigen.cfg: 450 File not found"),
+        "{}",
+        p.stderr
+    );
+    let used = connections_used(&p);
+    // One more login than sessions: the fresh one for the retry.
+    assert_eq!(logins.load(Ordering::SeqCst) - before, used + 1);
 }
 
 /// 7,000 phones (the most a 4-digit dial plan holds): 14,001 files, more

@@ -33,6 +33,9 @@ pub struct FtpServer {
     /// Sessions that logged in, as the server counted them (in-process
     /// servers only).
     pub logins: Option<Arc<AtomicUsize>>,
+    /// Names of files whose next download the server refuses once with
+    /// "450 File not found", a passing failure (in-process servers only).
+    pub flaky: Option<Flaky>,
     _keep: Option<tempfile::TempDir>,
 }
 
@@ -75,6 +78,7 @@ pub fn servers(scenario: &str) -> Vec<FtpServer> {
                 ro_password: get("ro_password").expect("ro_password"),
                 ca_file: get("ca_file").map(PathBuf::from),
                 logins: None,
+                flaky: None,
                 _keep: None,
             });
         }
@@ -98,8 +102,15 @@ pub fn in_process() -> FtpServer {
     let dir = tempfile::tempdir().expect("tempdir");
     let root = dir.path().to_path_buf();
     let logins = Arc::new(AtomicUsize::new(0));
-    let port = start_libunftp(&root, false, None, Arc::clone(&logins));
-    let ro_port = start_libunftp(&root, true, None, Arc::new(AtomicUsize::new(0)));
+    let flaky = Flaky::default();
+    let port = start_libunftp(&root, false, None, Arc::clone(&logins), flaky.clone());
+    let ro_port = start_libunftp(
+        &root,
+        true,
+        None,
+        Arc::new(AtomicUsize::new(0)),
+        Flaky::default(),
+    );
     FtpServer {
         name: "in-process".to_owned(),
         url: format!("ftp://127.0.0.1:{port}/"),
@@ -111,6 +122,7 @@ pub fn in_process() -> FtpServer {
         ro_password: IN_PROCESS_PASSWORD.to_owned(),
         ca_file: None,
         logins: Some(logins),
+        flaky: Some(flaky),
         _keep: Some(dir),
     }
 }
@@ -134,6 +146,7 @@ pub fn in_process_tls() -> FtpServer {
         false,
         Some((cert_file.clone(), key_file)),
         Arc::clone(&logins),
+        Flaky::default(),
     );
     FtpServer {
         name: "in-process-tls".to_owned(),
@@ -146,6 +159,7 @@ pub fn in_process_tls() -> FtpServer {
         ro_password: String::new(),
         ca_file: Some(cert_file),
         logins: Some(logins),
+        flaky: None,
         _keep: Some(dir),
     }
 }
@@ -176,11 +190,37 @@ impl Authenticator for Password {
     }
 }
 
-/// The file system back-end, optionally refusing every change.
+/// File names whose next download fails once, shared with the server.
+#[derive(Debug, Clone, Default)]
+pub struct Flaky(Arc<std::sync::Mutex<Vec<String>>>);
+
+impl Flaky {
+    /// Refuse the next download of `name` once.
+    pub fn fail_next(&self, name: &str) {
+        self.0.lock().expect("flaky list").push(name.to_owned());
+    }
+
+    /// Whether a download of `path` is to fail now (it will not again).
+    fn take(&self, path: &Path) -> bool {
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+        let mut names = self.0.lock().expect("flaky list");
+        match names.iter().position(|n| Some(n) == name.as_ref()) {
+            Some(i) => {
+                names.remove(i);
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+/// The file system back-end, optionally refusing every change, and
+/// failing the downloads `flaky` names once each.
 #[derive(Debug)]
 struct Guarded {
     inner: Filesystem,
     read_only: bool,
+    flaky: Flaky,
 }
 
 fn refused() -> StorageError {
@@ -217,6 +257,9 @@ impl StorageBackend<DefaultUser> for Guarded {
         path: P,
         start_pos: u64,
     ) -> unftp_core::storage::Result<Box<dyn tokio::io::AsyncRead + Send + Sync + Unpin>> {
+        if self.flaky.take(path.as_ref()) {
+            return Err(StorageError::from(ErrorKind::TransientFileNotAvailable));
+        }
         self.inner.get(user, path, start_pos).await
     }
 
@@ -321,6 +364,7 @@ fn start_libunftp(
     read_only: bool,
     tls: Option<(PathBuf, PathBuf)>,
     logins: Arc<AtomicUsize>,
+    flaky: Flaky,
 ) -> u16 {
     let port = control_port();
     let root = root.to_path_buf();
@@ -337,6 +381,7 @@ fn start_libunftp(
             let storage = move || Guarded {
                 inner: Filesystem::new(root.clone()).expect("filesystem back-end"),
                 read_only,
+                flaky: flaky.clone(),
             };
             let mut builder = libunftp::ServerBuilder::with_authenticator(
                 Box::new(storage),
