@@ -542,11 +542,11 @@ section_p5() {
     {
         echo "Rendering to tmpfs ($WORK/p5-out):"
         echo
-        RUNS=$P5_RUNS OUT="$WORK/p5-out" "$ROOT/bench/validate_render.sh"
+        RUNS=$P5_RUNS OUT="$WORK/p5-out" POLYOPS_BIN=$BIN "$ROOT/bench/validate_render.sh"
         echo
         echo "Rendering to $(df -T "$disk" | awk 'NR == 2 { print $2 }') ($disk):"
         echo
-        RUNS=$P5_RUNS OUT="$disk" "$ROOT/bench/validate_render.sh"
+        RUNS=$P5_RUNS OUT="$disk" POLYOPS_BIN=$BIN "$ROOT/bench/validate_render.sh"
     } >"$WORK/p5.md"
     rm -rf "$disk"
     sed 's/^/  /' "$WORK/p5.md" >&2

@@ -5,6 +5,7 @@
 #     bench/validate_render.sh            # 7 runs of each
 #     RUNS=15 bench/validate_render.sh
 #     OUT=/dev/shm/polyops-bench bench/validate_render.sh   # render to tmpfs
+#     POLYOPS_BIN=path/to/polyops bench/validate_render.sh  # that build, no cargo
 #
 # Each render writes to a fresh folder (nothing is deleted between runs, so
 # one run's deletes never slow the next); all are removed at the end.
@@ -24,8 +25,14 @@ if [ ! -x /usr/bin/time ]; then
     fi
 fi
 
-cargo build --release --quiet --manifest-path "$root/Cargo.toml"
-bin="$root/target/release/polyops"
+# POLYOPS_BIN: the binary to measure (ftp_bench.sh passes the one it built,
+# so that all of its sections measure the same build).
+if [ -n "${POLYOPS_BIN:-}" ]; then
+    bin=$POLYOPS_BIN
+else
+    cargo build --release --quiet --manifest-path "$root/Cargo.toml"
+    bin="$root/target/release/polyops"
+fi
 
 work=$(mktemp -d)
 out_root=${OUT:-$work/out}
