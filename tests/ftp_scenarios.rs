@@ -78,18 +78,23 @@ fn apply(w: &Work) -> Run {
     w.run(&["apply", "--auto-approve"])
 }
 
-/// A healthy server gives a -v run no cause to try anything twice, but
-/// for a busy passive port range (425, as thousands of transfers on a
-/// 100-port range meet): a retry after a timeout hides a fault, such as a
-/// transfer that never finishes, behind a fresh login.
-fn no_retries_but_busy_ports(run: &Run) {
+/// A -v run on a healthy server may retry after the server's own passing
+/// failures (425 on a busy passive port range, as thousands of transfers
+/// on 100 ports meet; vsftpd's rare "500 OOPS: priv_sock_get_int"), but
+/// never after a timeout: that hides a fault, such as a transfer that never
+/// finishes, behind a fresh login.
+fn no_retry_after_a_timeout(run: &Run) {
     assert!(
         run.stderr.contains(" over "),
         "not a -v run: {}",
         run.stderr
     );
     for line in run.stderr.lines().filter(|l| l.contains("retried after:")) {
-        assert!(line.contains(": 425 "), "{line}");
+        let l = line.to_ascii_lowercase();
+        assert!(
+            !l.contains("timed out") && !l.contains("temporarily unavailable"),
+            "{line}"
+        );
     }
 }
 
@@ -121,7 +126,7 @@ fn first_apply_uploads_every_file_then_plan_is_a_no_op() {
         let first = w.run(&["-v", "apply", "--auto-approve"]);
         first.expect(0);
         assert!(first.stderr.contains("lab: uploaded "), "{}", first.stderr);
-        no_retries_but_busy_ports(&first);
+        no_retry_after_a_timeout(&first);
         assert_eq!(on_server(server), rendered(&w), "{server:?}");
         // Nothing of polyops's is left but the files and the state.
         let names: Vec<String> = std::fs::read_dir(&server.root)
@@ -143,7 +148,7 @@ fn first_apply_uploads_every_file_then_plan_is_a_no_op() {
             "{}",
             noop.stdout
         );
-        no_retries_but_busy_ports(&noop);
+        no_retry_after_a_timeout(&noop);
         w.run(&["drift"]).expect(0);
     });
 }
@@ -692,7 +697,7 @@ fn connections_caps_the_sessions_polyops_opens() {
                 "--detailed-exitcode",
             ]);
             p.expect(0);
-            no_retries_but_busy_ports(&p);
+            no_retry_after_a_timeout(&p);
             let used = connections_used(&p);
             assert!(
                 (1..=cap).contains(&used),
@@ -774,11 +779,11 @@ fn seven_thousand_phones_apply_then_plan_is_a_no_op_and_drift_is_found() {
         let first = w.run(&["-v", "apply", "--auto-approve"]);
         first.expect(0);
         assert!(first.stdout.contains("14001 created"), "{}", first.stdout);
-        no_retries_but_busy_ports(&first);
+        no_retry_after_a_timeout(&first);
         assert_eq!(on_server(server), expected, "{server:?}");
         let noop = w.run(&["-v", "plan", "--detailed-exitcode"]);
         noop.expect(0);
-        no_retries_but_busy_ports(&noop);
+        no_retry_after_a_timeout(&noop);
         assert!(
             noop.stdout
                 .contains("0 to create, 0 to update, 0 to delete, 14001 unchanged"),
