@@ -24,12 +24,15 @@ use wire::{pipelined, unexpected, Reply};
 /// Attempts for an operation that fails transiently (421, 425, 426, resets).
 const ATTEMPTS: u32 = 4;
 const FIRST_BACKOFF: Duration = Duration::from_millis(200);
-/// Connections when the server hashes files itself (cheap commands, many
-/// in flight) and when every file must be downloaded. Measured on 2-core
-/// machines with vsftpd and proftpd: more connections cost server CPU
-/// (every login, every data connection) without going faster.
+/// Connections for each kind of parallel work on a nearby server, measured
+/// on 2-core machines with vsftpd and proftpd (BENCHMARKS.md, the
+/// `--connections` sweep): more cost server CPU (every login, every data
+/// connection) without going faster. Downloads are best at 2; uploads
+/// (which also rename each file) at 4; hashes (cheap commands, many in
+/// flight) at 4.
 const CONNECTIONS_HASHING: usize = 4;
-const CONNECTIONS_TRANSFER: usize = 2;
+const CONNECTIONS_DOWNLOAD: usize = 2;
+const CONNECTIONS_UPLOAD: usize = 4;
 /// Where every reply takes this long or more, the server is far away (a
 /// WAN link, a loaded server): time goes to waiting, not to server CPU, so
 /// more sessions in flight pay off.
@@ -42,6 +45,14 @@ const HASH_PIPELINE_FAR: usize = 128;
 /// idle at the end of a run, fewer costs a round trip per batch (the last
 /// file of a batch cannot open the next one's data connection).
 const TRANSFER_BATCH: usize = 16;
+
+/// What parallel work does: how many sessions pay off depends on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Job {
+    Hash,
+    Download,
+    Upload,
+}
 
 /// How the server computes a file's SHA-256 for us.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -264,17 +275,16 @@ impl FtpTarget {
     }
 
     /// How many connections parallel work may use, this one included.
-    fn connection_limit(&self) -> usize {
+    fn connection_limit(&self, job: Job) -> usize {
         self.settings
             .connections
-            .unwrap_or(if self.server.hash.is_some() {
+            .unwrap_or(match job {
                 // Hashing is pipelined: more commands in flight, not more
                 // sessions, is what pays on a slow link.
-                CONNECTIONS_HASHING
-            } else if self.server.round_trip >= FAR {
-                CONNECTIONS_FAR
-            } else {
-                CONNECTIONS_TRANSFER
+                Job::Hash => CONNECTIONS_HASHING,
+                _ if self.server.round_trip >= FAR => CONNECTIONS_FAR,
+                Job::Download => CONNECTIONS_DOWNLOAD,
+                Job::Upload => CONNECTIONS_UPLOAD,
             })
             .saturating_sub(self.lent)
             .max(1)
@@ -504,8 +514,8 @@ impl FtpTarget {
 
     /// How many files one connection transfers at a time: batches small
     /// enough that every connection gets several.
-    fn batch_size(&self, files: usize) -> usize {
-        (files / (self.connection_limit() * 4)).clamp(1, TRANSFER_BATCH)
+    fn batch_size(&self, files: usize, job: Job) -> usize {
+        (files / (self.connection_limit(job) * 4)).clamp(1, TRANSFER_BATCH)
     }
 
     /// Read `names` on this connection, `None` for each file the server
@@ -877,8 +887,9 @@ impl Target for FtpTarget {
     fn read_many(&mut self, names: &[String]) -> TResult<Vec<(String, Vec<u8>)>> {
         let mut out: Vec<Option<Vec<u8>>> = vec![None; names.len()];
         self.parallel(
+            Job::Download,
             names.len(),
-            self.batch_size(names.len()),
+            self.batch_size(names.len(), Job::Download),
             None,
             &|c, r| c.read_batch(&names[r]),
             &mut |i, bytes| out[i] = bytes,
@@ -897,6 +908,7 @@ impl Target for FtpTarget {
         }
         let mut out: Vec<Option<String>> = vec![None; names.len()];
         self.parallel(
+            Job::Hash,
             names.len(),
             if self.server.round_trip >= FAR {
                 HASH_PIPELINE_FAR
@@ -917,7 +929,7 @@ impl Target for FtpTarget {
         if self.server.hash.is_none() {
             return Ok((self.list()?, None));
         }
-        if self.connection_limit() < 2 {
+        if self.connection_limit(Job::Hash) < 2 {
             let entries = self.list()?;
             return Ok((entries, self.hash_many(names)?));
         }
@@ -954,8 +966,9 @@ impl Target for FtpTarget {
         stop: &AtomicBool,
         done: &mut dyn FnMut(&str),
     ) -> TResult<()> {
-        let batch = self.batch_size(files.len());
+        let batch = self.batch_size(files.len(), Job::Upload);
         self.parallel(
+            Job::Upload,
             files.len(),
             batch,
             Some(stop),
@@ -991,7 +1004,8 @@ impl Target for FtpTarget {
     /// checks passwords slowly, the costliest command) runs while this one
     /// reads the state file and lists the folder.
     fn expect_many(&mut self) {
-        if self.spare.is_none() && self.pool.is_empty() && self.connection_limit() >= 2 {
+        if self.spare.is_none() && self.pool.is_empty() && self.connection_limit(Job::Download) >= 2
+        {
             let template = self.template();
             self.spare = Some(std::thread::spawn(move || template.open()));
         }

@@ -4,7 +4,7 @@ use std::ops::Range;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
 
-use super::FtpTarget;
+use super::{FtpTarget, Job};
 use crate::target::{TResult, TargetError};
 
 /// What one connection did with a range of job indices: the results of a
@@ -25,8 +25,8 @@ pub fn whole<R>(result: TResult<Vec<R>>) -> Partial<R> {
 type Message<R> = Result<Vec<(usize, R)>, TargetError>;
 
 impl FtpTarget {
-    /// Run `work` over `0..total` in chunks of `chunk`, spread over up to
-    /// `connection_limit()` connections. Work starts at once on the
+    /// Run `work` (a `job`) over `0..total` in chunks of `chunk`, spread
+    /// over up to `connection_limit(job)` connections. Work starts at once on the
     /// connections already open; the missing ones log in meanwhile, one
     /// after another (servers stall on logins that arrive at the same
     /// instant), and join as they come. They stay open for the next call.
@@ -34,6 +34,7 @@ impl FtpTarget {
     /// error stops the rest.
     pub(super) fn parallel<R: Send>(
         &mut self,
+        job: Job,
         total: usize,
         chunk: usize,
         stop: Option<&AtomicBool>,
@@ -41,7 +42,7 @@ impl FtpTarget {
         on_result: &mut dyn FnMut(usize, R),
     ) -> TResult<()> {
         let chunk = chunk.max(1);
-        let want = self.connection_limit().min(total.div_ceil(chunk));
+        let want = self.connection_limit(job).min(total.div_ceil(chunk));
         let mut pool = std::mem::take(&mut self.pool);
         let ready = pool.len().min(want.saturating_sub(1));
         let to_open = want.saturating_sub(1 + ready);
