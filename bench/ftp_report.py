@@ -147,7 +147,7 @@ def main():
                 r.append(cell)
             rows.append(r)
         md.append(
-            "### `--connections` on loopback (median wall seconds; defaults: 2 on vsftpd, 4 on proftpd)\n\n"
+            "### `--connections` on loopback (median wall seconds; defaults on loopback: 2 to download, 4 to upload, 4 to hash)\n\n"
             + table(["connections", "no-op plan vsftpd", "first apply vsftpd", "no-op plan proftpd", "first apply proftpd"], rows)
         )
 
