@@ -316,13 +316,9 @@ impl FtpTarget {
                     )
                 }),
                 550 => Ok(None),
-                _ => Err(TargetError::new(
-                    if matches!(code, 421 | 425 | 426 | 450) {
-                        Kind::Transient
-                    } else {
-                        Kind::Refused
-                    },
-                    format!("hashing {name}: {}", text.trim()),
+                _ => Err(classify(
+                    &format!("hashing {name}"),
+                    unexpected(code, &text),
                 )),
             })
             .collect()
