@@ -4,6 +4,7 @@
 //! written before the first change and after the last, so a run cut short
 //! anywhere is finished by the next one.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::inputs::sha256_hex;
@@ -11,9 +12,7 @@ use crate::model::is_master_config;
 use crate::plan::{Action, FileChange, SitePlan};
 use crate::render::Rendered;
 use crate::state::{State, STATE_FILE};
-use crate::target::{Kind, Target, TargetError};
-
-pub use crate::target::TEMP_SUFFIX;
+use crate::target::{temp_name, Kind, RemoteName, Target, TargetError};
 
 pub enum Outcome {
     Done,
@@ -23,34 +22,66 @@ pub enum Outcome {
     },
 }
 
-/// Execute `plan` with the bytes of `desired`; `state` is the state as
-/// observed. `progress` hears one line per file.
+fn name(n: &str) -> Result<RemoteName, TargetError> {
+    RemoteName::new(n).map_err(|why| TargetError::new(Kind::Refused, format!("{n}: {why}")))
+}
+
+/// Execute `plan` with the bytes of `desired`. `owned` is what the
+/// observed state may claim (`Observed::owned`) and `names` every file at
+/// the root. `progress` hears one line per file; `warn` what went wrong
+/// without failing the apply.
+#[allow(clippy::too_many_arguments)]
 pub fn execute(
     target: &mut dyn Target,
     plan: &SitePlan,
     desired: &Rendered,
-    state: &State,
+    owned: &BTreeMap<String, Option<String>>,
+    names: &BTreeSet<String>,
     stop: &AtomicBool,
     progress: &mut dyn FnMut(String),
+    warn: &mut dyn FnMut(String),
 ) -> Result<Outcome, TargetError> {
     target.ensure_root()?;
-    // Leftovers of a run that was killed mid-upload.
-    for entry in target.list()? {
-        if !entry.is_dir && entry.name.ends_with(TEMP_SUFFIX) {
-            target.delete(&entry.name)?;
-        }
-    }
-
-    let mut state = State {
-        site: plan.site.clone(),
-        files: state.owned().map(|(n, s)| (n.clone(), s.clone())).collect(),
-        ..State::new(&plan.site)
-    };
     let changes: Vec<_> = plan
         .files
         .iter()
         .filter(|f| f.action != Action::Unchanged)
         .collect();
+    // Leftovers of a run that was killed mid-upload: only the temporary
+    // names of the files about to be written (and of the state file). An
+    // unmanaged `notes.polyops-tmp` is not polyops's to remove.
+    let mut ours: Vec<&str> = changes
+        .iter()
+        .filter(|f| f.action != Action::Delete)
+        .map(|f| f.name.as_str())
+        .collect();
+    ours.push(STATE_FILE);
+    for n in ours {
+        let temp = temp_name(&name(n)?)?;
+        if names.contains(temp.as_str()) {
+            if let Err(e) = target.delete(&temp) {
+                warn(format!(
+                    "could not remove the leftover temporary file {temp}: {}",
+                    e.message
+                ));
+            }
+        }
+    }
+
+    // What the state carries on: every file of the plan that polyops owns
+    // (the plan's files are exactly what is declared, plus owned files
+    // still on the target). An owned file that is gone and no longer
+    // declared is forgotten: a hand-made file that later appears under its
+    // name is unmanaged, not deleted.
+    let mut state = State {
+        site: plan.site.clone(),
+        files: plan
+            .files
+            .iter()
+            .filter_map(|f| owned.get(&f.name).map(|sha| (f.name.clone(), sha.clone())))
+            .collect(),
+        ..State::new(&plan.site)
+    };
     // Intent: every file about to be written is owned from now on, its hash
     // unknown until the write completes.
     for f in &changes {
@@ -73,14 +104,16 @@ pub fn execute(
     let (masters, referenced): (Vec<&FileChange>, Vec<&FileChange>) =
         uploads.iter().partition(|f| is_master_config(&f.name));
     for wave in [referenced, masters] {
-        let mut files = Vec::new();
+        let mut names = Vec::new();
         for f in &wave {
             let bytes = desired.get(&f.name).ok_or_else(|| {
                 TargetError::new(Kind::Refused, format!("{} is not rendered", f.name))
             })?;
-            files.push((f.name.as_str(), bytes.as_slice()));
+            names.push((name(&f.name)?, bytes.as_slice()));
         }
-        let mut landed = |name: &str| {
+        let files: Vec<(&RemoteName, &[u8])> = names.iter().map(|(n, b)| (n, *b)).collect();
+        let mut landed = |landed: &RemoteName| {
+            let name = landed.as_str();
             if let Some(f) = wave.iter().find(|f| f.name == name) {
                 let sha = desired.get(name).map(|b| sha256_hex(b));
                 state.files.insert(name.to_owned(), sha);
@@ -109,7 +142,7 @@ pub fn execute(
             write_state(target, &state)?;
             return Ok(Outcome::Interrupted { done });
         }
-        match target.delete(&f.name) {
+        match target.delete(&name(&f.name)?) {
             Ok(()) => {}
             Err(e) if e.kind == Kind::NotFound => {}
             Err(e) => {
@@ -133,7 +166,8 @@ pub fn execute(
 
 /// Replace the state file atomically.
 fn write_state(target: &mut dyn Target, state: &State) -> Result<(), TargetError> {
-    let temp = format!("{STATE_FILE}{TEMP_SUFFIX}");
+    let file = name(STATE_FILE)?;
+    let temp = temp_name(&file)?;
     target.write(&temp, &state.to_bytes())?;
-    target.rename(&temp, STATE_FILE)
+    target.rename(&temp, &file)
 }

@@ -35,6 +35,16 @@ impl Inputs {
                 }),
             }
         }
+        // The FTP password too, so that one run names every missing secret.
+        if let Some(r) = &site.target.password {
+            if let Err(detail) = store.resolve(r) {
+                errors.push(Error::Secret {
+                    site: site.name.clone(),
+                    field: "target.password".to_owned(),
+                    detail,
+                });
+            }
+        }
         let mut firmware = BTreeMap::new();
         for blob in &site.firmware.files {
             match std::fs::read(&blob.source) {

@@ -59,7 +59,10 @@ where
         Ok(code) => code,
         Err(e) => {
             let _ = out.flush();
-            eprintln!("error: {e}");
+            // Every line is one error of its own, and says so.
+            for line in e.to_string().lines() {
+                eprintln!("error: {line}");
+            }
             e.code()
         }
     };

@@ -1,13 +1,28 @@
 //! The apply lock: a folder at the target root. Creating a folder (MKD) is
 //! atomic on common FTP servers and local file systems, so only one apply
-//! can hold it; the owner file says who and since when.
+//! can hold it; the owner file says who and since when. Anyone with the
+//! phones' account can write both, so what the owner file says is printed
+//! only made printable and short, and a lock that is not polyops's folder
+//! is reported, never trusted.
 
 use serde::{Deserialize, Serialize};
 
-use crate::target::{Kind, Target, TargetError};
+use crate::mask::printable;
+use crate::target::{Kind, Reader, RemoteName, Target, TargetError};
 
 pub const LOCK_DIR: &str = ".polyops-lock";
-pub const OWNER_FILE: &str = ".polyops-lock/owner.json";
+pub const OWNER_FILE: &str = "owner.json";
+/// The largest owner file read.
+const MAX_OWNER_BYTES: u64 = 64 * 1024;
+
+fn lock_dir() -> RemoteName {
+    RemoteName::new(LOCK_DIR).expect("the lock folder's name is a valid name")
+}
+
+fn owner_file() -> RemoteName {
+    let file = RemoteName::new(OWNER_FILE).expect("the owner file's name is a valid name");
+    RemoteName::in_folder(&lock_dir(), &file)
+}
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Owner {
@@ -31,67 +46,122 @@ impl Owner {
         }
     }
 
+    /// "by user@host (pid N) since T", each part as read from the target
+    /// made printable and cut to 64 characters.
     pub fn describe(&self) -> String {
+        let short = |s: &str| printable(s).chars().take(64).collect::<String>();
         format!(
             "by {}@{} (pid {}) since {}",
-            self.user, self.host, self.pid, self.since
+            short(&self.user),
+            short(&self.host),
+            self.pid,
+            short(&self.since)
         )
+    }
+}
+
+/// Who holds a lock that is there.
+#[derive(Debug, Clone)]
+pub enum Holder {
+    Owner(Owner),
+    /// The lock folder without a readable owner file.
+    Unknown,
+    /// A plain file named like the lock folder (not polyops's).
+    NotAFolder,
+}
+
+impl Holder {
+    pub fn describe(&self) -> String {
+        match self {
+            Holder::Owner(o) => o.describe(),
+            Holder::Unknown => {
+                "by another apply (its owner file is missing or unreadable)".to_owned()
+            }
+            Holder::NotAFolder => {
+                format!("by a plain file named {LOCK_DIR} (not a lock folder polyops made)")
+            }
+        }
     }
 }
 
 pub enum Acquire {
     Acquired,
-    /// Someone holds it; their owner file, if it could be read.
-    Held(Option<Owner>),
+    /// Someone, or something, holds it.
+    Held(Holder),
 }
 
-/// Take the lock, or say who holds it.
+/// Take the lock, or say who holds it. If the owner file cannot be
+/// written, the lock is removed again before the error is returned.
 pub fn acquire(target: &mut dyn Target, site: &str) -> Result<Acquire, TargetError> {
-    match target.make_dir(LOCK_DIR) {
+    match target.make_dir(&lock_dir()) {
         Ok(()) => {
             let owner = Owner::me(site);
             let bytes = serde_json::to_vec_pretty(&owner).expect("owner always serialises");
-            if let Err(e) = target.write(OWNER_FILE, &bytes) {
-                let _ = target.remove_dir(LOCK_DIR);
-                return Err(e);
+            if let Err(e) = target.write(&owner_file(), &bytes) {
+                let _ = target.delete(&owner_file());
+                let _ = target.remove_dir(&lock_dir());
+                return Err(TargetError::new(
+                    e.kind,
+                    format!(
+                        "could not write the lock's owner file: {}; if {LOCK_DIR} is left on the target, `polyops unlock` removes it",
+                        e.message
+                    ),
+                ));
             }
             Ok(Acquire::Acquired)
         }
         Err(e) => match holder(target)? {
-            Some(owner) => Ok(Acquire::Held(owner)),
+            Some(h) => Ok(Acquire::Held(h)),
             None => Err(e),
         },
     }
 }
 
-/// `Some(owner)` when the lock folder exists (owner `None` if unreadable).
-pub fn holder(target: &mut dyn Target) -> Result<Option<Option<Owner>>, TargetError> {
-    match target.read(OWNER_FILE) {
-        Ok(bytes) => Ok(Some(serde_json::from_slice(&bytes).ok())),
-        Err(e) if e.kind == Kind::NotFound => {
-            let exists = target
-                .list()?
-                .iter()
-                .any(|entry| entry.name == LOCK_DIR && entry.is_dir);
-            Ok(exists.then_some(None))
-        }
-        Err(e) => Err(e),
+/// `Some` when something named like the lock is at the root.
+pub fn holder(target: &mut dyn Reader) -> Result<Option<Holder>, TargetError> {
+    let entry = target
+        .list()?
+        .into_iter()
+        .find(|entry| entry.name.as_str() == LOCK_DIR);
+    let Some(entry) = entry else {
+        return Ok(None);
+    };
+    if !entry.is_dir {
+        return Ok(Some(Holder::NotAFolder));
+    }
+    match target.read(&owner_file(), MAX_OWNER_BYTES) {
+        Ok(bytes) => Ok(Some(
+            serde_json::from_slice(&bytes)
+                .map(Holder::Owner)
+                .unwrap_or(Holder::Unknown),
+        )),
+        Err(e) if e.kind == Kind::Transient => Err(e),
+        Err(_) => Ok(Some(Holder::Unknown)),
     }
 }
 
-/// Remove the lock (ours at the end of an apply, or a stale one by `unlock`).
-/// FTP servers answer 550 both for "no such file" and "permission denied",
-/// so success is judged by the lock being gone afterwards.
+/// Remove the lock (ours at the end of an apply, or a stale one by
+/// `unlock`, a plain file in its place included). FTP servers answer 550
+/// both for "no such file" and "permission denied", so success is judged
+/// by the lock being gone afterwards.
 pub fn release(target: &mut dyn Target) -> Result<(), TargetError> {
-    let deleted = match target.delete(OWNER_FILE) {
+    let deleted = match target.delete(&owner_file()) {
         Err(e) if e.kind != Kind::NotFound => return Err(e),
         other => other,
     };
-    let removed = match target.remove_dir(LOCK_DIR) {
-        Err(e) if e.kind != Kind::NotFound => return Err(e),
+    let removed = match target.remove_dir(&lock_dir()) {
+        Err(e) if e.kind != Kind::NotFound && e.kind != Kind::Refused => return Err(e),
         other => other,
     };
-    if holder(target)?.is_some() {
+    let remaining = match holder(target)? {
+        None => return Ok(()),
+        Some(Holder::NotAFolder) => {
+            target.delete(&lock_dir())?;
+            holder(target)?
+        }
+        other => other,
+    };
+    if remaining.is_some() {
         let why = removed.err().or(deleted.err()).map(|e| e.message);
         return Err(TargetError::new(
             Kind::Refused,

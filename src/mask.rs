@@ -27,6 +27,14 @@ impl Masker {
         Self { values }
     }
 
+    /// Text from outside (a server's reply, a name or owner file read from
+    /// a target) made fit to print: control characters (terminal escapes,
+    /// CR, LF) and direction overrides dropped first, so none can split a
+    /// secret, then every secret masked.
+    pub fn clean(&self, text: &str) -> String {
+        self.mask(&printable(text))
+    }
+
     pub fn mask(&self, text: &str) -> String {
         let mut out = mask_password_attributes(text);
         for v in &self.values {
@@ -36,6 +44,17 @@ impl Masker {
         }
         out
     }
+}
+
+/// `text` without control characters or the Unicode marks that reorder
+/// what a terminal shows; for anything that came from outside.
+pub fn printable(text: &str) -> String {
+    text.chars()
+        .filter(|c| {
+            !c.is_control()
+                && !matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+        })
+        .collect()
 }
 
 /// `…password="x"` / `…Password='x'` → `…password="********"`.
@@ -129,6 +148,20 @@ mod tests {
     fn declared_secrets_are_masked_anywhere_raw_or_escaped() {
         let m = Masker::new(["s&cret".to_owned()]);
         assert_eq!(m.mask("a s&cret b s&amp;cret"), "a ******** b ********");
+    }
+
+    #[test]
+    fn text_from_outside_loses_control_characters_before_masking() {
+        let m = Masker::new(["hunter2".to_owned()]);
+        assert_eq!(
+            m.clean("530 \x1b[2Jbad\r\nDELE x\u{202e}"),
+            "530 [2JbadDELE x"
+        );
+        assert_eq!(
+            m.clean("530 PASS hunt\rer2 refused"),
+            "530 PASS ******** refused"
+        );
+        assert_eq!(printable("a\x07b\tc"), "abc");
     }
 
     #[test]

@@ -1,12 +1,14 @@
 //! Read what a target holds of a site: the state file, and the bytes of
 //! every file polyops wants or owns there. Files polyops does not own are
 //! only listed, never read (but for a declared phone's override files).
+//! Everything read here may have been written by anyone with the phones'
+//! account: names become `RemoteName`s or are dropped, the state's claims
+//! are checked (`State::claims`), and no read is larger than polyops's caps.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::inputs::sha256_hex;
 use crate::state::{State, STATE_FILE};
-use crate::target::{Entry, Kind, Target, TargetError};
+use crate::target::{Entry, Fetched, Kind, Reader, RemoteName, TargetError, MAX_STATE_BYTES};
 
 pub struct Observed {
     /// Every file name at the root.
@@ -14,13 +16,27 @@ pub struct Observed {
     /// sha256 of every wanted or owned file that exists.
     pub hashes: BTreeMap<String, String>,
     /// Bytes of those files, when read: all of them, or (when the server
-    /// hashes files itself) only those that differ from what is wanted.
+    /// hashes files itself) only those that differ from what is wanted;
+    /// never a file larger than `target::KEEP_BYTES`.
     pub contents: BTreeMap<String, Vec<u8>>,
+    /// Files read whose bytes were too large to keep: their sizes.
+    pub too_large: BTreeMap<String, u64>,
     /// The state file's bytes, if there is one.
     pub state_raw: Option<Vec<u8>>,
     pub state: State,
-    /// Override files written by declared phones.
+    /// What the state may claim (see `State::claims`): name → sha256.
+    pub owned: BTreeMap<String, Option<String>>,
+    /// Override files written by declared phones (no larger than
+    /// `target::KEEP_BYTES`).
     pub overrides: BTreeMap<String, Vec<u8>>,
+    /// What the caller should hear: state entries ignored, names in the
+    /// listing that could not be used. Printable already.
+    pub warnings: Vec<String>,
+}
+
+fn name(n: &str) -> Result<RemoteName, TargetError> {
+    RemoteName::new(n)
+        .map_err(|why| TargetError::new(Kind::Refused, format!("cannot use the name {n}: {why}")))
 }
 
 /// Observe `target` for a site that wants `wanted` (name → sha256) and may
@@ -28,13 +44,13 @@ pub struct Observed {
 /// report only). A server that hashes files saves downloading the files
 /// that are already as wanted.
 pub fn observe(
-    target: &mut dyn Target,
+    target: &mut dyn Reader,
     site: &str,
     wanted: &BTreeMap<String, String>,
     override_names: &[String],
 ) -> Result<Observed, TargetError> {
     target.expect_many();
-    let state_raw = match target.read(STATE_FILE) {
+    let state_raw = match target.read(&name(STATE_FILE)?, MAX_STATE_BYTES) {
         Ok(b) => Some(b),
         Err(e) if e.kind == Kind::NotFound => None,
         Err(e) => return Err(e),
@@ -48,17 +64,18 @@ pub fn observe(
             Kind::Refused,
             format!(
                 "{STATE_FILE} belongs to site {}, not {site}: two sites must not share a target",
-                state.site
+                crate::mask::printable(&state.site)
             ),
         ));
     }
-    let candidates: Vec<String> = wanted
-        .keys()
-        .chain(state.owned().map(|(n, _)| n))
-        .cloned()
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
+    let declared: BTreeSet<String> = wanted.keys().cloned().collect();
+    let claims = state.claims(&declared);
+    let mut warnings = claims.ignored;
+    let mut candidates: BTreeSet<RemoteName> = claims.owned.keys().cloned().collect();
+    for n in wanted.keys() {
+        candidates.insert(name(n)?);
+    }
+    let candidates: Vec<RemoteName> = candidates.into_iter().collect();
     // With a state file most candidates exist: each is asked for by name
     // (hashed while the folder is listed, or read), so none is missed where
     // a listing is cut short (pure-ftpd stops at 10,000 names). Without one
@@ -67,7 +84,7 @@ pub fn observe(
         entries
             .into_iter()
             .filter(|e| !e.is_dir)
-            .map(|e| e.name)
+            .map(|e| e.name.as_str().to_owned())
             .collect()
     };
     let (mut names, to_read, hashed) = if state_raw.is_some() {
@@ -75,49 +92,93 @@ pub fn observe(
         (files(entries), candidates, hashed)
     } else {
         let names = files(target.list()?);
-        let to_read: Vec<String> = candidates
+        let to_read: Vec<RemoteName> = candidates
             .into_iter()
-            .filter(|n| names.contains(n))
+            .filter(|n| names.contains(n.as_str()))
             .collect();
         let hashed = target.hash_many(&to_read)?;
         (names, to_read, hashed)
     };
     let mut hashes = BTreeMap::new();
     let mut contents = BTreeMap::new();
+    let mut too_large = BTreeMap::new();
+    let mut keep = |n: RemoteName, f: Fetched| match f.bytes {
+        Some(b) => {
+            contents.insert(n.as_str().to_owned(), b);
+        }
+        None => {
+            too_large.insert(n.as_str().to_owned(), f.size);
+        }
+    };
     match hashed {
         Some(hashed) => {
             let mut differ = Vec::new();
-            for (name, sha) in hashed {
+            for (n, sha) in hashed {
                 // Absent (or gone since the listing).
                 let Some(sha) = sha else { continue };
-                if wanted.get(&name) != Some(&sha) {
-                    differ.push(name.clone());
+                if wanted.get(n.as_str()) != Some(&sha) {
+                    differ.push(n.clone());
                 }
-                names.insert(name.clone());
-                hashes.insert(name, sha);
+                names.insert(n.as_str().to_owned());
+                hashes.insert(n.as_str().to_owned(), sha);
             }
-            contents.extend(target.read_many(&differ)?);
+            for (n, f) in target.read_many(&differ)? {
+                keep(n, f);
+            }
         }
         None => {
-            for (name, bytes) in target.read_many(&to_read)? {
-                names.insert(name.clone());
-                hashes.insert(name.clone(), sha256_hex(&bytes));
-                contents.insert(name, bytes);
+            for (n, f) in target.read_many(&to_read)? {
+                names.insert(n.as_str().to_owned());
+                hashes.insert(n.as_str().to_owned(), f.sha256.clone());
+                keep(n, f);
             }
         }
     }
-    let present_overrides: Vec<String> = override_names
+    let present_overrides: Vec<RemoteName> = override_names
         .iter()
         .filter(|n| names.contains(*n))
-        .cloned()
-        .collect();
-    let overrides = target.read_many(&present_overrides)?.into_iter().collect();
+        .map(|n| name(n))
+        .collect::<Result<_, _>>()?;
+    let mut overrides = BTreeMap::new();
+    for (n, f) in target.read_many(&present_overrides)? {
+        match f.bytes {
+            Some(b) => {
+                overrides.insert(n.as_str().to_owned(), b);
+            }
+            None => warnings.push(format!(
+                "{n} is {} bytes, too large to check for overrides; not read",
+                f.size
+            )),
+        }
+    }
+    let refused = target.stats().refused_names;
+    if !refused.is_empty() {
+        let shown: Vec<String> = refused
+            .iter()
+            .take(5)
+            .map(|n| format!("\"{}\"", n.chars().take(80).collect::<String>()))
+            .collect();
+        warnings.push(format!(
+            "the listing holds {} name{} polyops cannot use (control characters, path separators or . / ..), left out: {}{}",
+            refused.len(),
+            if refused.len() == 1 { "" } else { "s" },
+            shown.join(", "),
+            if refused.len() > 5 { ", …" } else { "" }
+        ));
+    }
     Ok(Observed {
         names,
         hashes,
         contents,
+        too_large,
         state_raw,
         state,
+        owned: claims
+            .owned
+            .into_iter()
+            .map(|(n, s)| (n.as_str().to_owned(), s))
+            .collect(),
         overrides,
+        warnings,
     })
 }

@@ -116,7 +116,7 @@ impl SitePlan {
         observed: &Observed,
         masker: &Masker,
     ) -> SitePlan {
-        let owned: BTreeMap<&String, &Option<String>> = observed.state.owned().collect();
+        let owned: BTreeMap<&String, &Option<String>> = observed.owned.iter().collect();
         let mut files = Vec::new();
         for (name, after) in desired {
             let after_sha = sha256_hex(after);
@@ -134,8 +134,10 @@ impl SitePlan {
                 (Some(_), None) => true,
                 _ => false,
             };
-            let diff = (action != Action::Unchanged)
-                .then(|| unified(name, before.map(Vec::as_slice), Some(after), masker));
+            let diff = (action != Action::Unchanged).then(|| match observed.too_large.get(name) {
+                Some(size) => too_large(name, *size),
+                None => unified(name, before.map(Vec::as_slice), Some(after), masker),
+            });
             files.push(FileChange {
                 name: name.clone(),
                 action,
@@ -160,7 +162,10 @@ impl SitePlan {
                     adopted: false,
                     sha256_before: Some(before_sha),
                     sha256_after: None,
-                    diff: before.map(|b| unified(name, Some(b), None, masker)),
+                    diff: match observed.too_large.get(*name) {
+                        Some(size) => Some(too_large(name, *size)),
+                        None => before.map(|b| unified(name, Some(b), None, masker)),
+                    },
                 });
             }
         }
@@ -240,6 +245,16 @@ impl SitePlan {
         }
         Ok(())
     }
+}
+
+/// What stands for the diff of a file on the target too large to keep
+/// (over `target::KEEP_BYTES`): it was compared by its hash.
+pub fn too_large(name: &str, size: u64) -> String {
+    format!(
+        "{name}: {:.1} MiB on the target, too large to diff (over {} MiB); compared by its sha256\n",
+        size as f64 / (1024.0 * 1024.0),
+        crate::target::KEEP_BYTES / (1024 * 1024)
+    )
 }
 
 /// A unified diff of one file, secrets masked; binary files by hash only.

@@ -21,22 +21,38 @@ use crate::output::{self, Mode, Report};
 use crate::plan::{override_names, Action, SitePlan};
 use crate::render::{render, Rendered};
 use crate::secret::SecretStore;
-use crate::target::{self, Stats, Target};
+use crate::target::{self, Reader, Stats, Target};
+
+/// What a site needs before its target is read: its files, its masker,
+/// the hash of its site file.
+struct Local {
+    desired: Rendered,
+    masker: Masker,
+    site_sha: String,
+}
 
 /// Everything known about one site after observing its target.
 struct Prepared {
     desired: Rendered,
     observed: Observed,
     plan: SitePlan,
-    target: Box<dyn Target + Send>,
+    masker: Masker,
 }
 
-fn target_error(site: &Site, e: crate::target::TargetError) -> Error {
+/// A target's failure as the site's error. The message may quote the
+/// server (which may echo anything, a password included): it passes the
+/// site's masker and loses control characters.
+fn target_error(site: &Site, masker: &Masker, e: crate::target::TargetError) -> Error {
     Error::Target {
         site: site.name.clone(),
         target: site.target.display.clone(),
-        message: e.message,
+        message: masker.clean(&e.message),
     }
+}
+
+/// A warning about a site, from its target: printed masked and printable.
+fn warn(site: &Site, masker: &Masker, text: &str) {
+    eprintln!("warning: {}: {}", site.name, masker.clean(text));
 }
 
 /// The masker for a site: its extension passwords and its FTP password.
@@ -50,17 +66,16 @@ fn masker(site: &Site, inputs: &Inputs, store: &SecretStore) -> Masker {
     Masker::new(secrets)
 }
 
-/// Render the site, then open and observe its target. With `lock`, the
-/// lock is taken before observing so the plan cannot go stale under us.
-fn prepare(
-    config: &Config,
+/// Render the site while its target is opened (logging in takes round
+/// trips, rendering takes CPU: both at once). The site's own errors come
+/// first: they need no network to fix.
+fn render_and_open<T: Send>(
     site: &Site,
     store: &SecretStore,
-    lock: bool,
-) -> Result<Prepared, Error> {
-    // Logging in takes round trips, rendering takes CPU: both at once.
+    open: impl FnOnce() -> Result<T, Error> + Send,
+) -> Result<(Local, T), Error> {
     let (local, target) = std::thread::scope(|scope| {
-        let opened = scope.spawn(|| target::open(site, store, config.connections));
+        let opened = scope.spawn(open);
         let local = Inputs::gather(site, store)
             .map_err(Error::Many)
             .and_then(|inputs| {
@@ -69,50 +84,47 @@ fn prepare(
                     .map_err(|e| Error::Load(format!("error reading {}: {e}", site.file)))?;
                 let desired = render(site, &inputs);
                 let masker = masker(site, &inputs, store);
-                Ok((desired, masker, site_sha))
+                Ok(Local {
+                    desired,
+                    masker,
+                    site_sha,
+                })
             });
         let target = opened
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         (local, target)
     });
-    // The site's own errors come first: they need no network to fix.
-    let (desired, masker, site_sha) = local?;
-    let mut target = target?;
-    if lock {
-        target.ensure_root().map_err(|e| target_error(site, e))?;
-        match lock::acquire(target.as_mut(), &site.name).map_err(|e| target_error(site, e))? {
-            Acquire::Acquired => {}
-            Acquire::Held(owner) => {
-                return Err(Error::Locked {
-                    site: site.name.clone(),
-                    target: site.target.display.clone(),
-                    holder: owner
-                        .map(|o| o.describe())
-                        .unwrap_or_else(|| "by another apply (owner unknown)".to_owned()),
-                })
-            }
-        }
-    }
+    Ok((local?, target?))
+}
+
+/// Observe the target and plan.
+fn observe_and_plan(
+    config: &Config,
+    site: &Site,
+    local: Local,
+    target: &mut dyn Reader,
+) -> Result<Prepared, Error> {
+    let Local {
+        desired,
+        masker,
+        site_sha,
+    } = local;
     let wanted: BTreeMap<String, String> = desired
         .iter()
         .map(|(n, b)| (n.clone(), sha256_hex(b)))
         .collect();
-    let observed = match observe(target.as_mut(), &site.name, &wanted, &override_names(site)) {
-        Ok(o) => o,
-        Err(e) => {
-            if lock {
-                let _ = lock::release(target.as_mut());
-            }
-            return Err(target_error(site, e));
-        }
-    };
+    let observed = observe(target, &site.name, &wanted, &override_names(site))
+        .map_err(|e| target_error(site, &masker, e))?;
     let st = target.stats();
     if let Some(reply) = &st.listing_cut {
-        eprintln!(
-            "warning: {}: {} cut its listing short ({reply}): every file the site declares or polyops wrote was still checked by name, but unmanaged files and phones' own files past the cut are not reported; raise the server's limit (pure-ftpd: -L)",
-            site.name, site.target.display
-        );
+        warn(site, &masker, &format!(
+            "{} cut its listing short ({reply}): every file the site declares or polyops wrote was still checked by name, but unmanaged files and phones' own files past the cut are not reported; raise the server's limit (pure-ftpd: -L)",
+            site.target.display
+        ));
+    }
+    for w in &observed.warnings {
+        warn(site, &masker, w);
     }
     if config.verbose {
         eprintln!(
@@ -122,7 +134,7 @@ fn prepare(
             connections(&st),
             st.hashes,
             st.downloads,
-            retried(&st.retries)
+            retried(&st.retries, &masker)
         );
     }
     let plan = SitePlan::build(site, &site_sha, &desired, &observed, &masker);
@@ -130,8 +142,16 @@ fn prepare(
         desired,
         observed,
         plan,
-        target,
+        masker,
     })
+}
+
+/// Plan one site, read-only.
+fn plan_site(config: &Config, site: &Site, store: &SecretStore) -> Result<SitePlan, Error> {
+    let (local, mut target) = render_and_open(site, store, || {
+        target::open_reader(site, store, config.connections)
+    })?;
+    Ok(observe_and_plan(config, site, local, target.as_mut())?.plan)
 }
 
 fn print_report(report: &Report, format: Format, out: &mut dyn Write) -> Result<(), Error> {
@@ -163,18 +183,29 @@ pub fn plan(
     let mut plans = Vec::new();
     let mut errors = Vec::new();
     for site in catalog.selected() {
-        match prepare(config, site, &store, false) {
-            Ok(p) => plans.push(p.plan),
+        match plan_site(config, site, &store) {
+            Ok(p) => plans.push(p),
             Err(e) => errors.push(e),
         }
     }
     let report = Report::new(mode, plans);
     print_report(&report, format, out)?;
+    if !errors.is_empty() {
+        // A plan file holds every selected site or does not exist: one
+        // without the failed sites would apply the rest unchecked.
+        if let Some(path) = save {
+            let _ = std::fs::remove_file(path);
+            errors.push(Error::Usage(format!(
+                "no plan file written to {}: {} site{} could not be planned",
+                path.display(),
+                errors.len(),
+                if errors.len() == 1 { "" } else { "s" }
+            )));
+        }
+        return Err(Error::Many(errors));
+    }
     if let Some(path) = save {
         write_plan_file(path, &report)?;
-    }
-    if !errors.is_empty() {
-        return Err(Error::Many(errors));
     }
     let pending = match mode {
         Mode::Drift => report.sites.iter().any(SitePlan::has_drift),
@@ -215,6 +246,15 @@ fn read_plan_file(path: &Path) -> Result<Report, Error> {
     }
     if report.mode != Mode::Plan {
         return Err(bad("not a plan".to_owned()));
+    }
+    if report.sites.is_empty() {
+        return Err(bad("it plans no site".to_owned()));
+    }
+    let mut seen = BTreeSet::new();
+    for s in &report.sites {
+        if !seen.insert(&s.site) {
+            return Err(bad(format!("it plans site {} twice", s.site)));
+        }
     }
     Ok(report)
 }
@@ -305,7 +345,10 @@ pub fn apply(config: &Config, opts: &ApplyOptions, out: &mut dyn Write) -> Resul
                 "site {extra} is not in the saved plan"
             )));
         }
-        config.names = in_plan;
+        // Exactly the sites of the plan (the ones named, if any).
+        if config.names.is_empty() {
+            config.names = in_plan;
+        }
     }
     let catalog = checked_sites(&config)?;
     let store = secret_store(&config)?;
@@ -316,9 +359,19 @@ pub fn apply(config: &Config, opts: &ApplyOptions, out: &mut dyn Write) -> Resul
         if stop.load(Ordering::SeqCst) {
             break;
         }
-        let saved_plan = saved
-            .as_ref()
-            .and_then(|r| r.sites.iter().find(|s| s.site == site.name));
+        let saved_plan = match &saved {
+            None => None,
+            Some(r) => match r.sites.iter().find(|s| s.site == site.name) {
+                Some(p) => Some(p),
+                None => {
+                    result = Err(Error::Usage(format!(
+                        "site {} is not in the saved plan",
+                        site.name
+                    )));
+                    break;
+                }
+            },
+        };
         match apply_site(&config, site, &store, saved_plan, opts, &stop, out) {
             Ok(plan) => reports.push(plan),
             Err(e) => {
@@ -342,20 +395,42 @@ fn apply_site(
     stop: &AtomicBool,
     out: &mut dyn Write,
 ) -> Result<SitePlan, Error> {
-    let mut p = prepare(config, site, store, true)?;
-    let before = p.target.stats();
-    let result = apply_locked(site, &mut p, saved, opts, stop, out);
-    if config.verbose {
-        let st = p.target.stats();
-        eprintln!(
-            "{}: uploaded {} files over {}{}",
-            site.name,
-            st.uploads - before.uploads,
-            connections(&st),
-            retried(&st.retries[before.retries.len()..])
-        );
+    let (local, mut target) = render_and_open(site, store, || {
+        target::open(site, store, config.connections)
+    })?;
+    let masker = local.masker.clone();
+    target
+        .ensure_root()
+        .map_err(|e| target_error(site, &masker, e))?;
+    // The lock is taken before observing, so the plan cannot go stale
+    // under us.
+    match lock::acquire(target.as_mut(), &site.name).map_err(|e| target_error(site, &masker, e))? {
+        Acquire::Acquired => {}
+        Acquire::Held(holder) => {
+            return Err(Error::Locked {
+                site: site.name.clone(),
+                target: site.target.display.clone(),
+                holder: masker.clean(&holder.describe()),
+            })
+        }
     }
-    let released = lock::release(p.target.as_mut()).map_err(|e| target_error(site, e));
+    let prepared = observe_and_plan(config, site, local, &mut *target as &mut dyn Reader);
+    let result = prepared.and_then(|mut p| {
+        let before = target.stats();
+        let result = apply_locked(site, &mut p, target.as_mut(), saved, opts, stop, out);
+        if config.verbose {
+            let st = target.stats();
+            eprintln!(
+                "{}: uploaded {} files over {}{}",
+                site.name,
+                st.uploads - before.uploads,
+                connections(&st),
+                retried(&st.retries[before.retries.len()..], &masker)
+            );
+        }
+        result
+    });
+    let released = lock::release(target.as_mut()).map_err(|e| target_error(site, &masker, e));
     let plan = result?;
     released?;
     Ok(plan)
@@ -368,8 +443,8 @@ fn connections(st: &Stats) -> String {
 }
 
 /// ", N retried after a passing failure" when any was, and then a line
-/// per retry with its cause, for `-v`.
-fn retried(causes: &[String]) -> String {
+/// per retry with its cause (the server's words, masked), for `-v`.
+fn retried(causes: &[String], masker: &Masker) -> String {
     let mut text = String::new();
     if !causes.is_empty() {
         text.push_str(&format!(
@@ -378,7 +453,7 @@ fn retried(causes: &[String]) -> String {
         ));
     }
     for cause in causes {
-        text.push_str(&format!("\n  retried after: {cause}"));
+        text.push_str(&format!("\n  retried after: {}", masker.clean(cause)));
     }
     text
 }
@@ -386,6 +461,7 @@ fn retried(causes: &[String]) -> String {
 fn apply_locked(
     site: &Site,
     p: &mut Prepared,
+    target: &mut dyn Target,
     saved: Option<&SitePlan>,
     opts: &ApplyOptions,
     stop: &AtomicBool,
@@ -429,15 +505,18 @@ fn apply_locked(
         .iter()
         .filter(|f| f.action != Action::Unchanged)
         .count();
+    let masker = &p.masker;
     let outcome = apply::execute(
-        p.target.as_mut(),
+        target,
         &plan,
         &p.desired,
-        &p.observed.state,
+        &p.observed.owned,
+        &p.observed.names,
         stop,
         &mut |line| eprintln!("{}: {line}", site.name),
+        &mut |line| warn(site, masker, &line),
     )
-    .map_err(|e| target_error(site, e))?;
+    .map_err(|e| target_error(site, masker, e))?;
     match outcome {
         Outcome::Done => {
             if text {
@@ -464,20 +543,20 @@ pub fn unlock(config: &Config, out: &mut dyn Write) -> Result<i32, Error> {
     let store = secret_store(config)?;
     for site in catalog.selected() {
         let mut target = target::open(site, &store, config.connections)?;
-        let line = match lock::holder(target.as_mut()).map_err(|e| target_error(site, e))? {
-            None => format!("{}: no lock on {}\n", site.name, site.target.display),
-            Some(owner) => {
-                lock::release(target.as_mut()).map_err(|e| target_error(site, e))?;
-                format!(
-                    "{}: removed the lock on {} held {}\n",
-                    site.name,
-                    site.target.display,
-                    owner
-                        .map(|o| o.describe())
-                        .unwrap_or_else(|| "by an unknown owner".to_owned())
-                )
-            }
-        };
+        let masker = Masker::new(target::ftp_password(site, &store).map(|p| p.expose().to_owned()));
+        let line =
+            match lock::holder(target.as_mut()).map_err(|e| target_error(site, &masker, e))? {
+                None => format!("{}: no lock on {}\n", site.name, site.target.display),
+                Some(holder) => {
+                    lock::release(target.as_mut()).map_err(|e| target_error(site, &masker, e))?;
+                    format!(
+                        "{}: removed the lock on {} held {}\n",
+                        site.name,
+                        site.target.display,
+                        masker.clean(&holder.describe())
+                    )
+                }
+            };
         write_out(out, line.as_bytes())?;
     }
     Ok(0)

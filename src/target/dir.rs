@@ -3,28 +3,50 @@
 use std::io::ErrorKind;
 use std::path::PathBuf;
 
-use super::{Entry, Kind, TResult, Target, TargetError};
+use super::{
+    checked_entries, Entry, Fetched, Kind, Reader, RemoteName, Sink, Stats, TResult, Target,
+    TargetError, KEEP_BYTES, MAX_FILE_BYTES,
+};
 
 pub struct DirTarget {
     root: PathBuf,
+    stats: Stats,
 }
 
 impl DirTarget {
     pub fn new(root: PathBuf) -> Self {
-        Self { root }
+        Self {
+            root,
+            stats: Stats::default(),
+        }
+    }
+
+    fn path(&self, name: &RemoteName) -> PathBuf {
+        self.root.join(name.as_str())
+    }
+
+    /// Read `name` through a sink that keeps `keep` bytes and refuses more
+    /// than `max`.
+    fn fetch(&mut self, name: &RemoteName, keep: usize, max: u64) -> TResult<Fetched> {
+        let p = self.path(name);
+        let mut file = std::fs::File::open(&p).map_err(|e| err("error reading", &p, e))?;
+        let mut sink = Sink::new(keep, max);
+        sink.drain(&mut file)
+            .map_err(|e| err("error reading", &p, e))?;
+        self.stats.downloads += 1;
+        Ok(sink.finish())
     }
 }
 
 fn err(op: &str, path: &std::path::Path, e: std::io::Error) -> TargetError {
     let kind = match e.kind() {
         ErrorKind::NotFound => Kind::NotFound,
-        ErrorKind::AlreadyExists | ErrorKind::PermissionDenied => Kind::Refused,
         _ => Kind::Refused,
     };
     TargetError::new(kind, format!("{op} {}: {e}", path.display()))
 }
 
-impl Target for DirTarget {
+impl Reader for DirTarget {
     fn list(&mut self) -> TResult<Vec<Entry>> {
         let entries = match std::fs::read_dir(&self.root) {
             Ok(e) => e,
@@ -32,48 +54,68 @@ impl Target for DirTarget {
             Err(e) if e.kind() == ErrorKind::NotFound => return Ok(Vec::new()),
             Err(e) => return Err(err("error listing", &self.root, e)),
         };
-        let mut out = Vec::new();
+        let mut raw = Vec::new();
         for entry in entries {
             let entry = entry.map_err(|e| err("error listing", &self.root, e))?;
             let is_dir = entry
                 .file_type()
                 .map(|t| t.is_dir())
                 .map_err(|e| err("error listing", &entry.path(), e))?;
-            out.push(Entry {
-                name: entry.file_name().to_string_lossy().into_owned(),
-                is_dir,
-            });
+            raw.push((entry.file_name().to_string_lossy().into_owned(), is_dir));
+        }
+        let (entries, refused) = checked_entries(raw);
+        self.stats.refused_names.extend(refused);
+        Ok(entries)
+    }
+
+    fn read(&mut self, name: &RemoteName, max: u64) -> TResult<Vec<u8>> {
+        let limit = usize::try_from(max).unwrap_or(usize::MAX);
+        let fetched = self.fetch(name, limit, max)?;
+        fetched.bytes.ok_or_else(|| {
+            TargetError::new(Kind::Refused, format!("{name} is larger than {max} bytes"))
+        })
+    }
+
+    fn read_many(&mut self, names: &[RemoteName]) -> TResult<Vec<(RemoteName, Fetched)>> {
+        let mut out = Vec::new();
+        for n in names {
+            match self.fetch(n, KEEP_BYTES, MAX_FILE_BYTES) {
+                Ok(f) => out.push((n.clone(), f)),
+                Err(e) if e.kind == Kind::NotFound => {}
+                Err(e) => return Err(e),
+            }
         }
         Ok(out)
     }
 
-    fn read(&mut self, name: &str) -> TResult<Vec<u8>> {
-        let p = self.root.join(name);
-        std::fs::read(&p).map_err(|e| err("error reading", &p, e))
+    fn stats(&self) -> Stats {
+        self.stats.clone()
     }
+}
 
-    fn write(&mut self, name: &str, bytes: &[u8]) -> TResult<()> {
-        let p = self.root.join(name);
+impl Target for DirTarget {
+    fn write(&mut self, name: &RemoteName, bytes: &[u8]) -> TResult<()> {
+        let p = self.path(name);
         std::fs::write(&p, bytes).map_err(|e| err("error writing", &p, e))
     }
 
-    fn rename(&mut self, from: &str, to: &str) -> TResult<()> {
-        let (a, b) = (self.root.join(from), self.root.join(to));
+    fn rename(&mut self, from: &RemoteName, to: &RemoteName) -> TResult<()> {
+        let (a, b) = (self.path(from), self.path(to));
         std::fs::rename(&a, &b).map_err(|e| err("error renaming", &a, e))
     }
 
-    fn delete(&mut self, name: &str) -> TResult<()> {
-        let p = self.root.join(name);
+    fn delete(&mut self, name: &RemoteName) -> TResult<()> {
+        let p = self.path(name);
         std::fs::remove_file(&p).map_err(|e| err("error deleting", &p, e))
     }
 
-    fn make_dir(&mut self, name: &str) -> TResult<()> {
-        let p = self.root.join(name);
+    fn make_dir(&mut self, name: &RemoteName) -> TResult<()> {
+        let p = self.path(name);
         std::fs::create_dir(&p).map_err(|e| err("error creating", &p, e))
     }
 
-    fn remove_dir(&mut self, name: &str) -> TResult<()> {
-        let p = self.root.join(name);
+    fn remove_dir(&mut self, name: &RemoteName) -> TResult<()> {
+        let p = self.path(name);
         std::fs::remove_dir(&p).map_err(|e| err("error removing", &p, e))
     }
 

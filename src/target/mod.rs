@@ -4,12 +4,17 @@
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use sha2::{Digest, Sha256};
+
 use crate::error::Error;
 use crate::model::{Site, TargetUrl};
 use crate::secret::{Secret, SecretStore};
 
 pub mod dir;
 pub mod ftp;
+pub mod name;
+
+pub use name::RemoteName;
 
 /// Why a target operation failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,61 +51,155 @@ impl fmt::Display for TargetError {
 pub type TResult<T> = Result<T, TargetError>;
 
 /// File name → sha256 computed by the server (`None`: the file is absent).
-pub type Hashes = Vec<(String, Option<String>)>;
+pub type Hashes = Vec<(RemoteName, Option<String>)>;
 
 /// One entry at the target root.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
-    pub name: String,
+    pub name: RemoteName,
     pub is_dir: bool,
 }
 
-/// A provisioning root. Names are relative to it; a name may hold one `/`
-/// only below polyops's own lock folder.
-pub trait Target {
-    /// The entries at the root.
-    fn list(&mut self) -> TResult<Vec<Entry>>;
-    /// A file's bytes.
-    fn read(&mut self, name: &str) -> TResult<Vec<u8>>;
-    /// Several files' bytes, leaving out those that do not exist;
-    /// backends may fetch them in parallel.
-    fn read_many(&mut self, names: &[String]) -> TResult<Vec<(String, Vec<u8>)>> {
-        let mut out = Vec::new();
-        for n in names {
-            match self.read(n) {
-                Ok(b) => out.push((n.clone(), b)),
-                Err(e) if e.kind == Kind::NotFound => {}
-                Err(e) => return Err(e),
+/// Bytes of a file kept whole for a diff or an override check; a larger
+/// file is read to its end for its hash, and only its size is kept.
+pub const KEEP_BYTES: usize = 1024 * 1024;
+/// The largest file polyops reads from a target at all (firmware images
+/// are a few MiB): anything larger is an error, not a download without end.
+pub const MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
+/// The largest state file or lock owner file polyops reads (a 7,000-phone
+/// site's state is about 1.3 MB).
+pub const MAX_STATE_BYTES: u64 = 32 * 1024 * 1024;
+
+/// A file read from a target: its sha256 and size, and its bytes when it
+/// is no larger than [`KEEP_BYTES`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fetched {
+    pub sha256: String,
+    pub size: u64,
+    pub bytes: Option<Vec<u8>>,
+}
+
+/// Takes a file's bytes as they arrive: hashes all of them, keeps the first
+/// [`KEEP_BYTES`] while it is no larger, and refuses to go past `max`.
+pub struct Sink {
+    hasher: Sha256,
+    size: u64,
+    kept: Option<Vec<u8>>,
+    keep: usize,
+    max: u64,
+}
+
+impl Sink {
+    /// `keep`: the bytes kept whole; `max`: the most accepted at all.
+    pub fn new(keep: usize, max: u64) -> Self {
+        Self {
+            hasher: Sha256::new(),
+            size: 0,
+            kept: Some(Vec::new()),
+            keep,
+            max,
+        }
+    }
+
+    /// Take the next bytes; `Err` once the file is larger than `max`.
+    pub fn push(&mut self, chunk: &[u8]) -> Result<(), String> {
+        self.size += chunk.len() as u64;
+        if self.size > self.max {
+            return Err(format!("larger than {} MiB", self.max / (1024 * 1024)));
+        }
+        self.hasher.update(chunk);
+        if let Some(kept) = &mut self.kept {
+            if kept.len() + chunk.len() > self.keep {
+                self.kept = None;
+            } else {
+                kept.extend_from_slice(chunk);
             }
         }
-        Ok(out)
+        Ok(())
     }
-    /// Create or overwrite a file (not atomic: callers write a temporary
-    /// name and `rename` it).
-    fn write(&mut self, name: &str, bytes: &[u8]) -> TResult<()>;
-    /// Rename, replacing `to` if it exists.
-    fn rename(&mut self, from: &str, to: &str) -> TResult<()>;
-    fn delete(&mut self, name: &str) -> TResult<()>;
-    /// Create a folder; fails with `Refused` if it exists (this is the lock).
-    fn make_dir(&mut self, name: &str) -> TResult<()>;
-    fn remove_dir(&mut self, name: &str) -> TResult<()>;
+
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    pub fn finish(self) -> Fetched {
+        Fetched {
+            sha256: hex(&self.hasher.finalize()),
+            size: self.size,
+            bytes: self.kept,
+        }
+    }
+
+    /// Read `reader` to its end into the sink.
+    pub fn drain(&mut self, reader: &mut dyn std::io::Read) -> std::io::Result<()> {
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            let n = match reader.read(&mut buf) {
+                Ok(0) => return Ok(()),
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            self.push(&buf[..n])
+                .map_err(|m| std::io::Error::new(std::io::ErrorKind::FileTooLarge, m))?;
+        }
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// What `plan`, `drift` and `explain` may do with a target: read. The
+/// handle they get has no method that writes, and the FTP backend opened
+/// for them refuses every changing command on the wire as well.
+pub trait Reader {
+    /// The entries at the root. A name that cannot be a [`RemoteName`] is
+    /// left out and counted in [`Stats::refused_names`].
+    fn list(&mut self) -> TResult<Vec<Entry>>;
+    /// A small file's bytes (the state file, the lock's owner file):
+    /// an error if it is larger than `max`.
+    fn read(&mut self, name: &RemoteName, max: u64) -> TResult<Vec<u8>>;
+    /// Several files, leaving out those that do not exist; each is hashed
+    /// whole and kept only up to [`KEEP_BYTES`]. Backends may fetch them in
+    /// parallel.
+    fn read_many(&mut self, names: &[RemoteName]) -> TResult<Vec<(RemoteName, Fetched)>>;
     /// Work on many files follows: a backend that spreads it over several
     /// sessions may start opening another now.
     fn expect_many(&mut self) {}
-    /// Make sure the root exists (a `dir:` target is created on first apply).
-    fn ensure_root(&mut self) -> TResult<()> {
-        Ok(())
-    }
     /// sha256 of each file, computed by the server without a transfer
     /// (`None` in a pair: the file is absent). `Ok(None)`: not supported.
-    fn hash_many(&mut self, _names: &[String]) -> TResult<Option<Hashes>> {
+    fn hash_many(&mut self, _names: &[RemoteName]) -> TResult<Option<Hashes>> {
         Ok(None)
     }
     /// `list` and `hash_many(names)` at once; backends may run them side
     /// by side. `names` may include files that do not exist.
-    fn list_and_hash(&mut self, names: &[String]) -> TResult<(Vec<Entry>, Option<Hashes>)> {
+    fn list_and_hash(&mut self, names: &[RemoteName]) -> TResult<(Vec<Entry>, Option<Hashes>)> {
         let entries = self.list()?;
         Ok((entries, self.hash_many(names)?))
+    }
+    /// What observing cost: for `--verbose` and the benchmarks.
+    fn stats(&self) -> Stats {
+        Stats::default()
+    }
+}
+
+/// A provisioning root polyops may change: `apply` and `unlock` only.
+/// Names are relative to the root; a name may hold one `/` only below
+/// polyops's own lock folder.
+pub trait Target: Reader {
+    /// Create or overwrite a file (not atomic: callers write a temporary
+    /// name and `rename` it).
+    fn write(&mut self, name: &RemoteName, bytes: &[u8]) -> TResult<()>;
+    /// Rename, replacing `to` if it exists.
+    fn rename(&mut self, from: &RemoteName, to: &RemoteName) -> TResult<()>;
+    fn delete(&mut self, name: &RemoteName) -> TResult<()>;
+    /// Create a folder; fails with `Refused` if it exists (this is the lock).
+    fn make_dir(&mut self, name: &RemoteName) -> TResult<()>;
+    fn remove_dir(&mut self, name: &RemoteName) -> TResult<()>;
+    /// Make sure the root exists (a `dir:` target is created on first apply).
+    fn ensure_root(&mut self) -> TResult<()> {
+        Ok(())
     }
     /// Upload each file under a temporary name and rename it into place, so
     /// no phone reads a half-written file; backends may run several at once.
@@ -108,9 +207,9 @@ pub trait Target {
     /// that landed.
     fn upload_many(
         &mut self,
-        files: &[(&str, &[u8])],
+        files: &[(&RemoteName, &[u8])],
         stop: &AtomicBool,
-        done: &mut dyn FnMut(&str),
+        done: &mut dyn FnMut(&RemoteName),
     ) -> TResult<()> {
         for (name, bytes) in files {
             if stop.load(Ordering::SeqCst) {
@@ -120,10 +219,6 @@ pub trait Target {
             done(name);
         }
         Ok(())
-    }
-    /// What observing cost: for `--verbose` and the benchmarks.
-    fn stats(&self) -> Stats {
-        Stats::default()
     }
 }
 
@@ -141,15 +236,32 @@ pub struct Stats {
     /// The server's reply to a listing said it left names out (pure-ftpd
     /// stops at 10,000 by default: "226 Output truncated to 10000 matches").
     pub listing_cut: Option<String>,
+    /// Names in listings that cannot be a [`RemoteName`] (control
+    /// characters, path separators…), made printable; left out.
+    pub refused_names: Vec<String>,
 }
 
 /// Uploads land under `<name>.polyops-tmp` first: not a `.cfg`, so no phone
 /// reads it.
 pub const TEMP_SUFFIX: &str = ".polyops-tmp";
 
+/// The temporary name an upload of `name` lands under.
+pub fn temp_name(name: &RemoteName) -> TResult<RemoteName> {
+    RemoteName::new(&format!("{name}{TEMP_SUFFIX}")).map_err(|why| {
+        TargetError::new(
+            Kind::Refused,
+            format!("{name} has no temporary name: {why}"),
+        )
+    })
+}
+
 /// Write `name` atomically: temporary name, then rename over the final one.
-pub fn upload_one<T: Target + ?Sized>(target: &mut T, name: &str, bytes: &[u8]) -> TResult<()> {
-    let temp = format!("{name}{TEMP_SUFFIX}");
+pub fn upload_one<T: Target + ?Sized>(
+    target: &mut T,
+    name: &RemoteName,
+    bytes: &[u8],
+) -> TResult<()> {
+    let temp = temp_name(name)?;
     let result = target
         .write(&temp, bytes)
         .and_then(|()| target.rename(&temp, name));
@@ -159,7 +271,47 @@ pub fn upload_one<T: Target + ?Sized>(target: &mut T, name: &str, bytes: &[u8]) 
     result
 }
 
-/// Open a site's target. FTP targets connect and log in here;
+/// A listing's names: the valid ones as entries, the others made printable
+/// for a warning.
+pub fn checked_entries(raw: impl IntoIterator<Item = (String, bool)>) -> (Vec<Entry>, Vec<String>) {
+    let mut entries = Vec::new();
+    let mut refused = Vec::new();
+    for (name, is_dir) in raw {
+        match RemoteName::new(&name) {
+            Ok(name) => entries.push(Entry { name, is_dir }),
+            Err(_) => refused.push(crate::mask::printable(&name)),
+        }
+    }
+    (entries, refused)
+}
+
+/// Whether a target is opened to read only (`plan`, `drift`) or to change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    ReadOnly,
+    ReadWrite,
+}
+
+/// Open a site's target to read only: the handle has no method that
+/// writes, and an FTP connection opened so refuses STOR, APPE, DELE, RNFR,
+/// RNTO, MKD, RMD and SITE on the wire too.
+pub fn open_reader(
+    site: &Site,
+    store: &SecretStore,
+    connections: Option<usize>,
+) -> Result<Box<dyn Reader + Send>, Error> {
+    match &site.target.url {
+        TargetUrl::Dir(path) => Ok(Box::new(dir::DirTarget::new(path.clone()))),
+        TargetUrl::Ftp { .. } => Ok(Box::new(open_ftp(
+            site,
+            store,
+            connections,
+            Access::ReadOnly,
+        )?)),
+    }
+}
+
+/// Open a site's target to change it. FTP targets connect and log in here;
 /// `connections` caps the parallel FTP connections (`None`: the default).
 pub fn open(
     site: &Site,
@@ -168,23 +320,42 @@ pub fn open(
 ) -> Result<Box<dyn Target + Send>, Error> {
     match &site.target.url {
         TargetUrl::Dir(path) => Ok(Box::new(dir::DirTarget::new(path.clone()))),
-        TargetUrl::Ftp { .. } => {
-            let password = match &site.target.password {
-                None => Secret::new("PlcmSpIp"),
-                Some(r) => store.resolve(r).map_err(|detail| Error::Secret {
-                    site: site.name.clone(),
-                    field: "target.password".to_owned(),
-                    detail,
-                })?,
-            };
-            let t = ftp::FtpTarget::connect(&site.target, &password, connections).map_err(|e| {
-                Error::Target {
-                    site: site.name.clone(),
-                    target: site.target.display.clone(),
-                    message: e.message,
-                }
-            })?;
-            Ok(Box::new(t))
-        }
+        TargetUrl::Ftp { .. } => Ok(Box::new(open_ftp(
+            site,
+            store,
+            connections,
+            Access::ReadWrite,
+        )?)),
     }
+}
+
+/// The FTP password of a site (the factory default when none is set).
+pub fn ftp_password(site: &Site, store: &SecretStore) -> Result<Secret, Error> {
+    match &site.target.password {
+        None => Ok(Secret::new("PlcmSpIp")),
+        Some(r) => store.resolve(r).map_err(|detail| Error::Secret {
+            site: site.name.clone(),
+            field: "target.password".to_owned(),
+            detail,
+        }),
+    }
+}
+
+fn open_ftp(
+    site: &Site,
+    store: &SecretStore,
+    connections: Option<usize>,
+    access: Access,
+) -> Result<ftp::FtpTarget, Error> {
+    let password = ftp_password(site, store)?;
+    ftp::FtpTarget::connect(&site.target, &password, connections, access).map_err(|e| {
+        // A server may echo what it was sent, the password included, and
+        // say anything else: its words pass the masker before printing.
+        let masker = crate::mask::Masker::new([password.expose().to_owned()]);
+        Error::Target {
+            site: site.name.clone(),
+            target: site.target.display.clone(),
+            message: masker.clean(&e.message),
+        }
+    })
 }

@@ -3,6 +3,7 @@
 //! only what is safe to repeat is retried, after a fresh login.
 
 mod pool;
+mod watchdog;
 mod wire;
 
 use std::io::Cursor;
@@ -15,11 +16,16 @@ use suppaftp::list::ListParser;
 use suppaftp::types::FileType;
 use suppaftp::{FtpError, FtpStream, RustlsConnector, RustlsFtpStream};
 
-use super::{Entry, Hashes, Kind, Stats, TResult, Target, TargetError, TEMP_SUFFIX};
+use super::name::check_command_line;
+use super::{
+    checked_entries, temp_name, Access, Entry, Fetched, Hashes, Kind, Reader, RemoteName, Stats,
+    TResult, Target, TargetError, KEEP_BYTES, MAX_FILE_BYTES,
+};
 use crate::model::{self, TargetUrl};
 use crate::secret::Secret;
 use pool::whole;
-use wire::{pipelined, unexpected, Reply};
+use watchdog::Watchdog;
+use wire::{pipelined, unexpected, Limit, Reply, Wire};
 
 /// Attempts for an operation that fails transiently (421, 425, 426, resets).
 const ATTEMPTS: u32 = 4;
@@ -81,22 +87,30 @@ impl Conn {
     /// Send `lines` and read their replies, whatever the codes: `together`
     /// in one round trip on plain connections, else (and always under TLS)
     /// one command at a time.
-    fn batch(&mut self, lines: &[String], together: bool) -> Result<Vec<Reply>, FtpError> {
+    fn batch(
+        &mut self,
+        w: Wire<'_>,
+        lines: &[String],
+        together: bool,
+    ) -> Result<Vec<Reply>, FtpError> {
         match self {
-            Conn::Plain(s) if together => pipelined(s, lines),
+            Conn::Plain(s) if together => pipelined(s, w, lines),
             Conn::Plain(s) => lines
                 .iter()
-                .map(|l| pipelined(s, std::slice::from_ref(l)).map(|mut r| r.remove(0)))
+                .map(|l| pipelined(s, w, std::slice::from_ref(l)).map(|mut r| r.remove(0)))
                 .collect(),
             Conn::Tls(s) => lines
                 .iter()
-                .map(|l| match s.custom_command(l.as_str(), &[]) {
-                    // No code is expected: every reply is "unexpected".
-                    Ok(r) | Err(FtpError::UnexpectedResponse(r)) => Ok((
-                        r.status.code(),
-                        String::from_utf8_lossy(&r.body).into_owned(),
-                    )),
-                    Err(e) => Err(e),
+                .map(|l| {
+                    match wire::check(w.access, l).and_then(|()| s.custom_command(l.as_str(), &[]))
+                    {
+                        // No code is expected: every reply is "unexpected".
+                        Ok(r) | Err(FtpError::UnexpectedResponse(r)) => Ok((
+                            r.status.code(),
+                            String::from_utf8_lossy(&r.body).into_owned(),
+                        )),
+                        Err(e) => Err(e),
+                    }
                 })
                 .collect(),
         }
@@ -123,6 +137,8 @@ struct Settings {
     user: String,
     password: Secret,
     path: String,
+    /// Whether this target may change the server at all.
+    access: Access,
     /// Why operations were retried, in the order they failed: one log for
     /// every connection to this target.
     retried: Arc<Mutex<Vec<String>>>,
@@ -166,6 +182,8 @@ impl Template {
 pub struct FtpTarget {
     settings: Settings,
     conn: Option<Conn>,
+    /// Ends an exchange on this connection that outlives its deadline.
+    watchdog: Watchdog,
     /// What this connection uses (`hash` is `None` where this session
     /// refused `OPTS HASH SHA-256`); handed on to later connections.
     server: Learnt,
@@ -189,6 +207,7 @@ impl FtpTarget {
         target: &model::Target,
         password: &Secret,
         connections: Option<usize>,
+        access: Access,
     ) -> TResult<Self> {
         let TargetUrl::Ftp {
             tls,
@@ -204,6 +223,20 @@ impl FtpTarget {
             .map_err(|e| TargetError::new(Kind::Refused, format!("cannot resolve {host}: {e}")))?
             .next()
             .ok_or_else(|| TargetError::new(Kind::Refused, format!("{host} has no address")))?;
+        // They go on the control connection as they are: a line break in
+        // one would be a second command.
+        for (field, value) in [
+            ("target.user", target.user.as_str()),
+            ("target.password", password.expose()),
+            ("the URL's path", path.as_str()),
+        ] {
+            check_command_line(value).map_err(|_| {
+                TargetError::new(
+                    Kind::Refused,
+                    format!("{field} holds CR, LF or NUL, which FTP cannot send"),
+                )
+            })?;
+        }
         let tls = if *tls {
             Some(Arc::new(tls_config(target.ca_file.as_deref())?))
         } else {
@@ -219,6 +252,7 @@ impl FtpTarget {
                 user: target.user.clone(),
                 password: password.clone(),
                 path: path.clone(),
+                access,
                 retried: Arc::default(),
             },
             None,
@@ -230,6 +264,7 @@ impl FtpTarget {
         let mut t = FtpTarget {
             settings,
             conn: None,
+            watchdog: Watchdog::new(),
             server: learnt.unwrap_or_default(),
             probed: learnt.is_some(),
             pipeline: true,
@@ -292,18 +327,20 @@ impl FtpTarget {
 
     /// Hash `names` on this connection: pipelined on plain connections,
     /// one command at a time under TLS.
-    fn hash_chunk(&mut self, names: &[String]) -> TResult<Vec<Option<String>>> {
+    fn hash_chunk(&mut self, names: &[RemoteName]) -> TResult<Vec<Option<String>>> {
         let Some(cmd) = self.server.hash else {
             return Err(TargetError::new(
                 Kind::Refused,
                 "the server cannot hash files",
             ));
         };
+        let access = self.settings.access;
         let lines: Vec<String> = names
             .iter()
-            .map(|n| format!("{} {n}", cmd.verb()))
-            .collect();
-        let replies = self.retry("hashing files", |c| c.batch(&lines, true))?;
+            .map(|n| wire::line(access, cmd.verb(), n))
+            .collect::<Result<_, _>>()
+            .map_err(|e| classify("hashing files", e))?;
+        let replies = self.retry("hashing files", |c, w| c.batch(w, &lines, true))?;
         self.stats.hashes += names.len();
         names
             .iter()
@@ -328,50 +365,81 @@ impl FtpTarget {
         if let Some(mut old) = self.conn.take() {
             let _ = on!(&mut old, s => s.quit());
         }
+        let result = self.connect_and_log_in();
+        self.watchdog.disarm();
+        let conn = result?;
+        self.conn = Some(conn);
+        Ok(())
+    }
+
+    /// Connect, read the greeting, log in and set the session up: each
+    /// step under its own deadline, so a server that accepts but never
+    /// greets, or answers a byte at a time, cannot hold polyops.
+    fn connect_and_log_in(&mut self) -> TResult<Conn> {
         let s = &self.settings;
         let timeout = s.timeout;
-        let passive = move |addr: SocketAddr| wire::open_data(addr, timeout);
+        let dog = self.watchdog.clone();
+        let passive = move |addr: SocketAddr| wire::open_data_watched(addr, timeout, &dog);
+        let socket = TcpStream::connect_timeout(&s.addr, timeout).map_err(|e| {
+            TargetError::new(Kind::Transient, format!("connecting to {}: {e}", s.addr))
+        })?;
+        set_timeouts(&socket, timeout)?;
+        self.watchdog.control(&socket);
+        let dog = &self.watchdog;
+        let step = |what: &str, e: FtpError| deadline_error(dog, timeout, what, e);
+        dog.arm(timeout);
         let mut conn = match &s.tls {
             None => Conn::Plain(
-                FtpStream::connect_timeout(s.addr, timeout)
-                    .map_err(|e| classify("connecting", e))?
+                FtpStream::connect_with_stream(socket)
+                    .map_err(|e| step("waiting for the greeting", e))?
                     .passive_stream_builder(passive),
             ),
             Some(cfg) => {
-                let plain = RustlsFtpStream::connect_timeout(s.addr, timeout)
-                    .map_err(|e| classify("connecting", e))?
+                let plain = RustlsFtpStream::connect_with_stream(socket)
+                    .map_err(|e| step("waiting for the greeting", e))?
                     .passive_stream_builder(passive);
-                set_timeouts(&plain.get_ref(), timeout)?;
+                dog.arm(timeout);
                 Conn::Tls(
                     plain
                         .into_secure(RustlsConnector::from(Arc::clone(cfg)), &s.host)
-                        .map_err(|e| classify("starting TLS", e))?,
+                        .map_err(|e| step("starting TLS", e))?,
                 )
             }
         };
         on!(&mut conn, c => {
-            set_timeouts(&c.get_ref(), timeout)?;
+            dog.arm(timeout);
             c.login(s.user.as_str(), s.password.expose())
-                .map_err(|e| login_error(&s.user, e))?;
+                .map_err(|e| match step("logging in", e) {
+                    e if e.kind == Kind::Transient => e,
+                    e => TargetError::new(Kind::Refused, format!("logging in as {}: {}", s.user, e.message.trim_start_matches("logging in: "))),
+                })?;
             // Through suppaftp, which converts line ends on upload unless
             // it knows the type is binary.
+            dog.arm(timeout);
             c.transfer_type(FileType::Binary)
-                .map_err(|e| classify("setting binary mode", e))?;
+                .map_err(|e| step("setting binary mode", e))?;
         });
         self.set_up(&mut conn)?;
-        self.conn = Some(conn);
-        Ok(())
+        Ok(conn)
     }
 
     /// After login and TYPE I: what the server offers (first login only),
     /// the hash algorithm, the folder. Commands go in two round trips at
     /// the first login, one at every later one.
     fn set_up(&mut self, conn: &mut Conn) -> TResult<()> {
+        let dog = self.watchdog.clone();
+        let (w, timeout) = (wire_of(&self.settings, &dog), self.settings.timeout);
         if !self.probed {
             let started = Instant::now();
-            let replies = conn
-                .batch(&["FEAT".to_owned()], true)
-                .map_err(|e| classify("asking for the server's features", e))?;
+            self.watchdog.arm(timeout);
+            let replies = conn.batch(w, &["FEAT".to_owned()], true).map_err(|e| {
+                deadline_error(
+                    &self.watchdog,
+                    timeout,
+                    "asking for the server's features",
+                    e,
+                )
+            })?;
             let round_trip = started.elapsed();
             // A server without FEAT answers 500: no features.
             let features = wire::features(&replies[0].1);
@@ -395,9 +463,10 @@ impl FtpTarget {
                 on!(&*conn, c => c.get_welcome_msg()).is_some_and(wire::sequential);
         }
         let lines = self.session_options();
+        self.watchdog.arm(timeout);
         let replies = conn
-            .batch(&lines, true)
-            .map_err(|e| classify("setting up the session", e))?;
+            .batch(w, &lines, true)
+            .map_err(|e| deadline_error(&self.watchdog, timeout, "setting up the session", e))?;
         for (line, reply) in lines.iter().zip(&replies) {
             if line.starts_with("OPTS HASH") {
                 if reply.0 != 200 {
@@ -429,10 +498,14 @@ impl FtpTarget {
     /// travels with the next file's PASV. Renames run in order, so the
     /// files that landed are a prefix of `files`. Stops before the next
     /// file once `stop` is set.
-    fn upload_batch(&mut self, files: &[(&str, &[u8])], stop: &AtomicBool) -> pool::Partial<()> {
+    fn upload_batch(
+        &mut self,
+        files: &[(&RemoteName, &[u8])],
+        stop: &AtomicBool,
+    ) -> pool::Partial<()> {
         let mut landed = 0;
         // Stored under its temporary name, not renamed yet.
-        let mut pending: Option<&str> = None;
+        let mut pending: Option<&RemoteName> = None;
         let mut data_addr = None;
         let mut error = None;
         for (name, bytes) in files {
@@ -452,7 +525,13 @@ impl FtpTarget {
                 }
             }
             self.stats.uploads += 1;
-            let temp = temp_name(name);
+            let temp = match temp_name(name) {
+                Ok(t) => t,
+                Err(e) => {
+                    error = Some(e);
+                    break;
+                }
+            };
             if let Err(e) = self.store(&temp, bytes, data_addr.take()) {
                 let _ = self.delete(&temp);
                 error = Some(e);
@@ -461,13 +540,14 @@ impl FtpTarget {
             pending = Some(name);
         }
         if let Some(last) = pending {
-            let temp = temp_name(last);
-            match self.rename(&temp, last) {
-                Ok(()) => landed += 1,
-                Err(e) => {
+            let renamed = temp_name(last).and_then(|temp| {
+                self.rename(&temp, last).inspect_err(|_| {
                     let _ = self.delete(&temp);
-                    error = Some(e);
-                }
+                })
+            });
+            match renamed {
+                Ok(()) => landed += 1,
+                Err(e) => error = Some(e),
             }
         }
         (vec![(); landed], error)
@@ -476,14 +556,17 @@ impl FtpTarget {
     /// Rename `name`'s temporary file into place; on a plain connection
     /// also open the next upload's data connection, whose address comes
     /// back when the server answered in order.
-    fn rename_then_passive(&mut self, name: &str) -> TResult<Option<SocketAddr>> {
-        let temp = temp_name(name);
+    fn rename_then_passive(&mut self, name: &RemoteName) -> TResult<Option<SocketAddr>> {
+        let temp = temp_name(name)?;
+        let w = wire_of(&self.settings, &self.watchdog);
         let c = self
             .conn
             .as_mut()
             .ok_or_else(|| TargetError::new(Kind::Transient, "not connected"))?;
+        w.watchdog.arm(w.timeout);
         let (renamed, addr) =
-            rename_and_passive(c, self.settings.addr, &temp, name, &mut self.pipeline);
+            rename_and_passive(c, w, self.settings.addr, &temp, name, &mut self.pipeline);
+        w.watchdog.disarm();
         if let Err(e) = renamed {
             let _ = self.delete(&temp);
             return Err(classify(&format!("renaming {temp} to {name}"), e));
@@ -493,19 +576,31 @@ impl FtpTarget {
 
     /// STOR `bytes` as `name`, over the data connection at `data_addr` if
     /// one is open; retried (after a fresh login) on transient failures.
-    fn store(&mut self, name: &str, bytes: &[u8], data_addr: Option<SocketAddr>) -> TResult<()> {
-        let (timeout, peer) = (self.settings.timeout, self.settings.addr);
+    fn store(
+        &mut self,
+        name: &RemoteName,
+        bytes: &[u8],
+        data_addr: Option<SocketAddr>,
+    ) -> TResult<()> {
+        let peer = self.settings.addr;
         let mut data_addr = data_addr;
-        self.retry(&format!("uploading {name}"), |c| match c {
-            Conn::Plain(s) => {
-                let addr = match data_addr.take() {
-                    Some(a) => a,
-                    None => wire::passive(s, peer)?,
-                };
-                wire::store(s, name, bytes, addr, timeout)
-            }
-            Conn::Tls(s) => s.put_file(name, &mut Cursor::new(bytes)).map(|_| ()),
-        })
+        self.retry_sized(
+            &format!("uploading {name}"),
+            bytes.len() as u64,
+            |c, w| match c {
+                Conn::Plain(s) => {
+                    let addr = match data_addr.take() {
+                        Some(a) => a,
+                        None => wire::passive(s, w, peer)?,
+                    };
+                    wire::store(s, w, name, bytes, addr)
+                }
+                Conn::Tls(s) => {
+                    wire::line(w.access, "STOR", name)?;
+                    s.put_file(name, &mut Cursor::new(bytes)).map(|_| ())
+                }
+            },
+        )
     }
 
     /// How many files one connection transfers at a time: batches small
@@ -518,14 +613,18 @@ impl FtpTarget {
     /// does not have. On a plain connection to a server that runs commands
     /// one at a time, each RETR carries the next file's PASV, so a file
     /// costs one round trip.
-    fn read_batch(&mut self, names: &[String]) -> pool::Partial<Option<Vec<u8>>> {
+    fn read_batch(&mut self, names: &[RemoteName]) -> pool::Partial<Option<Fetched>> {
         let mut out = Vec::with_capacity(names.len());
         let mut data_addr = None;
         for (i, name) in names.iter().enumerate() {
             let more = i + 1 < names.len();
-            match self.fetch(name, data_addr.take(), more) {
-                Ok((bytes, next)) => {
-                    out.push(Some(bytes));
+            let limit = Limit::File {
+                keep: KEEP_BYTES,
+                max: MAX_FILE_BYTES,
+            };
+            match self.fetch(name, data_addr.take(), more, limit) {
+                Ok((fetched, next)) => {
+                    out.push(Some(fetched));
                     data_addr = next;
                 }
                 Err(e) if e.kind == Kind::NotFound => out.push(None),
@@ -541,35 +640,43 @@ impl FtpTarget {
     /// in the same round trip and returns its address.
     fn fetch(
         &mut self,
-        name: &str,
+        name: &RemoteName,
         data_addr: Option<SocketAddr>,
         then_passive: bool,
-    ) -> TResult<(Vec<u8>, Option<SocketAddr>)> {
+        limit: Limit,
+    ) -> TResult<(Fetched, Option<SocketAddr>)> {
         self.stats.downloads += 1;
-        let (timeout, peer) = (self.settings.timeout, self.settings.addr);
+        let peer = self.settings.addr;
         let then = (then_passive && self.pipeline && self.server.sequential)
             .then(|| wire::passive_command(peer));
-        let command = format!("RETR {name}");
+        let command = wire::line(self.settings.access, "RETR", name)
+            .map_err(|e| classify(&format!("reading {name}"), e))?;
         let mut data_addr = data_addr;
         let mut in_order = true;
-        let fetched = self.retry(&format!("reading {name}"), |c| match c {
+        let fetched = self.retry(&format!("reading {name}"), |c, w| match c {
             Conn::Plain(s) => {
                 let addr = match data_addr.take() {
                     Some(a) => a,
-                    None => wire::passive(s, peer)?,
+                    None => wire::passive(s, w, peer)?,
                 };
-                let received = wire::receive(s, &command, addr, then, timeout)?;
+                let received = wire::receive(s, w, &command, addr, then, limit)?;
                 in_order &= received.in_order;
-                let (bytes, _) = received
+                let (fetched, _) = received
                     .outcome
                     .map_err(|(code, text)| wire::unexpected(code, &text))?;
                 let next = match (received.then, received.in_order) {
                     (Some(reply), true) => wire::passive_addr(peer, &reply).ok(),
                     _ => None,
                 };
-                Ok((bytes, next))
+                Ok((fetched, next))
             }
-            Conn::Tls(s) => Ok((s.retr_as_buffer(name)?.into_inner(), None)),
+            Conn::Tls(s) => {
+                let mut sink = limit.sink();
+                s.retr(name.as_str(), |r| {
+                    wire::drain(r, &mut sink, w).map_err(FtpError::ConnectionError)
+                })?;
+                Ok((sink.finish(), None))
+            }
         });
         if !in_order {
             self.pipeline = false;
@@ -577,17 +684,37 @@ impl FtpTarget {
         fetched
     }
 
-    /// Run `op`, reconnecting and retrying after transient failures.
+    /// Run `op`, reconnecting and retrying after transient failures. Each
+    /// attempt must end within `timeout_seconds` (a transfer that keeps
+    /// moving, longer: see `Watchdog::progress`).
     fn retry<R>(
         &mut self,
         what: &str,
-        mut op: impl FnMut(&mut Conn) -> Result<R, FtpError>,
+        op: impl FnMut(&mut Conn, Wire<'_>) -> Result<R, FtpError>,
+    ) -> TResult<R> {
+        self.retry_sized(what, 0, op)
+    }
+
+    /// `retry` for an operation that sends `bytes`: its deadline grows with
+    /// them.
+    fn retry_sized<R>(
+        &mut self,
+        what: &str,
+        bytes: u64,
+        mut op: impl FnMut(&mut Conn, Wire<'_>) -> Result<R, FtpError>,
     ) -> TResult<R> {
         let mut backoff = FIRST_BACKOFF;
         let mut attempt = 1;
         loop {
+            let w = wire_of(&self.settings, &self.watchdog);
             let result = match self.conn.as_mut() {
-                Some(c) => op(c).map_err(|e| classify(what, e)),
+                Some(c) => {
+                    w.watchdog.arm(w.timeout);
+                    w.watchdog.progress(Instant::now(), w.timeout, bytes);
+                    let r = op(c, w);
+                    w.watchdog.disarm();
+                    r.map_err(|e| deadline_error(w.watchdog, w.timeout, what, e))
+                }
                 None => Err(TargetError::new(Kind::Transient, "not connected")),
             };
             match result {
@@ -615,21 +742,32 @@ impl FtpTarget {
 /// RNFR + RNTO, replacing `to` if it exists; on plain connections both go
 /// in one round trip, unless the server showed it does not take them in
 /// order (`*pipeline` is then cleared for this connection).
-fn rename_once(c: &mut Conn, from: &str, to: &str, pipeline: &mut bool) -> Result<(), FtpError> {
-    let replies = c.batch(&rename_lines(from, to), *pipeline)?;
-    settle_rename(c, from, to, &replies[0], &replies[1], pipeline, true)
+fn rename_once(
+    c: &mut Conn,
+    w: Wire<'_>,
+    from: &RemoteName,
+    to: &RemoteName,
+    pipeline: &mut bool,
+) -> Result<(), FtpError> {
+    let replies = c.batch(w, &rename_lines(w, from, to)?, *pipeline)?;
+    settle_rename(c, w, from, to, &replies[0], &replies[1], pipeline, true)
 }
 
-fn rename_lines(from: &str, to: &str) -> [String; 2] {
-    [format!("RNFR {from}"), format!("RNTO {to}")]
+fn rename_lines(w: Wire<'_>, from: &RemoteName, to: &RemoteName) -> Result<Vec<String>, FtpError> {
+    Ok(vec![
+        wire::line(w.access, "RNFR", from)?,
+        wire::line(w.access, "RNTO", to)?,
+    ])
 }
 
 /// What the replies to RNFR + RNTO mean, and the second try they may call
 /// for.
+#[allow(clippy::too_many_arguments)]
 fn settle_rename(
     c: &mut Conn,
-    from: &str,
-    to: &str,
+    w: Wire<'_>,
+    from: &RemoteName,
+    to: &RemoteName,
     rnfr: &Reply,
     rnto: &Reply,
     pipeline: &mut bool,
@@ -642,15 +780,15 @@ fn settle_rename(
         // rename one command at a time from now on.
         (350, 450 | 503) | (450 | 503, 350) if *pipeline => {
             *pipeline = false;
-            let replies = c.batch(&rename_lines(from, to), false)?;
-            settle_rename(c, from, to, &replies[0], &replies[1], pipeline, replace)
+            let replies = c.batch(w, &rename_lines(w, from, to)?, false)?;
+            settle_rename(c, w, from, to, &replies[0], &replies[1], pipeline, replace)
         }
         // Some servers refuse to rename over an existing file: remove it
         // first. The final name is briefly absent, never half-written.
         (350, 550 | 553) if replace => {
-            let _ = on!(c, s => s.rm(to));
-            let replies = c.batch(&rename_lines(from, to), *pipeline)?;
-            settle_rename(c, from, to, &replies[0], &replies[1], pipeline, false)
+            let _ = c.batch(w, &[wire::line(w.access, "DELE", to)?], false);
+            let replies = c.batch(w, &rename_lines(w, from, to)?, *pipeline)?;
+            settle_rename(c, w, from, to, &replies[0], &replies[1], pipeline, false)
         }
         (350, _) => Err(unexpected(rnto.0, &rnto.1)),
         // RNFR's refusal is the cause; RNTO then only says "bad sequence".
@@ -663,17 +801,22 @@ fn settle_rename(
 /// address if the PASV came through in order.
 fn rename_and_passive(
     c: &mut Conn,
+    w: Wire<'_>,
     peer: SocketAddr,
-    from: &str,
-    to: &str,
+    from: &RemoteName,
+    to: &RemoteName,
     pipeline: &mut bool,
 ) -> (Result<(), FtpError>, Option<SocketAddr>) {
     let s = match c {
         Conn::Plain(s) if *pipeline => s,
-        other => return (rename_once(other, from, to, pipeline), None),
+        other => return (rename_once(other, w, from, to, pipeline), None),
     };
-    let [rnfr, rnto] = rename_lines(from, to);
-    let mut replies = match pipelined(s, &[rnfr, rnto, wire::passive_command(peer).to_owned()]) {
+    let mut lines = match rename_lines(w, from, to) {
+        Ok(l) => l,
+        Err(e) => return (Err(e), None),
+    };
+    lines.push(wire::passive_command(peer).to_owned());
+    let mut replies = match pipelined(s, w, &lines) {
         Ok(r) => r,
         Err(e) => return (Err(e), None),
     };
@@ -685,7 +828,7 @@ fn rename_and_passive(
         .unwrap_or(2);
     let passive = replies.remove(at);
     let clean = at == 2 && replies[0].0 == 350 && (200..300).contains(&replies[1].0);
-    let renamed = settle_rename(c, from, to, &replies[0], &replies[1], pipeline, true);
+    let renamed = settle_rename(c, w, from, to, &replies[0], &replies[1], pipeline, true);
     if at != 2 {
         *pipeline = false;
     }
@@ -706,8 +849,28 @@ fn expect_ok(what: &str, (code, text): &Reply) -> TResult<()> {
     }
 }
 
-fn temp_name(name: &str) -> String {
-    format!("{name}{TEMP_SUFFIX}")
+/// The wire of a connection: its access and watchdog.
+fn wire_of<'a>(settings: &Settings, watchdog: &'a Watchdog) -> Wire<'a> {
+    Wire {
+        access: settings.access,
+        watchdog,
+        timeout: settings.timeout,
+    }
+}
+
+/// `classify`, but an exchange the watchdog cut says so: the server did
+/// not answer in time (worth another session, as any timeout).
+fn deadline_error(dog: &Watchdog, timeout: Duration, what: &str, e: FtpError) -> TargetError {
+    if dog.fired() {
+        return TargetError::new(
+            Kind::Transient,
+            format!(
+                "{what}: no complete answer from the server within {} s (target.timeout_seconds)",
+                timeout.as_secs()
+            ),
+        );
+    }
+    classify(what, e)
 }
 
 impl Drop for FtpTarget {
@@ -798,6 +961,19 @@ fn reply_text(e: &FtpError) -> String {
 
 fn classify(what: &str, e: FtpError) -> TargetError {
     let kind = match (&e, reply_code(&e)) {
+        // Refused before it was sent (a name with a line break, a change
+        // on a read-only connection), or a file or reply over polyops's
+        // limits: another try would do the same.
+        (FtpError::ConnectionError(io), _)
+            if matches!(
+                io.kind(),
+                std::io::ErrorKind::InvalidInput
+                    | std::io::ErrorKind::FileTooLarge
+                    | std::io::ErrorKind::InvalidData
+            ) =>
+        {
+            Kind::Refused
+        }
         (FtpError::ConnectionError(_) | FtpError::BadResponse, _) => Kind::Transient,
         (_, Some(421 | 425 | 426 | 450)) => Kind::Transient,
         // vsftpd's "500 OOPS: …" ends a session that hit a local failure
@@ -813,17 +989,9 @@ fn classify(what: &str, e: FtpError) -> TargetError {
     TargetError::new(kind, format!("{what}: {}", reply_text(&e)))
 }
 
-fn login_error(user: &str, e: FtpError) -> TargetError {
-    let mut err = classify(&format!("logging in as {user}"), e);
-    // A wrong password is not worth retrying.
-    if err.kind != Kind::Transient {
-        err.kind = Kind::Refused;
-    }
-    err
-}
-
-/// Entries of a listing, without `.`/`..` and without path prefixes.
-fn entries(lines: &[String], mlsd: bool) -> Vec<Entry> {
+/// Entries of a listing, without `.`/`..` and without path prefixes; the
+/// names that cannot be a [`RemoteName`], made printable.
+fn entries(lines: &[String], mlsd: bool) -> (Vec<Entry>, Vec<String>) {
     let mut out = Vec::new();
     for line in lines {
         let parsed = if mlsd {
@@ -845,21 +1013,18 @@ fn entries(lines: &[String], mlsd: bool) -> Vec<Entry> {
                 continue;
             }
         }
-        out.push(Entry {
-            name,
-            is_dir: f.is_directory(),
-        });
+        out.push((name, f.is_directory()));
     }
-    out
+    checked_entries(out)
 }
 
-impl Target for FtpTarget {
+impl Reader for FtpTarget {
     fn list(&mut self) -> TResult<Vec<Entry>> {
         let mlsd = self.server.mlsd;
         let command = if mlsd { "MLSD" } else { "LIST -a" };
-        let (timeout, peer) = (self.settings.timeout, self.settings.addr);
-        let (lines, done) = self.retry("listing", |c| match c {
-            Conn::Plain(s) => wire::list(s, peer, command, timeout),
+        let peer = self.settings.addr;
+        let (lines, done) = self.retry("listing", |c, w| match c {
+            Conn::Plain(s) => wire::list(s, w, peer, command),
             Conn::Tls(s) => {
                 let lines = if mlsd {
                     s.mlsd(None)
@@ -873,15 +1038,24 @@ impl Target for FtpTarget {
             self.stats.listing_cut =
                 Some(done.lines().last().unwrap_or_default().trim().to_owned());
         }
-        Ok(entries(&lines, mlsd))
+        let (entries, refused) = entries(&lines, mlsd);
+        self.stats.refused_names.extend(refused);
+        Ok(entries)
     }
 
-    fn read(&mut self, name: &str) -> TResult<Vec<u8>> {
-        self.fetch(name, None, false).map(|(bytes, _)| bytes)
+    fn read(&mut self, name: &RemoteName, max: u64) -> TResult<Vec<u8>> {
+        let limit = Limit::File {
+            keep: usize::try_from(max).unwrap_or(usize::MAX),
+            max,
+        };
+        let (fetched, _) = self.fetch(name, None, false, limit)?;
+        fetched.bytes.ok_or_else(|| {
+            TargetError::new(Kind::Refused, format!("{name} is larger than {max} bytes"))
+        })
     }
 
-    fn read_many(&mut self, names: &[String]) -> TResult<Vec<(String, Vec<u8>)>> {
-        let mut out: Vec<Option<Vec<u8>>> = vec![None; names.len()];
+    fn read_many(&mut self, names: &[RemoteName]) -> TResult<Vec<(RemoteName, Fetched)>> {
+        let mut out: Vec<Option<Fetched>> = vec![None; names.len()];
         self.parallel(
             Job::Download,
             names.len(),
@@ -898,7 +1072,7 @@ impl Target for FtpTarget {
             .collect())
     }
 
-    fn hash_many(&mut self, names: &[String]) -> TResult<Option<Hashes>> {
+    fn hash_many(&mut self, names: &[RemoteName]) -> TResult<Option<Hashes>> {
         if self.server.hash.is_none() {
             return Ok(None);
         }
@@ -921,7 +1095,7 @@ impl Target for FtpTarget {
     /// The listing runs on a connection of its own while the others hash:
     /// on proftpd an MLSD of 2,000 files takes about as long as hashing
     /// them.
-    fn list_and_hash(&mut self, names: &[String]) -> TResult<(Vec<Entry>, Option<Hashes>)> {
+    fn list_and_hash(&mut self, names: &[RemoteName]) -> TResult<(Vec<Entry>, Option<Hashes>)> {
         if self.server.hash.is_none() {
             return Ok((self.list()?, None));
         }
@@ -956,23 +1130,6 @@ impl Target for FtpTarget {
         Ok((entries, hashes))
     }
 
-    fn upload_many(
-        &mut self,
-        files: &[(&str, &[u8])],
-        stop: &AtomicBool,
-        done: &mut dyn FnMut(&str),
-    ) -> TResult<()> {
-        let batch = self.batch_size(files.len(), Job::Upload);
-        self.parallel(
-            Job::Upload,
-            files.len(),
-            batch,
-            Some(stop),
-            &|c, r| c.upload_batch(&files[r], stop),
-            &mut |i, ()| done(files[i].0),
-        )
-    }
-
     fn stats(&self) -> Stats {
         let mut total = Stats {
             // A login still under way is a session too.
@@ -989,6 +1146,9 @@ impl Target for FtpTarget {
             total.downloads += p.stats.downloads;
             total.hashes += p.stats.hashes;
             total.uploads += p.stats.uploads;
+            total
+                .refused_names
+                .extend(p.stats.refused_names.iter().cloned());
             if total.listing_cut.is_none() {
                 total.listing_cut.clone_from(&p.stats.listing_cut);
             }
@@ -1006,44 +1166,92 @@ impl Target for FtpTarget {
             self.spare = Some(std::thread::spawn(move || template.open()));
         }
     }
+}
 
-    fn write(&mut self, name: &str, bytes: &[u8]) -> TResult<()> {
+impl FtpTarget {
+    /// One command with a name, answered 2xx, on this connection; not
+    /// retried (a lost reply may hide that it happened).
+    fn once(&mut self, what: &str, verb: &str, name: &RemoteName) -> TResult<()> {
+        let w = wire_of(&self.settings, &self.watchdog);
+        let line = wire::line(w.access, verb, name).map_err(|e| classify(what, e))?;
+        let c = self
+            .conn
+            .as_mut()
+            .ok_or_else(|| TargetError::new(Kind::Transient, "not connected"))?;
+        w.watchdog.arm(w.timeout);
+        let replies = c.batch(w, &[line], false);
+        w.watchdog.disarm();
+        let replies = replies.map_err(|e| deadline_error(w.watchdog, w.timeout, what, e))?;
+        expect_ok(what, &replies[0])
+    }
+
+    /// `once`, retried after passing failures: for what is safe to repeat.
+    fn repeatable(&mut self, what: &str, verb: &str, name: &RemoteName) -> TResult<()> {
+        let line = wire::line(self.settings.access, verb, name).map_err(|e| classify(what, e))?;
+        let reply = self.retry(what, |c, w| {
+            let (code, text) = c.batch(w, std::slice::from_ref(&line), false)?.remove(0);
+            if (200..300).contains(&code) {
+                Ok(())
+            } else {
+                Err(unexpected(code, &text))
+            }
+        });
+        reply
+    }
+}
+
+impl Target for FtpTarget {
+    fn upload_many(
+        &mut self,
+        files: &[(&RemoteName, &[u8])],
+        stop: &AtomicBool,
+        done: &mut dyn FnMut(&RemoteName),
+    ) -> TResult<()> {
+        let batch = self.batch_size(files.len(), Job::Upload);
+        self.parallel(
+            Job::Upload,
+            files.len(),
+            batch,
+            Some(stop),
+            &|c, r| c.upload_batch(&files[r], stop),
+            &mut |i, ()| done(files[i].0),
+        )
+    }
+
+    fn write(&mut self, name: &RemoteName, bytes: &[u8]) -> TResult<()> {
         self.store(name, bytes, None)
     }
 
-    fn rename(&mut self, from: &str, to: &str) -> TResult<()> {
+    fn rename(&mut self, from: &RemoteName, to: &RemoteName) -> TResult<()> {
         // Not retried: if the reply was lost the rename may have happened.
+        let w = wire_of(&self.settings, &self.watchdog);
+        let what = format!("renaming {from} to {to}");
         let c = self
             .conn
             .as_mut()
             .ok_or_else(|| TargetError::new(Kind::Transient, "not connected"))?;
-        rename_once(c, from, to, &mut self.pipeline)
-            .map_err(|e| classify(&format!("renaming {from} to {to}"), e))
+        w.watchdog.arm(w.timeout);
+        let renamed = rename_once(c, w, from, to, &mut self.pipeline);
+        w.watchdog.disarm();
+        renamed.map_err(|e| deadline_error(w.watchdog, w.timeout, &what, e))
     }
 
-    fn delete(&mut self, name: &str) -> TResult<()> {
-        self.retry(&format!("deleting {name}"), |c| on!(c, s => s.rm(name)))
+    fn delete(&mut self, name: &RemoteName) -> TResult<()> {
+        self.repeatable(&format!("deleting {name}"), "DELE", name)
     }
 
-    fn make_dir(&mut self, name: &str) -> TResult<()> {
-        let c = self
-            .conn
-            .as_mut()
-            .ok_or_else(|| TargetError::new(Kind::Transient, "not connected"))?;
-        on!(c, s => s.mkdir(name)).map_err(|e| {
-            let mut err = classify(&format!("creating folder {name}"), e);
-            if err.kind == Kind::NotFound {
-                err.kind = Kind::Refused;
-            }
-            err
-        })
+    fn make_dir(&mut self, name: &RemoteName) -> TResult<()> {
+        self.once(&format!("creating folder {name}"), "MKD", name)
+            .map_err(|mut err| {
+                if err.kind == Kind::NotFound {
+                    err.kind = Kind::Refused;
+                }
+                err
+            })
     }
 
-    fn remove_dir(&mut self, name: &str) -> TResult<()> {
-        self.retry(
-            &format!("removing folder {name}"),
-            |c| on!(c, s => s.rmdir(name)),
-        )
+    fn remove_dir(&mut self, name: &RemoteName) -> TResult<()> {
+        self.repeatable(&format!("removing folder {name}"), "RMD", name)
     }
 }
 
@@ -1062,10 +1270,15 @@ mod tests {
         ] {
             assert_eq!(classify("x", unexpected(code, text)).kind, kind, "{text}");
         }
-        assert_eq!(
-            login_error("PlcmSpIp", unexpected(530, "530 Login incorrect.")).kind,
-            Kind::Refused
-        );
+        // Refused before sending, or over a limit: another try would do the same.
+        for kind in [
+            std::io::ErrorKind::InvalidInput,
+            std::io::ErrorKind::FileTooLarge,
+            std::io::ErrorKind::InvalidData,
+        ] {
+            let e = FtpError::ConnectionError(std::io::Error::new(kind, "x"));
+            assert_eq!(classify("x", e).kind, Kind::Refused);
+        }
     }
 
     #[test]
@@ -1075,29 +1288,32 @@ mod tests {
             "type=pdir;modify=20260101000000; ..".to_owned(),
             "type=file;size=12;modify=20260101000000; 201.cfg".to_owned(),
             "type=dir;modify=20260101000000; .polyops-lock".to_owned(),
+            "type=file;size=1;modify=20260101000000; \x1b]0;owned\x07.cfg".to_owned(),
         ];
-        let e = entries(&mlsd, true);
+        let (e, refused) = entries(&mlsd, true);
+        let name = |n: &str| RemoteName::new(n).expect("valid");
         assert_eq!(
             e,
             vec![
                 Entry {
-                    name: "201.cfg".into(),
+                    name: name("201.cfg"),
                     is_dir: false
                 },
                 Entry {
-                    name: ".polyops-lock".into(),
+                    name: name(".polyops-lock"),
                     is_dir: true
                 },
             ]
         );
+        assert_eq!(refused, ["]0;owned.cfg"]);
         let list = vec![
             "total 8".to_owned(),
             "-rw-r--r--    1 1000     1000          620 Nov 24 22:40 altigen.cfg".to_owned(),
             "drwxr-xr-x    2 1000     1000         4096 Nov 24 22:40 firmware".to_owned(),
         ];
-        let e = entries(&list, false);
+        let (e, _) = entries(&list, false);
         assert_eq!(e.len(), 2);
-        assert_eq!(e[0].name, "altigen.cfg");
+        assert_eq!(e[0].name.as_str(), "altigen.cfg");
         assert!(e[1].is_dir);
     }
 }

@@ -9,12 +9,62 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{IpAddr, Shutdown, SocketAddr, TcpStream};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use suppaftp::{FtpError, FtpStream, Status};
 
+use super::watchdog::Watchdog;
+use crate::target::name::check_command_line;
+use crate::target::{Access, Fetched, RemoteName, Sink};
+
 /// A reply: its code and its whole text (every line of a multi-line one).
 pub type Reply = (u32, String);
+
+/// The longest reply polyops reads; a longer one is an error, not a
+/// buffer without end.
+pub const MAX_REPLY_BYTES: u64 = 256 * 1024;
+/// The longest listing polyops reads (a 7,000-phone site's MLSD is about
+/// 1.2 MB).
+pub const MAX_LISTING_BYTES: u64 = 64 * 1024 * 1024;
+
+/// What every exchange on one connection needs: what it may send, and the
+/// watchdog that ends it at its deadline.
+#[derive(Clone, Copy)]
+pub struct Wire<'a> {
+    pub access: Access,
+    pub watchdog: &'a Watchdog,
+    /// The deadline of an exchange, and the wait for each byte.
+    pub timeout: Duration,
+}
+
+/// The commands that change a server: never sent on a read-only connection.
+const CHANGING: [&str; 11] = [
+    "STOR", "STOU", "APPE", "DELE", "RNFR", "RNTO", "MKD", "XMKD", "RMD", "XRMD", "SITE",
+];
+
+/// The one check every command line passes before it is written to a
+/// server: no CR, LF or NUL, and nothing that changes the server on a
+/// read-only connection.
+pub fn check(access: Access, line: &str) -> Result<(), FtpError> {
+    let refuse = |m: String| {
+        FtpError::ConnectionError(std::io::Error::new(std::io::ErrorKind::InvalidInput, m))
+    };
+    check_command_line(line).map_err(refuse)?;
+    let verb = line.split(' ').next().unwrap_or_default();
+    if access == Access::ReadOnly && CHANGING.iter().any(|c| verb.eq_ignore_ascii_case(c)) {
+        return Err(refuse(format!(
+            "refused to send {verb} on a read-only connection"
+        )));
+    }
+    Ok(())
+}
+
+/// `VERB name`, checked.
+pub fn line(access: Access, verb: &str, name: &RemoteName) -> Result<String, FtpError> {
+    let l = format!("{verb} {name}");
+    check(access, &l)?;
+    Ok(l)
+}
 
 /// Files up to this size are written to the data connection right after
 /// the STOR, before the server's 150: they fit in the socket buffers, so a
@@ -24,16 +74,18 @@ pub const EARLY_DATA_MAX: usize = 64 * 1024;
 
 /// Send every command, then read every reply: one round trip for many
 /// commands. No command may open a data connection.
-pub fn pipelined(s: &FtpStream, lines: &[String]) -> Result<Vec<Reply>, FtpError> {
+pub fn pipelined(s: &FtpStream, w: Wire<'_>, lines: &[String]) -> Result<Vec<Reply>, FtpError> {
     let stream: &TcpStream = &s.get_ref();
-    send(stream, lines)?;
+    send(stream, w, lines)?;
     let mut reader = BufReader::new(stream);
     lines.iter().map(|_| read_reply(&mut reader)).collect()
 }
 
-fn send(mut stream: &TcpStream, lines: &[String]) -> Result<(), FtpError> {
+/// The one place that writes commands to a plain control connection.
+fn send(mut stream: &TcpStream, w: Wire<'_>, lines: &[String]) -> Result<(), FtpError> {
     let mut batch = String::new();
     for l in lines {
+        check(w.access, l)?;
         batch.push_str(l);
         batch.push_str("\r\n");
     }
@@ -86,8 +138,8 @@ pub fn passive_addr(peer: SocketAddr, (code, text): &Reply) -> Result<SocketAddr
 
 /// Open a passive data connection on the server at `peer` (the control
 /// connection's address): one round trip.
-pub fn passive(s: &FtpStream, peer: SocketAddr) -> Result<SocketAddr, FtpError> {
-    let replies = pipelined(s, &[passive_command(peer).to_owned()])?;
+pub fn passive(s: &FtpStream, w: Wire<'_>, peer: SocketAddr) -> Result<SocketAddr, FtpError> {
+    let replies = pipelined(s, w, &[passive_command(peer).to_owned()])?;
     passive_addr(peer, &replies[0])
 }
 
@@ -97,14 +149,15 @@ pub fn passive(s: &FtpStream, peer: SocketAddr) -> Result<SocketAddr, FtpError> 
 /// together) instead of two.
 pub fn store(
     s: &FtpStream,
-    name: &str,
+    w: Wire<'_>,
+    name: &RemoteName,
     bytes: &[u8],
     data_addr: SocketAddr,
-    timeout: Duration,
 ) -> Result<(), FtpError> {
-    let data = open_data(data_addr, timeout)?;
+    let command = line(w.access, "STOR", name)?;
+    let data = open_data(data_addr, w)?;
     let control: &TcpStream = &s.get_ref();
-    send(control, &[format!("STOR {name}")])?;
+    send(control, w, &[command])?;
     let mut reader = BufReader::new(control);
     let early = bytes.len() <= EARLY_DATA_MAX;
     let mut sent = if early {
@@ -134,14 +187,16 @@ pub fn store(
 /// listing was cut short).
 pub fn list(
     s: &FtpStream,
+    w: Wire<'_>,
     peer: SocketAddr,
     command: &str,
-    timeout: Duration,
 ) -> Result<(Vec<String>, String), FtpError> {
-    let received = receive(s, command, passive(s, peer)?, None, timeout)?;
-    let (bytes, done) = received
+    let addr = passive(s, w, peer)?;
+    let received = receive(s, w, command, addr, None, Limit::Listing)?;
+    let (fetched, done) = received
         .outcome
         .map_err(|(code, text)| unexpected(code, &text))?;
+    let bytes = fetched.bytes.unwrap_or_default();
     let lines = String::from_utf8_lossy(&bytes)
         .lines()
         .map(|l| l.trim_end_matches('\r').to_owned())
@@ -150,10 +205,47 @@ pub fn list(
     Ok((lines, done.1))
 }
 
+/// How much of a transfer is kept, and how much is accepted at all.
+#[derive(Debug, Clone, Copy)]
+pub enum Limit {
+    /// A listing: kept whole up to [`MAX_LISTING_BYTES`].
+    Listing,
+    /// A file: kept up to `keep`, hashed up to `max`.
+    File { keep: usize, max: u64 },
+}
+
+impl Limit {
+    pub fn sink(self) -> Sink {
+        match self {
+            Limit::Listing => Sink::new(MAX_LISTING_BYTES as usize, MAX_LISTING_BYTES),
+            Limit::File { keep, max } => Sink::new(keep, max),
+        }
+    }
+}
+
+/// Read a transfer's data into `sink`, moving the watchdog's deadline as
+/// bytes arrive (a large file may take longer than one `timeout`, a
+/// trickle may not).
+pub fn drain(reader: &mut dyn Read, sink: &mut Sink, w: Wire<'_>) -> std::io::Result<()> {
+    let started = Instant::now();
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = match reader.read(&mut buf) {
+            Ok(0) => return Ok(()),
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        sink.push(&buf[..n])
+            .map_err(|m| std::io::Error::new(std::io::ErrorKind::FileTooLarge, m))?;
+        w.watchdog.progress(started, w.timeout, sink.size());
+    }
+}
+
 /// What a command that sends us data (RETR, MLSD, LIST) brought back.
 pub struct Received {
     /// The data and the final reply, or the reply that refused the command.
-    pub outcome: Result<(Vec<u8>, Reply), Reply>,
+    pub outcome: Result<(Fetched, Reply), Reply>,
     /// The reply to the passive command sent right behind, if one was.
     pub then: Option<Reply>,
     /// Whether that reply came after all of the command's own.
@@ -170,16 +262,17 @@ pub struct Received {
 /// never finishes the transfer).
 pub fn receive(
     s: &FtpStream,
+    w: Wire<'_>,
     command: &str,
     data_addr: SocketAddr,
     then: Option<&str>,
-    timeout: Duration,
+    limit: Limit,
 ) -> Result<Received, FtpError> {
-    let data = open_data(data_addr, timeout)?;
+    let data = open_data(data_addr, w)?;
     let control: &TcpStream = &s.get_ref();
     let mut lines = vec![command.to_owned()];
     lines.extend(then.map(str::to_owned));
-    send(control, &lines)?;
+    send(control, w, &lines)?;
     let mut reader = BufReader::new(control);
     let mut then_reply = None;
     let mut in_order = true;
@@ -196,17 +289,22 @@ pub fn receive(
     };
     let opened = own(&mut reader, &mut then_reply)?;
     let outcome = if matches!(opened.0, 125 | 150) {
-        // Room for a phone's file at once: no small first reads.
-        let mut bytes = Vec::with_capacity(8 * 1024);
-        let received = (&data).read_to_end(&mut bytes);
+        let mut sink = limit.sink();
+        let received = drain(&mut &data, &mut sink, w);
         drop(data);
-        bytes.shrink_to_fit();
+        if let Err(e) = received {
+            // Too large: the rest is not read; the session is out of step
+            // and must not be used again.
+            if e.kind() == std::io::ErrorKind::FileTooLarge {
+                let _ = control.shutdown(Shutdown::Both);
+            }
+            return Err(FtpError::ConnectionError(e));
+        }
         // The final reply is read even after a failed read, so that no
         // reply is left behind for the next command.
         let done = own(&mut reader, &mut then_reply)?;
-        received.map_err(FtpError::ConnectionError)?;
         if matches!(done.0, 226 | 250) {
-            Ok((bytes, done))
+            Ok((sink.finish(), done))
         } else {
             Err(done)
         }
@@ -235,13 +333,23 @@ pub fn sequential(greeting: &str) -> bool {
         .any(|name| g.contains(name))
 }
 
-/// Connect to a passive data port, with timeouts on every read and write.
-pub fn open_data(addr: SocketAddr, timeout: Duration) -> Result<TcpStream, FtpError> {
+/// Connect to a passive data port, with timeouts on every read and write,
+/// under the watchdog of the exchange.
+pub fn open_data(addr: SocketAddr, w: Wire<'_>) -> Result<TcpStream, FtpError> {
+    open_data_watched(addr, w.timeout, w.watchdog)
+}
+
+pub fn open_data_watched(
+    addr: SocketAddr,
+    timeout: Duration,
+    watchdog: &Watchdog,
+) -> Result<TcpStream, FtpError> {
     let data = TcpStream::connect_timeout(&addr, timeout).map_err(FtpError::ConnectionError)?;
     data.set_read_timeout(Some(timeout))
         .and_then(|()| data.set_write_timeout(Some(timeout)))
         .and_then(|()| data.set_nodelay(true))
         .map_err(FtpError::ConnectionError)?;
+    watchdog.data(&data);
     Ok(data)
 }
 
@@ -258,10 +366,17 @@ pub fn unexpected(code: u32, text: &str) -> FtpError {
     ))
 }
 
-/// One reply, multi-line ones whole.
+/// One reply, multi-line ones whole, at most [`MAX_REPLY_BYTES`] long.
 pub fn read_reply(reader: &mut impl BufRead) -> Result<Reply, FtpError> {
     let mut text = String::new();
     let mut line = String::new();
+    let mut reader = reader.take(MAX_REPLY_BYTES);
+    let too_long = || {
+        FtpError::ConnectionError(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("a reply longer than {} KiB", MAX_REPLY_BYTES / 1024),
+        ))
+    };
     if reader
         .read_line(&mut line)
         .map_err(FtpError::ConnectionError)?
@@ -271,6 +386,9 @@ pub fn read_reply(reader: &mut impl BufRead) -> Result<Reply, FtpError> {
             std::io::ErrorKind::UnexpectedEof,
             "connection closed before the reply",
         )));
+    }
+    if !line.ends_with('\n') && reader.limit() == 0 {
+        return Err(too_long());
     }
     let code: u32 = line
         .get(..3)
@@ -286,7 +404,13 @@ pub fn read_reply(reader: &mut impl BufRead) -> Result<Reply, FtpError> {
                 .map_err(FtpError::ConnectionError)?
                 == 0
             {
+                if reader.limit() == 0 {
+                    return Err(too_long());
+                }
                 return Err(FtpError::BadResponse);
+            }
+            if !line.ends_with('\n') && reader.limit() == 0 {
+                return Err(too_long());
             }
             text.push_str(&line);
             if line.starts_with(&end) {
@@ -367,8 +491,17 @@ mod tests {
             lines
         });
         let s = FtpStream::connect(control_addr).expect("connect");
-        let timeout = Duration::from_secs(5);
-        let received = receive(&s, "RETR 201.cfg", data_addr, then, timeout).expect("received");
+        let dog = Watchdog::new();
+        let w = Wire {
+            access: Access::ReadOnly,
+            watchdog: &dog,
+            timeout: Duration::from_secs(5),
+        };
+        let limit = Limit::File {
+            keep: 1024,
+            max: 4096,
+        };
+        let received = receive(&s, w, "RETR 201.cfg", data_addr, then, limit).expect("received");
         (received, server.join().expect("server"), s)
     }
 
@@ -386,7 +519,7 @@ mod tests {
             Some("PASV"),
         );
         let (bytes, done) = r.outcome.expect("the file");
-        assert_eq!(bytes, b"<phone/>");
+        assert_eq!(bytes.bytes.as_deref(), Some(&b"<phone/>"[..]));
         assert_eq!(done.0, 226);
         assert_eq!(r.then.map(|t| t.0), Some(227));
         assert!(r.in_order);
@@ -404,7 +537,10 @@ mod tests {
             ],
             Some("PASV"),
         );
-        assert_eq!(r.outcome.expect("the file").0, b"<phone/>");
+        assert_eq!(
+            r.outcome.expect("the file").0.bytes.as_deref(),
+            Some(&b"<phone/>"[..])
+        );
         assert_eq!(r.then.map(|t| t.0), Some(227));
         assert!(!r.in_order);
     }

@@ -1,0 +1,179 @@
+//! Deadlines for everything a server could drag out: a port that accepts
+//! but never greets, a reply sent a byte every few seconds, a reply or a
+//! transfer without end. A socket's read timeout only bounds the wait for
+//! the next byte; the watchdog bounds the whole exchange by shutting the
+//! connection's sockets down when its deadline passes, which ends any read
+//! or write blocked on them, in polyops's code or in suppaftp's.
+
+use std::net::{Shutdown, TcpStream};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+/// The slowest transfer polyops waits for, once the first `timeout` has
+/// passed: a firmware image of 8 MiB may take `timeout` + 128 s.
+pub const MIN_BYTES_PER_SECOND: u64 = 64 * 1024;
+
+#[derive(Default)]
+struct State {
+    deadline: Option<Instant>,
+    /// The control connection first, then the data connections of the
+    /// exchange under way.
+    sockets: Vec<TcpStream>,
+    fired: bool,
+    closed: bool,
+}
+
+struct Shared {
+    state: Mutex<State>,
+    wake: Condvar,
+}
+
+/// One connection's deadline keeper (a thread that sleeps until the
+/// deadline or until it is moved).
+#[derive(Clone)]
+pub struct Watchdog {
+    shared: Arc<Shared>,
+}
+
+impl Watchdog {
+    pub fn new() -> Self {
+        let shared = Arc::new(Shared {
+            state: Mutex::new(State::default()),
+            wake: Condvar::new(),
+        });
+        let keeper = Arc::clone(&shared);
+        std::thread::spawn(move || keep(&keeper));
+        Self { shared }
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        // A panic while holding this lock leaves nothing half-changed.
+        self.shared
+            .state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// A new control connection: forget the old sockets, watch this one.
+    pub fn control(&self, socket: &TcpStream) {
+        let mut st = self.state();
+        st.sockets.clear();
+        if let Ok(s) = socket.try_clone() {
+            st.sockets.push(s);
+        }
+    }
+
+    /// A data connection of the exchange under way.
+    pub fn data(&self, socket: &TcpStream) {
+        if let Ok(s) = socket.try_clone() {
+            self.state().sockets.push(s);
+        }
+    }
+
+    /// The exchange that starts now must end within `budget`.
+    pub fn arm(&self, budget: Duration) {
+        let mut st = self.state();
+        st.deadline = Some(Instant::now() + budget);
+        st.fired = false;
+        drop(st);
+        self.shared.wake.notify_all();
+    }
+
+    /// A transfer that makes progress may take longer: its deadline moves
+    /// to `started + budget + bytes / MIN_BYTES_PER_SECOND`, never back.
+    pub fn progress(&self, started: Instant, budget: Duration, bytes: u64) {
+        let later = started + budget + Duration::from_secs(bytes / MIN_BYTES_PER_SECOND);
+        let mut st = self.state();
+        if st.deadline.is_some_and(|d| d < later) && !st.fired {
+            st.deadline = Some(later);
+        }
+    }
+
+    /// The exchange is over: no deadline, its data connections forgotten.
+    pub fn disarm(&self) {
+        let mut st = self.state();
+        st.deadline = None;
+        st.sockets.truncate(1);
+    }
+
+    /// Whether the last deadline passed (and the sockets were shut down).
+    pub fn fired(&self) -> bool {
+        self.state().fired
+    }
+}
+
+impl Drop for Watchdog {
+    fn drop(&mut self) {
+        // The keeper holds one reference; the last handle ends it.
+        if Arc::strong_count(&self.shared) == 2 {
+            self.state().closed = true;
+            self.shared.wake.notify_all();
+        }
+    }
+}
+
+fn keep(shared: &Shared) {
+    let mut st = shared
+        .state
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    loop {
+        if st.closed {
+            return;
+        }
+        st = match st.deadline {
+            None => shared
+                .wake
+                .wait(st)
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+            Some(d) => {
+                let now = Instant::now();
+                if now >= d {
+                    for s in &st.sockets {
+                        let _ = s.shutdown(Shutdown::Both);
+                    }
+                    st.fired = true;
+                    st.deadline = None;
+                    st
+                } else {
+                    shared
+                        .wake
+                        .wait_timeout(st, d - now)
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .0
+                }
+            }
+        };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+
+    #[test]
+    fn a_read_that_outlives_its_deadline_is_cut() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let _server = std::thread::spawn(move || {
+            let (s, _) = listener.accept().expect("accept");
+            std::thread::sleep(Duration::from_secs(5));
+            drop(s);
+        });
+        let mut client = TcpStream::connect(addr).expect("connect");
+        // A read timeout longer than the deadline: only the watchdog ends it.
+        client
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("timeout");
+        let w = Watchdog::new();
+        w.control(&client);
+        w.arm(Duration::from_millis(200));
+        let mut buf = [0u8; 1];
+        let n = client.read(&mut buf).unwrap_or(0);
+        assert_eq!(n, 0);
+        // The server holds the connection open for 5 s: a read that ended
+        // before then, with the deadline fired, was cut by the watchdog.
+        assert!(w.fired());
+    }
+}
