@@ -145,23 +145,22 @@ pub fn holder(target: &mut dyn Reader) -> Result<Option<Holder>, TargetError> {
 /// both for "no such file" and "permission denied", so success is judged
 /// by the lock being gone afterwards.
 pub fn release(target: &mut dyn Target) -> Result<(), TargetError> {
-    let deleted = match target.delete(&owner_file()) {
-        Err(e) if e.kind != Kind::NotFound => return Err(e),
-        other => other,
-    };
-    let removed = match target.remove_dir(&lock_dir()) {
-        Err(e) if e.kind != Kind::NotFound && e.kind != Kind::Refused => return Err(e),
-        other => other,
-    };
-    let remaining = match holder(target)? {
+    let (deleted, removed) = match holder(target)? {
         None => return Ok(()),
-        Some(Holder::NotAFolder) => {
-            target.delete(&lock_dir())?;
-            holder(target)?
+        Some(Holder::NotAFolder) => (Ok(()), target.delete(&lock_dir())),
+        Some(_) => {
+            let deleted = match target.delete(&owner_file()) {
+                Err(e) if e.kind == Kind::Transient => return Err(e),
+                other => other,
+            };
+            let removed = match target.remove_dir(&lock_dir()) {
+                Err(e) if e.kind == Kind::Transient => return Err(e),
+                other => other,
+            };
+            (deleted, removed)
         }
-        other => other,
     };
-    if remaining.is_some() {
+    if holder(target)?.is_some() {
         let why = removed.err().or(deleted.err()).map(|e| e.message);
         return Err(TargetError::new(
             Kind::Refused,

@@ -50,10 +50,7 @@ impl Masker {
 /// what a terminal shows; for anything that came from outside.
 pub fn printable(text: &str) -> String {
     text.chars()
-        .filter(|c| {
-            !c.is_control()
-                && !matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
-        })
+        .filter(|&c| !crate::target::name::is_unprintable(c))
         .collect()
 }
 

@@ -59,7 +59,7 @@ fn check_segment(name: &str) -> Result<(), String> {
     if name.len() > MAX_NAME_BYTES {
         return Err(format!("a name longer than {MAX_NAME_BYTES} bytes"));
     }
-    if let Some(c) = name.chars().find(|c| c.is_control()) {
+    if let Some(c) = name.chars().find(|&c| is_unprintable(c)) {
         return Err(format!(
             "a name with the control character U+{:04X}",
             u32::from(c)
@@ -74,6 +74,13 @@ fn check_segment(name: &str) -> Result<(), String> {
         return Err("a name that starts or ends with a space".to_owned());
     }
     Ok(())
+}
+
+/// Control characters (terminal escapes, CR, LF, NUL…) and the Unicode
+/// marks that reorder what a terminal shows: never in a name, never printed.
+pub fn is_unprintable(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 /// Whether `line` may be written to a server as one command: no CR, LF or
@@ -103,6 +110,7 @@ mod tests {
             "sub/201.cfg",
             "a\\b",
             "\x1b[31mred",
+            "\u{202e}gfc.102",
             " 201.cfg",
             "201.cfg ",
             &"a".repeat(256),

@@ -989,7 +989,7 @@ fn classify(what: &str, e: FtpError) -> TargetError {
     TargetError::new(kind, format!("{what}: {}", reply_text(&e)))
 }
 
-/// Entries of a listing, without `.`/`..` and without path prefixes; the
+/// Entries of a listing, without `.`/`..`; the
 /// names that cannot be a [`RemoteName`], made printable.
 fn entries(lines: &[String], mlsd: bool) -> (Vec<Entry>, Vec<String>) {
     let mut out = Vec::new();
@@ -1002,8 +1002,10 @@ fn entries(lines: &[String], mlsd: bool) -> (Vec<Entry>, Vec<String>) {
                 .ok()
         };
         let Some(f) = parsed else { continue };
-        let name = f.name().rsplit('/').next().unwrap_or_default().to_owned();
-        if name.is_empty() || name == "." || name == ".." {
+        // A name with a path in it is refused below, not cut to its last
+        // segment: `a/../../x` is not `x`.
+        let name = f.name().to_owned();
+        if name == "." || name == ".." {
             continue;
         }
         if mlsd {
@@ -1282,13 +1284,14 @@ mod tests {
     }
 
     #[test]
-    fn listings_drop_dot_entries_and_path_prefixes() {
+    fn listings_drop_dot_entries_and_refuse_hostile_names() {
         let mlsd = vec![
             "type=cdir;modify=20260101000000; .".to_owned(),
             "type=pdir;modify=20260101000000; ..".to_owned(),
             "type=file;size=12;modify=20260101000000; 201.cfg".to_owned(),
             "type=dir;modify=20260101000000; .polyops-lock".to_owned(),
             "type=file;size=1;modify=20260101000000; \x1b]0;owned\x07.cfg".to_owned(),
+            "type=file;size=1;modify=20260101000000; a/../../etc".to_owned(),
         ];
         let (e, refused) = entries(&mlsd, true);
         let name = |n: &str| RemoteName::new(n).expect("valid");
@@ -1305,7 +1308,7 @@ mod tests {
                 },
             ]
         );
-        assert_eq!(refused, ["]0;owned.cfg"]);
+        assert_eq!(refused, ["]0;owned.cfg", "a/../../etc"]);
         let list = vec![
             "total 8".to_owned(),
             "-rw-r--r--    1 1000     1000          620 Nov 24 22:40 altigen.cfg".to_owned(),

@@ -1,0 +1,535 @@
+//! The target is hostile: every phone logs in with the same account, so
+//! anyone on the voice network can write the state file, the lock, the
+//! names in a listing, and a server can say anything. These scenarios run
+//! against a scripted server that misbehaves on purpose (tests/scripted)
+//! and against `dir:` targets, and check that polyops neither obeys nor
+//! prints what it reads there.
+
+mod ftp_support;
+mod scripted;
+
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use ftp_support::{Run, Work};
+use scripted::{Script, Scripted};
+
+const FTP_SECRET: &str = "Ftp-Pa55-scripted";
+const EXT_SECRET: &str = "Ext-s3cret-hostile";
+
+/// The commands a read-only run may send.
+const READ_ONLY_VERBS: [&str; 14] = [
+    "USER", "PASS", "TYPE", "FEAT", "OPTS", "CWD", "PASV", "EPSV", "MLSD", "LIST", "RETR", "NOOP",
+    "QUIT", "SIZE",
+];
+
+fn site_yaml(url: &str, timeout: u64, phones: usize) -> String {
+    let mut y = format!(
+        "site: lab\ntarget:\n  url: {url}\n  password: {{env: FTP_PASSWORD}}\n  timeout_seconds: {timeout}\nserver:\n  address: 10.100.2.127\ntime:\n  zone: eastern\nextensions:\n"
+    );
+    for i in 0..phones {
+        y.push_str(&format!(
+            "  - number: \"{}\"\n    password: {{env: EXT_PASSWORD}}\n",
+            201 + i
+        ));
+    }
+    y.push_str("phones:\n");
+    for i in 0..phones {
+        y.push_str(&format!(
+            "  - mac: 0004f2{:06x}\n    model: IP650\n    extension: \"{}\"\n",
+            i,
+            201 + i
+        ));
+    }
+    y
+}
+
+fn work(url: &str, timeout: u64) -> Work {
+    let mut w = Work::new();
+    w.secret("FTP_PASSWORD", FTP_SECRET);
+    w.secret("EXT_PASSWORD", EXT_SECRET);
+    w.write_site("lab", &site_yaml(url, timeout, 2));
+    w
+}
+
+/// Run polyops, killing it if it is still running after `limit`: a run
+/// that had to be killed fails the test (it hung).
+fn run_bounded(w: &Work, args: &[&str], limit: Duration) -> Run {
+    let mut child = w
+        .command(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run polyops");
+    let started = Instant::now();
+    loop {
+        if child.try_wait().expect("wait").is_some() {
+            break;
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("polyops {args:?} still ran after {limit:?}: it hangs");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().expect("output");
+    let run = Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    w.assert_no_secret(&run.stdout, "stdout");
+    w.assert_no_secret(&run.stderr, "stderr");
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    run
+}
+
+/// Every command line the server received is one a read-only run may send.
+fn assert_read_only(server: &Scripted) {
+    let log = server.log();
+    assert!(!log.is_empty(), "the server heard nothing");
+    for line in &log {
+        let verb = line.split(' ').next().unwrap_or_default();
+        assert!(
+            READ_ONLY_VERBS.contains(&verb),
+            "a read-only run sent {line:?}; all it sent:\n{log:#?}"
+        );
+    }
+}
+
+/// Apply the site to the scripted server, then forget what the server
+/// heard.
+fn applied(server: &Scripted, w: &Work) {
+    w.run(&["apply", "--auto-approve"]).expect(0);
+    server.clear_log();
+}
+
+#[test]
+fn a_state_entry_with_line_breaks_never_reaches_the_server_and_plan_and_drift_only_read() {
+    let server = Scripted::start(FTP_SECRET, Script::default());
+    let w = work(&server.url(), 10);
+    applied(&server, &w);
+    let before = server.files();
+    let injected = "x\r\nCWD ..\r\nCWD other\r\nDELE 201.cfg";
+    let mut state: serde_json::Value = serde_json::from_slice(
+        &server
+            .get(".polyops-state.json")
+            .expect("apply wrote a state"),
+    )
+    .expect("state json");
+    state["files"][injected] = serde_json::Value::Null;
+    state["files"]["sip.cfg"] = serde_json::Value::Null;
+    server.put(
+        ".polyops-state.json",
+        &serde_json::to_vec(&state).expect("json"),
+    );
+    // Someone edited a managed file too, so there is something to report.
+    server.put("202.cfg", b"<hand-made/>");
+    let before = {
+        let mut b = before;
+        b.insert("202.cfg".to_owned(), b"<hand-made/>".to_vec());
+        b.insert(
+            ".polyops-state.json".to_owned(),
+            server.get(".polyops-state.json").expect("state"),
+        );
+        b
+    };
+    for args in [
+        &["drift"][..],
+        &["plan"][..],
+        &["plan", "--format", "json"][..],
+    ] {
+        let run = w.run(args);
+        assert!(run.code == 2 || run.code == 0, "{args:?}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("ignored, never deleted"),
+            "{}",
+            run.stderr
+        );
+        assert!(!run.stderr.contains('\r'), "{:?}", run.stderr);
+        assert_read_only(&server);
+        assert!(
+            !server
+                .log()
+                .iter()
+                .any(|l| l.contains("DELE") || l.contains("CWD ..")),
+            "{:#?}",
+            server.log()
+        );
+        assert_eq!(server.files(), before, "{args:?} changed the target");
+        server.clear_log();
+    }
+    // apply restores 202.cfg and still deletes nothing it cannot own.
+    w.run(&["apply", "--auto-approve"]).expect(0);
+    assert!(!server
+        .log()
+        .iter()
+        .any(|l| l.starts_with("DELE ") && !l.contains(".polyops")));
+    let after: serde_json::Value =
+        serde_json::from_slice(&server.get(".polyops-state.json").expect("state")).expect("json");
+    assert!(after["files"].get(injected).is_none());
+    assert!(after["files"].get("sip.cfg").is_none());
+}
+
+#[test]
+fn a_state_cannot_make_apply_delete_a_file_polyops_never_wrote() {
+    let w = work("dir:root", 10);
+    w.run(&["apply", "--auto-approve"]).expect(0);
+    let root = w.path().join("root");
+    // The firmware package's files, and a phone's own file, claimed as owned.
+    std::fs::write(root.join("sip.cfg"), "<sip/>").expect("write");
+    std::fs::write(root.join("000000000000.cfg"), "<default/>").expect("write");
+    std::fs::write(root.join("0004f2000000-phone.cfg"), "<phone/>").expect("write");
+    let mut state: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(root.join(".polyops-state.json")).expect("state"))
+            .expect("json");
+    for n in ["sip.cfg", "000000000000.cfg", "0004f2000000-phone.cfg"] {
+        state["files"][n] = serde_json::Value::Null;
+    }
+    std::fs::write(
+        root.join(".polyops-state.json"),
+        serde_json::to_vec(&state).expect("json"),
+    )
+    .expect("write");
+    let run = w.run(&["plan", "--format", "json"]);
+    run.expect(0);
+    let plan: serde_json::Value = serde_json::from_str(&run.stdout).expect("plan json");
+    let deletes: Vec<&serde_json::Value> = plan["sites"][0]["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .filter(|f| f["action"] == "delete")
+        .collect();
+    assert!(deletes.is_empty(), "{deletes:?}");
+    assert_eq!(
+        run.stderr.matches("ignored, never deleted").count(),
+        3,
+        "{}",
+        run.stderr
+    );
+    w.run(&["apply", "--auto-approve"]).expect(0);
+    for n in ["sip.cfg", "000000000000.cfg", "0004f2000000-phone.cfg"] {
+        assert!(root.join(n).exists(), "{n} was deleted");
+    }
+}
+
+#[test]
+fn an_owned_file_gone_and_no_longer_declared_is_forgotten_so_a_later_hand_made_one_is_unmanaged() {
+    let w = work("dir:root", 10);
+    w.run(&["apply", "--auto-approve"]).expect(0);
+    let root = w.path().join("root");
+    // Extension 202 and its phone leave the site; someone removed 202.cfg by hand already.
+    w.write_site("lab", &site_yaml("dir:root", 10, 1));
+    std::fs::remove_file(root.join("202.cfg")).expect("remove");
+    w.run(&["apply", "--auto-approve"]).expect(0);
+    let state: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(root.join(".polyops-state.json")).expect("state"))
+            .expect("json");
+    assert!(state["files"].get("202.cfg").is_none(), "{state}");
+    // A hand-made 202.cfg appears later: it is not polyops's to delete.
+    std::fs::write(root.join("202.cfg"), "<hand-made/>").expect("write");
+    let run = w.run(&["plan", "--format", "json"]);
+    let plan: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+    assert!(plan["sites"][0]["unmanaged"]
+        .as_array()
+        .expect("unmanaged")
+        .iter()
+        .any(|n| n == "202.cfg"));
+    w.run(&["apply", "--auto-approve"]).expect(0);
+    assert!(root.join("202.cfg").exists());
+}
+
+#[test]
+fn hostile_names_in_a_listing_are_left_out_and_never_printed_raw() {
+    let script = Script {
+        hostile_names: vec![
+            "\x1b]0;pwned\x07evil.cfg".to_owned(),
+            "..".to_owned(),
+            "a/../../etc".to_owned(),
+            "\u{202e}gfc.102".to_owned(),
+        ],
+        ..Script::default()
+    };
+    let server = Scripted::start(FTP_SECRET, script);
+    let w = work(&server.url(), 10);
+    let run = w.run(&["plan", "--format", "json"]);
+    run.expect(0);
+    for text in [&run.stdout, &run.stderr] {
+        assert!(
+            !text.contains('\x1b') && !text.contains('\u{202e}'),
+            "{text:?}"
+        );
+    }
+    assert!(
+        run.stderr.contains("names polyops cannot use"),
+        "{}",
+        run.stderr
+    );
+    assert_read_only(&server);
+}
+
+#[test]
+fn a_password_echoed_by_the_server_is_masked_in_errors() {
+    let server = Scripted::start(
+        FTP_SECRET,
+        Script {
+            echo_pass: true,
+            ..Script::default()
+        },
+    );
+    let w = work(&server.url(), 10);
+    let run = w.run(&["plan"]);
+    run.expect(1);
+    assert!(run.stderr.contains("530"), "{}", run.stderr);
+    assert!(run.stderr.contains("********"), "{}", run.stderr);
+    // Work::run has checked that FTP_SECRET appears nowhere.
+}
+
+#[test]
+fn a_password_and_escapes_echoed_in_a_passing_failure_are_masked_in_retry_lines() {
+    let server = Scripted::start(FTP_SECRET, Script::default());
+    let w = work(&server.url(), 10);
+    applied(&server, &w);
+    server.put("201.cfg", b"<changed/>");
+    // The first RETR gets a 421 that quotes the password, with escapes.
+    let server2 = Scripted::start(
+        FTP_SECRET,
+        Script {
+            echo_pass_on_retr: true,
+            ..Script::default()
+        },
+    );
+    for (n, b) in server.files() {
+        server2.put(&n, &b);
+    }
+    w.write_site("lab", &site_yaml(&server2.url(), 10, 2));
+    let run = w.run(&["-v", "plan"]);
+    run.expect(0);
+    assert!(run.stderr.contains("retried after"), "{}", run.stderr);
+    assert!(run.stderr.contains("pass ********"), "{}", run.stderr);
+    assert!(
+        !run.stderr.contains('\x1b') && !run.stderr.contains('\x07'),
+        "{:?}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_server_that_accepts_but_never_greets_fails_within_the_timeout() {
+    let server = Scripted::start(
+        FTP_SECRET,
+        Script {
+            silent: true,
+            ..Script::default()
+        },
+    );
+    let w = work(&server.url(), 2);
+    let run = run_bounded(&w, &["plan"], Duration::from_secs(60));
+    run.expect(1);
+    assert!(
+        run.stderr.contains("greeting") && run.stderr.contains("within 2 s"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_server_that_trickles_its_replies_fails_within_the_timeout() {
+    let server = Scripted::start(
+        FTP_SECRET,
+        Script {
+            trickle: Some(Duration::from_millis(700)),
+            ..Script::default()
+        },
+    );
+    // Each byte comes well within the 2 s read timeout; the whole greeting
+    // would take 17 s.
+    let w = work(&server.url(), 2);
+    let run = run_bounded(&w, &["drift"], Duration::from_secs(60));
+    run.expect(1);
+    assert!(run.stderr.contains("within 2 s"), "{}", run.stderr);
+}
+
+#[test]
+fn a_reply_without_end_is_cut_and_fails() {
+    let server = Scripted::start(
+        FTP_SECRET,
+        Script {
+            endless_feat: true,
+            ..Script::default()
+        },
+    );
+    let w = work(&server.url(), 5);
+    let run = run_bounded(&w, &["plan"], Duration::from_secs(60));
+    run.expect(1);
+    assert!(
+        run.stderr.contains("reply longer than") || run.stderr.contains("within 5 s"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_download_that_trickles_fails_within_its_deadline() {
+    let server = Scripted::start(FTP_SECRET, Script::default());
+    let w = work(&server.url(), 10);
+    applied(&server, &w);
+    let slow = Scripted::start(
+        FTP_SECRET,
+        Script {
+            trickle_data: Some(Duration::from_millis(500)),
+            ..Script::default()
+        },
+    );
+    for (n, b) in server.files() {
+        slow.put(&n, &b);
+    }
+    w.write_site("lab", &site_yaml(&slow.url(), 2, 2));
+    let run = run_bounded(&w, &["drift"], Duration::from_secs(90));
+    run.expect(1);
+    assert!(run.stderr.contains("within 2 s"), "{}", run.stderr);
+}
+
+#[test]
+fn a_file_too_large_to_diff_is_compared_by_its_hash() {
+    let w = work("dir:root", 10);
+    w.run(&["apply", "--auto-approve"]).expect(0);
+    let big = vec![b'x'; 3 * 1024 * 1024];
+    std::fs::write(w.path().join("root/201.cfg"), &big).expect("write");
+    let run = w.run(&["drift"]);
+    run.expect(2);
+    assert!(run.stdout.contains("too large to diff"), "{}", run.stdout);
+    assert!(run.stdout.len() < 64 * 1024, "the report holds the file");
+}
+
+#[test]
+fn a_failed_site_leaves_no_plan_file_and_empty_or_foreign_plans_are_refused() {
+    let w = work("dir:root", 10);
+    // A second site whose target refuses connections.
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let dead_port = dead.local_addr().expect("addr").port();
+    drop(dead);
+    w.write_site(
+        "dead",
+        &site_yaml(&format!("ftp://127.0.0.1:{dead_port}/"), 2, 0)
+            .replace("site: lab", "site: dead")
+            .replace("extensions:\n", "extensions: []\n")
+            .replace("phones:\n", "phones: []\n"),
+    );
+    let run = w.run(&["plan", "--out", "plan.json"]);
+    run.expect(1);
+    assert!(!w.path().join("plan.json").exists());
+    assert!(
+        run.stderr.contains("no plan file written"),
+        "{}",
+        run.stderr
+    );
+    for line in run.stderr.lines().filter(|l| !l.starts_with("warning:")) {
+        assert!(line.starts_with("error: "), "{line:?} in\n{}", run.stderr);
+    }
+
+    // A plan that plans no site is not a plan of every site.
+    std::fs::write(
+        w.path().join("empty.json"),
+        r#"{"format_version": 1, "mode": "plan", "sites": []}"#,
+    )
+    .expect("write");
+    let run = w.run(&["apply", "--auto-approve", "--plan", "empty.json"]);
+    run.expect(1);
+    assert!(run.stderr.contains("plans no site"), "{}", run.stderr);
+    assert!(
+        !w.path().join("root").exists(),
+        "an empty plan applied something"
+    );
+
+    // A plan of lab only applies lab only, and no other site may be named.
+    w.run(&["plan", "--out", "lab.json", "lab"]).expect(0);
+    let run = w.run(&["apply", "--auto-approve", "--plan", "lab.json", "dead"]);
+    run.expect(1);
+    assert!(
+        run.stderr.contains("not in the saved plan"),
+        "{}",
+        run.stderr
+    );
+    w.run(&["apply", "--auto-approve", "--plan", "lab.json"])
+        .expect(0);
+    assert!(w.path().join("root/201.cfg").exists());
+}
+
+#[test]
+fn only_the_temporary_files_of_files_being_written_are_removed() {
+    let w = work("dir:root", 10);
+    let root = w.path().join("root");
+    std::fs::create_dir_all(&root).expect("root");
+    std::fs::write(root.join("notes.polyops-tmp"), "mine").expect("write");
+    std::fs::write(root.join("201.cfg.polyops-tmp"), "half").expect("write");
+    w.run(&["apply", "--auto-approve"]).expect(0);
+    assert!(root.join("notes.polyops-tmp").exists());
+    assert!(!root.join("201.cfg.polyops-tmp").exists());
+}
+
+#[test]
+fn a_plain_file_in_place_of_the_lock_names_unlock_which_removes_it() {
+    let w = work("dir:root", 10);
+    let root = w.path().join("root");
+    std::fs::create_dir_all(&root).expect("root");
+    std::fs::write(root.join(".polyops-lock"), "not a folder").expect("write");
+    let run = w.run(&["apply", "--auto-approve"]);
+    run.expect(1);
+    assert!(run.stderr.contains("polyops unlock"), "{}", run.stderr);
+    w.run(&["unlock"]).expect(0);
+    assert!(!root.join(".polyops-lock").exists());
+    w.run(&["apply", "--auto-approve"]).expect(0);
+}
+
+#[test]
+fn an_apply_that_cannot_write_the_lock_owner_removes_its_lock() {
+    let server = Scripted::start(
+        FTP_SECRET,
+        Script {
+            refuse_stor: vec![".polyops-lock/owner.json".to_owned()],
+            ..Script::default()
+        },
+    );
+    let w = work(&server.url(), 10);
+    let run = w.run(&["apply", "--auto-approve"]);
+    run.expect(1);
+    assert!(run.stderr.contains("owner file"), "{}", run.stderr);
+    assert!(run.stderr.contains("polyops unlock"), "{}", run.stderr);
+    assert!(
+        server.dirs().is_empty(),
+        "the lock was left: {:?}",
+        server.dirs()
+    );
+}
+
+#[test]
+fn a_hostile_lock_owner_is_printed_short_and_printable() {
+    let w = work("dir:root", 10);
+    let root = w.path().join("root");
+    std::fs::create_dir_all(root.join(".polyops-lock")).expect("lock");
+    let owner = serde_json::json!({
+        "host": format!("\x1b[2J{}", "h".repeat(5000)),
+        "pid": 1,
+        "user": "mallory\r\nerror: fake",
+        "since": "now",
+        "site": "lab"
+    });
+    std::fs::write(
+        root.join(".polyops-lock/owner.json"),
+        serde_json::to_vec(&owner).expect("json"),
+    )
+    .expect("write");
+    let run = w.run(&["apply", "--auto-approve"]);
+    run.expect(1);
+    assert!(
+        run.stderr.contains("is locked by mallory"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains('\x1b'), "{:?}", run.stderr);
+    assert_eq!(run.stderr.lines().count(), 1, "{:?}", run.stderr);
+    assert!(run.stderr.len() < 600, "{}", run.stderr.len());
+}

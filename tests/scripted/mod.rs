@@ -1,0 +1,366 @@
+//! A small FTP server for the tests of what no real server does on purpose:
+//! it greets late or never, trickles its replies, answers without end,
+//! echoes the password, lists hostile names. Otherwise it serves an
+//! in-memory folder well enough for plan, drift and apply, and logs every
+//! command line it receives, exactly as received, so a test can prove what
+//! polyops did and did not send. 127.0.0.1 only.
+
+#![allow(dead_code)]
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+pub const USER: &str = "PlcmSpIp";
+
+/// How the server misbehaves.
+#[derive(Clone, Default)]
+pub struct Script {
+    /// Accept connections but never send the greeting.
+    pub silent: bool,
+    /// Send every reply one byte at a time, this far apart.
+    pub trickle: Option<Duration>,
+    /// Answer FEAT with continuation lines that never end.
+    pub endless_feat: bool,
+    /// Refuse every login with a 530 that quotes the password sent.
+    pub echo_pass: bool,
+    /// Refuse the first RETR with a 421 that quotes the password and
+    /// carries terminal escapes, then behave.
+    pub echo_pass_on_retr: bool,
+    /// Send every file's data one byte at a time, this far apart.
+    pub trickle_data: Option<Duration>,
+    /// Extra names in every listing (no such files exist).
+    pub hostile_names: Vec<String>,
+    /// Names whose upload (STOR) is refused with 553.
+    pub refuse_stor: Vec<String>,
+}
+
+#[derive(Default)]
+struct Folder {
+    files: BTreeMap<String, Vec<u8>>,
+    dirs: BTreeSet<String>,
+}
+
+pub struct Scripted {
+    pub port: u16,
+    pub password: String,
+    folder: Arc<Mutex<Folder>>,
+    log: Arc<Mutex<Vec<String>>>,
+    script: Arc<Mutex<Script>>,
+}
+
+impl Scripted {
+    pub fn start(password: &str, script: Script) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+        let port = listener.local_addr().expect("address").port();
+        let server = Scripted {
+            port,
+            password: password.to_owned(),
+            folder: Arc::default(),
+            log: Arc::default(),
+            script: Arc::new(Mutex::new(script)),
+        };
+        let (folder, log, script, password) = (
+            Arc::clone(&server.folder),
+            Arc::clone(&server.log),
+            Arc::clone(&server.script),
+            password.to_owned(),
+        );
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(conn) = conn else { continue };
+                let session = Session {
+                    folder: Arc::clone(&folder),
+                    log: Arc::clone(&log),
+                    script: script.lock().expect("script").clone(),
+                    shared_script: Arc::clone(&script),
+                    password: password.clone(),
+                };
+                std::thread::spawn(move || session.serve(conn));
+            }
+        });
+        server
+    }
+
+    pub fn url(&self) -> String {
+        format!("ftp://127.0.0.1:{}/", self.port)
+    }
+
+    pub fn put(&self, name: &str, bytes: &[u8]) {
+        self.folder
+            .lock()
+            .expect("folder")
+            .files
+            .insert(name.to_owned(), bytes.to_vec());
+    }
+
+    pub fn mkdir(&self, name: &str) {
+        self.folder
+            .lock()
+            .expect("folder")
+            .dirs
+            .insert(name.to_owned());
+    }
+
+    pub fn get(&self, name: &str) -> Option<Vec<u8>> {
+        self.folder.lock().expect("folder").files.get(name).cloned()
+    }
+
+    pub fn files(&self) -> BTreeMap<String, Vec<u8>> {
+        self.folder.lock().expect("folder").files.clone()
+    }
+
+    pub fn dirs(&self) -> BTreeSet<String> {
+        self.folder.lock().expect("folder").dirs.clone()
+    }
+
+    /// Every command line received so far, as received (CR LF removed).
+    pub fn log(&self) -> Vec<String> {
+        self.log.lock().expect("log").clone()
+    }
+
+    pub fn clear_log(&self) {
+        self.log.lock().expect("log").clear();
+    }
+}
+
+struct Session {
+    folder: Arc<Mutex<Folder>>,
+    log: Arc<Mutex<Vec<String>>>,
+    script: Script,
+    shared_script: Arc<Mutex<Script>>,
+    password: String,
+}
+
+impl Session {
+    fn reply(&self, c: &mut TcpStream, text: &str) -> std::io::Result<()> {
+        let bytes = format!("{text}\r\n");
+        match self.script.trickle {
+            None => c.write_all(bytes.as_bytes()),
+            Some(gap) => {
+                for b in bytes.bytes() {
+                    c.write_all(&[b])?;
+                    std::thread::sleep(gap);
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn serve(self, mut c: TcpStream) {
+        if self.script.silent {
+            // Hold the connection open, say nothing.
+            std::thread::sleep(Duration::from_secs(120));
+            return;
+        }
+        let _ = self.session(&mut c);
+        let _ = c.shutdown(Shutdown::Both);
+    }
+
+    fn session(&self, c: &mut TcpStream) -> std::io::Result<()> {
+        self.reply(c, "220 scripted test server")?;
+        let mut reader = BufReader::new(c.try_clone()?);
+        let mut passive: Option<TcpListener> = None;
+        let mut rename_from: Option<String> = None;
+        let mut user_ok = false;
+        loop {
+            let mut raw = Vec::new();
+            if reader.read_until(b'\n', &mut raw)? == 0 {
+                return Ok(());
+            }
+            let line = String::from_utf8_lossy(&raw)
+                .trim_end_matches(['\r', '\n'])
+                .to_owned();
+            self.log.lock().expect("log").push(line.clone());
+            let (verb, arg) = match line.split_once(' ') {
+                Some((v, a)) => (v.to_ascii_uppercase(), a.to_owned()),
+                None => (line.to_ascii_uppercase(), String::new()),
+            };
+            match verb.as_str() {
+                "USER" => {
+                    user_ok = arg == USER;
+                    self.reply(c, "331 Please specify the password.")?;
+                }
+                "PASS" => {
+                    if self.script.echo_pass {
+                        self.reply(c, &format!("530 Login incorrect: bad password {arg}"))?;
+                    } else if user_ok && arg == self.password {
+                        self.reply(c, "230 Login successful.")?;
+                    } else {
+                        self.reply(c, "530 Login incorrect.")?;
+                    }
+                }
+                "FEAT" if self.script.endless_feat => {
+                    c.write_all(b"211-Features:\r\n")?;
+                    let started = Instant::now();
+                    while started.elapsed() < Duration::from_secs(60) {
+                        c.write_all(b" MLSD\r\n")?;
+                    }
+                    return Ok(());
+                }
+                "FEAT" => self.reply(c, "211-Features:\r\n MLST type*;size*;\r\n211 End")?,
+                "TYPE" => self.reply(c, "200 Switching to Binary mode.")?,
+                "OPTS" => self.reply(c, "200 OK")?,
+                "CWD" => self.reply(c, "250 Directory successfully changed.")?,
+                "NOOP" => self.reply(c, "200 NOOP ok.")?,
+                "QUIT" => {
+                    self.reply(c, "221 Goodbye.")?;
+                    return Ok(());
+                }
+                "PASV" => {
+                    let l = TcpListener::bind("127.0.0.1:0")?;
+                    let p = l.local_addr()?.port();
+                    passive = Some(l);
+                    self.reply(
+                        c,
+                        &format!(
+                            "227 Entering Passive Mode (127,0,0,1,{},{}).",
+                            p >> 8,
+                            p & 255
+                        ),
+                    )?;
+                }
+                "MLSD" | "LIST" => {
+                    let Some(l) = passive.take() else {
+                        self.reply(c, "425 Use PASV first.")?;
+                        continue;
+                    };
+                    let (mut d, _) = l.accept()?;
+                    self.reply(c, "150 Here comes the directory listing.")?;
+                    let mut listing = String::new();
+                    {
+                        let f = self.folder.lock().expect("folder");
+                        for (name, bytes) in f.files.iter().filter(|(n, _)| !n.contains('/')) {
+                            listing
+                                .push_str(&format!("type=file;size={}; {name}\r\n", bytes.len()));
+                        }
+                        for name in &f.dirs {
+                            listing.push_str(&format!("type=dir; {name}\r\n"));
+                        }
+                    }
+                    for name in &self.script.hostile_names {
+                        listing.push_str(&format!("type=file;size=1; {name}\r\n"));
+                    }
+                    d.write_all(listing.as_bytes())?;
+                    drop(d);
+                    self.reply(c, "226 Directory send OK.")?;
+                }
+                "RETR" => {
+                    let Some(l) = passive.take() else {
+                        self.reply(c, "425 Use PASV first.")?;
+                        continue;
+                    };
+                    let echo = {
+                        let mut s = self.shared_script.lock().expect("script");
+                        std::mem::take(&mut s.echo_pass_on_retr)
+                    };
+                    if echo {
+                        self.reply(
+                            c,
+                            &format!(
+                                "421 \x1b[2J\x1b]0;pwned\x07 timeout for user {USER} pass {}",
+                                self.password
+                            ),
+                        )?;
+                        return Ok(());
+                    }
+                    let bytes = self.folder.lock().expect("folder").files.get(&arg).cloned();
+                    match bytes {
+                        None => {
+                            drop(l);
+                            self.reply(c, "550 Failed to open file.")?;
+                        }
+                        Some(bytes) => {
+                            let (mut d, _) = l.accept()?;
+                            self.reply(c, "150 Opening BINARY mode data connection.")?;
+                            match self.script.trickle_data {
+                                None => d.write_all(&bytes)?,
+                                Some(gap) => {
+                                    for b in bytes {
+                                        if d.write_all(&[b]).is_err() {
+                                            break;
+                                        }
+                                        std::thread::sleep(gap);
+                                    }
+                                }
+                            }
+                            drop(d);
+                            self.reply(c, "226 Transfer complete.")?;
+                        }
+                    }
+                }
+                "STOR" => {
+                    let Some(l) = passive.take() else {
+                        self.reply(c, "425 Use PASV first.")?;
+                        continue;
+                    };
+                    if self.script.refuse_stor.contains(&arg) {
+                        drop(l);
+                        self.reply(c, "553 Could not create file.")?;
+                        continue;
+                    }
+                    let (mut d, _) = l.accept()?;
+                    self.reply(c, "150 Ok to send data.")?;
+                    let mut bytes = Vec::new();
+                    d.read_to_end(&mut bytes)?;
+                    self.folder.lock().expect("folder").files.insert(arg, bytes);
+                    self.reply(c, "226 Transfer complete.")?;
+                }
+                "RNFR" => {
+                    let exists = self.folder.lock().expect("folder").files.contains_key(&arg);
+                    if exists {
+                        rename_from = Some(arg);
+                        self.reply(c, "350 Ready for RNTO.")?;
+                    } else {
+                        self.reply(c, "550 RNFR command failed.")?;
+                    }
+                }
+                "RNTO" => match rename_from.take() {
+                    Some(from) => {
+                        let mut f = self.folder.lock().expect("folder");
+                        if let Some(b) = f.files.remove(&from) {
+                            f.files.insert(arg, b);
+                        }
+                        drop(f);
+                        self.reply(c, "250 Rename successful.")?;
+                    }
+                    None => self.reply(c, "503 RNFR required first.")?,
+                },
+                "DELE" => {
+                    let removed = self.folder.lock().expect("folder").files.remove(&arg);
+                    if removed.is_some() {
+                        self.reply(c, "250 Delete operation successful.")?;
+                    } else {
+                        self.reply(c, "550 Delete operation failed.")?;
+                    }
+                }
+                "MKD" => {
+                    let mut f = self.folder.lock().expect("folder");
+                    if f.dirs.contains(&arg) || f.files.contains_key(&arg) {
+                        drop(f);
+                        self.reply(c, "550 Create directory operation failed.")?;
+                    } else {
+                        f.dirs.insert(arg.clone());
+                        drop(f);
+                        self.reply(c, &format!("257 \"{arg}\" created"))?;
+                    }
+                }
+                "RMD" => {
+                    let mut f = self.folder.lock().expect("folder");
+                    let prefix = format!("{arg}/");
+                    let empty = !f.files.keys().any(|k| k.starts_with(&prefix));
+                    if empty && f.dirs.remove(&arg) {
+                        drop(f);
+                        self.reply(c, "250 Remove directory operation successful.")?;
+                    } else {
+                        drop(f);
+                        self.reply(c, "550 Remove directory operation failed.")?;
+                    }
+                }
+                _ => self.reply(c, "500 Unknown command.")?,
+            }
+        }
+    }
+}
