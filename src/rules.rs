@@ -342,6 +342,26 @@ fn check_firmware_files(c: &mut Checker<'_>, sf: &SiteFile, numbers: &[&str]) ->
                 &path,
                 "the file name must not contain a backslash or a control character",
             );
+        } else if let Err(why) = crate::target::RemoteName::new(&name) {
+            c.error(&path, format!("the file name cannot be a name on the target: {why}"));
+        } else if name.ends_with(crate::target::TEMP_SUFFIX) {
+            // apply removes leftovers under its temporary names.
+            c.error(
+                &path,
+                format!(
+                    "a file name must not end in {}, the suffix of polyops's temporary uploads",
+                    crate::target::TEMP_SUFFIX
+                ),
+            );
+        } else if name.len() + crate::target::TEMP_SUFFIX.len() > crate::target::name::MAX_NAME_BYTES {
+            c.error(
+                &path,
+                format!(
+                    "the file name is longer than {} bytes (its temporary upload name must fit in {})",
+                    crate::target::name::MAX_NAME_BYTES - crate::target::TEMP_SUFFIX.len(),
+                    crate::target::name::MAX_NAME_BYTES
+                ),
+            );
         } else if reserved {
             c.error(
                 &path,

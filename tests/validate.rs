@@ -1153,3 +1153,28 @@ fn an_empty_sites_folder_is_an_error() {
         .status(1)
         .stderr_contains("no site files");
 }
+
+#[test]
+fn a_firmware_name_ending_like_a_temporary_upload_or_too_long_for_one_is_an_error() {
+    let sha = "ab".repeat(32);
+    let long = "x".repeat(250);
+    validate(Test::new().site(
+        "hq",
+        &format!(
+            "site: hq\ntarget: {{url: dir:ftp-root}}\nserver: {{address: 10.0.0.1}}\n\
+             time: {{zone: pacific}}\n\
+             firmware:\n  files:\n\
+             \x20   - {{path: firmware/sip.ld.polyops-tmp, sha256: {sha}}}\n\
+             \x20   - {{path: firmware/{long}, sha256: {sha}}}\n"
+        ),
+    ))
+    .status(1)
+    .stderr_has_line_with(
+        "sites/hq.yaml:7:14: firmware.files[0].path: ",
+        "must not end in .polyops-tmp",
+    )
+    .stderr_has_line_with(
+        "sites/hq.yaml:8:14: firmware.files[1].path: ",
+        "longer than 243 bytes",
+    );
+}
