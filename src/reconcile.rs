@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{IsTerminal, Write};
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,6 +17,7 @@ use crate::lock::{self, Acquire};
 use crate::mask::Masker;
 use crate::model::Site;
 use crate::observe::{observe, Observed};
+use crate::output::progress::Ticker;
 use crate::output::{self, Mode, Report};
 use crate::plan::{override_names, Action, SitePlan};
 use crate::render::{render, Rendered};
@@ -114,8 +115,14 @@ fn observe_and_plan(
         .iter()
         .map(|(n, b)| (n.clone(), sha256_hex(b)))
         .collect();
+    let ticker = Ticker::start(
+        format!("{}: reading", site.name),
+        wanted.len(),
+        target.counter(),
+    );
     let observed = observe(target, &site.name, &wanted, &override_names(site))
         .map_err(|e| target_error(site, &masker, e))?;
+    drop(ticker);
     let st = target.stats();
     if let Some(reply) = &st.listing_cut {
         warn(site, &masker, &format!(
@@ -417,7 +424,16 @@ fn apply_site(
     let prepared = observe_and_plan(config, site, local, &mut *target as &mut dyn Reader);
     let result = prepared.and_then(|mut p| {
         let before = target.stats();
-        let result = apply_locked(site, &mut p, target.as_mut(), saved, opts, stop, out);
+        let result = apply_locked(
+            site,
+            &mut p,
+            target.as_mut(),
+            saved,
+            opts,
+            stop,
+            config.verbose,
+            out,
+        );
         if config.verbose {
             let st = target.stats();
             eprintln!(
@@ -458,6 +474,7 @@ fn retried(causes: &[String], masker: &Masker) -> String {
     text
 }
 
+#[allow(clippy::too_many_arguments)]
 fn apply_locked(
     site: &Site,
     p: &mut Prepared,
@@ -465,6 +482,7 @@ fn apply_locked(
     saved: Option<&SitePlan>,
     opts: &ApplyOptions,
     stop: &AtomicBool,
+    verbose: bool,
     out: &mut dyn Write,
 ) -> Result<SitePlan, Error> {
     if let Some(saved) = saved {
@@ -506,6 +524,12 @@ fn apply_locked(
         .filter(|f| f.action != Action::Unchanged)
         .count();
     let masker = &p.masker;
+    let landed = Arc::new(AtomicUsize::new(0));
+    let ticker = Ticker::start(
+        format!("{}: writing", site.name),
+        total,
+        Arc::clone(&landed),
+    );
     let outcome = apply::execute(
         target,
         &plan,
@@ -513,10 +537,17 @@ fn apply_locked(
         &p.observed.owned,
         &p.observed.names,
         stop,
-        &mut |line| eprintln!("{}: {line}", site.name),
+        &mut |line| {
+            landed.fetch_add(1, Ordering::Relaxed);
+            if verbose {
+                eprintln!("{}: {line}", site.name);
+            }
+        },
         &mut |line| warn(site, masker, &line),
     )
-    .map_err(|e| target_error(site, masker, e))?;
+    .map_err(|e| target_error(site, masker, e));
+    drop(ticker);
+    let outcome = outcome?;
     match outcome {
         Outcome::Done => {
             if text {

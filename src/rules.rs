@@ -343,7 +343,10 @@ fn check_firmware_files(c: &mut Checker<'_>, sf: &SiteFile, numbers: &[&str]) ->
                 "the file name must not contain a backslash or a control character",
             );
         } else if let Err(why) = crate::target::RemoteName::new(&name) {
-            c.error(&path, format!("the file name cannot be a name on the target: {why}"));
+            c.error(
+                &path,
+                format!("the file name cannot be a name on the target: {why}"),
+            );
         } else if name.ends_with(crate::target::TEMP_SUFFIX) {
             // apply removes leftovers under its temporary names.
             c.error(
@@ -353,7 +356,9 @@ fn check_firmware_files(c: &mut Checker<'_>, sf: &SiteFile, numbers: &[&str]) ->
                     crate::target::TEMP_SUFFIX
                 ),
             );
-        } else if name.len() + crate::target::TEMP_SUFFIX.len() > crate::target::name::MAX_NAME_BYTES {
+        } else if name.len() + crate::target::TEMP_SUFFIX.len()
+            > crate::target::name::MAX_NAME_BYTES
+        {
             c.error(
                 &path,
                 format!(

@@ -533,3 +533,52 @@ fn a_hostile_lock_owner_is_printed_short_and_printable() {
     assert_eq!(run.stderr.lines().count(), 1, "{:?}", run.stderr);
     assert!(run.stderr.len() < 600, "{}", run.stderr.len());
 }
+
+#[test]
+fn long_runs_log_progress_and_per_file_lines_only_with_verbose() {
+    let w = {
+        let mut w = Work::new();
+        w.secret("FTP_PASSWORD", FTP_SECRET);
+        w.secret("EXT_PASSWORD", EXT_SECRET);
+        w
+    };
+    w.write_site("lab", &site_yaml("dir:root", 10, 30));
+    let run = w.run(&["apply", "--auto-approve"]);
+    run.expect(0);
+    assert!(!run.stderr.contains("created 201.cfg"), "{}", run.stderr);
+    std::fs::remove_file(w.path().join("root/201.cfg")).expect("remove");
+    let run = w.run(&["-v", "apply", "--auto-approve"]);
+    run.expect(0);
+    assert!(
+        run.stderr.contains("lab: created 201.cfg"),
+        "{}",
+        run.stderr
+    );
+
+    // Reading 61 files at 200 ms each takes several seconds: a line every
+    // few seconds says how far it got.
+    let slow = Scripted::start(
+        FTP_SECRET,
+        Script {
+            delay_retr: Some(Duration::from_millis(200)),
+            ..Script::default()
+        },
+    );
+    for entry in std::fs::read_dir(w.path().join("root")).expect("root") {
+        let entry = entry.expect("entry");
+        if entry.file_type().expect("type").is_file() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            slow.put(&name, &std::fs::read(entry.path()).expect("read"));
+        }
+    }
+    w.write_site("lab", &site_yaml(&slow.url(), 10, 30));
+    let run = run_bounded(&w, &["drift"], Duration::from_secs(120));
+    run.expect(0);
+    assert!(
+        run.stderr
+            .lines()
+            .any(|l| l.starts_with("lab: reading: ") && l.ends_with(" of 61 files")),
+        "{}",
+        run.stderr
+    );
+}

@@ -6,6 +6,7 @@ use crate::plan::SitePlan;
 
 pub mod json;
 pub mod markdown;
+pub mod progress;
 pub mod text;
 
 /// Version of the JSON and plan-file format; bumped on any incompatible change.

@@ -2,6 +2,8 @@
 
 use std::io::ErrorKind;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 use super::{
     checked_entries, Entry, Fetched, Kind, Reader, RemoteName, Sink, Stats, TResult, Target,
@@ -11,6 +13,7 @@ use super::{
 pub struct DirTarget {
     root: PathBuf,
     stats: Stats,
+    counter: Arc<AtomicUsize>,
 }
 
 impl DirTarget {
@@ -18,6 +21,7 @@ impl DirTarget {
         Self {
             root,
             stats: Stats::default(),
+            counter: Arc::default(),
         }
     }
 
@@ -34,6 +38,7 @@ impl DirTarget {
         sink.drain(&mut file)
             .map_err(|e| err("error reading", &p, e))?;
         self.stats.downloads += 1;
+        self.counter.fetch_add(1, Ordering::Relaxed);
         Ok(sink.finish())
     }
 }
@@ -90,6 +95,10 @@ impl Reader for DirTarget {
 
     fn stats(&self) -> Stats {
         self.stats.clone()
+    }
+
+    fn counter(&self) -> Arc<AtomicUsize> {
+        Arc::clone(&self.counter)
     }
 }
 

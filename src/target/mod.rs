@@ -2,7 +2,8 @@
 //! its root; planning, ordering and safety live above it (`plan`, `apply`).
 
 use std::fmt;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
@@ -182,6 +183,8 @@ pub trait Reader {
     fn stats(&self) -> Stats {
         Stats::default()
     }
+    /// A count of the files read or hashed so far, for progress.
+    fn counter(&self) -> Arc<AtomicUsize>;
 }
 
 /// A provisioning root polyops may change: `apply` and `unlock` only.

@@ -33,6 +33,8 @@ pub struct Script {
     pub trickle_data: Option<Duration>,
     /// Extra names in every listing (no such files exist).
     pub hostile_names: Vec<String>,
+    /// Wait this long before answering each RETR.
+    pub delay_retr: Option<Duration>,
     /// Names whose upload (STOR) is refused with 553.
     pub refuse_stor: Vec<String>,
 }
@@ -248,6 +250,9 @@ impl Session {
                     self.reply(c, "226 Directory send OK.")?;
                 }
                 "RETR" => {
+                    if let Some(d) = self.script.delay_retr {
+                        std::thread::sleep(d);
+                    }
                     let Some(l) = passive.take() else {
                         self.reply(c, "425 Use PASV first.")?;
                         continue;

@@ -139,6 +139,8 @@ struct Settings {
     path: String,
     /// Whether this target may change the server at all.
     access: Access,
+    /// Files read or hashed so far over every connection, for progress.
+    counter: Arc<std::sync::atomic::AtomicUsize>,
     /// Why operations were retried, in the order they failed: one log for
     /// every connection to this target.
     retried: Arc<Mutex<Vec<String>>>,
@@ -253,6 +255,7 @@ impl FtpTarget {
                 password: password.clone(),
                 path: path.clone(),
                 access,
+                counter: Arc::default(),
                 retried: Arc::default(),
             },
             None,
@@ -1058,13 +1061,17 @@ impl Reader for FtpTarget {
 
     fn read_many(&mut self, names: &[RemoteName]) -> TResult<Vec<(RemoteName, Fetched)>> {
         let mut out: Vec<Option<Fetched>> = vec![None; names.len()];
+        let counter = Arc::clone(&self.settings.counter);
         self.parallel(
             Job::Download,
             names.len(),
             self.batch_size(names.len(), Job::Download),
             None,
             &|c, r| c.read_batch(&names[r]),
-            &mut |i, bytes| out[i] = bytes,
+            &mut |i, bytes| {
+                out[i] = bytes;
+                counter.fetch_add(1, Ordering::Relaxed);
+            },
         )?;
         Ok(names
             .iter()
@@ -1079,6 +1086,7 @@ impl Reader for FtpTarget {
             return Ok(None);
         }
         let mut out: Vec<Option<String>> = vec![None; names.len()];
+        let counter = Arc::clone(&self.settings.counter);
         self.parallel(
             Job::Hash,
             names.len(),
@@ -1089,7 +1097,10 @@ impl Reader for FtpTarget {
             },
             None,
             &|c, r| whole(c.hash_chunk(&names[r])),
-            &mut |i, sha| out[i] = sha,
+            &mut |i, sha| {
+                out[i] = sha;
+                counter.fetch_add(1, Ordering::Relaxed);
+            },
         )?;
         Ok(Some(names.iter().cloned().zip(out).collect()))
     }
@@ -1156,6 +1167,10 @@ impl Reader for FtpTarget {
             }
         }
         total
+    }
+
+    fn counter(&self) -> Arc<std::sync::atomic::AtomicUsize> {
+        Arc::clone(&self.settings.counter)
     }
 
     /// Parallel work needs a second session: its login (for a server that

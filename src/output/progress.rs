@@ -1,0 +1,82 @@
+//! Progress of a long read or write, on standard error: a bar on a
+//! terminal, a line every few seconds elsewhere (a CI log), nothing for a
+//! small site. The per-file lines of apply are for `-v`.
+
+use std::io::IsTerminal;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Below this many files a run is quick: no progress is shown.
+pub const MIN_FILES: usize = 50;
+/// How often a log line is written where there is no terminal.
+const LOG_EVERY: Duration = Duration::from_secs(5);
+
+/// Shows `done` of `total` files until dropped.
+pub struct Ticker {
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Ticker {
+    /// Start showing the count `done` of `total` files, for `what`
+    /// ("lab: reading", "lab: uploading"). Nothing is shown below
+    /// [`MIN_FILES`].
+    pub fn start(what: String, total: usize, done: Arc<AtomicUsize>) -> Ticker {
+        let stop = Arc::new(AtomicBool::new(false));
+        if total < MIN_FILES {
+            return Ticker { stop, thread: None };
+        }
+        let halt = Arc::clone(&stop);
+        let terminal = std::io::stderr().is_terminal();
+        let thread = std::thread::spawn(move || {
+            if terminal {
+                bar(&what, total, &done, &halt);
+            } else {
+                lines(&what, total, &done, &halt);
+            }
+        });
+        Ticker {
+            stop,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for Ticker {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn bar(what: &str, total: usize, done: &AtomicUsize, stop: &AtomicBool) {
+    let style =
+        indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} files ({eta})")
+            .map(|s| s.progress_chars("=> "))
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+    let pb = indicatif::ProgressBar::new(total as u64)
+        .with_style(style)
+        .with_message(what.to_owned());
+    while !stop.load(Ordering::SeqCst) {
+        pb.set_position(done.load(Ordering::SeqCst).min(total) as u64);
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    pb.finish_and_clear();
+}
+
+fn lines(what: &str, total: usize, done: &AtomicUsize, stop: &AtomicBool) {
+    let mut last = Instant::now();
+    while !stop.load(Ordering::SeqCst) {
+        std::thread::sleep(Duration::from_millis(100));
+        if last.elapsed() >= LOG_EVERY {
+            last = Instant::now();
+            eprintln!(
+                "{what}: {} of {total} files",
+                done.load(Ordering::SeqCst).min(total)
+            );
+        }
+    }
+}
