@@ -76,9 +76,24 @@ pub struct Summary {
     pub unmanaged: usize,
 }
 
+/// Whether a site was planned (or applied), or failed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    #[default]
+    Ok,
+    Error,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SitePlan {
     pub site: String,
+    /// `error`: the site could not be planned; `error` says why, and it
+    /// has no files.
+    #[serde(default)]
+    pub status: Status,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
     pub site_file: String,
     pub site_file_sha256: String,
     pub target: String,
@@ -207,6 +222,8 @@ impl SitePlan {
         }
         SitePlan {
             site: site.name.clone(),
+            status: Status::Ok,
+            error: None,
             site_file: site.file.clone(),
             site_file_sha256: site_file_sha256.to_owned(),
             target: site.target.display.clone(),
@@ -216,6 +233,28 @@ impl SitePlan {
             overrides,
             reads,
         }
+    }
+
+    /// A site that could not be planned, and why (one line, secrets
+    /// masked already).
+    pub fn failed(site: &Site, error: String) -> SitePlan {
+        SitePlan {
+            site: site.name.clone(),
+            status: Status::Error,
+            error: Some(error),
+            site_file: site.file.clone(),
+            site_file_sha256: String::new(),
+            target: site.target.display.clone(),
+            summary: Summary::default(),
+            files: Vec::new(),
+            unmanaged: Vec::new(),
+            overrides: Vec::new(),
+            reads: BTreeMap::new(),
+        }
+    }
+
+    pub fn is_ok(&self) -> bool {
+        self.status == Status::Ok
     }
 
     /// Whether apply would change any file.

@@ -192,7 +192,10 @@ pub fn plan(
     for site in catalog.selected() {
         match plan_site(config, site, &store) {
             Ok(p) => plans.push(p),
-            Err(e) => errors.push(e),
+            Err(e) => {
+                plans.push(SitePlan::failed(site, one_line(&e)));
+                errors.push(e);
+            }
         }
     }
     let report = Report::new(mode, plans);
@@ -219,6 +222,11 @@ pub fn plan(
         _ => detailed && report.sites.iter().any(SitePlan::has_changes),
     };
     Ok(if pending { 2 } else { 0 })
+}
+
+/// An error as one line, for the report of the site it stopped.
+fn one_line(e: &Error) -> String {
+    e.to_string().lines().collect::<Vec<_>>().join("; ")
 }
 
 /// A plan file: the report without diffs (hashes only, no secrets).
@@ -256,6 +264,9 @@ fn read_plan_file(path: &Path) -> Result<Report, Error> {
     }
     if report.sites.is_empty() {
         return Err(bad("it plans no site".to_owned()));
+    }
+    if let Some(s) = report.sites.iter().find(|s| !s.is_ok()) {
+        return Err(bad(format!("site {} failed to plan", s.site)));
     }
     let mut seen = BTreeSet::new();
     for s in &report.sites {
@@ -359,6 +370,15 @@ pub fn apply(config: &Config, opts: &ApplyOptions, out: &mut dyn Write) -> Resul
     }
     let catalog = checked_sites(&config)?;
     let store = secret_store(&config)?;
+    // Every missing secret of the run at once, before any target is touched.
+    let missing: Vec<Error> = catalog
+        .selected()
+        .filter_map(|site| Inputs::gather(site, &store).err())
+        .flatten()
+        .collect();
+    if !missing.is_empty() {
+        return Err(Error::Many(missing));
+    }
     let stop = stop_flag();
     let mut reports = Vec::new();
     let mut result = Ok(0);
@@ -382,6 +402,15 @@ pub fn apply(config: &Config, opts: &ApplyOptions, out: &mut dyn Write) -> Resul
         match apply_site(&config, site, &store, saved_plan, opts, &stop, out) {
             Ok(plan) => reports.push(plan),
             Err(e) => {
+                let failed = SitePlan::failed(site, one_line(&e));
+                if opts.format == Format::Text {
+                    print_report(
+                        &Report::new(Mode::Apply, vec![failed.clone()]),
+                        Format::Text,
+                        out,
+                    )?;
+                }
+                reports.push(failed);
                 result = Err(e);
                 break;
             }

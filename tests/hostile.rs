@@ -582,3 +582,99 @@ fn long_runs_log_progress_and_per_file_lines_only_with_verbose() {
         run.stderr
     );
 }
+
+/// A second site, `dead`, whose FTP port refuses connections.
+fn with_dead_site(w: &Work) {
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = dead.local_addr().expect("addr").port();
+    drop(dead);
+    w.write_site(
+        "dead",
+        &format!(
+            "site: dead\ntarget:\n  url: ftp://127.0.0.1:{port}/\n  password: {{env: FTP_PASSWORD}}\n  timeout_seconds: 2\nserver:\n  address: 10.100.2.127\ntime:\n  zone: eastern\nextensions: []\nphones: []\n"
+        ),
+    );
+}
+
+#[test]
+fn a_failed_site_is_reported_on_that_site_in_every_format() {
+    let w = work("dir:root", 10);
+    with_dead_site(&w);
+    let run = w.run(&["plan"]);
+    run.expect(1);
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    let head = lines
+        .iter()
+        .position(|l| l.starts_with("site dead → "))
+        .expect("the dead site is in the report");
+    assert!(
+        lines[head + 1].starts_with("  error: site dead: target ftp://127.0.0.1:"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("; 1 of 2 sites failed."),
+        "{}",
+        run.stdout
+    );
+
+    let run = w.run(&["plan", "dead"]);
+    run.expect(1);
+    assert!(!run.stdout.contains("Plan:"), "{}", run.stdout);
+    assert!(run.stdout.contains("error: site dead"), "{}", run.stdout);
+
+    let run = w.run(&["plan", "--format", "json"]);
+    run.expect(1);
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+    let sites = json["sites"].as_array().expect("sites");
+    let by_name = |n: &str| sites.iter().find(|s| s["site"] == n).expect("site");
+    assert_eq!(by_name("dead")["status"], "error");
+    assert!(by_name("dead")["error"]
+        .as_str()
+        .is_some_and(|e| e.contains("connecting")));
+    assert_eq!(by_name("lab")["status"], "ok");
+    assert!(by_name("lab").get("error").is_none());
+
+    let run = w.run(&["drift", "--format", "markdown"]);
+    run.expect(1);
+    assert!(
+        run.stdout.contains("**error:** site dead"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("1 of 2 sites failed"), "{}", run.stdout);
+}
+
+#[test]
+fn every_missing_secret_of_a_run_is_reported_at_once() {
+    let mut w = Work::new();
+    w.secret("EXT_PASSWORD", EXT_SECRET);
+    w.write_site("lab", &site_yaml("dir:root", 10, 2));
+    w.write_site(
+        "other",
+        &site_yaml("dir:other", 10, 1)
+            .replace("site: lab", "site: other")
+            .replace("0004f2", "0004f3")
+            .replace("{env: EXT_PASSWORD}", "{env: OTHER_EXT}")
+            .replace("{env: FTP_PASSWORD}", "{env: OTHER_FTP}"),
+    );
+    for args in [&["plan"][..], &["apply", "--auto-approve"][..]] {
+        let run = w.run(args);
+        run.expect(1);
+        for needle in [
+            "site lab: target.password: environment variable FTP_PASSWORD",
+            "site other: target.password: environment variable OTHER_FTP",
+            "site other: extensions[0].password: environment variable OTHER_EXT",
+        ] {
+            assert!(
+                run.stderr.contains(needle),
+                "{args:?} lacks {needle}:\n{}",
+                run.stderr
+            );
+        }
+        for line in run.stderr.lines() {
+            assert!(line.starts_with("error: "), "{line:?} in\n{}", run.stderr);
+        }
+    }
+    assert!(!w.path().join("root").exists() && !w.path().join("other").exists());
+}

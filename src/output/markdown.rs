@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use super::{summary_line, total, Mode, Report};
+use super::{closing_line, summary_line, Mode, Report};
 use crate::plan::Action;
 
 /// GitHub and GitLab cut comments near 65,536 characters.
@@ -17,16 +17,28 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
 
 /// The whole comment, at most `limit` characters.
 pub fn render(report: &Report, limit: usize) -> String {
-    let t = total(report);
     let title = match report.mode {
         Mode::Plan => "polyops plan",
         Mode::Drift => "polyops drift",
         Mode::Apply => "polyops apply",
     };
-    let mut head = format!("**{title}:** {}\n\n", summary_line(&t, report.mode));
+    let mut head = match closing_line(report) {
+        Some(line) => format!("**{title}:** {line}\n\n"),
+        None => format!("**{title}:** every site failed\n\n"),
+    };
 
     // Above the fold: per-site tables of every change, deletes first.
     for site in &report.sites {
+        if let Some(error) = &site.error {
+            let _ = writeln!(
+                head,
+                "### {} → `{}`\n\n**error:** {}\n",
+                site.site,
+                site.target,
+                error.replace('\n', " ")
+            );
+            continue;
+        }
         let _ = writeln!(
             head,
             "### {} → `{}`\n\n{}\n",

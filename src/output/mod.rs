@@ -37,6 +37,26 @@ impl Report {
     }
 }
 
+/// How many sites failed, and how many there are.
+pub fn failed(report: &Report) -> (usize, usize) {
+    let failed = report.sites.iter().filter(|s| !s.is_ok()).count();
+    (failed, report.sites.len())
+}
+
+/// The report's last line: the total over the planned sites, and how many
+/// failed; `None` when every site failed (there is nothing to total).
+pub fn closing_line(report: &Report) -> Option<String> {
+    let (failed, all) = failed(report);
+    if failed == all && all > 0 {
+        return None;
+    }
+    let mut line = summary_line(&total(report), report.mode);
+    if failed > 0 {
+        line.push_str(&format!("; {failed} of {all} sites failed"));
+    }
+    Some(line)
+}
+
 /// "1 to create, 2 to update, …" for a site or a whole report.
 pub fn summary_line(s: &crate::plan::Summary, mode: Mode) -> String {
     let verbs = match mode {
@@ -54,9 +74,10 @@ pub fn summary_line(s: &crate::plan::Summary, mode: Mode) -> String {
     line
 }
 
+/// The summary over the sites that were planned (failed ones have none).
 pub fn total(report: &Report) -> crate::plan::Summary {
     let mut t = crate::plan::Summary::default();
-    for s in &report.sites {
+    for s in report.sites.iter().filter(|s| s.is_ok()) {
         t.create += s.summary.create;
         t.update += s.summary.update;
         t.delete += s.summary.delete;

@@ -3,7 +3,7 @@
 
 use std::io::{self, Write};
 
-use super::{summary_line, total, Mode, Report};
+use super::{closing_line, summary_line, Mode, Report};
 use crate::plan::{Action, FileChange};
 
 struct Paint {
@@ -40,6 +40,10 @@ pub fn write(report: &Report, out: &mut dyn Write, color: bool) -> io::Result<()
             site.target,
             site.site_file
         )?;
+        if let Some(error) = &site.error {
+            writeln!(out, "  {} {error}\n", p.paint("31", "error:"))?;
+            continue;
+        }
         for f in site.files.iter().filter(|f| f.action != Action::Unchanged) {
             let (m, code) = marker(f);
             let mut notes = Vec::new();
@@ -99,11 +103,13 @@ pub fn write(report: &Report, out: &mut dyn Write, color: bool) -> io::Result<()
         }
         writeln!(out)?;
     }
-    let t = total(report);
     let head = match report.mode {
         Mode::Plan => "Plan",
         Mode::Drift => "Drift",
         Mode::Apply => "Applied",
     };
-    writeln!(out, "{head}: {}.", summary_line(&t, report.mode))
+    match closing_line(report) {
+        Some(line) => writeln!(out, "{head}: {line}."),
+        None => Ok(()),
+    }
 }
