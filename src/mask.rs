@@ -54,6 +54,26 @@ pub fn printable(text: &str) -> String {
         .collect()
 }
 
+/// `text` with line breaks (LF, CR LF) and tabs kept and every other
+/// unprintable character shown as an escape (`\x1b`, `\u{202e}`, a lone
+/// `\x0d`): for file contents from a target, whose diff a terminal would
+/// otherwise obey.
+pub fn visible(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        let crlf = c == '\r' && chars.peek() == Some(&'\n');
+        if crlf || c == '\n' || c == '\t' || !crate::target::name::is_unprintable(c) {
+            out.push(c);
+        } else if u32::from(c) < 0x100 {
+            out.push_str(&format!("\\x{:02x}", u32::from(c)));
+        } else {
+            out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
+        }
+    }
+    out
+}
+
 /// `…password="x"` / `…Password='x'` → `…password="********"`.
 fn mask_password_attributes(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -159,6 +179,14 @@ mod tests {
             "530 PASS ******** refused"
         );
         assert_eq!(printable("a\x07b\tc"), "abc");
+    }
+
+    #[test]
+    fn file_contents_keep_their_lines_and_show_escapes() {
+        assert_eq!(
+            visible("a\tb\n\x1b[2J\r\n\u{202e}x\ry"),
+            "a\tb\n\\x1b[2J\r\n\\u{202e}x\\x0dy"
+        );
     }
 
     #[test]

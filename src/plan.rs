@@ -324,7 +324,9 @@ pub fn unified(name: &str, before: Option<&[u8]>, after: Option<&[u8]>, masker: 
                 .context_radius(3)
                 .header(&old, &new)
                 .to_string();
-            masker.mask(&diff)
+            // The old side is what the target holds: a terminal must not
+            // obey its escapes.
+            crate::mask::visible(&masker.mask(&diff))
         }
         _ => format!(
             "binary file {name}: {} → {}\n",

@@ -678,3 +678,44 @@ fn every_missing_secret_of_a_run_is_reported_at_once() {
     }
     assert!(!w.path().join("root").exists() && !w.path().join("other").exists());
 }
+
+#[test]
+fn data_connections_go_to_the_servers_host_whatever_pasv_names() {
+    // The reply names 127.0.0.2, where nothing listens; the data port is
+    // open on the server's own host, 127.0.0.1.
+    let server = Scripted::start(
+        FTP_SECRET,
+        Script {
+            pasv_host: Some([127, 0, 0, 2]),
+            ..Script::default()
+        },
+    );
+    let w = work(&server.url(), 5);
+    w.run(&["apply", "--auto-approve"]).expect(0);
+    assert!(server.get("201.cfg").is_some());
+    w.run(&["drift"]).expect(0);
+}
+
+#[test]
+fn escapes_in_a_file_on_the_target_are_shown_not_obeyed() {
+    let w = work("dir:root", 10);
+    w.run(&["apply", "--auto-approve"]).expect(0);
+    std::fs::write(
+        w.path().join("root/201.cfg"),
+        "<x/>\n\x1b]0;pwned\x07\x1b[2J\u{202e}evil\rcover\n",
+    )
+    .expect("write");
+    for format in ["text", "markdown", "json"] {
+        let run = w.run(&["drift", "--format", format]);
+        run.expect(2);
+        for bad in ['\x1b', '\x07', '\u{202e}', '\r'] {
+            assert!(
+                !run.stdout.contains(bad),
+                "{format}: {bad:?} in\n{}",
+                run.stdout
+            );
+        }
+    }
+    let run = w.run(&["drift"]);
+    assert!(run.stdout.contains("\\x1b]0;pwned\\x07"), "{}", run.stdout);
+}

@@ -8,6 +8,26 @@ use std::io::{self, Write};
 use super::{closing_line, summary_line, Mode, Report};
 use crate::plan::Action;
 
+/// A name as inline code that nothing in it can break out of: file
+/// names may come from the target's state file, and `<`, `&`, a backtick
+/// or `|` in one must not become markup or end a table cell.
+fn code(name: &str) -> String {
+    let mut out = String::from("<code>");
+    for c in name.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            '|' => out.push_str("&#124;"),
+            '`' => out.push_str("&#96;"),
+            c => out.push(c),
+        }
+    }
+    out.push_str("</code>");
+    out
+}
+
 /// GitHub and GitLab cut comments near 65,536 characters.
 pub const LIMIT: usize = 65_000;
 
@@ -64,7 +84,7 @@ pub fn render(report: &Report, limit: usize) -> String {
                     (_, true) => "taken over (not written by polyops before)",
                     _ => "",
                 };
-                let _ = writeln!(head, "| {action} | `{}` | {note} |", f.name);
+                let _ = writeln!(head, "| {action} | {} | {note} |", code(&f.name));
             }
             head.push('\n');
         }
@@ -98,9 +118,9 @@ pub fn render(report: &Report, limit: usize) -> String {
         for f in &site.files {
             let Some(diff) = &f.diff else { continue };
             let block = format!(
-                "<details><summary>{} <code>{}</code> ({})</summary>\n\n```diff\n{}```\n\n</details>\n\n",
+                "<details><summary>{} {} ({})</summary>\n\n```diff\n{}```\n\n</details>\n\n",
                 f.action.word(),
-                f.name,
+                code(&f.name),
                 site.site,
                 diff.replace("```", "`\u{200b}``")
             );
@@ -132,4 +152,17 @@ pub fn render(report: &Report, limit: usize) -> String {
         text.push_str(note);
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::code;
+
+    #[test]
+    fn names_cannot_break_out_of_their_code_span_or_table_cell() {
+        assert_eq!(
+            code("a|b`<img src=x>&"),
+            "<code>a&#124;b&#96;&lt;img src=x&gt;&amp;</code>"
+        );
+    }
 }

@@ -33,6 +33,9 @@ pub struct Script {
     pub trickle_data: Option<Duration>,
     /// Extra names in every listing (no such files exist).
     pub hostile_names: Vec<String>,
+    /// The host every PASV reply names (the data port is always opened
+    /// on 127.0.0.1).
+    pub pasv_host: Option<[u8; 4]>,
     /// Wait this long before answering each RETR.
     pub delay_retr: Option<Duration>,
     /// Names whose upload (STOR) is refused with 553.
@@ -215,10 +218,11 @@ impl Session {
                     let l = TcpListener::bind("127.0.0.1:0")?;
                     let p = l.local_addr()?.port();
                     passive = Some(l);
+                    let [a, b, h, d] = self.script.pasv_host.unwrap_or([127, 0, 0, 1]);
                     self.reply(
                         c,
                         &format!(
-                            "227 Entering Passive Mode (127,0,0,1,{},{}).",
+                            "227 Entering Passive Mode ({a},{b},{h},{d},{},{}).",
                             p >> 8,
                             p & 255
                         ),

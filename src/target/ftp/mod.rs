@@ -392,15 +392,20 @@ impl FtpTarget {
         let step = |what: &str, e: FtpError| deadline_error(dog, timeout, what, e);
         dog.arm(timeout);
         let mut conn = match &s.tls {
-            None => Conn::Plain(
-                FtpStream::connect_with_stream(socket)
-                    .map_err(|e| step("waiting for the greeting", e))?
-                    .passive_stream_builder(passive),
-            ),
-            Some(cfg) => {
-                let plain = RustlsFtpStream::connect_with_stream(socket)
+            None => Conn::Plain({
+                let mut c = FtpStream::connect_with_stream(socket)
                     .map_err(|e| step("waiting for the greeting", e))?
                     .passive_stream_builder(passive);
+                c.set_passive_nat_workaround(true);
+                c
+            }),
+            Some(cfg) => {
+                let mut plain = RustlsFtpStream::connect_with_stream(socket)
+                    .map_err(|e| step("waiting for the greeting", e))?
+                    .passive_stream_builder(passive);
+                // The data connection goes to the server's own host,
+                // whatever address its PASV reply names.
+                plain.set_passive_nat_workaround(true);
                 dog.arm(timeout);
                 Conn::Tls(
                     plain
@@ -1295,6 +1300,20 @@ mod tests {
         ] {
             let e = FtpError::ConnectionError(std::io::Error::new(kind, "x"));
             assert_eq!(classify("x", e).kind, Kind::Refused);
+        }
+    }
+
+    proptest::proptest! {
+        /// Whatever a server lists, parsing it neither panics nor yields a
+        /// name that is not a valid one.
+        #[test]
+        fn any_listing_line_parses_to_valid_names_or_none(line in "\\PC{0,80}|type=file; .{0,40}|[-d]rw.{0,60}") {
+            for mlsd in [true, false] {
+                let (entries, _) = entries(std::slice::from_ref(&line), mlsd);
+                for e in entries {
+                    proptest::prop_assert!(RemoteName::new(e.name.as_str()).is_ok());
+                }
+            }
         }
     }
 

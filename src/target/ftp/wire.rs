@@ -8,7 +8,7 @@
 //! exchange may be dropped after it.
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{IpAddr, Shutdown, SocketAddr, TcpStream};
+use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
 use suppaftp::{FtpError, FtpStream, Status};
@@ -104,9 +104,11 @@ pub fn passive_command(peer: SocketAddr) -> &'static str {
     }
 }
 
-/// The data address in a 227 (PASV) or 229 (EPSV) reply from `peer`.
-/// EPSV names only a port, on the control connection's host; so does a
-/// PASV naming 0.0.0.0.
+/// The data address in a 227 (PASV) or 229 (EPSV) reply from `peer`: the
+/// port it names, on the control connection's host. The address a PASV
+/// reply names is not used: a server (or whoever wrote its reply) could
+/// send polyops to any host, and behind NAT it names a private one anyway
+/// (curl and lftp ignore it too).
 pub fn passive_addr(peer: SocketAddr, (code, text): &Reply) -> Result<SocketAddr, FtpError> {
     let bad = || unexpected(*code, text);
     match code {
@@ -118,12 +120,13 @@ pub fn passive_addr(peer: SocketAddr, (code, text): &Reply) -> Result<SocketAddr
                 .map(|p| p.trim().parse::<u8>())
                 .collect::<Result<_, _>>()
                 .map_err(|_| bad())?;
-            let [a, b, c, d, hi, lo] = n[..] else {
+            let [_, _, _, _, hi, lo] = n[..] else {
                 return Err(bad());
             };
-            let ip = IpAddr::from([a, b, c, d]);
-            let ip = if ip.is_unspecified() { peer.ip() } else { ip };
-            Ok(SocketAddr::new(ip, u16::from(hi) << 8 | u16::from(lo)))
+            Ok(SocketAddr::new(
+                peer.ip(),
+                u16::from(hi) << 8 | u16::from(lo),
+            ))
         }
         229 => {
             // "229 Entering Extended Passive Mode (|||6446|)"
@@ -629,13 +632,14 @@ mod tests {
     #[test]
     fn passive_replies_name_the_data_address() {
         let peer: SocketAddr = "192.0.2.7:21".parse().expect("an address");
+        // Another host in the reply: the port is used, on the server's host.
         let pasv = (
             227,
             "227 Entering Passive Mode (127,0,0,1,164,16).\r\n".to_owned(),
         );
         assert_eq!(
             passive_addr(peer, &pasv).ok(),
-            "127.0.0.1:42000".parse().ok()
+            "192.0.2.7:42000".parse().ok()
         );
         let anywhere = (
             227,
