@@ -35,7 +35,7 @@ impl DirTarget {
         let p = self.path(name);
         let mut file = std::fs::File::open(&p).map_err(|e| err("error reading", &p, e))?;
         let mut sink = Sink::new(keep, max);
-        sink.drain(&mut file)
+        sink.drain(&mut file, &mut |_| {})
             .map_err(|e| err("error reading", &p, e))?;
         self.stats.downloads += 1;
         self.counter.fetch_add(1, Ordering::Relaxed);

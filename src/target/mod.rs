@@ -131,8 +131,13 @@ impl Sink {
         }
     }
 
-    /// Read `reader` to its end into the sink.
-    pub fn drain(&mut self, reader: &mut dyn std::io::Read) -> std::io::Result<()> {
+    /// Read `reader` to its end into the sink; `progress` hears the size
+    /// so far after each read.
+    pub fn drain(
+        &mut self,
+        reader: &mut dyn std::io::Read,
+        progress: &mut dyn FnMut(u64),
+    ) -> std::io::Result<()> {
         let mut buf = vec![0u8; 64 * 1024];
         loop {
             let n = match reader.read(&mut buf) {
@@ -143,6 +148,7 @@ impl Sink {
             };
             self.push(&buf[..n])
                 .map_err(|m| std::io::Error::new(std::io::ErrorKind::FileTooLarge, m))?;
+            progress(self.size);
         }
     }
 }
@@ -303,15 +309,10 @@ pub fn open_reader(
     store: &SecretStore,
     connections: Option<usize>,
 ) -> Result<Box<dyn Reader + Send>, Error> {
-    match &site.target.url {
-        TargetUrl::Dir(path) => Ok(Box::new(dir::DirTarget::new(path.clone()))),
-        TargetUrl::Ftp { .. } => Ok(Box::new(open_ftp(
-            site,
-            store,
-            connections,
-            Access::ReadOnly,
-        )?)),
-    }
+    Ok(match backend(site, store, connections, Access::ReadOnly)? {
+        Backend::Dir(d) => Box::new(d),
+        Backend::Ftp(f) => f,
+    })
 }
 
 /// Open a site's target to change it. FTP targets connect and log in here;
@@ -321,15 +322,31 @@ pub fn open(
     store: &SecretStore,
     connections: Option<usize>,
 ) -> Result<Box<dyn Target + Send>, Error> {
-    match &site.target.url {
-        TargetUrl::Dir(path) => Ok(Box::new(dir::DirTarget::new(path.clone()))),
-        TargetUrl::Ftp { .. } => Ok(Box::new(open_ftp(
-            site,
-            store,
-            connections,
-            Access::ReadWrite,
-        )?)),
-    }
+    Ok(
+        match backend(site, store, connections, Access::ReadWrite)? {
+            Backend::Dir(d) => Box::new(d),
+            Backend::Ftp(f) => f,
+        },
+    )
+}
+
+enum Backend {
+    Dir(dir::DirTarget),
+    Ftp(Box<ftp::FtpTarget>),
+}
+
+fn backend(
+    site: &Site,
+    store: &SecretStore,
+    connections: Option<usize>,
+    access: Access,
+) -> Result<Backend, Error> {
+    Ok(match &site.target.url {
+        TargetUrl::Dir(path) => Backend::Dir(dir::DirTarget::new(path.clone())),
+        TargetUrl::Ftp { .. } => {
+            Backend::Ftp(Box::new(open_ftp(site, store, connections, access)?))
+        }
+    })
 }
 
 /// The FTP password of a site (the factory default when none is set).

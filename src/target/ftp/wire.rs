@@ -231,18 +231,9 @@ impl Limit {
 /// trickle may not).
 pub fn drain(reader: &mut dyn Read, sink: &mut Sink, w: Wire<'_>) -> std::io::Result<()> {
     let started = Instant::now();
-    let mut buf = vec![0u8; 64 * 1024];
-    loop {
-        let n = match reader.read(&mut buf) {
-            Ok(0) => return Ok(()),
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        sink.push(&buf[..n])
-            .map_err(|m| std::io::Error::new(std::io::ErrorKind::FileTooLarge, m))?;
-        w.watchdog.progress(started, w.timeout, sink.size());
-    }
+    sink.drain(reader, &mut |size| {
+        w.watchdog.progress(started, w.timeout, size)
+    })
 }
 
 /// What a command that sends us data (RETR, MLSD, LIST) brought back.
