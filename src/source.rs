@@ -147,8 +147,9 @@ struct Builder {
     stack: Vec<Frame>,
     root: Option<Value>,
     anchors: HashMap<usize, Value>,
-    /// Values copied in by aliases so far, bounded by `MAX_ALIAS_VALUES`.
-    alias_values: usize,
+    /// What anchors and aliases have copied so far, bounded by
+    /// `MAX_ALIAS_VALUES` and `MAX_ALIAS_BYTES`.
+    copied: Cost,
     positions: Positions,
     documents: usize,
     second_document: Option<Pos>,
@@ -175,9 +176,34 @@ impl Builder {
         matches!(self.stack.last(), Some(Frame::Map { key: None, .. }))
     }
 
-    /// Attach a finished value to its parent.
-    fn attach(&mut self, value: Value, anchor: usize) {
-        if anchor != 0 {
+    /// Count a copy of `value` against the caps; false (and the error
+    /// recorded at `pos`) when it would exceed one.
+    fn copy_allowed(&mut self, value: &Value, pos: Pos) -> bool {
+        self.copied.add(Cost::of(value));
+        if self.copied.values > MAX_ALIAS_VALUES {
+            self.fail(
+                pos,
+                format!("anchors and aliases expand to more than {MAX_ALIAS_VALUES} values"),
+            );
+            false
+        } else if self.copied.bytes > MAX_ALIAS_BYTES {
+            self.fail(
+                pos,
+                format!(
+                    "anchors and aliases expand to more than {} MiB of text",
+                    MAX_ALIAS_BYTES >> 20
+                ),
+            );
+            false
+        } else {
+            true
+        }
+    }
+
+    /// Attach a finished value to its parent; an anchored one is also kept
+    /// (a copy, counted like an alias's) for the aliases that name it.
+    fn attach(&mut self, value: Value, anchor: usize, pos: Pos) {
+        if anchor != 0 && self.copy_allowed(&value, pos) {
             self.anchors.insert(anchor, value.clone());
         }
         match self.stack.last_mut() {
@@ -246,7 +272,7 @@ impl MarkedEventReceiver for Builder {
                 } else {
                     Value::String(text)
                 };
-                self.attach(value, anchor);
+                self.attach(value, anchor, pos);
             }
             Event::Alias(id) => {
                 if self.is_key_position() {
@@ -255,21 +281,16 @@ impl MarkedEventReceiver for Builder {
                 }
                 let Some(path) = self.next_path() else { return };
                 self.positions.values.insert(path, pos);
-                let Some(size) = self.anchors.get(&id).map(count_values) else {
+                // Taken out while it is counted, so that no copy is made
+                // before the caps allow it.
+                let Some(v) = self.anchors.remove(&id) else {
                     self.fail(pos, "alias to an unknown anchor".to_owned());
                     return;
                 };
-                self.alias_values += size;
-                if self.alias_values > MAX_ALIAS_VALUES {
-                    self.fail(
-                        pos,
-                        format!("aliases expand to more than {MAX_ALIAS_VALUES} values"),
-                    );
-                    return;
+                if self.copy_allowed(&v, pos) {
+                    self.attach(v.clone(), 0, pos);
                 }
-                if let Some(v) = self.anchors.get(&id).cloned() {
-                    self.attach(v, 0);
-                }
+                self.anchors.insert(id, v);
             }
             Event::MappingStart(anchor, _) | Event::SequenceStart(anchor, _) => {
                 if self.is_key_position() {
@@ -296,8 +317,12 @@ impl MarkedEventReceiver for Builder {
                 self.stack.push(frame);
             }
             Event::MappingEnd | Event::SequenceEnd => match self.stack.pop() {
-                Some(Frame::Map { map, anchor, .. }) => self.attach(Value::Object(map), anchor),
-                Some(Frame::Seq { items, anchor, .. }) => self.attach(Value::Array(items), anchor),
+                Some(Frame::Map { map, anchor, .. }) => {
+                    self.attach(Value::Object(map), anchor, pos)
+                }
+                Some(Frame::Seq { items, anchor, .. }) => {
+                    self.attach(Value::Array(items), anchor, pos)
+                }
                 None => {}
             },
             Event::Nothing | Event::StreamStart | Event::StreamEnd | Event::DocumentEnd => {}
@@ -305,16 +330,54 @@ impl MarkedEventReceiver for Builder {
     }
 }
 
-/// Aliases may copy at most this many values in all: enough for any real
-/// site, and a "billion laughs" file fails at once instead of eating memory.
+/// Anchors and aliases may copy at most this many values in all: enough for
+/// any real site, and a "billion laughs" file fails at once instead of
+/// eating memory.
 const MAX_ALIAS_VALUES: usize = 100_000;
 
-/// The number of values in `v`, itself included.
-fn count_values(v: &Value) -> usize {
-    match v {
-        Value::Array(items) => 1 + items.iter().map(count_values).sum::<usize>(),
-        Value::Object(map) => 1 + map.values().map(count_values).sum::<usize>(),
-        _ => 1,
+/// ... and at most this many bytes of keys and strings: a few values can
+/// be big too (one 1 MiB string aliased 20,000 times is 20 GB), and with
+/// this cap a site file costs at most about 100 MB of memory beyond its own
+/// size. A real site's aliases (a shared password reference, a phone
+/// template) copy a few kilobytes.
+const MAX_ALIAS_BYTES: usize = 64 << 20;
+
+/// What a copy of a value costs.
+#[derive(Debug, Default, Clone, Copy)]
+struct Cost {
+    /// Values, the copied one included.
+    values: usize,
+    /// Bytes of strings, mapping keys included.
+    bytes: usize,
+}
+
+impl Cost {
+    fn of(v: &Value) -> Cost {
+        let mut cost = Cost {
+            values: 1,
+            bytes: 0,
+        };
+        match v {
+            Value::String(s) => cost.bytes = s.len(),
+            Value::Array(items) => {
+                for item in items {
+                    cost.add(Cost::of(item));
+                }
+            }
+            Value::Object(map) => {
+                for (key, item) in map {
+                    cost.bytes = cost.bytes.saturating_add(key.len());
+                    cost.add(Cost::of(item));
+                }
+            }
+            Value::Null | Value::Bool(_) | Value::Number(_) => {}
+        }
+        cost
+    }
+
+    fn add(&mut self, other: Cost) {
+        self.values = self.values.saturating_add(other.values);
+        self.bytes = self.bytes.saturating_add(other.bytes);
     }
 }
 
@@ -426,7 +489,12 @@ mod tests {
             text.push_str(&format!("a{i}: &a{i} [{refs}]\n"));
         }
         let err = parse(&text).expect_err("bomb");
-        assert!(err.message.contains("aliases expand"), "{}", err.message);
+        assert!(
+            err.message
+                .contains("aliases expand to more than 100000 values"),
+            "{}",
+            err.message
+        );
         assert!(parse("a: &x {k: 1}\nb: *x\n").is_ok());
     }
 

@@ -1039,6 +1039,24 @@ fn an_alias_bomb_is_an_error_not_a_hang() {
         .stderr_has_line_with("sites/hq.yaml:", "aliases expand to more than");
 }
 
+/// Few aliases of one big string are as bad as a bomb of many small values:
+/// a 1 MiB string aliased 20,000 times would need 20 GB.
+#[test]
+fn aliases_of_a_big_string_are_an_error_at_the_alias_not_out_of_memory() {
+    let mut text = format!("site: hq\na: &x \"{}\"\nb:\n", "x".repeat(1 << 20));
+    for _ in 0..20_000 {
+        text.push_str("  - *x\n");
+    }
+    // The anchor's own copy and 63 aliases make 64 MiB; the 64th alias,
+    // on line 3 + 64, is one too many.
+    validate(Test::new().site_bytes("hq", text))
+        .status(1)
+        .stderr_has_line_with(
+            "sites/hq.yaml:67:5: ",
+            "anchors and aliases expand to more than 64 MiB of text",
+        );
+}
+
 #[test]
 fn a_broken_file_does_not_hide_the_others() {
     validate(
