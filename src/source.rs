@@ -103,8 +103,12 @@ pub fn parse(text: &str) -> Result<Document, SyntaxError> {
     let mut builder = Builder::default();
     let mut parser = Parser::new_from_str(text);
     if let Err(e) = parser.load(&mut builder, true) {
+        let mut pos = Pos::of(*e.marker());
+        if e.info().contains("tab") {
+            pos = tab_position(text, pos).unwrap_or(pos);
+        }
         return Err(SyntaxError {
-            pos: Pos::of(*e.marker()),
+            pos,
             message: e.info().to_owned(),
         });
     }
@@ -125,6 +129,32 @@ pub fn parse(text: &str) -> Result<Document, SyntaxError> {
             message: "a site file holds one YAML document, this one has several".to_owned(),
         }),
     }
+}
+
+/// Where the tab of a scanner's tab error really is. yaml-rust2 marks most
+/// of them at the start of the scalar or block scalar before the tab (the
+/// end of the previous line, to a reader) or just past it, but an editor
+/// jumping to the error wants the tab: it is at `at`, or else the first tab
+/// in the indentation of `at`'s line or of a later one.
+fn tab_position(text: &str, at: Pos) -> Option<Pos> {
+    let mut lines = text
+        .split('\n')
+        .enumerate()
+        .skip(at.line.saturating_sub(1))
+        .peekable();
+    let (_, first) = lines.peek()?;
+    if first.chars().nth(at.col.saturating_sub(1)) == Some('\t') {
+        return Some(at);
+    }
+    lines.find_map(|(i, line)| {
+        line.chars()
+            .take_while(|c| matches!(c, ' ' | '\t'))
+            .position(|c| c == '\t')
+            .map(|col| Pos {
+                line: i + 1,
+                col: col + 1,
+            })
+    })
 }
 
 enum Frame {
@@ -501,6 +531,8 @@ mod tests {
     #[test]
     fn tabs_in_indentation_are_errors() {
         let err = parse("a:\n\tb: 1\n").expect_err("tab");
-        assert_eq!(err.pos.line, 2);
+        assert_eq!(err.pos, Pos { line: 2, col: 1 });
+        let err = parse("a:\n  b: 1\n\tc: 2\n").expect_err("tab");
+        assert_eq!(err.pos, Pos { line: 3, col: 1 });
     }
 }

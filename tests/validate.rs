@@ -1000,8 +1000,25 @@ fn a_duplicate_key_is_an_error_at_the_second_one() {
 }
 
 #[test]
-fn a_tab_in_indentation_is_an_error() {
-    assert_broken(b"site: hq\ntarget:\n\turl: dir:x\n", "sites/hq.yaml:3:");
+fn a_tab_in_indentation_is_an_error_at_the_tab() {
+    // The YAML scanner marks most of these at the scalar or block before
+    // the tab, or just past it; the diagnostic names the tab itself.
+    for (text, at) in [
+        (&b"site: hq\ntarget:\n\turl: dir:x\n"[..], "3:1"),
+        (
+            b"site: hq\ntarget:\n  url: dir:x\nserver:\n  address: 10.0.0.1\n\tsip_port: 5060\n",
+            "6:1",
+        ),
+        (b"site: hq\ntarget:\n  url: dir:x\n  \tuser: a\n", "4:3"),
+        (b"site: hq\nserver:\n  address: |\n\tx\n", "4:1"),
+        (b"site: hq\nserver:\n  address: \"a\n\tb\"\n", "4:1"),
+        (b"site: hq\nphones:\n  - a\n\t- b\n", "4:1"),
+        ("site: hq\nname: Zo\u{eb}\n\tb: 2\n".as_bytes(), "3:1"),
+    ] {
+        validate(Test::new().site_bytes("hq", text))
+            .status(1)
+            .stderr_has_line_with(&format!("sites/hq.yaml:{at}: "), "tab");
+    }
 }
 
 #[test]
