@@ -98,8 +98,11 @@ pub struct Document {
 
 /// Parse one YAML document. Empty files, several documents, duplicate keys
 /// and non-scalar keys are errors, as are scanner errors (tabs in
-/// indentation, bad indentation, unclosed quotes…).
+/// indentation, bad indentation, unclosed quotes…). A byte order mark at
+/// the start (Windows editors write one) is skipped: YAML allows it, but
+/// yaml-rust2 would read it as part of the first key.
 pub fn parse(text: &str) -> Result<Document, SyntaxError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut builder = Builder::default();
     let mut parser = Parser::new_from_str(text);
     if let Err(e) = parser.load(&mut builder, true) {

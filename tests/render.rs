@@ -671,6 +671,19 @@ fn secret_references_resolve_from_the_secrets_option() {
 }
 
 #[test]
+fn a_secrets_file_may_start_with_a_byte_order_mark() {
+    let out = render(
+        Test::new()
+            .site("hq", &secret_site())
+            .secrets("\u{feff}ext-201: after-the-bom\n"),
+    );
+    assert_eq!(
+        params(&out, "hq", "201.cfg").get("reg.1.auth.password"),
+        "after-the-bom"
+    );
+}
+
+#[test]
 fn secret_references_resolve_from_polyops_secrets_file() {
     let out = render(
         Test::new()

@@ -1036,6 +1036,20 @@ fn several_documents_in_one_file_is_an_error() {
     assert_broken(b"site: a\n---\nsite: b\n", "sites/hq.yaml:2:");
 }
 
+/// Windows editors (Notepad, older Visual Studio) start UTF-8 files with a
+/// byte order mark; it is not part of the first key, nor a column.
+#[test]
+fn a_byte_order_mark_at_the_start_is_accepted() {
+    validate(Test::new().site_bytes("hq", format!("\u{feff}{}", named_site("hq", "dir:hq"))))
+        .status(0)
+        .stdout_is("sites/hq.yaml: ok: site hq, 0 extensions, 0 phones\n")
+        .stderr_is_empty();
+    assert_broken(
+        format!("\u{feff}sitee: hq\n{}", named_site("hq", "dir:hq")).as_bytes(),
+        "sites/hq.yaml:1:1: sitee: unknown field",
+    );
+}
+
 #[test]
 fn invalid_utf8_is_an_error_at_the_first_bad_byte() {
     assert_broken(
