@@ -208,17 +208,84 @@ pub fn parse_site(file: &str, text: &str) -> Result<(SiteFile, Positions), Vec<D
         diags.dedup();
         return Err(diags);
     }
-    match serde_json::from_value::<SiteFile>(doc.value) {
-        Ok(sf) => Ok((sf, doc.positions)),
-        // The schema is generated from these types, so this is only reached if
-        // they disagree; still an error, not a panic.
-        Err(e) => Err(vec![Diagnostic::error(
-            file,
-            Pos::START,
-            "",
-            format!("invalid site file: {e}"),
-        )]),
+    // JSON Schema's `integer` admits 5060.0 (it compares values, not
+    // spellings) but serde does not. No site field takes a fraction (a test
+    // pins it), so every such number is an integer field written wrong; all
+    // of them are reported, not only the first one serde stops at.
+    let mut floats = Vec::new();
+    find_floats(&doc.value, "", &mut floats);
+    if !floats.is_empty() {
+        return Err(floats
+            .iter()
+            .map(|path| {
+                Diagnostic::error(
+                    file,
+                    doc.positions.value(path),
+                    path,
+                    "expected integer, found a number with a decimal point or exponent",
+                )
+            })
+            .collect());
     }
+    match serde_path_to_error::deserialize::<_, SiteFile>(doc.value) {
+        Ok(sf) => Ok((sf, doc.positions)),
+        // The schema is generated from these types, so this is only reached
+        // where it says less than they do (a u32's upper bound); still an
+        // error at its field, not a panic.
+        Err(e) => {
+            let mut path = String::new();
+            for seg in e.path().iter() {
+                path = match seg {
+                    serde_path_to_error::Segment::Seq { index } => join_index(&path, *index),
+                    serde_path_to_error::Segment::Map { key } => join_key(&path, key),
+                    serde_path_to_error::Segment::Enum { .. }
+                    | serde_path_to_error::Segment::Unknown => path,
+                };
+            }
+            Err(vec![Diagnostic::error(
+                file,
+                doc.positions.value(&path),
+                &path,
+                plain_types(&e.into_inner().to_string()),
+            )])
+        }
+    }
+}
+
+/// The field paths of every number that is not an integer.
+fn find_floats(v: &Value, path: &str, out: &mut Vec<String>) {
+    match v {
+        Value::Number(n) if !n.is_i64() && !n.is_u64() => out.push(path.to_owned()),
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                find_floats(item, &join_index(path, i), out);
+            }
+        }
+        Value::Object(map) => {
+            for (key, item) in map {
+                find_floats(item, &join_key(path, key), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// serde's message with Rust's integer types said in words: `expected u32`
+/// → `expected an integer from 0 to 4294967295`.
+fn plain_types(message: &str) -> String {
+    let ranges = [
+        ("u8", 0, i128::from(u8::MAX)),
+        ("u16", 0, i128::from(u16::MAX)),
+        ("u32", 0, i128::from(u32::MAX)),
+        ("u64", 0, i128::from(u64::MAX)),
+        ("i32", i128::from(i32::MIN), i128::from(i32::MAX)),
+    ];
+    for (name, min, max) in ranges {
+        if let Some(head) = message.strip_suffix(&format!("expected {name}")) {
+            return format!("{head}expected an integer from {min} to {max}");
+        }
+    }
+    message.to_owned()
 }
 
 fn pos_of_offset(bytes: &[u8], offset: usize) -> Pos {
@@ -367,5 +434,45 @@ fn describe(v: &Value) -> String {
         Value::String(s) => format!("{s:?}"),
         Value::Array(_) | Value::Object(_) => json_type(v).to_owned(),
         other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `parse_site` reports every non-integer number as an integer field
+    /// written wrong; that holds while no field of the schema is a `number`.
+    #[test]
+    fn no_site_field_takes_a_fraction() {
+        fn types(v: &Value, out: &mut Vec<String>) {
+            match v {
+                Value::Object(map) => {
+                    for (key, item) in map {
+                        if key == "type" {
+                            out.push(item.to_string());
+                        }
+                        types(item, out);
+                    }
+                }
+                Value::Array(items) => items.iter().for_each(|i| types(i, out)),
+                _ => {}
+            }
+        }
+        let schema: Value =
+            serde_json::from_str(&schema::site_schema_json()).expect("the schema is JSON");
+        let mut found = Vec::new();
+        types(&schema, &mut found);
+        assert!(found.iter().any(|t| t.contains("\"integer\"")));
+        assert!(!found.iter().any(|t| t.contains("\"number\"")), "{found:?}");
+    }
+
+    #[test]
+    fn rust_integer_types_are_said_in_words() {
+        assert_eq!(
+            plain_types("invalid value: integer `70000`, expected u16"),
+            "invalid value: integer `70000`, expected an integer from 0 to 65535"
+        );
+        assert_eq!(plain_types("something else"), "something else");
     }
 }

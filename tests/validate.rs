@@ -104,6 +104,62 @@ fn a_value_of_the_wrong_type_is_an_error() {
     );
 }
 
+/// JSON Schema's `integer` admits 5060.0 (it compares values, not
+/// spellings), so these pass the schema; they are still errors, at their
+/// own field, all in one run.
+#[test]
+fn a_number_with_a_decimal_point_for_an_integer_field_is_an_error_at_that_field() {
+    validate(Test::new().site(
+        "hq",
+        r#"
+        site: hq
+        target: {url: dir:ftp-root, timeout_seconds: 1e1}
+        server:
+          address: 10.0.0.1
+          sip_port: 5060.0
+          registration_expires: 90.0
+        time: {zone: pacific}
+        dialplan: {extension_digits: 3.0}
+        "#,
+    ))
+    .status(1)
+    .stderr_has_line_with(
+        "sites/hq.yaml:2:46: target.timeout_seconds: ",
+        "expected integer, found a number with a decimal point or exponent",
+    )
+    .stderr_has_line_with("sites/hq.yaml:5:13: server.sip_port: ", "expected integer")
+    .stderr_has_line_with(
+        "sites/hq.yaml:6:25: server.registration_expires: ",
+        "expected integer",
+    )
+    .stderr_has_line_with(
+        "sites/hq.yaml:8:30: dialplan.extension_digits: ",
+        "expected integer",
+    )
+    .stderr_contains("4 errors in site files");
+}
+
+#[test]
+fn an_integer_too_big_for_its_field_is_an_error_at_that_field() {
+    validate(Test::new().site(
+        "hq",
+        r#"
+        site: hq
+        target: {url: dir:ftp-root}
+        server:
+          address: 10.0.0.1
+          registration_expires: 5000000000
+        time: {zone: pacific}
+        "#,
+    ))
+    .status(1)
+    .stderr_has_line_with(
+        "sites/hq.yaml:5:25: server.registration_expires: ",
+        "expected an integer from 0 to 4294967295",
+    )
+    .stderr_lacks("u32");
+}
+
 #[test]
 fn an_unquoted_extension_number_says_to_quote_it() {
     validate(Test::new().site(
