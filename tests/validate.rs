@@ -888,6 +888,38 @@ fn names_and_labels_xml_cannot_carry_are_errors() {
     );
 }
 
+/// The FTP user and the folder of the URL go on the FTP control connection,
+/// where a line break would end the command and start another one.
+#[test]
+fn control_characters_in_the_ftp_user_or_path_are_errors() {
+    for user in [
+        r"PlcmSpIp\r\nDELE altigen.cfg",
+        r"PlcmSpIp\n",
+        r"Plcm\rSpIp",
+        r"Plcm\0SpIp",
+        r"Plcm\tSpIp",
+        r"Plcm\u007fSpIp",
+        r"Plcm\u0085SpIp",
+    ] {
+        validate(Test::new().site(
+            "hq",
+            &format!(
+                "site: hq\ntarget:\n  url: ftp://192.0.2.10/\n  user: \"{user}\"\n\
+                 server: {{address: 10.0.0.1}}\ntime: {{zone: pacific}}\n"
+            ),
+        ))
+        .status(1)
+        .stderr_has_line_with("sites/hq.yaml:4:9: target.user: ", "control character");
+    }
+    validate(Test::new().site(
+        "hq",
+        "site: hq\ntarget:\n  url: \"ftp://192.0.2.10/root\\0\"\n\
+         server: {address: 10.0.0.1}\ntime: {zone: pacific}\n",
+    ))
+    .status(1)
+    .stderr_has_line_with("sites/hq.yaml:3:8: target.url: ", "control character");
+}
+
 // ------------------------------------------------------------------ passwords
 
 const LITERAL_PASSWORDS: &str = r#"
