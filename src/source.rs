@@ -96,14 +96,37 @@ pub struct Document {
     pub positions: Positions,
 }
 
+/// How plain (unquoted) scalars are read.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Plain {
+    /// The YAML 1.2 core schema: `201` is a number, `true` a boolean.
+    #[default]
+    Core,
+    /// As written, but for null (`~`, `null`, nothing): for values that are
+    /// text whatever they look like, such as secrets (`007`, `0x1F`).
+    Text,
+}
+
 /// Parse one YAML document. Empty files, several documents, duplicate keys
 /// and non-scalar keys are errors, as are scanner errors (tabs in
-/// indentation, bad indentation, unclosed quotes…). A byte order mark at
-/// the start (Windows editors write one) is skipped: YAML allows it, but
-/// yaml-rust2 would read it as part of the first key.
+/// indentation, bad indentation, unclosed quotes…).
 pub fn parse(text: &str) -> Result<Document, SyntaxError> {
+    parse_with(text, Plain::Core)?.ok_or_else(|| SyntaxError {
+        pos: Pos::START,
+        message: "the file is empty".to_owned(),
+    })
+}
+
+/// [`parse`], reading plain scalars as `plain` says; `None` for a file that
+/// holds no document (nothing, or only comments). A byte order mark at the
+/// start (Windows editors write one) is skipped: YAML allows it, but
+/// yaml-rust2 would read it as part of the first key.
+pub fn parse_with(text: &str, plain: Plain) -> Result<Option<Document>, SyntaxError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut builder = Builder::default();
+    let mut builder = Builder {
+        plain,
+        ..Builder::default()
+    };
     let mut parser = Parser::new_from_str(text);
     if let Err(e) = parser.load(&mut builder, true) {
         let mut pos = Pos::of(*e.marker());
@@ -119,17 +142,14 @@ pub fn parse(text: &str) -> Result<Document, SyntaxError> {
         return Err(err);
     }
     match builder.documents {
-        0 => Err(SyntaxError {
-            pos: Pos::START,
-            message: "the file is empty".to_owned(),
-        }),
-        1 => Ok(Document {
+        0 => Ok(None),
+        1 => Ok(Some(Document {
             value: builder.root.unwrap_or(Value::Null),
             positions: builder.positions,
-        }),
+        })),
         _ => Err(SyntaxError {
             pos: builder.second_document.unwrap_or(Pos::START),
-            message: "a site file holds one YAML document, this one has several".to_owned(),
+            message: "the file holds several YAML documents; it must hold one".to_owned(),
         }),
     }
 }
@@ -177,6 +197,7 @@ enum Frame {
 
 #[derive(Default)]
 struct Builder {
+    plain: Plain,
     stack: Vec<Frame>,
     root: Option<Value>,
     anchors: HashMap<usize, Value>,
@@ -300,10 +321,11 @@ impl MarkedEventReceiver for Builder {
                 let Some(path) = self.next_path() else { return };
                 self.positions.values.insert(path, pos);
                 let is_str_tag = tag.as_ref().is_some_and(|t| t.suffix == "str");
-                let value = if style == TScalarStyle::Plain && !is_str_tag {
-                    resolve_plain(&text)
-                } else {
-                    Value::String(text)
+                let value = match self.plain {
+                    _ if style != TScalarStyle::Plain || is_str_tag => Value::String(text),
+                    Plain::Core => resolve_plain(&text),
+                    Plain::Text if is_null(&text) => Value::Null,
+                    Plain::Text => Value::String(text),
                 };
                 self.attach(value, anchor, pos);
             }
@@ -414,10 +436,16 @@ impl Cost {
     }
 }
 
+fn is_null(text: &str) -> bool {
+    matches!(text, "" | "~" | "null" | "Null" | "NULL")
+}
+
 /// YAML 1.2 core schema resolution of a plain scalar.
 fn resolve_plain(text: &str) -> Value {
+    if is_null(text) {
+        return Value::Null;
+    }
     match text {
-        "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
         "true" | "True" | "TRUE" => return Value::Bool(true),
         "false" | "False" | "FALSE" => return Value::Bool(false),
         _ => {}
@@ -498,6 +526,20 @@ mod tests {
             doc.value,
             serde_json::json!({"a": 201, "b": "201", "c": null, "d": true, "e": "00:04:f2:00:06:07", "f": 1.5})
         );
+    }
+
+    #[test]
+    fn plain_text_scalars_keep_their_spelling_but_null() {
+        let doc = parse_with("a: 007\nb: 0x1F\nc: true\nd: ~\ne:\n", Plain::Text)
+            .expect("valid")
+            .expect("a document");
+        assert_eq!(
+            doc.value,
+            serde_json::json!({"a": "007", "b": "0x1F", "c": "true", "d": null, "e": null})
+        );
+        assert!(parse_with("# nothing\n", Plain::Text)
+            .expect("valid")
+            .is_none());
     }
 
     #[test]
