@@ -39,9 +39,9 @@ impl Catalog {
 /// files; none means every site under `sites_dir`.
 pub fn load(sites_dir: &Path, names: &[String]) -> Result<Catalog, String> {
     let mut files: BTreeMap<PathBuf, bool> = BTreeMap::new();
-    let dir_exists = sites_dir.is_dir();
-    if dir_exists {
-        for path in site_files_in(sites_dir)? {
+    let mut unread = Vec::new();
+    if sites_dir.is_dir() {
+        for path in site_files_in(sites_dir, &mut unread)? {
             files.insert(path, names.is_empty());
         }
     } else if names.is_empty() {
@@ -51,7 +51,14 @@ pub fn load(sites_dir: &Path, names: &[String]) -> Result<Catalog, String> {
         ));
     }
     if names.is_empty() && files.is_empty() {
-        return Err(format!("no site files (*.yaml) in {}", sites_dir.display()));
+        let hint = match unread.first() {
+            Some(d) => format!(" ({}: {})", d.file, d.message),
+            None => String::new(),
+        };
+        return Err(format!(
+            "no site files (*.yaml) in {}{hint}",
+            sites_dir.display()
+        ));
     }
 
     let mut diagnostics = Vec::new();
@@ -101,6 +108,10 @@ pub fn load(sites_dir: &Path, names: &[String]) -> Result<Catalog, String> {
         sites: Vec::new(),
         diagnostics: Vec::new(),
     };
+    // About the folder, not a site: only when the whole folder was asked for.
+    if names.is_empty() {
+        catalog.diagnostics.extend(unread);
+    }
     for (path, diags) in diagnostics {
         if files.get(&path).copied().unwrap_or(false) {
             catalog.diagnostics.extend(diags);
@@ -136,20 +147,89 @@ fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
-fn site_files_in(dir: &Path) -> Result<Vec<PathBuf>, String> {
-    let entries =
-        std::fs::read_dir(dir).map_err(|e| format!("error reading {}: {e}", dir.display()))?;
+/// The site files directly in `dir`. What looks like a site file but is
+/// not read adds a warning to `unread` rather than vanishing: a folder
+/// named `*.yaml`, a site file in a subfolder (at any depth; symbolic links
+/// to folders are not followed). Names starting with `_` or `.` give none:
+/// `_` marks what is not a site (SPEC §8: `_defaults.yaml`, an `_archive/`
+/// folder), `.` what is hidden (`.git/`).
+fn site_files_in(dir: &Path, unread: &mut Vec<Diagnostic>) -> Result<Vec<PathBuf>, String> {
     let mut out = Vec::new();
-    for entry in entries {
-        let entry = entry.map_err(|e| format!("error reading {}: {e}", dir.display()))?;
-        let path = entry.path();
-        let is_yaml = path.extension().is_some_and(|e| e == "yaml" || e == "yml");
-        if is_yaml && path.is_file() {
+    for (path, is_real_dir) in entries(dir)? {
+        if is_yaml(&path) && path.is_file() {
             out.push(path);
+            continue;
+        }
+        if is_quiet(&path) {
+            continue;
+        }
+        if is_yaml(&path) {
+            let what = if path.is_dir() {
+                "a folder, not a site file; it is not read"
+            } else {
+                "not a regular file; it is not read"
+            };
+            unread.push(Diagnostic::warning(&display(&path), Pos::NONE, "", what));
+        }
+        if is_real_dir {
+            in_subfolder(&path, &display(dir), unread);
         }
     }
     out.sort();
     Ok(out)
+}
+
+/// Warn about every site file under `folder`, a subfolder of the sites
+/// folder `top`.
+fn in_subfolder(folder: &Path, top: &str, unread: &mut Vec<Diagnostic>) {
+    let top = top.trim_end_matches('/');
+    let found = match entries(folder) {
+        Ok(found) => found,
+        Err(e) => {
+            unread.push(Diagnostic::warning(&display(folder), Pos::NONE, "", e));
+            return;
+        }
+    };
+    for (path, is_real_dir) in found {
+        if is_quiet(&path) {
+            continue;
+        }
+        if is_yaml(&path) && !is_real_dir {
+            unread.push(Diagnostic::warning(
+                &display(&path),
+                Pos::NONE,
+                "",
+                format!("site files in subfolders of {top}/ are not read; move it to {top}/"),
+            ));
+        }
+        if is_real_dir {
+            in_subfolder(&path, top, unread);
+        }
+    }
+}
+
+/// The entries of a folder, each with whether it is a folder itself (not a
+/// symbolic link to one).
+fn entries(dir: &Path) -> Result<Vec<(PathBuf, bool)>, String> {
+    let failed = |e: std::io::Error| format!("error reading {}: {e}", dir.display());
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(failed)? {
+        let entry = entry.map_err(failed)?;
+        let is_dir = entry.file_type().map_err(failed)?.is_dir();
+        out.push((entry.path(), is_dir));
+    }
+    out.sort();
+    Ok(out)
+}
+
+fn is_yaml(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "yaml" || e == "yml")
+}
+
+/// A name that is not a site and worth no warning: `_…` or `.…`.
+fn is_quiet(path: &Path) -> bool {
+    path.file_name()
+        .is_some_and(|n| n.to_string_lossy().starts_with(['_', '.']))
 }
 
 /// A path as shown in messages.

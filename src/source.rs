@@ -17,6 +17,9 @@ pub struct Pos {
 
 impl Pos {
     pub const START: Pos = Pos { line: 1, col: 1 };
+    /// No line at all: for a finding about a path as a whole that has none
+    /// (a folder, a file that is not read). Printed as `FILE: …`.
+    pub const NONE: Pos = Pos { line: 0, col: 0 };
 
     fn of(m: Marker) -> Pos {
         // yaml-rust2 counts lines from 1 and columns from 0.

@@ -1282,6 +1282,71 @@ fn the_sites_option_names_another_folder() {
         .stdout_is("config/phones/hq.yaml: ok: site hq, 0 extensions, 0 phones\n");
 }
 
+/// A site file in a subfolder, or a folder named like a site file, would
+/// otherwise be skipped without a word: a site nobody plans.
+#[test]
+fn a_site_file_in_a_subfolder_is_a_warning_naming_it() {
+    let test = || {
+        Test::new()
+            .site("hq", &named_site("hq", "dir:hq"))
+            .file("sites/eu/paris.yaml", named_site("paris", "dir:paris"))
+            .file("sites/eu/fr/lyon.yml", named_site("lyon", "dir:lyon"))
+            .file("sites/eu/notes.txt", "not a site\n")
+    };
+    test()
+        .args(["validate"])
+        .run()
+        .status(0)
+        .stdout_is("sites/hq.yaml: ok: site hq, 0 extensions, 0 phones\n")
+        .stderr_has_line(
+            "sites/eu/paris.yaml: warning: site files in subfolders of sites/ are not read; move it to sites/",
+        )
+        .stderr_has_line("sites/eu/fr/lyon.yml: warning: site files in subfolders")
+        .stderr_lacks("notes.txt");
+    test()
+        .args(["--strict", "validate"])
+        .run()
+        .status(1)
+        .stderr_has_line("sites/eu/paris.yaml: site files in subfolders");
+    // Naming sites checks those, not the folder.
+    test()
+        .args(["validate", "hq"])
+        .run()
+        .status(0)
+        .stderr_is_empty();
+}
+
+#[test]
+fn a_folder_named_like_a_site_file_is_a_warning_naming_it() {
+    Test::new()
+        .site("hq", &named_site("hq", "dir:hq"))
+        .file("sites/old.yaml/README", "moved\n")
+        .args(["validate"])
+        .run()
+        .status(0)
+        .stdout_is("sites/hq.yaml: ok: site hq, 0 extensions, 0 phones\n")
+        .stderr_has_line("sites/old.yaml: warning: a folder, not a site file; it is not read");
+}
+
+/// SPEC §8: a name starting with `_` is not a site (`_defaults.yaml`), nor
+/// is a hidden one; neither is worth a warning.
+#[test]
+fn subfolders_and_files_starting_with_an_underscore_or_a_dot_give_no_warning() {
+    Test::new()
+        .site("hq", &named_site("hq", "dir:hq"))
+        .file(
+            "sites/_archive/paris.yaml",
+            named_site("paris", "dir:paris"),
+        )
+        .file("sites/eu/_defaults.yaml", "time: {zone: central}\n")
+        .file("sites/_old.yaml/x", "x\n")
+        .file("sites/.git/hq.yaml", "x\n")
+        .args(["validate"])
+        .run()
+        .status(0)
+        .stderr_is_empty();
+}
+
 #[test]
 fn an_empty_sites_folder_is_an_error() {
     Test::new()
