@@ -12,7 +12,7 @@ use crate::output::Mode;
 use crate::reconcile;
 use crate::render::render;
 use crate::schema::site_schema_json;
-use crate::secret::SecretStore;
+use crate::secret::{OpenError, SecretStore};
 
 /// Dispatch a command; `Ok` is the exit code (0, or 2 for pending changes).
 pub fn run(config: &Config, out: &mut dyn Write) -> Result<i32, Error> {
@@ -90,8 +90,18 @@ pub fn write_out(out: &mut dyn Write, bytes: &[u8]) -> Result<(), Error> {
     })
 }
 
+/// Open the secrets file, if one is named; its findings are printed to
+/// stderr like a site file's.
 pub fn secret_store(config: &Config) -> Result<SecretStore, Error> {
-    SecretStore::open(config.secrets.as_deref()).map_err(Error::Load)
+    SecretStore::open(config.secrets.as_deref()).map_err(|e| match e {
+        OpenError::Read(message) => Error::Load(message),
+        OpenError::Invalid(diags) => {
+            for d in &diags {
+                eprintln!("{d}");
+            }
+            Error::InvalidSecrets { count: diags.len() }
+        }
+    })
 }
 
 /// Load and check the sites a command names; print every diagnostic to

@@ -7,6 +7,9 @@ pub enum Error {
     #[error("{count} error{} in site files", if *count == 1 { "" } else { "s" })]
     Invalid { count: usize },
 
+    #[error("{count} error{} in the secrets file", if *count == 1 { "" } else { "s" })]
+    InvalidSecrets { count: usize },
+
     #[error("{0}")]
     Usage(String),
 

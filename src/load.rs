@@ -39,9 +39,9 @@ impl Catalog {
 /// files; none means every site under `sites_dir`.
 pub fn load(sites_dir: &Path, names: &[String]) -> Result<Catalog, String> {
     let mut files: BTreeMap<PathBuf, bool> = BTreeMap::new();
-    let dir_exists = sites_dir.is_dir();
-    if dir_exists {
-        for path in site_files_in(sites_dir)? {
+    let mut unread = Vec::new();
+    if sites_dir.is_dir() {
+        for path in site_files_in(sites_dir, &mut unread)? {
             files.insert(path, names.is_empty());
         }
     } else if names.is_empty() {
@@ -51,7 +51,14 @@ pub fn load(sites_dir: &Path, names: &[String]) -> Result<Catalog, String> {
         ));
     }
     if names.is_empty() && files.is_empty() {
-        return Err(format!("no site files (*.yaml) in {}", sites_dir.display()));
+        let hint = match unread.first() {
+            Some(d) => format!(" ({}: {})", d.file, d.message),
+            None => String::new(),
+        };
+        return Err(format!(
+            "no site files (*.yaml) in {}{hint}",
+            sites_dir.display()
+        ));
     }
 
     let mut diagnostics = Vec::new();
@@ -101,6 +108,10 @@ pub fn load(sites_dir: &Path, names: &[String]) -> Result<Catalog, String> {
         sites: Vec::new(),
         diagnostics: Vec::new(),
     };
+    // About the folder, not a site: only when the whole folder was asked for.
+    if names.is_empty() {
+        catalog.diagnostics.extend(unread);
+    }
     for (path, diags) in diagnostics {
         if files.get(&path).copied().unwrap_or(false) {
             catalog.diagnostics.extend(diags);
@@ -136,20 +147,89 @@ fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
-fn site_files_in(dir: &Path) -> Result<Vec<PathBuf>, String> {
-    let entries =
-        std::fs::read_dir(dir).map_err(|e| format!("error reading {}: {e}", dir.display()))?;
+/// The site files directly in `dir`. What looks like a site file but is
+/// not read adds a warning to `unread` rather than vanishing: a folder
+/// named `*.yaml`, a site file in a subfolder (at any depth; symbolic links
+/// to folders are not followed). Names starting with `_` or `.` give none:
+/// `_` marks what is not a site (SPEC §8: `_defaults.yaml`, an `_archive/`
+/// folder), `.` what is hidden (`.git/`).
+fn site_files_in(dir: &Path, unread: &mut Vec<Diagnostic>) -> Result<Vec<PathBuf>, String> {
     let mut out = Vec::new();
-    for entry in entries {
-        let entry = entry.map_err(|e| format!("error reading {}: {e}", dir.display()))?;
-        let path = entry.path();
-        let is_yaml = path.extension().is_some_and(|e| e == "yaml" || e == "yml");
-        if is_yaml && path.is_file() {
+    for (path, is_real_dir) in entries(dir)? {
+        if is_yaml(&path) && path.is_file() {
             out.push(path);
+            continue;
+        }
+        if is_quiet(&path) {
+            continue;
+        }
+        if is_yaml(&path) {
+            let what = if path.is_dir() {
+                "a folder, not a site file; it is not read"
+            } else {
+                "not a regular file; it is not read"
+            };
+            unread.push(Diagnostic::warning(&display(&path), Pos::NONE, "", what));
+        }
+        if is_real_dir {
+            in_subfolder(&path, &display(dir), unread);
         }
     }
     out.sort();
     Ok(out)
+}
+
+/// Warn about every site file under `folder`, a subfolder of the sites
+/// folder `top`.
+fn in_subfolder(folder: &Path, top: &str, unread: &mut Vec<Diagnostic>) {
+    let top = top.trim_end_matches('/');
+    let found = match entries(folder) {
+        Ok(found) => found,
+        Err(e) => {
+            unread.push(Diagnostic::warning(&display(folder), Pos::NONE, "", e));
+            return;
+        }
+    };
+    for (path, is_real_dir) in found {
+        if is_quiet(&path) {
+            continue;
+        }
+        if is_yaml(&path) && !is_real_dir {
+            unread.push(Diagnostic::warning(
+                &display(&path),
+                Pos::NONE,
+                "",
+                format!("site files in subfolders of {top}/ are not read; move it to {top}/"),
+            ));
+        }
+        if is_real_dir {
+            in_subfolder(&path, top, unread);
+        }
+    }
+}
+
+/// The entries of a folder, each with whether it is a folder itself (not a
+/// symbolic link to one).
+fn entries(dir: &Path) -> Result<Vec<(PathBuf, bool)>, String> {
+    let failed = |e: std::io::Error| format!("error reading {}: {e}", dir.display());
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(failed)? {
+        let entry = entry.map_err(failed)?;
+        let is_dir = entry.file_type().map_err(failed)?.is_dir();
+        out.push((entry.path(), is_dir));
+    }
+    out.sort();
+    Ok(out)
+}
+
+fn is_yaml(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "yaml" || e == "yml")
+}
+
+/// A name that is not a site and worth no warning: `_…` or `.…`.
+fn is_quiet(path: &Path) -> bool {
+    path.file_name()
+        .is_some_and(|n| n.to_string_lossy().starts_with(['_', '.']))
 }
 
 /// A path as shown in messages.
@@ -208,17 +288,84 @@ pub fn parse_site(file: &str, text: &str) -> Result<(SiteFile, Positions), Vec<D
         diags.dedup();
         return Err(diags);
     }
-    match serde_json::from_value::<SiteFile>(doc.value) {
-        Ok(sf) => Ok((sf, doc.positions)),
-        // The schema is generated from these types, so this is only reached if
-        // they disagree; still an error, not a panic.
-        Err(e) => Err(vec![Diagnostic::error(
-            file,
-            Pos::START,
-            "",
-            format!("invalid site file: {e}"),
-        )]),
+    // JSON Schema's `integer` admits 5060.0 (it compares values, not
+    // spellings) but serde does not. No site field takes a fraction (a test
+    // pins it), so every such number is an integer field written wrong; all
+    // of them are reported, not only the first one serde stops at.
+    let mut floats = Vec::new();
+    find_floats(&doc.value, "", &mut floats);
+    if !floats.is_empty() {
+        return Err(floats
+            .iter()
+            .map(|path| {
+                Diagnostic::error(
+                    file,
+                    doc.positions.value(path),
+                    path,
+                    "expected integer, found a number with a decimal point or exponent",
+                )
+            })
+            .collect());
     }
+    match serde_path_to_error::deserialize::<_, SiteFile>(doc.value) {
+        Ok(sf) => Ok((sf, doc.positions)),
+        // The schema is generated from these types, so this is only reached
+        // where it says less than they do (a u32's upper bound); still an
+        // error at its field, not a panic.
+        Err(e) => {
+            let mut path = String::new();
+            for seg in e.path().iter() {
+                path = match seg {
+                    serde_path_to_error::Segment::Seq { index } => join_index(&path, *index),
+                    serde_path_to_error::Segment::Map { key } => join_key(&path, key),
+                    serde_path_to_error::Segment::Enum { .. }
+                    | serde_path_to_error::Segment::Unknown => path,
+                };
+            }
+            Err(vec![Diagnostic::error(
+                file,
+                doc.positions.value(&path),
+                &path,
+                plain_types(&e.into_inner().to_string()),
+            )])
+        }
+    }
+}
+
+/// The field paths of every number that is not an integer.
+fn find_floats(v: &Value, path: &str, out: &mut Vec<String>) {
+    match v {
+        Value::Number(n) if !n.is_i64() && !n.is_u64() => out.push(path.to_owned()),
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                find_floats(item, &join_index(path, i), out);
+            }
+        }
+        Value::Object(map) => {
+            for (key, item) in map {
+                find_floats(item, &join_key(path, key), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// serde's message with Rust's integer types said in words: `expected u32`
+/// → `expected an integer from 0 to 4294967295`.
+fn plain_types(message: &str) -> String {
+    let ranges = [
+        ("u8", 0, i128::from(u8::MAX)),
+        ("u16", 0, i128::from(u16::MAX)),
+        ("u32", 0, i128::from(u32::MAX)),
+        ("u64", 0, i128::from(u64::MAX)),
+        ("i32", i128::from(i32::MIN), i128::from(i32::MAX)),
+    ];
+    for (name, min, max) in ranges {
+        if let Some(head) = message.strip_suffix(&format!("expected {name}")) {
+            return format!("{head}expected an integer from {min} to {max}");
+        }
+    }
+    message.to_owned()
 }
 
 fn pos_of_offset(bytes: &[u8], offset: usize) -> Pos {
@@ -367,5 +514,45 @@ fn describe(v: &Value) -> String {
         Value::String(s) => format!("{s:?}"),
         Value::Array(_) | Value::Object(_) => json_type(v).to_owned(),
         other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `parse_site` reports every non-integer number as an integer field
+    /// written wrong; that holds while no field of the schema is a `number`.
+    #[test]
+    fn no_site_field_takes_a_fraction() {
+        fn types(v: &Value, out: &mut Vec<String>) {
+            match v {
+                Value::Object(map) => {
+                    for (key, item) in map {
+                        if key == "type" {
+                            out.push(item.to_string());
+                        }
+                        types(item, out);
+                    }
+                }
+                Value::Array(items) => items.iter().for_each(|i| types(i, out)),
+                _ => {}
+            }
+        }
+        let schema: Value =
+            serde_json::from_str(&schema::site_schema_json()).expect("the schema is JSON");
+        let mut found = Vec::new();
+        types(&schema, &mut found);
+        assert!(found.iter().any(|t| t.contains("\"integer\"")));
+        assert!(!found.iter().any(|t| t.contains("\"number\"")), "{found:?}");
+    }
+
+    #[test]
+    fn rust_integer_types_are_said_in_words() {
+        assert_eq!(
+            plain_types("invalid value: integer `70000`, expected u16"),
+            "invalid value: integer `70000`, expected an integer from 0 to 65535"
+        );
+        assert_eq!(plain_types("something else"), "something else");
     }
 }

@@ -58,13 +58,24 @@ pub fn check_site(
         diags: Vec::new(),
     };
 
-    let url = match TargetUrl::parse(&sf.target.url) {
-        Ok(u) => Some(u),
-        Err(e) => {
-            c.error("target.url", e);
-            None
+    // The user and the URL's folder are sent on the FTP control connection,
+    // where a CR or LF would end the command and start another one (the
+    // schema's pattern already refuses those two in the URL, not a NUL).
+    let url = if !sf.target.url.starts_with("dir:") && has_control(&sf.target.url) {
+        c.error("target.url", CONTROL_ON_THE_WIRE);
+        None
+    } else {
+        match TargetUrl::parse(&sf.target.url) {
+            Ok(u) => Some(u),
+            Err(e) => {
+                c.error("target.url", e);
+                None
+            }
         }
     };
+    if has_control(&sf.target.user) {
+        c.error("target.user", CONTROL_ON_THE_WIRE);
+    }
     if let Some(p) = &sf.target.password {
         if p.is_literal() {
             c.warning(
@@ -393,6 +404,13 @@ fn first_digit_range(text: &str) -> Option<(u8, u8)> {
     let (a, b) = text.split_once('-')?;
     let (a, b): (u8, u8) = (a.parse().ok()?, b.parse().ok()?);
     (1 <= a && a <= b && b <= 9).then_some((a, b))
+}
+
+const CONTROL_ON_THE_WIRE: &str =
+    "must not contain a control character (CR, LF, tab…): it is sent to the FTP server as a command";
+
+fn has_control(s: &str) -> bool {
+    s.chars().any(char::is_control)
 }
 
 /// No control characters and nothing else XML 1.0 cannot carry even

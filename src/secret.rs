@@ -7,6 +7,10 @@ use std::path::{Path, PathBuf};
 
 use schemars::JsonSchema;
 use serde::Deserialize;
+use serde_json::Value;
+
+use crate::diagnostic::Diagnostic;
+use crate::source::{self, join_key, Plain};
 
 /// What every secret looks like in output.
 pub const MASK: &str = "********";
@@ -88,45 +92,71 @@ pub struct SecretStore {
     file: Option<(PathBuf, BTreeMap<String, Secret>)>,
 }
 
+/// Why a secrets file cannot be used.
+#[derive(Debug)]
+pub enum OpenError {
+    /// It cannot be read.
+    Read(String),
+    /// What it holds is not a mapping of key: string; each finding names a
+    /// line and a key, never a value.
+    Invalid(Vec<Diagnostic>),
+}
+
 impl SecretStore {
     /// A store backed by the process environment and, if given, a YAML
-    /// mapping file of key → string.
-    pub fn open(file: Option<&Path>) -> Result<Self, String> {
+    /// mapping file of key → string. The file is read with the site files'
+    /// parser, so a duplicate key is an error at its line as it is there,
+    /// and values keep their spelling (`007` is not 7).
+    pub fn open(file: Option<&Path>) -> Result<Self, OpenError> {
         let Some(path) = file else {
             return Ok(Self { file: None });
         };
+        let shown = path.display().to_string();
         let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("error reading secrets file {}: {e}", path.display()))?;
-        let map: BTreeMap<String, serde_yaml::Value> = if text.trim().is_empty() {
-            BTreeMap::new()
-        } else {
-            serde_yaml::from_str(&text).map_err(|e| {
-                // serde_yaml's messages can quote the offending scalar; keep
-                // only its position so no secret value is echoed.
-                let at = e
-                    .location()
-                    .map(|l| format!(":{}:{}", l.line(), l.column()))
-                    .unwrap_or_default();
-                format!(
-                    "{}{at}: secrets file must be a YAML mapping of key: string",
-                    path.display()
-                )
-            })?
+            .map_err(|e| OpenError::Read(format!("error reading secrets file {shown}: {e}")))?;
+        let doc = source::parse_with(&text, Plain::Text).map_err(|e| {
+            // A scanner message may quote the character it stopped at,
+            // which can be part of a secret.
+            let message = match e.message.split_once(": `") {
+                Some((head, _)) => head.to_owned(),
+                None => e.message,
+            };
+            OpenError::Invalid(vec![Diagnostic::error(&shown, e.pos, "", message)])
+        })?;
+        let Some(doc) = doc else {
+            return Ok(Self {
+                file: Some((path.to_owned(), BTreeMap::new())),
+            });
+        };
+        let Value::Object(map) = doc.value else {
+            return Err(OpenError::Invalid(vec![Diagnostic::error(
+                &shown,
+                doc.positions.value(""),
+                "",
+                "a secrets file must be a YAML mapping of key: string",
+            )]));
         };
         let mut secrets = BTreeMap::new();
+        let mut errors = Vec::new();
         for (key, value) in map {
-            let value = match value {
-                serde_yaml::Value::String(s) => s,
-                serde_yaml::Value::Number(n) => n.to_string(),
-                serde_yaml::Value::Bool(b) => b.to_string(),
-                _ => {
-                    return Err(format!(
-                        "{}: key {key}: secret values must be strings",
-                        path.display()
-                    ))
+            match value {
+                Value::String(s) => {
+                    secrets.insert(key, Secret::new(s));
                 }
-            };
-            secrets.insert(key, Secret::new(value));
+                _ => {
+                    let at = join_key("", &key);
+                    errors.push(Diagnostic::error(
+                        &shown,
+                        doc.positions.value(&at),
+                        &at,
+                        "secret values must be strings",
+                    ));
+                }
+            }
+        }
+        if !errors.is_empty() {
+            errors.sort_by_key(|d| d.pos);
+            return Err(OpenError::Invalid(errors));
         }
         Ok(Self {
             file: Some((path.to_owned(), secrets)),

@@ -17,6 +17,9 @@ pub struct Pos {
 
 impl Pos {
     pub const START: Pos = Pos { line: 1, col: 1 };
+    /// No line at all: for a finding about a path as a whole that has none
+    /// (a folder, a file that is not read). Printed as `FILE: …`.
+    pub const NONE: Pos = Pos { line: 0, col: 0 };
 
     fn of(m: Marker) -> Pos {
         // yaml-rust2 counts lines from 1 and columns from 0.
@@ -96,15 +99,45 @@ pub struct Document {
     pub positions: Positions,
 }
 
+/// How plain (unquoted) scalars are read.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Plain {
+    /// The YAML 1.2 core schema: `201` is a number, `true` a boolean.
+    #[default]
+    Core,
+    /// As written, but for null (`~`, `null`, nothing): for values that are
+    /// text whatever they look like, such as secrets (`007`, `0x1F`).
+    Text,
+}
+
 /// Parse one YAML document. Empty files, several documents, duplicate keys
 /// and non-scalar keys are errors, as are scanner errors (tabs in
 /// indentation, bad indentation, unclosed quotes…).
 pub fn parse(text: &str) -> Result<Document, SyntaxError> {
-    let mut builder = Builder::default();
+    parse_with(text, Plain::Core)?.ok_or_else(|| SyntaxError {
+        pos: Pos::START,
+        message: "the file is empty".to_owned(),
+    })
+}
+
+/// [`parse`], reading plain scalars as `plain` says; `None` for a file that
+/// holds no document (nothing, or only comments). A byte order mark at the
+/// start (Windows editors write one) is skipped: YAML allows it, but
+/// yaml-rust2 would read it as part of the first key.
+pub fn parse_with(text: &str, plain: Plain) -> Result<Option<Document>, SyntaxError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut builder = Builder {
+        plain,
+        ..Builder::default()
+    };
     let mut parser = Parser::new_from_str(text);
     if let Err(e) = parser.load(&mut builder, true) {
+        let mut pos = Pos::of(*e.marker());
+        if e.info().contains("tab") {
+            pos = tab_position(text, pos).unwrap_or(pos);
+        }
         return Err(SyntaxError {
-            pos: Pos::of(*e.marker()),
+            pos,
             message: e.info().to_owned(),
         });
     }
@@ -112,19 +145,42 @@ pub fn parse(text: &str) -> Result<Document, SyntaxError> {
         return Err(err);
     }
     match builder.documents {
-        0 => Err(SyntaxError {
-            pos: Pos::START,
-            message: "the file is empty".to_owned(),
-        }),
-        1 => Ok(Document {
+        0 => Ok(None),
+        1 => Ok(Some(Document {
             value: builder.root.unwrap_or(Value::Null),
             positions: builder.positions,
-        }),
+        })),
         _ => Err(SyntaxError {
             pos: builder.second_document.unwrap_or(Pos::START),
-            message: "a site file holds one YAML document, this one has several".to_owned(),
+            message: "the file holds several YAML documents; it must hold one".to_owned(),
         }),
     }
+}
+
+/// Where the tab of a scanner's tab error really is. yaml-rust2 marks most
+/// of them at the start of the scalar or block scalar before the tab (the
+/// end of the previous line, to a reader) or just past it, but an editor
+/// jumping to the error wants the tab: it is at `at`, or else the first tab
+/// in the indentation of `at`'s line or of a later one.
+fn tab_position(text: &str, at: Pos) -> Option<Pos> {
+    let mut lines = text
+        .split('\n')
+        .enumerate()
+        .skip(at.line.saturating_sub(1))
+        .peekable();
+    let (_, first) = lines.peek()?;
+    if first.chars().nth(at.col.saturating_sub(1)) == Some('\t') {
+        return Some(at);
+    }
+    lines.find_map(|(i, line)| {
+        line.chars()
+            .take_while(|c| matches!(c, ' ' | '\t'))
+            .position(|c| c == '\t')
+            .map(|col| Pos {
+                line: i + 1,
+                col: col + 1,
+            })
+    })
 }
 
 enum Frame {
@@ -144,11 +200,13 @@ enum Frame {
 
 #[derive(Default)]
 struct Builder {
+    plain: Plain,
     stack: Vec<Frame>,
     root: Option<Value>,
     anchors: HashMap<usize, Value>,
-    /// Values copied in by aliases so far, bounded by `MAX_ALIAS_VALUES`.
-    alias_values: usize,
+    /// What anchors and aliases have copied so far, bounded by
+    /// `MAX_ALIAS_VALUES` and `MAX_ALIAS_BYTES`.
+    copied: Cost,
     positions: Positions,
     documents: usize,
     second_document: Option<Pos>,
@@ -175,9 +233,34 @@ impl Builder {
         matches!(self.stack.last(), Some(Frame::Map { key: None, .. }))
     }
 
-    /// Attach a finished value to its parent.
-    fn attach(&mut self, value: Value, anchor: usize) {
-        if anchor != 0 {
+    /// Count a copy of `value` against the caps; false (and the error
+    /// recorded at `pos`) when it would exceed one.
+    fn copy_allowed(&mut self, value: &Value, pos: Pos) -> bool {
+        self.copied.add(Cost::of(value));
+        if self.copied.values > MAX_ALIAS_VALUES {
+            self.fail(
+                pos,
+                format!("anchors and aliases expand to more than {MAX_ALIAS_VALUES} values"),
+            );
+            false
+        } else if self.copied.bytes > MAX_ALIAS_BYTES {
+            self.fail(
+                pos,
+                format!(
+                    "anchors and aliases expand to more than {} MiB of text",
+                    MAX_ALIAS_BYTES >> 20
+                ),
+            );
+            false
+        } else {
+            true
+        }
+    }
+
+    /// Attach a finished value to its parent; an anchored one is also kept
+    /// (a copy, counted like an alias's) for the aliases that name it.
+    fn attach(&mut self, value: Value, anchor: usize, pos: Pos) {
+        if anchor != 0 && self.copy_allowed(&value, pos) {
             self.anchors.insert(anchor, value.clone());
         }
         match self.stack.last_mut() {
@@ -241,12 +324,13 @@ impl MarkedEventReceiver for Builder {
                 let Some(path) = self.next_path() else { return };
                 self.positions.values.insert(path, pos);
                 let is_str_tag = tag.as_ref().is_some_and(|t| t.suffix == "str");
-                let value = if style == TScalarStyle::Plain && !is_str_tag {
-                    resolve_plain(&text)
-                } else {
-                    Value::String(text)
+                let value = match self.plain {
+                    _ if style != TScalarStyle::Plain || is_str_tag => Value::String(text),
+                    Plain::Core => resolve_plain(&text),
+                    Plain::Text if is_null(&text) => Value::Null,
+                    Plain::Text => Value::String(text),
                 };
-                self.attach(value, anchor);
+                self.attach(value, anchor, pos);
             }
             Event::Alias(id) => {
                 if self.is_key_position() {
@@ -255,21 +339,16 @@ impl MarkedEventReceiver for Builder {
                 }
                 let Some(path) = self.next_path() else { return };
                 self.positions.values.insert(path, pos);
-                let Some(size) = self.anchors.get(&id).map(count_values) else {
+                // Taken out while it is counted, so that no copy is made
+                // before the caps allow it.
+                let Some(v) = self.anchors.remove(&id) else {
                     self.fail(pos, "alias to an unknown anchor".to_owned());
                     return;
                 };
-                self.alias_values += size;
-                if self.alias_values > MAX_ALIAS_VALUES {
-                    self.fail(
-                        pos,
-                        format!("aliases expand to more than {MAX_ALIAS_VALUES} values"),
-                    );
-                    return;
+                if self.copy_allowed(&v, pos) {
+                    self.attach(v.clone(), 0, pos);
                 }
-                if let Some(v) = self.anchors.get(&id).cloned() {
-                    self.attach(v, 0);
-                }
+                self.anchors.insert(id, v);
             }
             Event::MappingStart(anchor, _) | Event::SequenceStart(anchor, _) => {
                 if self.is_key_position() {
@@ -296,8 +375,12 @@ impl MarkedEventReceiver for Builder {
                 self.stack.push(frame);
             }
             Event::MappingEnd | Event::SequenceEnd => match self.stack.pop() {
-                Some(Frame::Map { map, anchor, .. }) => self.attach(Value::Object(map), anchor),
-                Some(Frame::Seq { items, anchor, .. }) => self.attach(Value::Array(items), anchor),
+                Some(Frame::Map { map, anchor, .. }) => {
+                    self.attach(Value::Object(map), anchor, pos)
+                }
+                Some(Frame::Seq { items, anchor, .. }) => {
+                    self.attach(Value::Array(items), anchor, pos)
+                }
                 None => {}
             },
             Event::Nothing | Event::StreamStart | Event::StreamEnd | Event::DocumentEnd => {}
@@ -305,23 +388,67 @@ impl MarkedEventReceiver for Builder {
     }
 }
 
-/// Aliases may copy at most this many values in all: enough for any real
-/// site, and a "billion laughs" file fails at once instead of eating memory.
+/// Anchors and aliases may copy at most this many values in all: enough for
+/// any real site, and a "billion laughs" file fails at once instead of
+/// eating memory.
 const MAX_ALIAS_VALUES: usize = 100_000;
 
-/// The number of values in `v`, itself included.
-fn count_values(v: &Value) -> usize {
-    match v {
-        Value::Array(items) => 1 + items.iter().map(count_values).sum::<usize>(),
-        Value::Object(map) => 1 + map.values().map(count_values).sum::<usize>(),
-        _ => 1,
+/// ... and at most this many bytes of keys and strings: a few values can
+/// be big too (one 1 MiB string aliased 20,000 times is 20 GB), and with
+/// this cap a site file costs at most about 100 MB of memory beyond its own
+/// size. A real site's aliases (a shared password reference, a phone
+/// template) copy a few kilobytes.
+const MAX_ALIAS_BYTES: usize = 64 << 20;
+
+/// What a copy of a value costs.
+#[derive(Debug, Default, Clone, Copy)]
+struct Cost {
+    /// Values, the copied one included.
+    values: usize,
+    /// Bytes of strings, mapping keys included.
+    bytes: usize,
+}
+
+impl Cost {
+    fn of(v: &Value) -> Cost {
+        let mut cost = Cost {
+            values: 1,
+            bytes: 0,
+        };
+        match v {
+            Value::String(s) => cost.bytes = s.len(),
+            Value::Array(items) => {
+                for item in items {
+                    cost.add(Cost::of(item));
+                }
+            }
+            Value::Object(map) => {
+                for (key, item) in map {
+                    cost.bytes = cost.bytes.saturating_add(key.len());
+                    cost.add(Cost::of(item));
+                }
+            }
+            Value::Null | Value::Bool(_) | Value::Number(_) => {}
+        }
+        cost
     }
+
+    fn add(&mut self, other: Cost) {
+        self.values = self.values.saturating_add(other.values);
+        self.bytes = self.bytes.saturating_add(other.bytes);
+    }
+}
+
+fn is_null(text: &str) -> bool {
+    matches!(text, "" | "~" | "null" | "Null" | "NULL")
 }
 
 /// YAML 1.2 core schema resolution of a plain scalar.
 fn resolve_plain(text: &str) -> Value {
+    if is_null(text) {
+        return Value::Null;
+    }
     match text {
-        "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
         "true" | "True" | "TRUE" => return Value::Bool(true),
         "false" | "False" | "FALSE" => return Value::Bool(false),
         _ => {}
@@ -405,6 +532,20 @@ mod tests {
     }
 
     #[test]
+    fn plain_text_scalars_keep_their_spelling_but_null() {
+        let doc = parse_with("a: 007\nb: 0x1F\nc: true\nd: ~\ne:\n", Plain::Text)
+            .expect("valid")
+            .expect("a document");
+        assert_eq!(
+            doc.value,
+            serde_json::json!({"a": "007", "b": "0x1F", "c": "true", "d": null, "e": null})
+        );
+        assert!(parse_with("# nothing\n", Plain::Text)
+            .expect("valid")
+            .is_none());
+    }
+
+    #[test]
     fn duplicate_keys_are_errors_with_their_line() {
         let err = parse("site: a\nsite: b\n").expect_err("duplicate");
         assert_eq!(err.pos.line, 2);
@@ -426,13 +567,20 @@ mod tests {
             text.push_str(&format!("a{i}: &a{i} [{refs}]\n"));
         }
         let err = parse(&text).expect_err("bomb");
-        assert!(err.message.contains("aliases expand"), "{}", err.message);
+        assert!(
+            err.message
+                .contains("aliases expand to more than 100000 values"),
+            "{}",
+            err.message
+        );
         assert!(parse("a: &x {k: 1}\nb: *x\n").is_ok());
     }
 
     #[test]
     fn tabs_in_indentation_are_errors() {
         let err = parse("a:\n\tb: 1\n").expect_err("tab");
-        assert_eq!(err.pos.line, 2);
+        assert_eq!(err.pos, Pos { line: 2, col: 1 });
+        let err = parse("a:\n  b: 1\n\tc: 2\n").expect_err("tab");
+        assert_eq!(err.pos, Pos { line: 3, col: 1 });
     }
 }

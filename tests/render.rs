@@ -671,6 +671,19 @@ fn secret_references_resolve_from_the_secrets_option() {
 }
 
 #[test]
+fn a_secrets_file_may_start_with_a_byte_order_mark() {
+    let out = render(
+        Test::new()
+            .site("hq", &secret_site())
+            .secrets("\u{feff}ext-201: after-the-bom\n"),
+    );
+    assert_eq!(
+        params(&out, "hq", "201.cfg").get("reg.1.auth.password"),
+        "after-the-bom"
+    );
+}
+
+#[test]
 fn secret_references_resolve_from_polyops_secrets_file() {
     let out = render(
         Test::new()
@@ -755,6 +768,57 @@ fn a_malformed_secrets_file_never_echoes_its_values() {
         .status(1)
         .stderr_contains("secrets.yaml")
         .stderr_lacks("hunter2");
+}
+
+#[test]
+fn a_duplicate_key_in_the_secrets_file_is_an_error_at_the_second_one() {
+    Test::new()
+        .site("hq", &secret_site())
+        .secrets("ext-201: first-value\nother: x\n  # a comment\next-201: second-value\n")
+        .args(["render", "--out", "out"])
+        .run()
+        .status(1)
+        .stderr_has_line("secrets.yaml:4:1: duplicate key: ext-201")
+        .stderr_contains("1 error in the secrets file")
+        .stderr_lacks("first-value")
+        .stderr_lacks("second-value");
+}
+
+#[test]
+fn a_secrets_file_error_names_its_line_and_key_never_the_value() {
+    Test::new()
+        .site("hq", &secret_site())
+        .secrets("other: x\next-201: [hunter2-in-a-list]\n")
+        .args(["render", "--out", "out"])
+        .run()
+        .status(1)
+        .stderr_has_line("secrets.yaml:2:10: ext-201: secret values must be strings")
+        .stderr_lacks("hunter2");
+    Test::new()
+        .site("hq", &secret_site())
+        .secrets("ext-201: @hunter2\n")
+        .args(["render", "--out", "out"])
+        .run()
+        .status(1)
+        .stderr_has_line("secrets.yaml:1:10: ")
+        .stderr_lacks("@");
+}
+
+/// A secret is text: `007` is not the number 7, nor `0x1F` 31, `1.50` 1.5
+/// or `yes` a boolean.
+#[test]
+fn unquoted_secret_values_keep_their_spelling() {
+    for value in ["007", "0x1F", "0o17", "1.50", "1e3", "true"] {
+        let out = render(
+            Test::new()
+                .site("hq", &secret_site())
+                .secrets(&format!("ext-201: {value}\n")),
+        );
+        assert_eq!(
+            params(&out, "hq", "201.cfg").get("reg.1.auth.password"),
+            value
+        );
+    }
 }
 
 #[test]

@@ -104,6 +104,62 @@ fn a_value_of_the_wrong_type_is_an_error() {
     );
 }
 
+/// JSON Schema's `integer` admits 5060.0 (it compares values, not
+/// spellings), so these pass the schema; they are still errors, at their
+/// own field, all in one run.
+#[test]
+fn a_number_with_a_decimal_point_for_an_integer_field_is_an_error_at_that_field() {
+    validate(Test::new().site(
+        "hq",
+        r#"
+        site: hq
+        target: {url: dir:ftp-root, timeout_seconds: 1e1}
+        server:
+          address: 10.0.0.1
+          sip_port: 5060.0
+          registration_expires: 90.0
+        time: {zone: pacific}
+        dialplan: {extension_digits: 3.0}
+        "#,
+    ))
+    .status(1)
+    .stderr_has_line_with(
+        "sites/hq.yaml:2:46: target.timeout_seconds: ",
+        "expected integer, found a number with a decimal point or exponent",
+    )
+    .stderr_has_line_with("sites/hq.yaml:5:13: server.sip_port: ", "expected integer")
+    .stderr_has_line_with(
+        "sites/hq.yaml:6:25: server.registration_expires: ",
+        "expected integer",
+    )
+    .stderr_has_line_with(
+        "sites/hq.yaml:8:30: dialplan.extension_digits: ",
+        "expected integer",
+    )
+    .stderr_contains("4 errors in site files");
+}
+
+#[test]
+fn an_integer_too_big_for_its_field_is_an_error_at_that_field() {
+    validate(Test::new().site(
+        "hq",
+        r#"
+        site: hq
+        target: {url: dir:ftp-root}
+        server:
+          address: 10.0.0.1
+          registration_expires: 5000000000
+        time: {zone: pacific}
+        "#,
+    ))
+    .status(1)
+    .stderr_has_line_with(
+        "sites/hq.yaml:5:25: server.registration_expires: ",
+        "expected an integer from 0 to 4294967295",
+    )
+    .stderr_lacks("u32");
+}
+
 #[test]
 fn an_unquoted_extension_number_says_to_quote_it() {
     validate(Test::new().site(
@@ -832,6 +888,38 @@ fn names_and_labels_xml_cannot_carry_are_errors() {
     );
 }
 
+/// The FTP user and the folder of the URL go on the FTP control connection,
+/// where a line break would end the command and start another one.
+#[test]
+fn control_characters_in_the_ftp_user_or_path_are_errors() {
+    for user in [
+        r"PlcmSpIp\r\nDELE altigen.cfg",
+        r"PlcmSpIp\n",
+        r"Plcm\rSpIp",
+        r"Plcm\0SpIp",
+        r"Plcm\tSpIp",
+        r"Plcm\u007fSpIp",
+        r"Plcm\u0085SpIp",
+    ] {
+        validate(Test::new().site(
+            "hq",
+            &format!(
+                "site: hq\ntarget:\n  url: ftp://192.0.2.10/\n  user: \"{user}\"\n\
+                 server: {{address: 10.0.0.1}}\ntime: {{zone: pacific}}\n"
+            ),
+        ))
+        .status(1)
+        .stderr_has_line_with("sites/hq.yaml:4:9: target.user: ", "control character");
+    }
+    validate(Test::new().site(
+        "hq",
+        "site: hq\ntarget:\n  url: \"ftp://192.0.2.10/root\\0\"\n\
+         server: {address: 10.0.0.1}\ntime: {zone: pacific}\n",
+    ))
+    .status(1)
+    .stderr_has_line_with("sites/hq.yaml:3:8: target.url: ", "control character");
+}
+
 // ------------------------------------------------------------------ passwords
 
 const LITERAL_PASSWORDS: &str = r#"
@@ -1000,8 +1088,25 @@ fn a_duplicate_key_is_an_error_at_the_second_one() {
 }
 
 #[test]
-fn a_tab_in_indentation_is_an_error() {
-    assert_broken(b"site: hq\ntarget:\n\turl: dir:x\n", "sites/hq.yaml:3:");
+fn a_tab_in_indentation_is_an_error_at_the_tab() {
+    // The YAML scanner marks most of these at the scalar or block before
+    // the tab, or just past it; the diagnostic names the tab itself.
+    for (text, at) in [
+        (&b"site: hq\ntarget:\n\turl: dir:x\n"[..], "3:1"),
+        (
+            b"site: hq\ntarget:\n  url: dir:x\nserver:\n  address: 10.0.0.1\n\tsip_port: 5060\n",
+            "6:1",
+        ),
+        (b"site: hq\ntarget:\n  url: dir:x\n  \tuser: a\n", "4:3"),
+        (b"site: hq\nserver:\n  address: |\n\tx\n", "4:1"),
+        (b"site: hq\nserver:\n  address: \"a\n\tb\"\n", "4:1"),
+        (b"site: hq\nphones:\n  - a\n\t- b\n", "4:1"),
+        ("site: hq\nname: Zo\u{eb}\n\tb: 2\n".as_bytes(), "3:1"),
+    ] {
+        validate(Test::new().site_bytes("hq", text))
+            .status(1)
+            .stderr_has_line_with(&format!("sites/hq.yaml:{at}: "), "tab");
+    }
 }
 
 #[test]
@@ -1017,6 +1122,20 @@ fn a_document_that_is_not_a_mapping_is_an_error() {
 #[test]
 fn several_documents_in_one_file_is_an_error() {
     assert_broken(b"site: a\n---\nsite: b\n", "sites/hq.yaml:2:");
+}
+
+/// Windows editors (Notepad, older Visual Studio) start UTF-8 files with a
+/// byte order mark; it is not part of the first key, nor a column.
+#[test]
+fn a_byte_order_mark_at_the_start_is_accepted() {
+    validate(Test::new().site_bytes("hq", format!("\u{feff}{}", named_site("hq", "dir:hq"))))
+        .status(0)
+        .stdout_is("sites/hq.yaml: ok: site hq, 0 extensions, 0 phones\n")
+        .stderr_is_empty();
+    assert_broken(
+        format!("\u{feff}sitee: hq\n{}", named_site("hq", "dir:hq")).as_bytes(),
+        "sites/hq.yaml:1:1: sitee: unknown field",
+    );
 }
 
 #[test]
@@ -1037,6 +1156,24 @@ fn an_alias_bomb_is_an_error_not_a_hang() {
     validate(Test::new().site_bytes("hq", text))
         .status(1)
         .stderr_has_line_with("sites/hq.yaml:", "aliases expand to more than");
+}
+
+/// Few aliases of one big string are as bad as a bomb of many small values:
+/// a 1 MiB string aliased 20,000 times would need 20 GB.
+#[test]
+fn aliases_of_a_big_string_are_an_error_at_the_alias_not_out_of_memory() {
+    let mut text = format!("site: hq\na: &x \"{}\"\nb:\n", "x".repeat(1 << 20));
+    for _ in 0..20_000 {
+        text.push_str("  - *x\n");
+    }
+    // The anchor's own copy and 63 aliases make 64 MiB; the 64th alias,
+    // on line 3 + 64, is one too many.
+    validate(Test::new().site_bytes("hq", text))
+        .status(1)
+        .stderr_has_line_with(
+            "sites/hq.yaml:67:5: ",
+            "anchors and aliases expand to more than 64 MiB of text",
+        );
 }
 
 #[test]
@@ -1143,6 +1280,71 @@ fn the_sites_option_names_another_folder() {
         .run()
         .status(0)
         .stdout_is("config/phones/hq.yaml: ok: site hq, 0 extensions, 0 phones\n");
+}
+
+/// A site file in a subfolder, or a folder named like a site file, would
+/// otherwise be skipped without a word: a site nobody plans.
+#[test]
+fn a_site_file_in_a_subfolder_is_a_warning_naming_it() {
+    let test = || {
+        Test::new()
+            .site("hq", &named_site("hq", "dir:hq"))
+            .file("sites/eu/paris.yaml", named_site("paris", "dir:paris"))
+            .file("sites/eu/fr/lyon.yml", named_site("lyon", "dir:lyon"))
+            .file("sites/eu/notes.txt", "not a site\n")
+    };
+    test()
+        .args(["validate"])
+        .run()
+        .status(0)
+        .stdout_is("sites/hq.yaml: ok: site hq, 0 extensions, 0 phones\n")
+        .stderr_has_line(
+            "sites/eu/paris.yaml: warning: site files in subfolders of sites/ are not read; move it to sites/",
+        )
+        .stderr_has_line("sites/eu/fr/lyon.yml: warning: site files in subfolders")
+        .stderr_lacks("notes.txt");
+    test()
+        .args(["--strict", "validate"])
+        .run()
+        .status(1)
+        .stderr_has_line("sites/eu/paris.yaml: site files in subfolders");
+    // Naming sites checks those, not the folder.
+    test()
+        .args(["validate", "hq"])
+        .run()
+        .status(0)
+        .stderr_is_empty();
+}
+
+#[test]
+fn a_folder_named_like_a_site_file_is_a_warning_naming_it() {
+    Test::new()
+        .site("hq", &named_site("hq", "dir:hq"))
+        .file("sites/old.yaml/README", "moved\n")
+        .args(["validate"])
+        .run()
+        .status(0)
+        .stdout_is("sites/hq.yaml: ok: site hq, 0 extensions, 0 phones\n")
+        .stderr_has_line("sites/old.yaml: warning: a folder, not a site file; it is not read");
+}
+
+/// SPEC §8: a name starting with `_` is not a site (`_defaults.yaml`), nor
+/// is a hidden one; neither is worth a warning.
+#[test]
+fn subfolders_and_files_starting_with_an_underscore_or_a_dot_give_no_warning() {
+    Test::new()
+        .site("hq", &named_site("hq", "dir:hq"))
+        .file(
+            "sites/_archive/paris.yaml",
+            named_site("paris", "dir:paris"),
+        )
+        .file("sites/eu/_defaults.yaml", "time: {zone: central}\n")
+        .file("sites/_old.yaml/x", "x\n")
+        .file("sites/.git/hq.yaml", "x\n")
+        .args(["validate"])
+        .run()
+        .status(0)
+        .stderr_is_empty();
 }
 
 #[test]
