@@ -38,6 +38,46 @@ impl Masker {
     }
 }
 
+impl Masker {
+    /// Whether `text` holds anything [`Masker::mask`] would hide.
+    pub fn holds_secret(&self, text: &str) -> bool {
+        has_password_attribute(text.as_bytes())
+            || self.values.iter().any(|v| text.contains(v.as_str()))
+    }
+}
+
+/// Whether `bytes` hold a `…password=` attribute with a quoted value, in
+/// one pass over them (any size; not necessarily UTF-8).
+pub fn has_password_attribute(bytes: &[u8]) -> bool {
+    let mut name_start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if b != b'=' {
+            continue;
+        }
+        let quoted = bytes[i + 1..]
+            .iter()
+            .find(|&&c| c != b' ')
+            .is_some_and(|&c| c == b'"' || c == b'\'');
+        if quoted {
+            let mut end = i;
+            while end > name_start && bytes[end - 1] == b' ' {
+                end -= 1;
+            }
+            let mut start = end;
+            while start > name_start && is_name_char(char::from(bytes[start - 1])) {
+                start -= 1;
+            }
+            let name = &bytes[start..end];
+            if name.windows(8).any(|w| w.eq_ignore_ascii_case(b"password")) {
+                return true;
+            }
+        }
+        // A name never spans an `=`: the next one starts after it.
+        name_start = i + 1;
+    }
+    false
+}
+
 /// `…password="x"` / `…Password='x'` → `…password="********"`.
 fn mask_password_attributes(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -129,6 +169,16 @@ mod tests {
     fn declared_secrets_are_masked_anywhere_raw_or_escaped() {
         let m = Masker::new(["s&cret".to_owned()]);
         assert_eq!(m.mask("a s&cret b s&amp;cret"), "a ******** b ********");
+    }
+
+    #[test]
+    fn password_attributes_are_found_in_any_bytes() {
+        assert!(has_password_attribute(b"<a reg.1.auth.Password = 'x'/>"));
+        assert!(has_password_attribute(b"\xff\x00 password=\"\""));
+        assert!(!has_password_attribute(b"<a reg.1.label=\"password\"/>"));
+        assert!(!has_password_attribute(b"password"));
+        assert!(Masker::new(["s3cret".to_owned()]).holds_secret("a s3cret"));
+        assert!(!Masker::new(["s3cret".to_owned()]).holds_secret("a=\"b\""));
     }
 
     #[test]

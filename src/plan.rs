@@ -4,12 +4,13 @@
 //! serialised (hashes only, never a secret).
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 use similar::TextDiff;
 
 use crate::inputs::sha256_hex;
-use crate::mask::{attribute_names, Masker};
+use crate::mask::{attribute_names, has_password_attribute, Masker};
 use crate::model::{is_master_config, Site};
 use crate::observe::Observed;
 use crate::render::{Rendered, ALTIGEN_CFG};
@@ -19,6 +20,12 @@ use crate::state::STATE_FILE;
 pub const MASS_DELETE_SHARE: f64 = 0.30;
 /// …once at least this many are managed.
 pub const MASS_DELETE_MIN: usize = 10;
+
+/// Files larger than this (on either side) are compared by hash, not
+/// diffed: a line diff's time and memory grow faster than the file, and a
+/// diff of megabytes is no use to a reviewer anyway. Polycom configuration
+/// files are a few kilobytes.
+pub const DIFF_MAX_BYTES: usize = 1024 * 1024;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -242,8 +249,18 @@ impl SitePlan {
     }
 }
 
-/// A unified diff of one file, secrets masked; binary files by hash only.
+/// How long one file's diff may take; past it similar settles for a
+/// coarser diff (still correct, just less minimal).
+pub const DIFF_DEADLINE: Duration = Duration::from_secs(2);
+
+/// A unified diff of one file, secrets masked; binary files, and files
+/// over [`DIFF_MAX_BYTES`] on either side, by hash only. Bounded in time
+/// and memory whatever the input.
 pub fn unified(name: &str, before: Option<&[u8]>, after: Option<&[u8]>, masker: &Masker) -> String {
+    let too_large = |b: Option<&[u8]>| b.is_some_and(|b| b.len() > DIFF_MAX_BYTES);
+    if too_large(before) || too_large(after) {
+        return too_large_to_diff(name, before, after, masker);
+    }
     let text = |b: Option<&[u8]>| -> Option<Option<String>> {
         match b {
             None => Some(Some(String::new())),
@@ -265,7 +282,9 @@ pub fn unified(name: &str, before: Option<&[u8]>, after: Option<&[u8]>, masker: 
             } else {
                 "/dev/null".to_owned()
             };
-            let diff = TextDiff::from_lines(&a, &b)
+            let diff = TextDiff::configure()
+                .deadline(Instant::now() + DIFF_DEADLINE)
+                .diff_lines(&a, &b)
                 .unified_diff()
                 .context_radius(3)
                 .header(&old, &new)
@@ -280,6 +299,55 @@ pub fn unified(name: &str, before: Option<&[u8]>, after: Option<&[u8]>, masker: 
             after.map(sha256_hex).unwrap_or_else(|| "absent".to_owned())
         ),
     }
+}
+
+/// The note that stands in for the diff of a file too large to diff: the
+/// sizes, and the hashes unless the file holds a secret (the hash of a
+/// small file with a password in it can be brute-forced).
+fn too_large_to_diff(
+    name: &str,
+    before: Option<&[u8]>,
+    after: Option<&[u8]>,
+    masker: &Masker,
+) -> String {
+    let sizes: Vec<String> = [(before, "on the target"), (after, "rendered")]
+        .into_iter()
+        .filter_map(|(b, side)| b.map(|b| format!("{} {side}", human_size(b.len()))))
+        .collect();
+    // A side over the cap is only scanned for password attributes: looking
+    // for every declared secret in it would cost (size × secrets).
+    let holds_secret = [before, after].into_iter().flatten().any(|b| {
+        if b.len() > DIFF_MAX_BYTES {
+            has_password_attribute(b)
+        } else {
+            masker.holds_secret(&String::from_utf8_lossy(b))
+        }
+    });
+    let compared = if holds_secret {
+        "it holds a secret, so no hash is shown".to_owned()
+    } else {
+        let hash = |b: Option<&[u8]>| b.map_or_else(|| "absent".to_owned(), sha256_hex);
+        format!("compared by sha256 {} → {}", hash(before), hash(after))
+    };
+    format!(
+        "{name}: too large to diff ({}); {compared}\n",
+        sizes.join(", ")
+    )
+}
+
+/// `1.5 KiB`, `16.0 MiB`: a size for people.
+fn human_size(bytes: usize) -> String {
+    const UNITS: [&str; 3] = ["KiB", "MiB", "GiB"];
+    if bytes < 1024 {
+        return format!("{bytes} B");
+    }
+    let mut value = bytes as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", UNITS[unit])
 }
 
 /// Override files of declared phones and the declared parameters they shadow.
@@ -329,4 +397,53 @@ pub fn override_names(site: &Site) -> Vec<String> {
                 .map(move |s| format!("{}{s}", p.mac))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_over_the_cap_is_compared_by_hash_at_once() {
+        let big = "<x a=\"1\"/>\n".repeat(2 * 1024 * 1024 / 11 + 1);
+        assert!(big.len() > DIFF_MAX_BYTES);
+        let started = std::time::Instant::now();
+        let d = unified(
+            "big.cfg",
+            Some(big.as_bytes()),
+            Some(b"<x a=\"2\"/>\n"),
+            &Masker::default(),
+        );
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "{:?}",
+            started.elapsed()
+        );
+        assert_eq!(
+            d,
+            format!(
+                "big.cfg: too large to diff (2.0 MiB on the target, 11 B rendered); compared by sha256 {} → {}\n",
+                sha256_hex(big.as_bytes()),
+                sha256_hex(b"<x a=\"2\"/>\n")
+            )
+        );
+    }
+
+    #[test]
+    fn a_file_over_the_cap_that_holds_a_secret_shows_sizes_only() {
+        let big = "<x a=\"1\"/>\n".repeat(DIFF_MAX_BYTES / 11 + 1);
+        let after = "<reg reg.1.auth.password=\"1212\"/>\n";
+        let d = unified(
+            "201.cfg",
+            Some(big.as_bytes()),
+            Some(after.as_bytes()),
+            &Masker::new(["1212".to_owned()]),
+        );
+        assert!(
+            d.starts_with("201.cfg: too large to diff (1.0 MiB on the target, 34 B rendered)"),
+            "{d}"
+        );
+        assert!(!d.contains(&sha256_hex(after.as_bytes())), "{d}");
+        assert!(!d.contains(&sha256_hex(big.as_bytes())), "{d}");
+    }
 }
