@@ -2,6 +2,9 @@
 //! holds "password" (whatever its source, even one found on a target that
 //! polyops never knew), and every declared secret wherever it appears.
 
+use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Range;
+
 use crate::secret::MASK;
 use crate::xml::escape;
 
@@ -28,21 +31,88 @@ impl Masker {
     }
 
     pub fn mask(&self, text: &str) -> String {
-        let mut out = mask_password_attributes(text);
-        for v in &self.values {
-            if out.contains(v.as_str()) {
-                out = out.replace(v.as_str(), MASK);
-            }
-        }
-        out
+        rebuild(text, &self.spans(text), |_| MASK.to_owned())
     }
-}
 
-impl Masker {
     /// Whether `text` holds anything [`Masker::mask`] would hide.
     pub fn holds_secret(&self, text: &str) -> bool {
         has_password_attribute(text.as_bytes())
             || self.values.iter().any(|v| text.contains(v.as_str()))
+    }
+
+    /// Mask the diff of two texts so that a secret whose value changed
+    /// says so: `diff` is run on the texts with every secret replaced by a
+    /// placeholder that stands for its value (equal values, equal
+    /// placeholders), and in what it returns each placeholder becomes
+    /// `********`, or `******** (changed)` on an inserted (`+`) line when
+    /// `before` exists and held the same attribute with another value (a
+    /// declared secret outside a password attribute: when `before` did not
+    /// hold that value). Neither a value nor its length reaches the result.
+    pub fn mask_diff(
+        &self,
+        before: Option<&str>,
+        after: &str,
+        diff: impl FnOnce(&str, &str) -> String,
+    ) -> String {
+        let mut table = Placeholders::default();
+        let (old, seen) = table.hide(self, before.unwrap_or(""));
+        let (new, _) = table.hide(self, after);
+        let raw = diff(&old, &new);
+        let mut out = String::with_capacity(raw.len());
+        for line in raw.split_inclusive('\n') {
+            let inserted = line.starts_with('+') && before.is_some();
+            let mut parts = line.split(PLACEHOLDER);
+            out.push_str(parts.next().unwrap_or(""));
+            // Then pairs: a placeholder, the text up to the next one.
+            while let (Some(id), Some(text)) = (parts.next(), parts.next()) {
+                out.push_str(MASK);
+                if inserted && table.changed(id, &seen) {
+                    out.push_str(" (changed)");
+                }
+                out.push_str(text);
+            }
+        }
+        // The lines the diff adds (file names, hunk headers) were not in
+        // the texts: declared secrets are masked there too.
+        rebuild(&out, &self.value_spans(&out), |_| MASK.to_owned())
+    }
+
+    /// Where the secrets of `text` are: byte ranges, sorted and disjoint,
+    /// each with the attribute it is the value of (`None`: a declared
+    /// secret found elsewhere).
+    fn spans(&self, text: &str) -> Vec<Span> {
+        let mut spans = password_attribute_values(text);
+        spans.extend(self.value_spans(text));
+        spans.sort_by_key(|s| (s.range.start, s.range.end));
+        let mut merged: Vec<Span> = Vec::with_capacity(spans.len());
+        for span in spans {
+            match merged.last_mut() {
+                Some(last)
+                    if span.range.start < last.range.end
+                        || span.range.start == last.range.start =>
+                {
+                    last.range.end = last.range.end.max(span.range.end);
+                    if last.attribute.is_none() {
+                        last.attribute = span.attribute;
+                    }
+                }
+                _ => merged.push(span),
+            }
+        }
+        merged
+    }
+
+    /// Every occurrence of a declared secret, sorted (they may overlap).
+    fn value_spans(&self, text: &str) -> Vec<Span> {
+        let mut spans: Vec<Span> = Vec::new();
+        for v in &self.values {
+            spans.extend(text.match_indices(v.as_str()).map(|(i, m)| Span {
+                range: i..i + m.len(),
+                attribute: None,
+            }));
+        }
+        spans.sort_by_key(|s| (s.range.start, s.range.end));
+        spans
     }
 }
 
@@ -78,9 +148,90 @@ pub fn has_password_attribute(bytes: &[u8]) -> bool {
     false
 }
 
-/// `…password="x"` / `…Password='x'` → `…password="********"`.
-fn mask_password_attributes(text: &str) -> String {
+/// A secret's place in a text.
+#[derive(Debug)]
+struct Span {
+    range: Range<usize>,
+    attribute: Option<String>,
+}
+
+/// `text` with each span replaced by what `replace` makes of it; a span
+/// overlapping an earlier one is skipped (that one covered it).
+fn rebuild(text: &str, spans: &[Span], mut replace: impl FnMut(&Span) -> String) -> String {
     let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for span in spans {
+        if span.range.start < at {
+            continue;
+        }
+        out.push_str(&text[at..span.range.start]);
+        out.push_str(&replace(span));
+        at = span.range.end;
+    }
+    out.push_str(&text[at..]);
+    out
+}
+
+/// Delimits a placeholder. A text holding it is binary, never diffed as
+/// text, so a placeholder cannot be confused with content.
+const PLACEHOLDER: char = '\0';
+
+/// The secrets of the two sides of one diff, numbered by value and by
+/// attribute.
+#[derive(Default)]
+struct Placeholders {
+    values: BTreeMap<String, usize>,
+    attributes: BTreeMap<String, usize>,
+    /// What each placeholder stands for: (value, attribute).
+    ids: BTreeMap<String, (usize, Option<usize>)>,
+}
+
+/// The (attribute, value) pairs one side of a diff holds.
+type Seen = BTreeSet<(Option<usize>, usize)>;
+
+impl Placeholders {
+    /// `text` with its secrets replaced by placeholders, and what it held.
+    fn hide(&mut self, masker: &Masker, text: &str) -> (String, Seen) {
+        let mut seen = Seen::new();
+        let hidden = rebuild(text, &masker.spans(text), |span| {
+            let next = self.values.len();
+            let value = *self
+                .values
+                .entry(text[span.range.clone()].to_owned())
+                .or_insert(next);
+            let attribute = span.attribute.as_ref().map(|a| {
+                let next = self.attributes.len();
+                *self.attributes.entry(a.clone()).or_insert(next)
+            });
+            seen.insert((attribute, value));
+            let id = match attribute {
+                Some(a) => format!("{value}.{a}"),
+                None => value.to_string(),
+            };
+            self.ids.insert(id.clone(), (value, attribute));
+            format!("{PLACEHOLDER}{id}{PLACEHOLDER}")
+        });
+        (hidden, seen)
+    }
+
+    /// Whether the secret behind placeholder `id` took the place of another
+    /// value the old side held (`old`).
+    fn changed(&self, id: &str, old: &Seen) -> bool {
+        let Some(&(value, attribute)) = self.ids.get(id) else {
+            return false;
+        };
+        match attribute {
+            Some(a) => old.iter().any(|&(oa, _)| oa == Some(a)) && !old.contains(&(Some(a), value)),
+            None => !old.iter().any(|&(_, v)| v == value),
+        }
+    }
+}
+
+/// The values of `…password="x"` / `…Password='x'` attributes (an
+/// unterminated value runs to the end of the text).
+fn password_attribute_values(text: &str) -> Vec<Span> {
+    let mut spans = Vec::new();
+    let mut offset = 0;
     let mut rest = text;
     while let Some((name_end, quote_at, quote)) = next_attribute(rest) {
         let name = name_before(&rest[..name_end]);
@@ -88,16 +239,16 @@ fn mask_password_attributes(text: &str) -> String {
         let value_len = rest[value_start..]
             .find(quote)
             .unwrap_or(rest.len() - value_start);
-        out.push_str(&rest[..value_start]);
         if name.to_ascii_lowercase().contains("password") {
-            out.push_str(MASK);
-        } else {
-            out.push_str(&rest[value_start..value_start + value_len]);
+            spans.push(Span {
+                range: offset + value_start..offset + value_start + value_len,
+                attribute: Some(name.to_owned()),
+            });
         }
+        offset += value_start + value_len;
         rest = &rest[value_start + value_len..];
     }
-    out.push_str(rest);
-    out
+    spans
 }
 
 /// The next `name=` followed by a quote: (end of name, index of quote, quote).

@@ -282,14 +282,15 @@ pub fn unified(name: &str, before: Option<&[u8]>, after: Option<&[u8]>, masker: 
             } else {
                 "/dev/null".to_owned()
             };
-            let diff = TextDiff::configure()
-                .deadline(Instant::now() + DIFF_DEADLINE)
-                .diff_lines(&a, &b)
-                .unified_diff()
-                .context_radius(3)
-                .header(&old, &new)
-                .to_string();
-            masker.mask(&diff)
+            masker.mask_diff(before.is_some().then_some(a.as_str()), &b, |a, b| {
+                TextDiff::configure()
+                    .deadline(Instant::now() + DIFF_DEADLINE)
+                    .diff_lines(a, b)
+                    .unified_diff()
+                    .context_radius(3)
+                    .header(&old, &new)
+                    .to_string()
+            })
         }
         _ => format!(
             "binary file {name}: {} → {}\n",
@@ -445,5 +446,84 @@ mod tests {
         );
         assert!(!d.contains(&sha256_hex(after.as_bytes())), "{d}");
         assert!(!d.contains(&sha256_hex(big.as_bytes())), "{d}");
+    }
+
+    /// A 201.cfg with this password and label, one attribute a line.
+    fn ext_cfg(password: &str, label: &str) -> String {
+        format!(
+            "<reg\n  reg.1.label=\"{label}\"\n  reg.1.auth.password=\"{password}\"\n  reg.1.auth.userId=\"201\"/>\n"
+        )
+    }
+
+    #[test]
+    fn a_changed_secret_is_marked_changed_without_its_value_or_length() {
+        let diff = |old: &str, new: &str| {
+            unified(
+                "201.cfg",
+                Some(ext_cfg(old, "201").as_bytes()),
+                Some(ext_cfg(new, "201").as_bytes()),
+                &Masker::new([new.to_owned()]),
+            )
+        };
+        let d = diff("old-one", "new-secret");
+        assert!(d.contains("\n-  reg.1.auth.password=\"********\"\n"), "{d}");
+        assert!(
+            d.contains("\n+  reg.1.auth.password=\"******** (changed)\"\n"),
+            "{d}"
+        );
+        assert!(!d.contains("old-one") && !d.contains("new-secret"), "{d}");
+        // Other values of other lengths: the very same text.
+        assert_eq!(diff("o", "a-much-longer-new-secret"), d);
+    }
+
+    #[test]
+    fn an_unchanged_secret_beside_a_change_is_only_masked() {
+        let d = unified(
+            "201.cfg",
+            Some(ext_cfg("same", "201").as_bytes()),
+            Some(ext_cfg("same", "Lobby").as_bytes()),
+            &Masker::new(["same".to_owned()]),
+        );
+        assert!(d.contains("\n+  reg.1.label=\"Lobby\"\n"), "{d}");
+        assert!(d.contains("\n   reg.1.auth.password=\"********\"\n"), "{d}");
+        assert!(!d.contains("(changed)") && !d.contains("same"), "{d}");
+    }
+
+    #[test]
+    fn a_new_file_or_a_new_secret_is_not_called_changed() {
+        let masker = Masker::new(["pw".to_owned()]);
+        let created = unified(
+            "201.cfg",
+            None,
+            Some(ext_cfg("pw", "201").as_bytes()),
+            &masker,
+        );
+        assert!(
+            created.contains("+  reg.1.auth.password=\"********\"\n"),
+            "{created}"
+        );
+        assert!(!created.contains("(changed)"), "{created}");
+        let added = unified(
+            "201.cfg",
+            Some(b"<reg\n  reg.1.label=\"201\"/>\n"),
+            Some(ext_cfg("pw", "201").as_bytes()),
+            &masker,
+        );
+        assert!(
+            added.contains("+  reg.1.auth.password=\"********\"\n"),
+            "{added}"
+        );
+        assert!(!added.contains("(changed)"), "{added}");
+    }
+
+    #[test]
+    fn a_declared_secret_is_masked_even_in_the_diff_header() {
+        let d = unified(
+            "201.cfg",
+            Some(b"a\n"),
+            Some(b"b\n"),
+            &Masker::new(["201".to_owned()]),
+        );
+        assert!(!d.contains("201"), "{d}");
     }
 }

@@ -44,3 +44,32 @@ fn a_huge_file_on_the_target_is_not_diffed_and_plan_says_so() {
     // 201.cfg holds a password: no hash of it is printed.
     assert!(!out.stdout.contains("compared by sha256"), "{}", out.stdout);
 }
+
+#[test]
+fn a_changed_password_shows_as_changed_without_its_value() {
+    let mut next = hq()
+        .args(["apply", "--auto-approve"])
+        .run()
+        .status(0)
+        .then()
+        .env("P201", "new-4321");
+    for format in ["text", "markdown", "json"] {
+        let out = next
+            .args(["plan", "--format", format])
+            .run()
+            .status(0)
+            .stdout_contains("******** (changed)")
+            .stdout_lacks("1212")
+            .stdout_lacks("new-4321");
+        if format == "text" {
+            assert!(
+                out.stdout.contains(
+                    "\n-    reg.1.auth.password=\"********\"\n+    reg.1.auth.password=\"******** (changed)\"\n"
+                ),
+                "{}",
+                out.stdout
+            );
+        }
+        next = out.then();
+    }
+}
