@@ -284,24 +284,6 @@ fn is_name_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | ':')
 }
 
-/// Attribute names of an XML-ish text, in order (for override reports).
-pub fn attribute_names(text: &str) -> Vec<String> {
-    let mut names = Vec::new();
-    let mut rest = text;
-    while let Some((name_end, quote_at, quote)) = next_attribute(rest) {
-        let name = name_before(&rest[..name_end]);
-        if !name.is_empty() {
-            names.push(name.to_owned());
-        }
-        let after = &rest[quote_at + 1..];
-        rest = match after.find(quote) {
-            Some(end) => &after[end + 1..],
-            None => "",
-        };
-    }
-    names
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -330,13 +312,5 @@ mod tests {
         assert!(!has_password_attribute(b"password"));
         assert!(Masker::new(["s3cret".to_owned()]).holds_secret("a s3cret"));
         assert!(!Masker::new(["s3cret".to_owned()]).holds_secret("a=\"b\""));
-    }
-
-    #[test]
-    fn attribute_names_are_listed() {
-        assert_eq!(
-            attribute_names(r#"<a x.y="1" b='2'/><c d="3"/>"#),
-            vec!["x.y", "b", "d"]
-        );
     }
 }

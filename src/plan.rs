@@ -10,9 +10,10 @@ use serde::{Deserialize, Serialize};
 use similar::TextDiff;
 
 use crate::inputs::sha256_hex;
-use crate::mask::{attribute_names, has_password_attribute, Masker};
+use crate::mask::{has_password_attribute, Masker};
 use crate::model::{is_master_config, Site};
 use crate::observe::Observed;
+use crate::polycom;
 use crate::render::{Rendered, ALTIGEN_CFG};
 use crate::state::STATE_FILE;
 
@@ -69,8 +70,20 @@ pub struct FileChange {
 pub struct Override {
     pub file: String,
     pub phone: String,
-    /// Declared parameters the file shadows (names only, never values).
+    /// Declared parameters the file sets to another value than the site
+    /// renders (names only, never values): what makes it drift.
     pub shadows: Vec<String>,
+    /// Why the file could not be read as a configuration file, if it
+    /// could not (the phone ignores such a file: not drift).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+impl Override {
+    /// Whether the file changes what the phone runs.
+    pub fn is_drift(&self) -> bool {
+        !self.shadows.is_empty()
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
@@ -81,6 +94,9 @@ pub struct Summary {
     pub unchanged: usize,
     pub drifted: usize,
     pub unmanaged: usize,
+    /// Override files that set a declared parameter to another value.
+    #[serde(default)]
+    pub overrides: usize,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -194,6 +210,7 @@ impl SitePlan {
         let overrides = overrides(site, desired, observed);
         let mut summary = Summary {
             unmanaged: unmanaged.len(),
+            overrides: overrides.iter().filter(|o| o.is_drift()).count(),
             ..Summary::default()
         };
         for f in &files {
@@ -227,7 +244,7 @@ impl SitePlan {
 
     /// Whether anything on the target differs from the site (drift).
     pub fn has_drift(&self) -> bool {
-        self.has_changes() || !self.overrides.is_empty()
+        self.has_changes() || self.overrides.iter().any(Override::is_drift)
     }
 
     /// The mass-delete guard: `Err` names the numbers when the plan would
@@ -351,35 +368,64 @@ fn human_size(bytes: usize) -> String {
     format!("{value:.1} {}", UNITS[unit])
 }
 
-/// Override files of declared phones and the declared parameters they shadow.
+/// Override files of declared phones and the declared parameters they set
+/// to another value. Files are read as the phone reads them (XML, every
+/// attribute a parameter), so neither the XML declaration nor a parameter
+/// set to the value the site renders counts.
 fn overrides(site: &Site, desired: &Rendered, observed: &Observed) -> Vec<Override> {
+    let parsed = |name: &str| -> Vec<(String, String)> {
+        desired
+            .get(name)
+            .and_then(|bytes| polycom::parameters(bytes).ok())
+            .unwrap_or_default()
+    };
     let mut out = Vec::new();
     for phone in &site.phones {
-        let mut declared: BTreeSet<String> = BTreeSet::new();
-        for file in [
-            format!("{}.cfg", phone.mac),
-            format!("{}.cfg", phone.extension),
-            ALTIGEN_CFG.to_owned(),
-        ] {
-            if let Some(bytes) = desired.get(&file) {
-                declared.extend(attribute_names(&String::from_utf8_lossy(bytes)));
+        let master = format!("{}.cfg", phone.mac);
+        let master_params = parsed(&master);
+        // The value the phone runs: leftmost in CONFIG_FILES wins, and the
+        // master file's own attributes come last.
+        let config_files: Vec<String> = master_params
+            .iter()
+            .find(|(n, _)| n == "CONFIG_FILES")
+            .map(|(_, v)| {
+                v.split(',')
+                    .map(|f| f.trim().to_owned())
+                    .filter(|f| !f.is_empty())
+                    .collect()
+            })
+            .unwrap_or_else(|| vec![format!("{}.cfg", phone.extension), ALTIGEN_CFG.to_owned()]);
+        let mut declared: BTreeMap<String, String> = BTreeMap::new();
+        for file in &config_files {
+            for (name, value) in parsed(file) {
+                declared.entry(name).or_insert(value);
             }
+        }
+        for (name, value) in master_params {
+            declared.entry(name).or_insert(value);
         }
         for suffix in OVERRIDE_SUFFIXES {
             let file = format!("{}{suffix}", phone.mac);
-            if let Some(bytes) = observed.overrides.get(&file) {
-                let mut shadows: Vec<String> = attribute_names(&String::from_utf8_lossy(bytes))
-                    .into_iter()
-                    .filter(|n| declared.contains(n))
-                    .collect();
-                shadows.sort();
-                shadows.dedup();
-                out.push(Override {
-                    file,
-                    phone: phone.mac.to_string(),
-                    shadows,
-                });
-            }
+            let Some(bytes) = observed.overrides.get(&file) else {
+                continue;
+            };
+            let (shadows, note) = match polycom::parameters(bytes) {
+                Ok(params) => {
+                    let shadows: BTreeSet<String> = params
+                        .into_iter()
+                        .filter(|(n, v)| declared.get(n).is_some_and(|d| d != v))
+                        .map(|(n, _)| n)
+                        .collect();
+                    (shadows.into_iter().collect(), None)
+                }
+                Err(e) => (Vec::new(), Some(format!("does not parse: {e}"))),
+            };
+            out.push(Override {
+                file,
+                phone: phone.mac.to_string(),
+                shadows,
+                note,
+            });
         }
     }
     out

@@ -73,3 +73,93 @@ fn a_changed_password_shows_as_changed_without_its_value() {
         next = out.then();
     }
 }
+
+/// The site applied to its folder: the next command starts from a target
+/// that holds exactly what the site renders.
+fn hq_applied() -> Test {
+    hq().args(["apply", "--auto-approve"])
+        .run()
+        .status(0)
+        .then()
+}
+
+const PHONE_CFG: &str = "ftp-root/0004f2000607-phone.cfg";
+
+#[test]
+fn an_override_that_sets_the_declared_values_is_not_drift() {
+    hq_applied()
+        .file(
+            PHONE_CFG,
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<PHONE_CONFIG><ALL reg.1.label=\"201\" reg.1.auth.password=\"1212\" voIpProt.SIP.local.port=\"10060\" up.backlight.idleIntensity=\"1\"/></PHONE_CONFIG>\n",
+        )
+        .args(["drift"])
+        .run()
+        .status(0)
+        .stdout_lacks("1212")
+        .stdout_lacks(" override,")
+        .stdout_contains("Drift: 0 to create, 0 to update, 0 to delete, 3 unchanged, 1 unmanaged.");
+}
+
+#[test]
+fn an_override_with_only_the_xml_declaration_is_not_drift() {
+    for body in [
+        "<?xml version=\"2.0\" encoding=\"ISO-8859-1\" standalone=\"no\"?>\n<PHONE_CONFIG/>\n",
+        "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\r\n",
+    ] {
+        hq_applied()
+            .file(PHONE_CFG, body)
+            .args(["drift"])
+            .run()
+            .status(0)
+            .stdout_lacks("version")
+            .stdout_lacks("encoding");
+    }
+}
+
+#[test]
+fn an_override_that_changes_a_declared_value_is_drift_and_counted() {
+    let out = hq_applied()
+        .file(
+            PHONE_CFG,
+            "\u{feff}<PHONE_CONFIG>\r\n<ALL reg.1.label=\"201\" reg.1.auth.password=\"typed\" up.backlight.idleIntensity=\"1\"/>\r\n</PHONE_CONFIG>\r\n",
+        )
+        .args(["drift"])
+        .run()
+        .status(2)
+        .stdout_contains("0004f2000607-phone.cfg (phone 0004f2000607 overrides reg.1.auth.password)")
+        .stdout_contains("Drift: 0 to create, 0 to update, 0 to delete, 3 unchanged, 1 override, 1 unmanaged.")
+        .stdout_lacks("typed")
+        .then()
+        .args(["drift", "--format", "json"])
+        .run()
+        .status(2)
+        .stdout_lacks("typed");
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).expect("json");
+    let site = &json["sites"][0];
+    assert_eq!(site["summary"]["overrides"], 1, "{}", out.stdout);
+    assert_eq!(
+        site["overrides"][0]["shadows"],
+        serde_json::json!(["reg.1.auth.password"]),
+        "{}",
+        out.stdout
+    );
+    out.then()
+        .args(["drift", "--format", "markdown"])
+        .run()
+        .status(2)
+        .stdout_contains("1 override")
+        .stdout_contains("`reg.1.auth.password`")
+        .stdout_lacks("typed");
+}
+
+#[test]
+fn an_override_that_does_not_parse_is_reported_but_not_drift() {
+    hq_applied()
+        .file(PHONE_CFG, "<ALL reg.1.auth.password=\"typed&x;\"")
+        .args(["drift"])
+        .run()
+        .status(0)
+        .stdout_contains("0004f2000607-phone.cfg")
+        .stdout_contains("does not parse")
+        .stdout_lacks("typed");
+}

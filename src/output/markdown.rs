@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use super::{summary_line, total, Mode, Report};
+use super::{override_effect, summary_line, total, Mode, Report};
 use crate::plan::Action;
 
 /// GitHub and GitLab cut comments near 65,536 characters.
@@ -59,18 +59,10 @@ pub fn render(report: &Report, limit: usize) -> String {
         for o in &site.overrides {
             let _ = writeln!(
                 head,
-                "- phone `{}` overrides via `{}`: {}",
-                o.phone,
+                "- `{}` of phone `{}`{}",
                 o.file,
-                if o.shadows.is_empty() {
-                    "no declared parameter".to_owned()
-                } else {
-                    o.shadows
-                        .iter()
-                        .map(|s| format!("`{s}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                }
+                o.phone,
+                override_effect(o, |s| format!("`{s}`"))
             );
         }
         if !site.overrides.is_empty() {

@@ -3,7 +3,7 @@
 
 use std::io::{self, Write};
 
-use super::{summary_line, total, Mode, Report};
+use super::{override_effect, summary_line, total, Mode, Report};
 use crate::plan::{Action, FileChange};
 
 struct Paint {
@@ -64,17 +64,17 @@ pub fn write(report: &Report, out: &mut dyn Write, color: bool) -> io::Result<()
             )?;
         }
         for o in &site.overrides {
+            let mark = if o.is_drift() || o.note.is_some() {
+                p.paint("35", "!")
+            } else {
+                " ".to_owned()
+            };
             writeln!(
                 out,
-                "  {} override  {} (phone {} overrides {})",
-                p.paint("35", "!"),
+                "  {mark} override  {} (phone {}{})",
                 o.file,
                 o.phone,
-                if o.shadows.is_empty() {
-                    "no declared parameter".to_owned()
-                } else {
-                    o.shadows.join(", ")
-                }
+                override_effect(o, str::to_owned)
             )?;
         }
         writeln!(out, "  {}", summary_line(&site.summary, report.mode))?;
