@@ -37,6 +37,18 @@ pub enum Action {
     Unchanged,
 }
 
+impl FileChange {
+    /// What happened to the file on the target behind polyops's back, if
+    /// anything.
+    pub fn drift_note(&self) -> Option<&'static str> {
+        match (self.drifted, self.removed) {
+            (true, true) => Some("removed on the target since polyops wrote it"),
+            (true, false) => Some("changed on the target since polyops wrote it"),
+            _ => None,
+        }
+    }
+}
+
 impl Action {
     pub fn word(self) -> &'static str {
         match self {
@@ -55,6 +67,10 @@ pub struct FileChange {
     pub action: Action,
     /// Changed (or removed) on the target since polyops last wrote it.
     pub drifted: bool,
+    /// Removed on the target since polyops last wrote it (drifted, and
+    /// created again by apply).
+    #[serde(default)]
+    pub removed: bool,
     /// On the target already but not written by polyops: apply takes it over.
     #[serde(default)]
     pub adopted: bool,
@@ -151,11 +167,11 @@ impl SitePlan {
                 Some(b) if *b == after_sha => Action::Unchanged,
                 Some(_) => Action::Update,
             };
+            // Polyops wrote it, someone removed it.
+            let removed = recorded.is_some() && before_sha.is_none();
             let drifted = match (&recorded, &before_sha) {
                 (Some(rec), Some(b)) => rec != b,
-                // Polyops wrote it, someone removed it.
-                (Some(_), None) => true,
-                _ => false,
+                _ => removed,
             };
             let diff = (action != Action::Unchanged)
                 .then(|| unified(name, before.map(Vec::as_slice), Some(after), masker));
@@ -163,6 +179,7 @@ impl SitePlan {
                 name: name.clone(),
                 action,
                 drifted,
+                removed,
                 adopted: before_sha.is_some() && !owned.contains_key(name),
                 sha256_before: before_sha,
                 sha256_after: Some(after_sha),
@@ -180,6 +197,7 @@ impl SitePlan {
                     name: (*name).clone(),
                     action: Action::Delete,
                     drifted: recorded.as_ref().is_some_and(|r| *r != before_sha),
+                    removed: false,
                     adopted: false,
                     sha256_before: Some(before_sha),
                     sha256_after: None,

@@ -163,3 +163,51 @@ fn an_override_that_does_not_parse_is_reported_but_not_drift() {
         .stdout_contains("does not parse")
         .stdout_lacks("typed");
 }
+
+#[test]
+fn a_managed_file_removed_on_the_target_is_called_removed_in_every_format() {
+    let applied = hq_applied();
+    std::fs::remove_file(applied.path().join("ftp-root/201.cfg")).expect("remove");
+    let out = applied
+        .args(["plan"])
+        .run()
+        .status(0)
+        .stdout_contains(
+            "+ create    201.cfg  (drifted: removed on the target since polyops wrote it)",
+        )
+        .stdout_lacks("changed on the target")
+        .then()
+        .args(["plan", "--format", "markdown"])
+        .run()
+        .status(0)
+        .stdout_contains("| create | `201.cfg` | removed on the target since polyops wrote it |")
+        .then()
+        .args(["plan", "--format", "json"])
+        .run()
+        .status(0);
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).expect("json");
+    let files = json["sites"][0]["files"].as_array().expect("files");
+    let f = files
+        .iter()
+        .find(|f| f["name"] == "201.cfg")
+        .expect("201.cfg");
+    assert_eq!(f["action"], "create", "{f}");
+    assert_eq!(f["drifted"], true, "{f}");
+    assert_eq!(f["removed"], true, "{f}");
+    let other = files
+        .iter()
+        .find(|f| f["name"] == "altigen.cfg")
+        .expect("altigen.cfg");
+    assert_eq!(other["removed"], false, "{other}");
+}
+
+#[test]
+fn a_managed_file_changed_on_the_target_is_called_changed() {
+    let applied = hq_applied();
+    std::fs::write(applied.path().join("ftp-root/201.cfg"), "<x/>\n").expect("tamper");
+    applied
+        .args(["plan", "--format", "markdown"])
+        .run()
+        .status(0)
+        .stdout_contains("| update | `201.cfg` | changed on the target since polyops wrote it |");
+}

@@ -47,9 +47,9 @@ pub fn render(report: &Report, limit: usize) -> String {
                     Action::Delete => "**delete**",
                     other => other.word(),
                 };
-                let note = match (f.drifted, f.adopted) {
-                    (true, _) => "drifted on the target",
-                    (_, true) => "taken over (not written by polyops before)",
+                let note = match (f.drift_note(), f.adopted) {
+                    (Some(note), _) => note,
+                    (None, true) => "taken over (not written by polyops before)",
                     _ => "",
                 };
                 let _ = writeln!(head, "| {action} | `{}` | {note} |", f.name);

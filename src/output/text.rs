@@ -43,11 +43,11 @@ pub fn write(report: &Report, out: &mut dyn Write, color: bool) -> io::Result<()
         for f in site.files.iter().filter(|f| f.action != Action::Unchanged) {
             let (m, code) = marker(f);
             let mut notes = Vec::new();
-            if f.drifted {
-                notes.push("drifted: changed on the target since polyops wrote it");
+            if let Some(note) = f.drift_note() {
+                notes.push(format!("drifted: {note}"));
             }
             if f.adopted {
-                notes.push("not written by polyops before: apply takes it over");
+                notes.push("not written by polyops before: apply takes it over".to_owned());
             }
             let notes = if notes.is_empty() {
                 String::new()
