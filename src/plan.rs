@@ -130,6 +130,11 @@ pub struct SitePlan {
     pub overrides: Vec<Override>,
     /// Every target file the plan read → its sha256 (`null`: absent).
     pub reads: BTreeMap<String, Option<String>>,
+    /// Why apply would refuse this plan without `--allow-mass-delete`
+    /// (`null`: it would not), so a reviewer does not approve a change that
+    /// cannot land.
+    #[serde(default)]
+    pub apply_would_refuse: Option<String>,
 }
 
 /// What a change of a file means for the order of execution.
@@ -242,7 +247,7 @@ impl SitePlan {
                 summary.drifted += 1;
             }
         }
-        SitePlan {
+        let mut plan = SitePlan {
             site: site.name.clone(),
             site_file: site.file.clone(),
             site_file_sha256: site_file_sha256.to_owned(),
@@ -252,7 +257,10 @@ impl SitePlan {
             unmanaged,
             overrides,
             reads,
-        }
+            apply_would_refuse: None,
+        };
+        plan.apply_would_refuse = plan.mass_delete();
+        plan
     }
 
     /// Whether apply would change any file.
@@ -268,19 +276,31 @@ impl SitePlan {
     /// The mass-delete guard: `Err` names the numbers when the plan would
     /// delete more than 30% of at least 10 managed files.
     pub fn check_mass_delete(&self) -> Result<(), String> {
+        match self.mass_delete() {
+            Some(reason) => Err(format!(
+                "{reason}; rerun with --allow-mass-delete if that is intended"
+            )),
+            None => Ok(()),
+        }
+    }
+
+    /// "plan deletes 5 of 12 managed files (more than 30%)" when the plan
+    /// trips the mass-delete guard.
+    fn mass_delete(&self) -> Option<String> {
         let managed = self
             .files
             .iter()
             .filter(|f| f.sha256_before.is_some() && !f.adopted)
             .count();
         let deletes = self.summary.delete;
-        if managed >= MASS_DELETE_MIN && (deletes as f64) > MASS_DELETE_SHARE * managed as f64 {
-            return Err(format!(
-                "plan deletes {deletes} of {managed} managed files (more than {:.0}%); rerun with --allow-mass-delete if that is intended",
-                MASS_DELETE_SHARE * 100.0
-            ));
-        }
-        Ok(())
+        (managed >= MASS_DELETE_MIN && (deletes as f64) > MASS_DELETE_SHARE * managed as f64).then(
+            || {
+                format!(
+                    "plan deletes {deletes} of {managed} managed files (more than {:.0}%)",
+                    MASS_DELETE_SHARE * 100.0
+                )
+            },
+        )
     }
 }
 

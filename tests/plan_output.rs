@@ -211,3 +211,94 @@ fn a_managed_file_changed_on_the_target_is_called_changed() {
         .status(0)
         .stdout_contains("| update | `201.cfg` | changed on the target since polyops wrote it |");
 }
+
+/// A site `hq` of `phones` phones on extensions 201, 202, …
+fn hq_of(phones: usize) -> String {
+    let mut y = String::from(
+        "site: hq\ntarget: {url: \"dir:ftp-root\"}\nserver: {address: 10.100.2.127}\ntime: {zone: pacific}\nextensions:\n",
+    );
+    for i in 0..phones {
+        y.push_str(&format!(
+            "  - {{number: \"{}\", password: {{env: P201}}}}\n",
+            201 + i
+        ));
+    }
+    y.push_str("phones:\n");
+    for i in 0..phones {
+        y.push_str(&format!(
+            "  - {{mac: 0004f2{i:06x}, model: IP650, extension: \"{}\"}}\n",
+            201 + i
+        ));
+    }
+    y
+}
+
+#[test]
+fn plan_says_in_every_format_when_apply_would_refuse_a_mass_delete() {
+    // 13 managed files; 2 phones keep 5: 8 deletes, over 30%.
+    let out = Test::new()
+        .site_bytes("hq", hq_of(6))
+        .env("P201", "1212")
+        .args(["apply", "--auto-approve"])
+        .run()
+        .status(0)
+        .then()
+        .site_bytes("hq", hq_of(2))
+        .args(["plan"])
+        .run()
+        .status(0)
+        .stdout_contains(
+            "  ! apply refuses this plan without --allow-mass-delete: plan deletes 8 of 13 managed files (more than 30%)\n",
+        )
+        .then()
+        .args(["plan", "--format", "markdown"])
+        .run()
+        .status(0);
+    let warning = out
+        .stdout
+        .find("> **Warning:** apply refuses this plan without `--allow-mass-delete`: plan deletes 8 of 13 managed files (more than 30%)")
+        .unwrap_or_else(|| panic!("no warning in\n{}", out.stdout));
+    let fold = out.stdout.find("<details>").expect("diffs");
+    assert!(warning < fold, "{}", out.stdout);
+    let out = out
+        .then()
+        .args(["plan", "--format", "json"])
+        .run()
+        .status(0);
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).expect("json");
+    assert_eq!(
+        json["sites"][0]["apply_would_refuse"],
+        "plan deletes 8 of 13 managed files (more than 30%)",
+        "{}",
+        out.stdout
+    );
+    // And apply does refuse it.
+    out.then()
+        .args(["apply", "--auto-approve"])
+        .run()
+        .status(1)
+        .stderr_contains("--allow-mass-delete");
+}
+
+#[test]
+fn a_plan_apply_accepts_says_nothing_of_refusal() {
+    let out = hq()
+        .args(["plan", "--format", "json"])
+        .run()
+        .status(0)
+        .stdout_lacks("refuses");
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).expect("json");
+    assert!(
+        json["sites"][0]["apply_would_refuse"].is_null(),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        json["sites"][0]
+            .as_object()
+            .expect("site")
+            .contains_key("apply_would_refuse"),
+        "{}",
+        out.stdout
+    );
+}

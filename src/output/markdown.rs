@@ -34,6 +34,12 @@ pub fn render(report: &Report, limit: usize) -> String {
             site.target,
             summary_line(&site.summary, report.mode)
         );
+        if let Some(reason) = &site.apply_would_refuse {
+            let _ = writeln!(
+                head,
+                "> **Warning:** apply refuses this plan without `--allow-mass-delete`: {reason}.\n"
+            );
+        }
         let mut changed: Vec<_> = site
             .files
             .iter()

@@ -27,7 +27,13 @@ pub struct Report {
 }
 
 impl Report {
-    pub fn new(mode: Mode, sites: Vec<SitePlan>) -> Self {
+    pub fn new(mode: Mode, mut sites: Vec<SitePlan>) -> Self {
+        if mode == Mode::Apply {
+            // These plans were carried out: nothing refused them.
+            for site in &mut sites {
+                site.apply_would_refuse = None;
+            }
+        }
         Self {
             format_version: FORMAT_VERSION,
             mode,

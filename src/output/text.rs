@@ -40,6 +40,13 @@ pub fn write(report: &Report, out: &mut dyn Write, color: bool) -> io::Result<()
             site.target,
             site.site_file
         )?;
+        if let Some(reason) = &site.apply_would_refuse {
+            writeln!(
+                out,
+                "  {} apply refuses this plan without --allow-mass-delete: {reason}",
+                p.paint("31", "!")
+            )?;
+        }
         for f in site.files.iter().filter(|f| f.action != Action::Unchanged) {
             let (m, code) = marker(f);
             let mut notes = Vec::new();
