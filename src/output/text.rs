@@ -63,9 +63,10 @@ pub fn write(report: &Report, out: &mut dyn Write, color: bool) -> io::Result<()
             };
             writeln!(
                 out,
-                "  {} {:<9} {}{}",
+                "  {} {} {}{}",
                 p.paint(code, m),
-                p.paint(code, f.action.word()),
+                // Pad, then paint: the escape codes have no width.
+                p.paint(code, &format!("{:<9}", f.action.word())),
                 f.name,
                 notes
             )?;
@@ -113,4 +114,83 @@ pub fn write(report: &Report, out: &mut dyn Write, color: bool) -> io::Result<()
         Mode::Apply => "Applied",
     };
     writeln!(out, "{head}: {}.", summary_line(&t, report.mode))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::{Override, SitePlan, Summary};
+
+    fn change(name: &str, action: Action) -> FileChange {
+        FileChange {
+            name: name.to_owned(),
+            action,
+            drifted: false,
+            removed: false,
+            adopted: false,
+            sha256_before: None,
+            sha256_after: None,
+            diff: Some(format!("--- a/{name}\n+++ b/{name}\n@@ -1 +1 @@\n-a\n+b\n")),
+        }
+    }
+
+    fn report() -> Report {
+        let files = vec![
+            change("201.cfg", Action::Create),
+            change("altigen.cfg", Action::Update),
+            change("0004f2000607.cfg", Action::Delete),
+        ];
+        Report::new(
+            Mode::Plan,
+            vec![SitePlan {
+                site: "hq".to_owned(),
+                site_file: "sites/hq.yaml".to_owned(),
+                site_file_sha256: String::new(),
+                target: "dir:root".to_owned(),
+                summary: Summary {
+                    create: 1,
+                    update: 1,
+                    delete: 1,
+                    ..Summary::default()
+                },
+                files,
+                unmanaged: Vec::new(),
+                overrides: vec![Override {
+                    file: "0004f2000607-phone.cfg".to_owned(),
+                    phone: "0004f2000607".to_owned(),
+                    shadows: vec!["reg.1.label".to_owned()],
+                    note: None,
+                }],
+                reads: Default::default(),
+                apply_would_refuse: Some("plan deletes 5 of 12 managed files".to_owned()),
+            }],
+        )
+    }
+
+    fn strip_ansi(s: &str) -> String {
+        let mut out = String::new();
+        let mut rest = s;
+        while let Some(at) = rest.find("\x1b[") {
+            out.push_str(&rest[..at]);
+            let after = &rest[at + 2..];
+            rest = after.find('m').map_or("", |m| &after[m + 1..]);
+        }
+        out.push_str(rest);
+        out
+    }
+
+    fn render(color: bool) -> String {
+        let mut out = Vec::new();
+        write(&report(), &mut out, color).expect("writes to memory");
+        String::from_utf8(out).expect("text is UTF-8")
+    }
+
+    #[test]
+    fn colour_changes_nothing_but_the_colour() {
+        let plain = render(false);
+        let coloured = render(true);
+        assert_ne!(plain, coloured, "colour was asked for");
+        assert_eq!(strip_ansi(&coloured), plain);
+        assert!(plain.contains("  + create    201.cfg\n"), "{plain}");
+    }
 }
