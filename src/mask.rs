@@ -73,8 +73,17 @@ impl Masker {
             }
         }
         // The lines the diff adds (file names, hunk headers) were not in
-        // the texts: declared secrets are masked there too.
-        rebuild(&out, &self.value_spans(&out), |_| MASK.to_owned())
+        // the texts: declared secrets are masked there too. (Every other
+        // line came from a text, whose secrets are placeholders by now.)
+        let mut masked = String::with_capacity(out.len());
+        for line in out.split_inclusive('\n') {
+            if line.starts_with("---") || line.starts_with("+++") || line.starts_with("@@") {
+                masked.push_str(&rebuild(line, &self.value_spans(line), |_| MASK.to_owned()));
+            } else {
+                masked.push_str(line);
+            }
+        }
+        masked
     }
 
     /// Where the secrets of `text` are: byte ranges, sorted and disjoint,
