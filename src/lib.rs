@@ -3,7 +3,7 @@
 //! The pipeline, one module a step:
 //! load (`source`, `load`, `schema`) → validate (`rules`) → render
 //! (`inputs`, `render`, `xml`) → observe target (`target`, `observe`,
-//! `state`) → diff and plan (`plan`, `mask`) → print (`output`) / execute
+//! `state`) → diff and plan (`plan`, `polycom`, `mask`) → print (`output`) / execute
 //! (`apply`, `lock`). `reconcile` and `commands` run the steps per command.
 
 pub mod apply;
@@ -20,6 +20,7 @@ pub mod model;
 pub mod observe;
 pub mod output;
 pub mod plan;
+pub mod polycom;
 pub mod reconcile;
 pub mod render;
 pub mod rules;

@@ -2,6 +2,9 @@
 //! holds "password" (whatever its source, even one found on a target that
 //! polyops never knew), and every declared secret wherever it appears.
 
+use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Range;
+
 use crate::secret::MASK;
 use crate::xml::escape;
 
@@ -36,47 +39,216 @@ impl Masker {
     }
 
     pub fn mask(&self, text: &str) -> String {
-        let mut out = mask_password_attributes(text);
-        for v in &self.values {
-            if out.contains(v.as_str()) {
-                out = out.replace(v.as_str(), MASK);
+        rebuild(text, &self.spans(text), |_| MASK.to_owned())
+    }
+
+    /// Whether `text` holds anything [`Masker::mask`] would hide.
+    pub fn holds_secret(&self, text: &str) -> bool {
+        has_password_attribute(text.as_bytes())
+            || self.values.iter().any(|v| text.contains(v.as_str()))
+    }
+
+    /// Mask the diff of two texts so that a secret whose value changed
+    /// says so: `diff` is run on the texts with every secret replaced by a
+    /// placeholder that stands for its value (equal values, equal
+    /// placeholders), and in what it returns each placeholder becomes
+    /// `********`, or `******** (changed)` on an inserted (`+`) line when
+    /// `before` exists and held the same attribute with another value (a
+    /// declared secret outside a password attribute: when `before` did not
+    /// hold that value). Neither a value nor its length reaches the result.
+    pub fn mask_diff(
+        &self,
+        before: Option<&str>,
+        after: &str,
+        diff: impl FnOnce(&str, &str) -> String,
+    ) -> String {
+        let mut table = Placeholders::default();
+        let (old, seen) = table.hide(self, before.unwrap_or(""));
+        let (new, _) = table.hide(self, after);
+        let raw = diff(&old, &new);
+        let mut out = String::with_capacity(raw.len());
+        for line in raw.split_inclusive('\n') {
+            let inserted = line.starts_with('+') && before.is_some();
+            let mut parts = line.split(PLACEHOLDER);
+            out.push_str(parts.next().unwrap_or(""));
+            // Then pairs: a placeholder, the text up to the next one.
+            while let (Some(id), Some(text)) = (parts.next(), parts.next()) {
+                out.push_str(MASK);
+                if inserted && table.changed(id, &seen) {
+                    out.push_str(" (changed)");
+                }
+                out.push_str(text);
             }
         }
-        out
-    }
-}
-
-/// `text` without control characters or the Unicode marks that reorder
-/// what a terminal shows; for anything that came from outside.
-pub fn printable(text: &str) -> String {
-    text.chars()
-        .filter(|&c| !crate::target::name::is_unprintable(c))
-        .collect()
-}
-
-/// `text` with line breaks (LF, CR LF) and tabs kept and every other
-/// unprintable character shown as an escape (`\x1b`, `\u{202e}`, a lone
-/// `\x0d`): for file contents from a target, whose diff a terminal would
-/// otherwise obey.
-pub fn visible(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        let crlf = c == '\r' && chars.peek() == Some(&'\n');
-        if crlf || c == '\n' || c == '\t' || !crate::target::name::is_unprintable(c) {
-            out.push(c);
-        } else if u32::from(c) < 0x100 {
-            out.push_str(&format!("\\x{:02x}", u32::from(c)));
-        } else {
-            out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
+        // The lines the diff adds (file names, hunk headers) were not in
+        // the texts: declared secrets are masked there too. (Every other
+        // line came from a text, whose secrets are placeholders by now.)
+        let mut masked = String::with_capacity(out.len());
+        for line in out.split_inclusive('\n') {
+            if line.starts_with("---") || line.starts_with("+++") || line.starts_with("@@") {
+                masked.push_str(&rebuild(line, &self.value_spans(line), |_| MASK.to_owned()));
+            } else {
+                masked.push_str(line);
+            }
         }
+        masked
     }
+
+    /// Where the secrets of `text` are: byte ranges, sorted and disjoint,
+    /// each with the attribute it is the value of (`None`: a declared
+    /// secret found elsewhere).
+    fn spans(&self, text: &str) -> Vec<Span> {
+        let mut spans = password_attribute_values(text);
+        spans.extend(self.value_spans(text));
+        spans.sort_by_key(|s| (s.range.start, s.range.end));
+        let mut merged: Vec<Span> = Vec::with_capacity(spans.len());
+        for span in spans {
+            match merged.last_mut() {
+                Some(last)
+                    if span.range.start < last.range.end
+                        || span.range.start == last.range.start =>
+                {
+                    last.range.end = last.range.end.max(span.range.end);
+                    if last.attribute.is_none() {
+                        last.attribute = span.attribute;
+                    }
+                }
+                _ => merged.push(span),
+            }
+        }
+        merged
+    }
+
+    /// Every occurrence of a declared secret, sorted (they may overlap).
+    fn value_spans(&self, text: &str) -> Vec<Span> {
+        let mut spans: Vec<Span> = Vec::new();
+        for v in &self.values {
+            spans.extend(text.match_indices(v.as_str()).map(|(i, m)| Span {
+                range: i..i + m.len(),
+                attribute: None,
+            }));
+        }
+        spans.sort_by_key(|s| (s.range.start, s.range.end));
+        spans
+    }
+}
+
+/// Whether `bytes` hold a `…password=` attribute with a quoted value, in
+/// one pass over them (any size; not necessarily UTF-8).
+pub fn has_password_attribute(bytes: &[u8]) -> bool {
+    let mut name_start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if b != b'=' {
+            continue;
+        }
+        let quoted = bytes[i + 1..]
+            .iter()
+            .find(|&&c| c != b' ')
+            .is_some_and(|&c| c == b'"' || c == b'\'');
+        if quoted {
+            let mut end = i;
+            while end > name_start && bytes[end - 1] == b' ' {
+                end -= 1;
+            }
+            let mut start = end;
+            while start > name_start && is_name_char(char::from(bytes[start - 1])) {
+                start -= 1;
+            }
+            let name = &bytes[start..end];
+            if name.windows(8).any(|w| w.eq_ignore_ascii_case(b"password")) {
+                return true;
+            }
+        }
+        // A name never spans an `=`: the next one starts after it.
+        name_start = i + 1;
+    }
+    false
+}
+
+/// A secret's place in a text.
+#[derive(Debug)]
+struct Span {
+    range: Range<usize>,
+    attribute: Option<String>,
+}
+
+/// `text` with each span replaced by what `replace` makes of it; a span
+/// overlapping an earlier one is skipped (that one covered it).
+fn rebuild(text: &str, spans: &[Span], mut replace: impl FnMut(&Span) -> String) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for span in spans {
+        if span.range.start < at {
+            continue;
+        }
+        out.push_str(&text[at..span.range.start]);
+        out.push_str(&replace(span));
+        at = span.range.end;
+    }
+    out.push_str(&text[at..]);
     out
 }
 
-/// `…password="x"` / `…Password='x'` → `…password="********"`.
-fn mask_password_attributes(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
+/// Delimits a placeholder. A text holding it is binary, never diffed as
+/// text, so a placeholder cannot be confused with content.
+const PLACEHOLDER: char = '\0';
+
+/// The secrets of the two sides of one diff, numbered by value and by
+/// attribute.
+#[derive(Default)]
+struct Placeholders {
+    values: BTreeMap<String, usize>,
+    attributes: BTreeMap<String, usize>,
+    /// What each placeholder stands for: (value, attribute).
+    ids: BTreeMap<String, (usize, Option<usize>)>,
+}
+
+/// The (attribute, value) pairs one side of a diff holds.
+type Seen = BTreeSet<(Option<usize>, usize)>;
+
+impl Placeholders {
+    /// `text` with its secrets replaced by placeholders, and what it held.
+    fn hide(&mut self, masker: &Masker, text: &str) -> (String, Seen) {
+        let mut seen = Seen::new();
+        let hidden = rebuild(text, &masker.spans(text), |span| {
+            let next = self.values.len();
+            let value = *self
+                .values
+                .entry(text[span.range.clone()].to_owned())
+                .or_insert(next);
+            let attribute = span.attribute.as_ref().map(|a| {
+                let next = self.attributes.len();
+                *self.attributes.entry(a.clone()).or_insert(next)
+            });
+            seen.insert((attribute, value));
+            let id = match attribute {
+                Some(a) => format!("{value}.{a}"),
+                None => value.to_string(),
+            };
+            self.ids.insert(id.clone(), (value, attribute));
+            format!("{PLACEHOLDER}{id}{PLACEHOLDER}")
+        });
+        (hidden, seen)
+    }
+
+    /// Whether the secret behind placeholder `id` took the place of another
+    /// value the old side held (`old`).
+    fn changed(&self, id: &str, old: &Seen) -> bool {
+        let Some(&(value, attribute)) = self.ids.get(id) else {
+            return false;
+        };
+        match attribute {
+            Some(a) => old.iter().any(|&(oa, _)| oa == Some(a)) && !old.contains(&(Some(a), value)),
+            None => !old.iter().any(|&(_, v)| v == value),
+        }
+    }
+}
+
+/// The values of `…password="x"` / `…Password='x'` attributes (an
+/// unterminated value runs to the end of the text).
+fn password_attribute_values(text: &str) -> Vec<Span> {
+    let mut spans = Vec::new();
+    let mut offset = 0;
     let mut rest = text;
     while let Some((name_end, quote_at, quote)) = next_attribute(rest) {
         let name = name_before(&rest[..name_end]);
@@ -84,16 +256,16 @@ fn mask_password_attributes(text: &str) -> String {
         let value_len = rest[value_start..]
             .find(quote)
             .unwrap_or(rest.len() - value_start);
-        out.push_str(&rest[..value_start]);
         if name.to_ascii_lowercase().contains("password") {
-            out.push_str(MASK);
-        } else {
-            out.push_str(&rest[value_start..value_start + value_len]);
+            spans.push(Span {
+                range: offset + value_start..offset + value_start + value_len,
+                attribute: Some(name.to_owned()),
+            });
         }
+        offset += value_start + value_len;
         rest = &rest[value_start + value_len..];
     }
-    out.push_str(rest);
-    out
+    spans
 }
 
 /// The next `name=` followed by a quote: (end of name, index of quote, quote).
@@ -129,43 +301,37 @@ fn is_name_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | ':')
 }
 
-/// Attribute names of an XML-ish text, in order (for override reports).
-pub fn attribute_names(text: &str) -> Vec<String> {
-    let mut names = Vec::new();
-    let mut rest = text;
-    while let Some((name_end, quote_at, quote)) = next_attribute(rest) {
-        let name = name_before(&rest[..name_end]);
-        if !name.is_empty() {
-            names.push(name.to_owned());
+/// `text` without control characters or the Unicode marks that reorder
+/// what a terminal shows; for anything that came from outside.
+pub fn printable(text: &str) -> String {
+    text.chars()
+        .filter(|&c| !crate::target::name::is_unprintable(c))
+        .collect()
+}
+
+/// `text` with line breaks (LF, CR LF) and tabs kept and every other
+/// unprintable character shown as an escape (`\x1b`, `\u{202e}`, a lone
+/// `\x0d`): for file contents from a target, whose diff a terminal would
+/// otherwise obey.
+pub fn visible(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        let crlf = c == '\r' && chars.peek() == Some(&'\n');
+        if crlf || c == '\n' || c == '\t' || !crate::target::name::is_unprintable(c) {
+            out.push(c);
+        } else if u32::from(c) < 0x100 {
+            out.push_str(&format!("\\x{:02x}", u32::from(c)));
+        } else {
+            out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
         }
-        let after = &rest[quote_at + 1..];
-        rest = match after.find(quote) {
-            Some(end) => &after[end + 1..],
-            None => "",
-        };
     }
-    names
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn password_attributes_are_masked_whatever_their_value() {
-        let m = Masker::default();
-        assert_eq!(
-            m.mask(r#"<reg reg.1.auth.password="unknown-to-us" reg.1.label="201"/>"#),
-            r#"<reg reg.1.auth.password="********" reg.1.label="201"/>"#
-        );
-        assert_eq!(m.mask("x.Password = 'a'"), "x.Password = '********'");
-    }
-
-    #[test]
-    fn declared_secrets_are_masked_anywhere_raw_or_escaped() {
-        let m = Masker::new(["s&cret".to_owned()]);
-        assert_eq!(m.mask("a s&cret b s&amp;cret"), "a ******** b ********");
-    }
 
     #[test]
     fn text_from_outside_loses_control_characters_before_masking() {
@@ -190,10 +356,28 @@ mod tests {
     }
 
     #[test]
-    fn attribute_names_are_listed() {
+    fn password_attributes_are_masked_whatever_their_value() {
+        let m = Masker::default();
         assert_eq!(
-            attribute_names(r#"<a x.y="1" b='2'/><c d="3"/>"#),
-            vec!["x.y", "b", "d"]
+            m.mask(r#"<reg reg.1.auth.password="unknown-to-us" reg.1.label="201"/>"#),
+            r#"<reg reg.1.auth.password="********" reg.1.label="201"/>"#
         );
+        assert_eq!(m.mask("x.Password = 'a'"), "x.Password = '********'");
+    }
+
+    #[test]
+    fn declared_secrets_are_masked_anywhere_raw_or_escaped() {
+        let m = Masker::new(["s&cret".to_owned()]);
+        assert_eq!(m.mask("a s&cret b s&amp;cret"), "a ******** b ********");
+    }
+
+    #[test]
+    fn password_attributes_are_found_in_any_bytes() {
+        assert!(has_password_attribute(b"<a reg.1.auth.Password = 'x'/>"));
+        assert!(has_password_attribute(b"\xff\x00 password=\"\""));
+        assert!(!has_password_attribute(b"<a reg.1.label=\"password\"/>"));
+        assert!(!has_password_attribute(b"password"));
+        assert!(Masker::new(["s3cret".to_owned()]).holds_secret("a s3cret"));
+        assert!(!Masker::new(["s3cret".to_owned()]).holds_secret("a=\"b\""));
     }
 }

@@ -4,14 +4,16 @@
 //! serialised (hashes only, never a secret).
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 use similar::TextDiff;
 
 use crate::inputs::sha256_hex;
-use crate::mask::{attribute_names, Masker};
+use crate::mask::{has_password_attribute, Masker};
 use crate::model::{is_master_config, Site};
 use crate::observe::Observed;
+use crate::polycom;
 use crate::render::{Rendered, ALTIGEN_CFG};
 use crate::state::STATE_FILE;
 
@@ -20,6 +22,12 @@ pub const MASS_DELETE_SHARE: f64 = 0.30;
 /// …once at least this many are managed.
 pub const MASS_DELETE_MIN: usize = 10;
 
+/// Files larger than this (on either side) are compared by hash, not
+/// diffed: a line diff's time and memory grow faster than the file, and a
+/// diff of megabytes is no use to a reviewer anyway. Polycom configuration
+/// files are a few kilobytes.
+pub const DIFF_MAX_BYTES: usize = 1024 * 1024;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Action {
@@ -27,6 +35,18 @@ pub enum Action {
     Update,
     Delete,
     Unchanged,
+}
+
+impl FileChange {
+    /// What happened to the file on the target behind polyops's back, if
+    /// anything.
+    pub fn drift_note(&self) -> Option<&'static str> {
+        match (self.drifted, self.removed) {
+            (true, true) => Some("removed on the target since polyops wrote it"),
+            (true, false) => Some("changed on the target since polyops wrote it"),
+            _ => None,
+        }
+    }
 }
 
 impl Action {
@@ -47,6 +67,10 @@ pub struct FileChange {
     pub action: Action,
     /// Changed (or removed) on the target since polyops last wrote it.
     pub drifted: bool,
+    /// Removed on the target since polyops last wrote it (drifted, and
+    /// created again by apply).
+    #[serde(default)]
+    pub removed: bool,
     /// On the target already but not written by polyops: apply takes it over.
     #[serde(default)]
     pub adopted: bool,
@@ -62,8 +86,20 @@ pub struct FileChange {
 pub struct Override {
     pub file: String,
     pub phone: String,
-    /// Declared parameters the file shadows (names only, never values).
+    /// Declared parameters the file sets to another value than the site
+    /// renders (names only, never values): what makes it drift.
     pub shadows: Vec<String>,
+    /// Why the file could not be read as a configuration file, if it
+    /// could not (the phone ignores such a file: not drift).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+impl Override {
+    /// Whether the file changes what the phone runs.
+    pub fn is_drift(&self) -> bool {
+        !self.shadows.is_empty()
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
@@ -74,6 +110,9 @@ pub struct Summary {
     pub unchanged: usize,
     pub drifted: usize,
     pub unmanaged: usize,
+    /// Override files that set a declared parameter to another value.
+    #[serde(default)]
+    pub overrides: usize,
 }
 
 /// Whether a site was planned (or applied), or failed.
@@ -106,6 +145,11 @@ pub struct SitePlan {
     pub overrides: Vec<Override>,
     /// Every target file the plan read → its sha256 (`null`: absent).
     pub reads: BTreeMap<String, Option<String>>,
+    /// Why apply would refuse this plan without `--allow-mass-delete`
+    /// (`null`: it would not), so a reviewer does not approve a change that
+    /// cannot land.
+    #[serde(default)]
+    pub apply_would_refuse: Option<String>,
 }
 
 /// What a change of a file means for the order of execution.
@@ -143,20 +187,21 @@ impl SitePlan {
                 Some(b) if *b == after_sha => Action::Unchanged,
                 Some(_) => Action::Update,
             };
+            // Polyops wrote it, someone removed it.
+            let removed = recorded.is_some() && before_sha.is_none();
             let drifted = match (&recorded, &before_sha) {
                 (Some(rec), Some(b)) => rec != b,
-                // Polyops wrote it, someone removed it.
-                (Some(_), None) => true,
-                _ => false,
+                _ => removed,
             };
             let diff = (action != Action::Unchanged).then(|| match observed.too_large.get(name) {
-                Some(size) => too_large(name, *size),
+                Some(size) => too_large(name, *size, before_sha.as_deref(), Some(after), masker),
                 None => unified(name, before.map(Vec::as_slice), Some(after), masker),
             });
             files.push(FileChange {
                 name: name.clone(),
                 action,
                 drifted,
+                removed,
                 adopted: before_sha.is_some() && !owned.contains_key(name),
                 sha256_before: before_sha,
                 sha256_after: Some(after_sha),
@@ -170,17 +215,19 @@ impl SitePlan {
             // Owned, no longer wanted: delete if it is still there.
             if let Some(before_sha) = observed.hashes.get(*name).cloned() {
                 let before = observed.contents.get(*name).map(Vec::as_slice);
+                let diff = match observed.too_large.get(*name) {
+                    Some(size) => Some(too_large(name, *size, Some(&before_sha), None, masker)),
+                    None => before.map(|b| unified(name, Some(b), None, masker)),
+                };
                 files.push(FileChange {
                     name: (*name).clone(),
                     action: Action::Delete,
                     drifted: recorded.as_ref().is_some_and(|r| *r != before_sha),
+                    removed: false,
                     adopted: false,
                     sha256_before: Some(before_sha),
                     sha256_after: None,
-                    diff: match observed.too_large.get(*name) {
-                        Some(size) => Some(too_large(name, *size)),
-                        None => before.map(|b| unified(name, Some(b), None, masker)),
-                    },
+                    diff,
                 });
             }
         }
@@ -207,6 +254,7 @@ impl SitePlan {
         let overrides = overrides(site, desired, observed);
         let mut summary = Summary {
             unmanaged: unmanaged.len(),
+            overrides: overrides.iter().filter(|o| o.is_drift()).count(),
             ..Summary::default()
         };
         for f in &files {
@@ -220,7 +268,7 @@ impl SitePlan {
                 summary.drifted += 1;
             }
         }
-        SitePlan {
+        let mut plan = SitePlan {
             site: site.name.clone(),
             status: Status::Ok,
             error: None,
@@ -232,7 +280,10 @@ impl SitePlan {
             unmanaged,
             overrides,
             reads,
-        }
+            apply_would_refuse: None,
+        };
+        plan.apply_would_refuse = plan.mass_delete();
+        plan
     }
 
     /// A site that could not be planned, and why (one line, secrets
@@ -250,6 +301,7 @@ impl SitePlan {
             unmanaged: Vec::new(),
             overrides: Vec::new(),
             reads: BTreeMap::new(),
+            apply_would_refuse: None,
         }
     }
 
@@ -264,40 +316,83 @@ impl SitePlan {
 
     /// Whether anything on the target differs from the site (drift).
     pub fn has_drift(&self) -> bool {
-        self.has_changes() || !self.overrides.is_empty()
+        self.has_changes() || self.overrides.iter().any(Override::is_drift)
     }
 
     /// The mass-delete guard: `Err` names the numbers when the plan would
     /// delete more than 30% of at least 10 managed files.
     pub fn check_mass_delete(&self) -> Result<(), String> {
+        match self.mass_delete() {
+            Some(reason) => Err(format!(
+                "{reason}; rerun with --allow-mass-delete if that is intended"
+            )),
+            None => Ok(()),
+        }
+    }
+
+    /// "plan deletes 5 of 12 managed files (more than 30%)" when the plan
+    /// trips the mass-delete guard.
+    fn mass_delete(&self) -> Option<String> {
         let managed = self
             .files
             .iter()
             .filter(|f| f.sha256_before.is_some() && !f.adopted)
             .count();
         let deletes = self.summary.delete;
-        if managed >= MASS_DELETE_MIN && (deletes as f64) > MASS_DELETE_SHARE * managed as f64 {
-            return Err(format!(
-                "plan deletes {deletes} of {managed} managed files (more than {:.0}%); rerun with --allow-mass-delete if that is intended",
-                MASS_DELETE_SHARE * 100.0
-            ));
-        }
-        Ok(())
+        (managed >= MASS_DELETE_MIN && (deletes as f64) > MASS_DELETE_SHARE * managed as f64).then(
+            || {
+                format!(
+                    "plan deletes {deletes} of {managed} managed files (more than {:.0}%)",
+                    MASS_DELETE_SHARE * 100.0
+                )
+            },
+        )
     }
 }
 
-/// What stands for the diff of a file on the target too large to keep
-/// (over `target::KEEP_BYTES`): it was compared by its hash.
-pub fn too_large(name: &str, size: u64) -> String {
+/// What stands for the diff of a file whose bytes on the target were too
+/// large to keep (over `target::KEEP_BYTES`, read only for its sha256):
+/// the same note as [`unified`] gives for any side over the cap.
+pub fn too_large(
+    name: &str,
+    size: u64,
+    before_sha: Option<&str>,
+    after: Option<&[u8]>,
+    masker: &Masker,
+) -> String {
+    let mut sizes = vec![format!(
+        "{} on the target",
+        human_size(usize::try_from(size).unwrap_or(usize::MAX))
+    )];
+    sizes.extend(after.map(|b| format!("{} rendered", human_size(b.len()))));
+    let holds_secret = after.is_some_and(|b| masker.holds_secret(&String::from_utf8_lossy(b)));
+    let compared = if holds_secret {
+        "it holds a secret, so no hash is shown".to_owned()
+    } else {
+        format!(
+            "compared by sha256 {} → {}",
+            before_sha.unwrap_or("absent"),
+            after.map_or_else(|| "absent".to_owned(), sha256_hex)
+        )
+    };
     format!(
-        "{name}: {:.1} MiB on the target, too large to diff (over {} MiB); compared by its sha256\n",
-        size as f64 / (1024.0 * 1024.0),
-        crate::target::KEEP_BYTES / (1024 * 1024)
+        "{name}: too large to diff ({}); {compared}\n",
+        sizes.join(", ")
     )
 }
 
-/// A unified diff of one file, secrets masked; binary files by hash only.
+/// How long one file's diff may take; past it similar settles for a
+/// coarser diff (still correct, just less minimal).
+pub const DIFF_DEADLINE: Duration = Duration::from_secs(2);
+
+/// A unified diff of one file, secrets masked; binary files, and files
+/// over [`DIFF_MAX_BYTES`] on either side, by hash only. Bounded in time
+/// and memory whatever the input.
 pub fn unified(name: &str, before: Option<&[u8]>, after: Option<&[u8]>, masker: &Masker) -> String {
+    let too_large = |b: Option<&[u8]>| b.is_some_and(|b| b.len() > DIFF_MAX_BYTES);
+    if too_large(before) || too_large(after) {
+        return too_large_to_diff(name, before, after, masker);
+    }
     let text = |b: Option<&[u8]>| -> Option<Option<String>> {
         match b {
             None => Some(Some(String::new())),
@@ -319,14 +414,21 @@ pub fn unified(name: &str, before: Option<&[u8]>, after: Option<&[u8]>, masker: 
             } else {
                 "/dev/null".to_owned()
             };
-            let diff = TextDiff::from_lines(&a, &b)
-                .unified_diff()
-                .context_radius(3)
-                .header(&old, &new)
-                .to_string();
             // The old side is what the target holds: a terminal must not
             // obey its escapes.
-            crate::mask::visible(&masker.mask(&diff))
+            crate::mask::visible(&masker.mask_diff(
+                before.is_some().then_some(a.as_str()),
+                &b,
+                |a, b| {
+                    TextDiff::configure()
+                        .deadline(Instant::now() + DIFF_DEADLINE)
+                        .diff_lines(a, b)
+                        .unified_diff()
+                        .context_radius(3)
+                        .header(&old, &new)
+                        .to_string()
+                },
+            ))
         }
         _ => format!(
             "binary file {name}: {} → {}\n",
@@ -338,35 +440,113 @@ pub fn unified(name: &str, before: Option<&[u8]>, after: Option<&[u8]>, masker: 
     }
 }
 
-/// Override files of declared phones and the declared parameters they shadow.
+/// The note that stands in for the diff of a file too large to diff: the
+/// sizes, and the hashes unless the file holds a secret (the hash of a
+/// small file with a password in it can be brute-forced).
+fn too_large_to_diff(
+    name: &str,
+    before: Option<&[u8]>,
+    after: Option<&[u8]>,
+    masker: &Masker,
+) -> String {
+    let sizes: Vec<String> = [(before, "on the target"), (after, "rendered")]
+        .into_iter()
+        .filter_map(|(b, side)| b.map(|b| format!("{} {side}", human_size(b.len()))))
+        .collect();
+    // A side over the cap is only scanned for password attributes: looking
+    // for every declared secret in it would cost (size × secrets).
+    let holds_secret = [before, after].into_iter().flatten().any(|b| {
+        if b.len() > DIFF_MAX_BYTES {
+            has_password_attribute(b)
+        } else {
+            masker.holds_secret(&String::from_utf8_lossy(b))
+        }
+    });
+    let compared = if holds_secret {
+        "it holds a secret, so no hash is shown".to_owned()
+    } else {
+        let hash = |b: Option<&[u8]>| b.map_or_else(|| "absent".to_owned(), sha256_hex);
+        format!("compared by sha256 {} → {}", hash(before), hash(after))
+    };
+    format!(
+        "{name}: too large to diff ({}); {compared}\n",
+        sizes.join(", ")
+    )
+}
+
+/// `1.5 KiB`, `16.0 MiB`: a size for people.
+fn human_size(bytes: usize) -> String {
+    const UNITS: [&str; 3] = ["KiB", "MiB", "GiB"];
+    if bytes < 1024 {
+        return format!("{bytes} B");
+    }
+    let mut value = bytes as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", UNITS[unit])
+}
+
+/// Override files of declared phones and the declared parameters they set
+/// to another value. Files are read as the phone reads them (XML, every
+/// attribute a parameter), so neither the XML declaration nor a parameter
+/// set to the value the site renders counts.
 fn overrides(site: &Site, desired: &Rendered, observed: &Observed) -> Vec<Override> {
+    let parsed = |name: &str| -> Vec<(String, String)> {
+        desired
+            .get(name)
+            .and_then(|bytes| polycom::parameters(bytes).ok())
+            .unwrap_or_default()
+    };
     let mut out = Vec::new();
     for phone in &site.phones {
-        let mut declared: BTreeSet<String> = BTreeSet::new();
-        for file in [
-            format!("{}.cfg", phone.mac),
-            format!("{}.cfg", phone.extension),
-            ALTIGEN_CFG.to_owned(),
-        ] {
-            if let Some(bytes) = desired.get(&file) {
-                declared.extend(attribute_names(&String::from_utf8_lossy(bytes)));
+        let master = format!("{}.cfg", phone.mac);
+        let master_params = parsed(&master);
+        // The value the phone runs: leftmost in CONFIG_FILES wins, and the
+        // master file's own attributes come last.
+        let config_files: Vec<String> = master_params
+            .iter()
+            .find(|(n, _)| n == "CONFIG_FILES")
+            .map(|(_, v)| {
+                v.split(',')
+                    .map(|f| f.trim().to_owned())
+                    .filter(|f| !f.is_empty())
+                    .collect()
+            })
+            .unwrap_or_else(|| vec![format!("{}.cfg", phone.extension), ALTIGEN_CFG.to_owned()]);
+        let mut declared: BTreeMap<String, String> = BTreeMap::new();
+        for file in &config_files {
+            for (name, value) in parsed(file) {
+                declared.entry(name).or_insert(value);
             }
+        }
+        for (name, value) in master_params {
+            declared.entry(name).or_insert(value);
         }
         for suffix in OVERRIDE_SUFFIXES {
             let file = format!("{}{suffix}", phone.mac);
-            if let Some(bytes) = observed.overrides.get(&file) {
-                let mut shadows: Vec<String> = attribute_names(&String::from_utf8_lossy(bytes))
-                    .into_iter()
-                    .filter(|n| declared.contains(n))
-                    .collect();
-                shadows.sort();
-                shadows.dedup();
-                out.push(Override {
-                    file,
-                    phone: phone.mac.to_string(),
-                    shadows,
-                });
-            }
+            let Some(bytes) = observed.overrides.get(&file) else {
+                continue;
+            };
+            let (shadows, note) = match polycom::parameters(bytes) {
+                Ok(params) => {
+                    let shadows: BTreeSet<String> = params
+                        .into_iter()
+                        .filter(|(n, v)| declared.get(n).is_some_and(|d| d != v))
+                        .map(|(n, _)| n)
+                        .collect();
+                    (shadows.into_iter().collect(), None)
+                }
+                Err(e) => (Vec::new(), Some(format!("does not parse: {e}"))),
+            };
+            out.push(Override {
+                file,
+                phone: phone.mac.to_string(),
+                shadows,
+                note,
+            });
         }
     }
     out
@@ -385,4 +565,132 @@ pub fn override_names(site: &Site) -> Vec<String> {
                 .map(move |s| format!("{}{s}", p.mac))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_over_the_cap_is_compared_by_hash_at_once() {
+        let big = "<x a=\"1\"/>\n".repeat(2 * 1024 * 1024 / 11 + 1);
+        assert!(big.len() > DIFF_MAX_BYTES);
+        let started = std::time::Instant::now();
+        let d = unified(
+            "big.cfg",
+            Some(big.as_bytes()),
+            Some(b"<x a=\"2\"/>\n"),
+            &Masker::default(),
+        );
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "{:?}",
+            started.elapsed()
+        );
+        assert_eq!(
+            d,
+            format!(
+                "big.cfg: too large to diff (2.0 MiB on the target, 11 B rendered); compared by sha256 {} → {}\n",
+                sha256_hex(big.as_bytes()),
+                sha256_hex(b"<x a=\"2\"/>\n")
+            )
+        );
+    }
+
+    #[test]
+    fn a_file_over_the_cap_that_holds_a_secret_shows_sizes_only() {
+        let big = "<x a=\"1\"/>\n".repeat(DIFF_MAX_BYTES / 11 + 1);
+        let after = "<reg reg.1.auth.password=\"1212\"/>\n";
+        let d = unified(
+            "201.cfg",
+            Some(big.as_bytes()),
+            Some(after.as_bytes()),
+            &Masker::new(["1212".to_owned()]),
+        );
+        assert!(
+            d.starts_with("201.cfg: too large to diff (1.0 MiB on the target, 34 B rendered)"),
+            "{d}"
+        );
+        assert!(!d.contains(&sha256_hex(after.as_bytes())), "{d}");
+        assert!(!d.contains(&sha256_hex(big.as_bytes())), "{d}");
+    }
+
+    /// A 201.cfg with this password and label, one attribute a line.
+    fn ext_cfg(password: &str, label: &str) -> String {
+        format!(
+            "<reg\n  reg.1.label=\"{label}\"\n  reg.1.auth.password=\"{password}\"\n  reg.1.auth.userId=\"201\"/>\n"
+        )
+    }
+
+    #[test]
+    fn a_changed_secret_is_marked_changed_without_its_value_or_length() {
+        let diff = |old: &str, new: &str| {
+            unified(
+                "201.cfg",
+                Some(ext_cfg(old, "201").as_bytes()),
+                Some(ext_cfg(new, "201").as_bytes()),
+                &Masker::new([new.to_owned()]),
+            )
+        };
+        let d = diff("old-one", "new-secret");
+        assert!(d.contains("\n-  reg.1.auth.password=\"********\"\n"), "{d}");
+        assert!(
+            d.contains("\n+  reg.1.auth.password=\"******** (changed)\"\n"),
+            "{d}"
+        );
+        assert!(!d.contains("old-one") && !d.contains("new-secret"), "{d}");
+        // Other values of other lengths: the very same text.
+        assert_eq!(diff("o", "a-much-longer-new-secret"), d);
+    }
+
+    #[test]
+    fn an_unchanged_secret_beside_a_change_is_only_masked() {
+        let d = unified(
+            "201.cfg",
+            Some(ext_cfg("same", "201").as_bytes()),
+            Some(ext_cfg("same", "Lobby").as_bytes()),
+            &Masker::new(["same".to_owned()]),
+        );
+        assert!(d.contains("\n+  reg.1.label=\"Lobby\"\n"), "{d}");
+        assert!(d.contains("\n   reg.1.auth.password=\"********\"\n"), "{d}");
+        assert!(!d.contains("(changed)") && !d.contains("same"), "{d}");
+    }
+
+    #[test]
+    fn a_new_file_or_a_new_secret_is_not_called_changed() {
+        let masker = Masker::new(["pw".to_owned()]);
+        let created = unified(
+            "201.cfg",
+            None,
+            Some(ext_cfg("pw", "201").as_bytes()),
+            &masker,
+        );
+        assert!(
+            created.contains("+  reg.1.auth.password=\"********\"\n"),
+            "{created}"
+        );
+        assert!(!created.contains("(changed)"), "{created}");
+        let added = unified(
+            "201.cfg",
+            Some(b"<reg\n  reg.1.label=\"201\"/>\n"),
+            Some(ext_cfg("pw", "201").as_bytes()),
+            &masker,
+        );
+        assert!(
+            added.contains("+  reg.1.auth.password=\"********\"\n"),
+            "{added}"
+        );
+        assert!(!added.contains("(changed)"), "{added}");
+    }
+
+    #[test]
+    fn a_declared_secret_is_masked_even_in_the_diff_header() {
+        let d = unified(
+            "201.cfg",
+            Some(b"a\n"),
+            Some(b"b\n"),
+            &Masker::new(["201".to_owned()]),
+        );
+        assert!(!d.contains("201"), "{d}");
+    }
 }

@@ -698,6 +698,28 @@ fn secret_references_resolve_from_polyops_secrets_file() {
 }
 
 #[test]
+fn secrets_given_before_or_after_the_command_beat_polyops_secrets_file() {
+    for args in [
+        &["--secrets", "right.yaml", "render", "--out", "out"][..],
+        &["render", "--out", "out", "--secrets", "right.yaml"][..],
+    ] {
+        let out = Test::new()
+            .site("hq", &secret_site())
+            .file("right.yaml", "ext-201: from-the-option\n")
+            .file("wrong.yaml", "ext-201: from-the-env-var\n")
+            .env("POLYOPS_SECRETS_FILE", "wrong.yaml")
+            .args(args)
+            .run()
+            .status(0);
+        assert_eq!(
+            params(&out, "hq", "201.cfg").get("reg.1.auth.password"),
+            "from-the-option",
+            "{args:?}"
+        );
+    }
+}
+
+#[test]
 fn an_unset_environment_variable_fails_naming_site_field_and_variable_only() {
     let out = Test::new()
         .site(

@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use super::{closing_line, summary_line, Mode, Report};
+use super::{closing_line, override_effect, summary_line, Mode, Report};
 use crate::plan::Action;
 
 /// A name as inline code that nothing in it can break out of: file
@@ -66,6 +66,12 @@ pub fn render(report: &Report, limit: usize) -> String {
             site.target,
             summary_line(&site.summary, report.mode)
         );
+        if let Some(reason) = &site.apply_would_refuse {
+            let _ = writeln!(
+                head,
+                "> **Warning:** apply refuses this plan without `--allow-mass-delete`: {reason}.\n"
+            );
+        }
         let mut changed: Vec<_> = site
             .files
             .iter()
@@ -79,9 +85,9 @@ pub fn render(report: &Report, limit: usize) -> String {
                     Action::Delete => "**delete**",
                     other => other.word(),
                 };
-                let note = match (f.drifted, f.adopted) {
-                    (true, _) => "drifted on the target",
-                    (_, true) => "taken over (not written by polyops before)",
+                let note = match (f.drift_note(), f.adopted) {
+                    (Some(note), _) => note,
+                    (None, true) => "taken over (not written by polyops before)",
                     _ => "",
                 };
                 let _ = writeln!(head, "| {action} | {} | {note} |", code(&f.name));
@@ -91,18 +97,10 @@ pub fn render(report: &Report, limit: usize) -> String {
         for o in &site.overrides {
             let _ = writeln!(
                 head,
-                "- phone `{}` overrides via `{}`: {}",
-                o.phone,
+                "- `{}` of phone `{}`{}",
                 o.file,
-                if o.shadows.is_empty() {
-                    "no declared parameter".to_owned()
-                } else {
-                    o.shadows
-                        .iter()
-                        .map(|s| format!("`{s}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                }
+                o.phone,
+                override_effect(o, |s| format!("`{s}`"))
             );
         }
         if !site.overrides.is_empty() {

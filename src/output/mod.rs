@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::plan::SitePlan;
+use crate::plan::{Override, SitePlan};
 
 pub mod json;
 pub mod markdown;
@@ -28,7 +28,13 @@ pub struct Report {
 }
 
 impl Report {
-    pub fn new(mode: Mode, sites: Vec<SitePlan>) -> Self {
+    pub fn new(mode: Mode, mut sites: Vec<SitePlan>) -> Self {
+        if mode == Mode::Apply {
+            // These plans were carried out: nothing refused them.
+            for site in &mut sites {
+                site.apply_would_refuse = None;
+            }
+        }
         Self {
             format_version: FORMAT_VERSION,
             mode,
@@ -70,6 +76,10 @@ pub fn summary_line(s: &crate::plan::Summary, mode: Mode) -> String {
     if s.drifted > 0 {
         line.push_str(&format!(", {} drifted", s.drifted));
     }
+    if s.overrides > 0 {
+        let plural = if s.overrides == 1 { "" } else { "s" };
+        line.push_str(&format!(", {} override{plural}", s.overrides));
+    }
     line.push_str(&format!(", {} unmanaged", s.unmanaged));
     line
 }
@@ -84,6 +94,25 @@ pub fn total(report: &Report) -> crate::plan::Summary {
         t.unchanged += s.summary.unchanged;
         t.drifted += s.summary.drifted;
         t.unmanaged += s.summary.unmanaged;
+        t.overrides += s.summary.overrides;
     }
     t
+}
+
+/// What an override file does, for a person, to follow "phone P": the
+/// declared parameters it sets to other values (names only), or why it
+/// does not count.
+pub fn override_effect(o: &Override, name: impl Fn(&str) -> String) -> String {
+    match &o.note {
+        Some(note) => format!(": {note}; not counted as drift"),
+        None if o.shadows.is_empty() => " sets no declared parameter to another value".to_owned(),
+        None => format!(
+            " overrides {}",
+            o.shadows
+                .iter()
+                .map(|s| name(s))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
 }

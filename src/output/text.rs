@@ -3,7 +3,7 @@
 
 use std::io::{self, Write};
 
-use super::{closing_line, summary_line, Mode, Report};
+use super::{closing_line, override_effect, summary_line, Mode, Report};
 use crate::plan::{Action, FileChange};
 
 struct Paint {
@@ -44,14 +44,21 @@ pub fn write(report: &Report, out: &mut dyn Write, color: bool) -> io::Result<()
             writeln!(out, "  {} {error}\n", p.paint("31", "error:"))?;
             continue;
         }
+        if let Some(reason) = &site.apply_would_refuse {
+            writeln!(
+                out,
+                "  {} apply refuses this plan without --allow-mass-delete: {reason}",
+                p.paint("31", "!")
+            )?;
+        }
         for f in site.files.iter().filter(|f| f.action != Action::Unchanged) {
             let (m, code) = marker(f);
             let mut notes = Vec::new();
-            if f.drifted {
-                notes.push("drifted: changed on the target since polyops wrote it");
+            if let Some(note) = f.drift_note() {
+                notes.push(format!("drifted: {note}"));
             }
             if f.adopted {
-                notes.push("not written by polyops before: apply takes it over");
+                notes.push("not written by polyops before: apply takes it over".to_owned());
             }
             let notes = if notes.is_empty() {
                 String::new()
@@ -60,25 +67,26 @@ pub fn write(report: &Report, out: &mut dyn Write, color: bool) -> io::Result<()
             };
             writeln!(
                 out,
-                "  {} {:<9} {}{}",
+                "  {} {} {}{}",
                 p.paint(code, m),
-                p.paint(code, f.action.word()),
+                // Pad, then paint: the escape codes have no width.
+                p.paint(code, &format!("{:<9}", f.action.word())),
                 f.name,
                 notes
             )?;
         }
         for o in &site.overrides {
+            let mark = if o.is_drift() || o.note.is_some() {
+                p.paint("35", "!")
+            } else {
+                " ".to_owned()
+            };
             writeln!(
                 out,
-                "  {} override  {} (phone {} overrides {})",
-                p.paint("35", "!"),
+                "  {mark} override  {} (phone {}{})",
                 o.file,
                 o.phone,
-                if o.shadows.is_empty() {
-                    "no declared parameter".to_owned()
-                } else {
-                    o.shadows.join(", ")
-                }
+                override_effect(o, str::to_owned)
             )?;
         }
         writeln!(out, "  {}", summary_line(&site.summary, report.mode))?;
@@ -111,5 +119,86 @@ pub fn write(report: &Report, out: &mut dyn Write, color: bool) -> io::Result<()
     match closing_line(report) {
         Some(line) => writeln!(out, "{head}: {line}."),
         None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::{Override, SitePlan, Summary};
+
+    fn change(name: &str, action: Action) -> FileChange {
+        FileChange {
+            name: name.to_owned(),
+            action,
+            drifted: false,
+            removed: false,
+            adopted: false,
+            sha256_before: None,
+            sha256_after: None,
+            diff: Some(format!("--- a/{name}\n+++ b/{name}\n@@ -1 +1 @@\n-a\n+b\n")),
+        }
+    }
+
+    fn report() -> Report {
+        let files = vec![
+            change("201.cfg", Action::Create),
+            change("altigen.cfg", Action::Update),
+            change("0004f2000607.cfg", Action::Delete),
+        ];
+        Report::new(
+            Mode::Plan,
+            vec![SitePlan {
+                site: "hq".to_owned(),
+                status: crate::plan::Status::Ok,
+                error: None,
+                site_file: "sites/hq.yaml".to_owned(),
+                site_file_sha256: String::new(),
+                target: "dir:root".to_owned(),
+                summary: Summary {
+                    create: 1,
+                    update: 1,
+                    delete: 1,
+                    ..Summary::default()
+                },
+                files,
+                unmanaged: Vec::new(),
+                overrides: vec![Override {
+                    file: "0004f2000607-phone.cfg".to_owned(),
+                    phone: "0004f2000607".to_owned(),
+                    shadows: vec!["reg.1.label".to_owned()],
+                    note: None,
+                }],
+                reads: Default::default(),
+                apply_would_refuse: Some("plan deletes 5 of 12 managed files".to_owned()),
+            }],
+        )
+    }
+
+    fn strip_ansi(s: &str) -> String {
+        let mut out = String::new();
+        let mut rest = s;
+        while let Some(at) = rest.find("\x1b[") {
+            out.push_str(&rest[..at]);
+            let after = &rest[at + 2..];
+            rest = after.find('m').map_or("", |m| &after[m + 1..]);
+        }
+        out.push_str(rest);
+        out
+    }
+
+    fn render(color: bool) -> String {
+        let mut out = Vec::new();
+        write(&report(), &mut out, color).expect("writes to memory");
+        String::from_utf8(out).expect("text is UTF-8")
+    }
+
+    #[test]
+    fn colour_changes_nothing_but_the_colour() {
+        let plain = render(false);
+        let coloured = render(true);
+        assert_ne!(plain, coloured, "colour was asked for");
+        assert_eq!(strip_ansi(&coloured), plain);
+        assert!(plain.contains("  + create    201.cfg\n"), "{plain}");
     }
 }

@@ -162,6 +162,8 @@ impl Test {
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
             args: self.args,
             dir: self.dir,
+            cwd: self.cwd,
+            env: self.env,
         }
     }
 }
@@ -175,9 +177,22 @@ pub struct Output {
     pub stderr: String,
     args: Vec<OsString>,
     dir: TempDir,
+    cwd: PathBuf,
+    env: Vec<(OsString, OsString)>,
 }
 
 impl Output {
+    /// A next command in the same folder, with the same environment and
+    /// current directory (no arguments yet).
+    pub fn then(self) -> Test {
+        Test {
+            dir: self.dir,
+            cwd: self.cwd,
+            args: Vec::new(),
+            env: self.env,
+        }
+    }
+
     fn context(&self) -> String {
         format!(
             "polyops {:?}\n--- exit: {:?}\n--- stdout:\n{}--- stderr:\n{}",
