@@ -605,7 +605,11 @@ impl FtpTarget {
                 }
                 Conn::Tls(s) => {
                     wire::line(w.access, "STOR", name)?;
-                    s.put_file(name, &mut Cursor::new(bytes)).map(|_| ())
+                    let mut data = ReleaseAtEnd {
+                        bytes: Cursor::new(bytes),
+                        watchdog: w.watchdog,
+                    };
+                    s.put_file(name, &mut data).map(|_| ())
                 }
             },
         )
@@ -681,7 +685,9 @@ impl FtpTarget {
             Conn::Tls(s) => {
                 let mut sink = limit.sink();
                 s.retr(name.as_str(), |r| {
-                    wire::drain(r, &mut sink, w).map_err(FtpError::ConnectionError)
+                    let drained = wire::drain(r, &mut sink, w).map_err(FtpError::ConnectionError);
+                    w.watchdog.release_data();
+                    drained
                 })?;
                 Ok((sink.finish(), None))
             }
@@ -854,6 +860,23 @@ fn expect_ok(what: &str, (code, text): &Reply) -> TResult<()> {
         Ok(())
     } else {
         Err(classify(what, unexpected(*code, text)))
+    }
+}
+
+/// An upload's bytes that, once read to the end, let the watchdog forget
+/// the data connection, so that suppaftp's close of it is the last.
+struct ReleaseAtEnd<'a> {
+    bytes: Cursor<&'a [u8]>,
+    watchdog: &'a Watchdog,
+}
+
+impl std::io::Read for ReleaseAtEnd<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.bytes.read(buf)?;
+        if n == 0 && !buf.is_empty() {
+            self.watchdog.release_data();
+        }
+        Ok(n)
     }
 }
 

@@ -89,6 +89,14 @@ impl Watchdog {
         }
     }
 
+    /// The data of the exchange is through: forget its data connections
+    /// now. The copies kept here would otherwise hold them open, and a
+    /// server that waits for the client to close one before its final
+    /// reply (vsftpd) would wait.
+    pub fn release_data(&self) {
+        self.state().sockets.truncate(1);
+    }
+
     /// The exchange is over: no deadline, its data connections forgotten.
     pub fn disarm(&self) {
         let mut st = self.state();

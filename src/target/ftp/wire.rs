@@ -175,6 +175,7 @@ pub fn store(
     if !early {
         sent = write_and_close(&data, bytes);
     }
+    w.watchdog.release_data();
     // The final reply is read even after a failed write, so that no reply
     // is left behind for the next command.
     let done = read_reply(&mut reader)?;
@@ -285,6 +286,9 @@ pub fn receive(
     let outcome = if matches!(opened.0, 125 | 150) {
         let mut sink = limit.sink();
         let received = drain(&mut &data, &mut sink, w);
+        // Closed now, not when the watchdog forgets its copy.
+        let _ = data.shutdown(Shutdown::Both);
+        w.watchdog.release_data();
         drop(data);
         if let Err(e) = received {
             // Too large: the rest is not read; the session is out of step
