@@ -13,6 +13,10 @@ pub struct Masker {
     /// Secret values, longest first so a secret containing another is
     /// masked whole.
     values: Vec<String>,
+    /// All of them at once: one pass over a text finds every occurrence of
+    /// every secret (a site with 2,000 extensions has 2,000 secrets and
+    /// 4,000 files to mask).
+    finder: Option<aho_corasick::AhoCorasick>,
 }
 
 impl Masker {
@@ -27,7 +31,12 @@ impl Masker {
         }
         values.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
         values.dedup();
-        Self { values }
+        // Building fails only past the automaton's size limits; then every
+        // secret is searched for one by one.
+        let finder = (!values.is_empty())
+            .then(|| aho_corasick::AhoCorasick::new(&values).ok())
+            .flatten();
+        Self { values, finder }
     }
 
     /// Text from outside (a server's reply, a name or owner file read from
@@ -45,7 +54,10 @@ impl Masker {
     /// Whether `text` holds anything [`Masker::mask`] would hide.
     pub fn holds_secret(&self, text: &str) -> bool {
         has_password_attribute(text.as_bytes())
-            || self.values.iter().any(|v| text.contains(v.as_str()))
+            || match &self.finder {
+                Some(f) => f.is_match(text),
+                None => self.values.iter().any(|v| text.contains(v.as_str())),
+            }
     }
 
     /// Mask the diff of two texts so that a secret whose value changed
@@ -122,11 +134,19 @@ impl Masker {
     /// Every occurrence of a declared secret, sorted (they may overlap).
     fn value_spans(&self, text: &str) -> Vec<Span> {
         let mut spans: Vec<Span> = Vec::new();
-        for v in &self.values {
-            spans.extend(text.match_indices(v.as_str()).map(|(i, m)| Span {
-                range: i..i + m.len(),
+        match &self.finder {
+            Some(f) => spans.extend(f.find_overlapping_iter(text).map(|m| Span {
+                range: m.range(),
                 attribute: None,
-            }));
+            })),
+            None => {
+                for v in &self.values {
+                    spans.extend(text.match_indices(v.as_str()).map(|(i, m)| Span {
+                        range: i..i + m.len(),
+                        attribute: None,
+                    }));
+                }
+            }
         }
         spans.sort_by_key(|s| (s.range.start, s.range.end));
         spans
@@ -332,6 +352,14 @@ pub fn visible(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn overlapping_and_nested_secrets_are_masked_whole() {
+        let m = Masker::new(["abc".to_owned(), "bcd".to_owned(), "b".to_owned()]);
+        assert_eq!(m.mask("x abcd y b z"), "x ******** y ******** z");
+        assert!(m.holds_secret("..bcd.."));
+        assert!(!m.holds_secret("ac"));
+    }
 
     #[test]
     fn text_from_outside_loses_control_characters_before_masking() {
