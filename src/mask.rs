@@ -8,6 +8,9 @@ use std::ops::Range;
 use crate::secret::MASK;
 use crate::xml::escape;
 
+/// The most characters of outside text one message prints.
+pub const MAX_OUTSIDE_CHARS: usize = 500;
+
 #[derive(Debug, Clone, Default)]
 pub struct Masker {
     /// Secret values, longest first so a secret containing another is
@@ -42,9 +45,14 @@ impl Masker {
     /// Text from outside (a server's reply, a name or owner file read from
     /// a target) made fit to print: control characters (terminal escapes,
     /// CR, LF) and direction overrides dropped first, so none can split a
-    /// secret, then every secret masked.
+    /// secret, then every secret masked, then cut to [`MAX_OUTSIDE_CHARS`]
+    /// (a reply or a state file may quote anything at any length).
     pub fn clean(&self, text: &str) -> String {
-        self.mask(&printable(text))
+        let masked = self.mask(&printable(text));
+        match masked.char_indices().nth(MAX_OUTSIDE_CHARS) {
+            Some((cut, _)) => format!("{}…", &masked[..cut]),
+            None => masked,
+        }
     }
 
     pub fn mask(&self, text: &str) -> String {
@@ -373,6 +381,8 @@ mod tests {
             "530 PASS ******** refused"
         );
         assert_eq!(printable("a\x07b\tc"), "abc");
+        let long = m.clean(&"x".repeat(10_000));
+        assert_eq!(long.chars().count(), MAX_OUTSIDE_CHARS + 1);
     }
 
     #[test]

@@ -719,3 +719,41 @@ fn escapes_in_a_file_on_the_target_are_shown_not_obeyed() {
     let run = w.run(&["drift"]);
     assert!(run.stdout.contains("\\x1b]0;pwned\\x07"), "{}", run.stdout);
 }
+
+#[test]
+fn a_huge_state_value_or_override_file_costs_one_short_line() {
+    let w = work("dir:root", 10);
+    w.run(&["apply", "--auto-approve"]).expect(0);
+    let root = w.path().join("root");
+    // A phone's override file far over the 1 MiB polyops keeps.
+    std::fs::write(
+        root.join("0004f2000000-phone.cfg"),
+        vec![b' '; 3 * 1024 * 1024],
+    )
+    .expect("write");
+    let run = w.run(&["drift"]);
+    run.expect(0);
+    assert!(
+        run.stderr.contains("too large to check for overrides"),
+        "{}",
+        run.stderr
+    );
+    // A state file whose error would quote a 1 MB string.
+    let bad = format!(
+        r#"{{"version": "{}", "site": "lab", "files": {{}}}}"#,
+        "v".repeat(1 << 20)
+    );
+    std::fs::write(root.join(".polyops-state.json"), bad).expect("write");
+    let run = w.run(&["plan"]);
+    run.expect(1);
+    assert!(
+        run.stderr.contains("not a polyops state file"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.len() < 2_000,
+        "{} bytes of error",
+        run.stderr.len()
+    );
+}
