@@ -16,35 +16,48 @@ pub struct Inputs {
     pub firmware: BTreeMap<String, Vec<u8>>,
 }
 
+/// Resolve every secret of the site: the extensions' passwords by number,
+/// and an error for each that cannot be (the FTP password's too, so that
+/// one run names every missing secret).
+fn secrets(site: &Site, store: &SecretStore) -> (BTreeMap<String, Secret>, Vec<Error>) {
+    let mut errors = Vec::new();
+    let mut passwords = BTreeMap::new();
+    for (i, ext) in site.extensions.iter().enumerate() {
+        match store.resolve(&ext.password) {
+            Ok(s) => {
+                passwords.insert(ext.number.clone(), s);
+            }
+            Err(detail) => errors.push(Error::Secret {
+                site: site.name.clone(),
+                field: format!("extensions[{i}].password"),
+                detail,
+            }),
+        }
+    }
+    if let Some(r) = &site.target.password {
+        if let Err(detail) = store.resolve(r) {
+            errors.push(Error::Secret {
+                site: site.name.clone(),
+                field: "target.password".to_owned(),
+                detail,
+            });
+        }
+    }
+    (passwords, errors)
+}
+
+/// Every secret of the site that cannot be resolved (nothing is read but
+/// the secrets).
+pub fn missing_secrets(site: &Site, store: &SecretStore) -> Vec<Error> {
+    secrets(site, store).1
+}
+
 impl Inputs {
     /// Resolve every password of the site and read every firmware file. All
     /// problems are reported, each naming the site, field and variable or
     /// key, never a value.
     pub fn gather(site: &Site, store: &SecretStore) -> Result<Inputs, Vec<Error>> {
-        let mut errors = Vec::new();
-        let mut passwords = BTreeMap::new();
-        for (i, ext) in site.extensions.iter().enumerate() {
-            match store.resolve(&ext.password) {
-                Ok(s) => {
-                    passwords.insert(ext.number.clone(), s);
-                }
-                Err(detail) => errors.push(Error::Secret {
-                    site: site.name.clone(),
-                    field: format!("extensions[{i}].password"),
-                    detail,
-                }),
-            }
-        }
-        // The FTP password too, so that one run names every missing secret.
-        if let Some(r) = &site.target.password {
-            if let Err(detail) = store.resolve(r) {
-                errors.push(Error::Secret {
-                    site: site.name.clone(),
-                    field: "target.password".to_owned(),
-                    detail,
-                });
-            }
-        }
+        let (passwords, mut errors) = secrets(site, store);
         let mut firmware = BTreeMap::new();
         for blob in &site.firmware.files {
             match std::fs::read(&blob.source) {

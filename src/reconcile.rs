@@ -373,8 +373,7 @@ pub fn apply(config: &Config, opts: &ApplyOptions, out: &mut dyn Write) -> Resul
     // Every missing secret of the run at once, before any target is touched.
     let missing: Vec<Error> = catalog
         .selected()
-        .filter_map(|site| Inputs::gather(site, &store).err())
-        .flatten()
+        .flat_map(|site| crate::inputs::missing_secrets(site, &store))
         .collect();
     if !missing.is_empty() {
         return Err(Error::Many(missing));
