@@ -28,8 +28,8 @@ struct Cli {
     /// Treat warnings as errors.
     #[arg(long)]
     strict: bool,
-    /// Parallel FTP connections per target (default: 4 when the server
-    /// hashes files itself, else 2).
+    /// Parallel FTP connections per target (default: 2 to download, 4 to
+    /// hash or upload; 16 where a round trip takes 2 ms or more).
     #[arg(long, value_name = "N", value_parser = connections_range())]
     connections: Option<u16>,
     /// Also print how each target was read and written (connections,
@@ -79,8 +79,8 @@ struct SecretOptions {
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Target")]
 struct ConnectionOptions {
-    /// Parallel FTP connections per target (default: 4 when the server
-    /// hashes files itself, else 2).
+    /// Parallel FTP connections per target (default: 2 to download, 4 to
+    /// hash or upload; 16 where a round trip takes 2 ms or more).
     #[arg(long, value_name = "N", value_parser = connections_range())]
     connections: Option<u16>,
 }
@@ -94,6 +94,20 @@ struct VerboseOption {
     /// hashes, downloads, uploads, retries).
     #[arg(long, short)]
     verbose: bool,
+}
+
+/// Every option of the commands that read a target's files: plan, apply
+/// and drift.
+#[derive(Debug, Args)]
+struct OnlineOptions {
+    #[command(flatten)]
+    sites: SiteOptions,
+    #[command(flatten)]
+    secrets: SecretOptions,
+    #[command(flatten)]
+    connections: ConnectionOptions,
+    #[command(flatten)]
+    verbose: VerboseOption,
 }
 
 #[derive(Debug, Subcommand)]
@@ -125,13 +139,7 @@ enum CliCommand {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
         #[command(flatten)]
-        sites: SiteOptions,
-        #[command(flatten)]
-        secrets: SecretOptions,
-        #[command(flatten)]
-        connections: ConnectionOptions,
-        #[command(flatten)]
-        verbose: VerboseOption,
+        online: OnlineOptions,
     },
     /// Plan (or load a saved plan) and carry it out.
     Apply {
@@ -148,13 +156,7 @@ enum CliCommand {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
         #[command(flatten)]
-        sites: SiteOptions,
-        #[command(flatten)]
-        secrets: SecretOptions,
-        #[command(flatten)]
-        connections: ConnectionOptions,
-        #[command(flatten)]
-        verbose: VerboseOption,
+        online: OnlineOptions,
     },
     /// Read-only: report what on each target differs from its site (exit 2).
     Drift {
@@ -162,13 +164,7 @@ enum CliCommand {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
         #[command(flatten)]
-        sites: SiteOptions,
-        #[command(flatten)]
-        secrets: SecretOptions,
-        #[command(flatten)]
-        connections: ConnectionOptions,
-        #[command(flatten)]
-        verbose: VerboseOption,
+        online: OnlineOptions,
     },
     /// Remove an apply lock left on a target by a killed run.
     Unlock {
@@ -196,6 +192,15 @@ struct Shared {
 }
 
 impl Shared {
+    fn online(o: OnlineOptions) -> Self {
+        Self::new(
+            o.sites,
+            Some(o.secrets),
+            Some(o.connections),
+            Some(o.verbose),
+        )
+    }
+
     fn new(
         sites: SiteOptions,
         secrets: Option<SecretOptions>,
@@ -287,27 +292,21 @@ where
             out,
             detailed_exitcode,
             format,
-            sites,
-            secrets,
-            connections,
-            verbose,
+            online,
         } => (
             Command::Plan {
                 out,
                 detailed_exitcode,
                 format,
             },
-            Shared::new(sites, Some(secrets), Some(connections), Some(verbose)),
+            Shared::online(online),
         ),
         CliCommand::Apply {
             plan,
             auto_approve,
             allow_mass_delete,
             format,
-            sites,
-            secrets,
-            connections,
-            verbose,
+            online,
         } => (
             Command::Apply(ApplyOptions {
                 plan,
@@ -315,18 +314,9 @@ where
                 allow_mass_delete,
                 format,
             }),
-            Shared::new(sites, Some(secrets), Some(connections), Some(verbose)),
+            Shared::online(online),
         ),
-        CliCommand::Drift {
-            format,
-            sites,
-            secrets,
-            connections,
-            verbose,
-        } => (
-            Command::Drift { format },
-            Shared::new(sites, Some(secrets), Some(connections), Some(verbose)),
-        ),
+        CliCommand::Drift { format, online } => (Command::Drift { format }, Shared::online(online)),
         CliCommand::Unlock {
             sites,
             secrets,
