@@ -1,36 +1,23 @@
 //! polyops: Polycom IP phone provisioning for AltiGen MaxCS, the GitOps way.
 //!
-//! The pipeline, one module a step:
-//! load (`source`, `load`, `schema`) → validate (`rules`) → render
-//! (`inputs`, `render`, `xml`) → observe target (`target`, `observe`,
-//! `state`) → diff and plan (`plan`, `polycom`, `mask`) → print (`output`) / execute
-//! (`apply`, `lock`). `reconcile` and `commands` run the steps per command.
+//! The pipeline, one folder a stage, each using only those before it:
+//! `site` (load and check site files) → `polycom` (the phones' XML) →
+//! `render` (files per site) → `target` (FTP and `dir:` roots, read and
+//! written) → `reconcile` (observe, plan, apply) → `output` (text, JSON,
+//! markdown) → `commands` (one file per command). `mask` (what of a
+//! secret or of outside text may be printed) serves the stages from
+//! `target` on, `error` all of them; `cli` turns arguments into a `Config`.
 
-pub mod apply;
 pub mod cli;
 pub mod commands;
-pub mod diagnostic;
 pub mod error;
-pub mod inputs;
-pub mod load;
-pub mod lock;
-pub mod mac;
 pub mod mask;
-pub mod model;
-pub mod observe;
 pub mod output;
-pub mod plan;
 pub mod polycom;
 pub mod reconcile;
 pub mod render;
-pub mod rules;
-pub mod schema;
-pub mod secret;
 pub mod site;
-pub mod source;
-pub mod state;
 pub mod target;
-pub mod xml;
 
 use std::io::Write;
 

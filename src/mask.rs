@@ -5,8 +5,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 
-use crate::secret::MASK;
-use crate::xml::escape;
+use crate::polycom::xml::escape;
+use crate::site::secret::MASK;
 
 /// The most characters of outside text one message prints.
 pub const MAX_OUTSIDE_CHARS: usize = 500;
@@ -333,7 +333,7 @@ fn is_name_char(c: char) -> bool {
 /// what a terminal shows; for anything that came from outside.
 pub fn printable(text: &str) -> String {
     text.chars()
-        .filter(|&c| !crate::target::name::is_unprintable(c))
+        .filter(|&c| !crate::site::name::is_unprintable(c))
         .collect()
 }
 
@@ -346,7 +346,7 @@ pub fn visible(text: &str) -> String {
     let mut chars = text.chars().peekable();
     while let Some(c) = chars.next() {
         let crlf = c == '\r' && chars.peek() == Some(&'\n');
-        if crlf || c == '\n' || c == '\t' || !crate::target::name::is_unprintable(c) {
+        if crlf || c == '\n' || c == '\t' || !crate::site::name::is_unprintable(c) {
             out.push(c);
         } else if u32::from(c) < 0x100 {
             out.push_str(&format!("\\x{:02x}", u32::from(c)));

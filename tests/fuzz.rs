@@ -6,10 +6,11 @@
 
 use std::collections::BTreeMap;
 
-use polyops::inputs::Inputs;
-use polyops::load::{parse_site, Loaded};
-use polyops::rules::{check_across, check_site};
-use polyops::secret::Secret;
+use polyops::render::inputs::Inputs;
+use polyops::site::load::parse_site;
+use polyops::site::rules::Loaded;
+use polyops::site::rules::{check_across, check_site};
+use polyops::site::secret::Secret;
 use proptest::prelude::*;
 use proptest::test_runner::Config;
 use serde_json::{Map, Value};
@@ -309,7 +310,7 @@ fn apply(doc: &mut Value, m: &Mutation) {
 }
 
 fn example() -> Value {
-    polyops::source::parse(EXAMPLE)
+    polyops::site::source::parse(EXAMPLE)
         .expect("the example site parses")
         .value
 }

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use super::{closing_line, override_effect, summary_line, Mode, Report};
-use crate::plan::Action;
+use crate::reconcile::plan::Action;
 
 /// A name as inline code that nothing in it can break out of: file
 /// names may come from the target's state file, and `<`, `&`, a backtick

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::plan::{Override, SitePlan};
+use crate::reconcile::plan::{Override, SitePlan};
 
 pub mod json;
 pub mod markdown;
@@ -64,7 +64,7 @@ pub fn closing_line(report: &Report) -> Option<String> {
 }
 
 /// "1 to create, 2 to update, …" for a site or a whole report.
-pub fn summary_line(s: &crate::plan::Summary, mode: Mode) -> String {
+pub fn summary_line(s: &crate::reconcile::plan::Summary, mode: Mode) -> String {
     let verbs = match mode {
         Mode::Apply => ["created", "updated", "deleted"],
         _ => ["to create", "to update", "to delete"],
@@ -85,8 +85,8 @@ pub fn summary_line(s: &crate::plan::Summary, mode: Mode) -> String {
 }
 
 /// The summary over the sites that were planned (failed ones have none).
-pub fn total(report: &Report) -> crate::plan::Summary {
-    let mut t = crate::plan::Summary::default();
+pub fn total(report: &Report) -> crate::reconcile::plan::Summary {
+    let mut t = crate::reconcile::plan::Summary::default();
     for s in report.sites.iter().filter(|s| s.is_ok()) {
         t.create += s.summary.create;
         t.update += s.summary.update;

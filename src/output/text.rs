@@ -4,7 +4,7 @@
 use std::io::{self, Write};
 
 use super::{closing_line, override_effect, summary_line, Mode, Report};
-use crate::plan::{Action, FileChange};
+use crate::reconcile::plan::{Action, FileChange};
 
 struct Paint {
     on: bool,
@@ -125,7 +125,7 @@ pub fn write(report: &Report, out: &mut dyn Write, color: bool) -> io::Result<()
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::{Override, SitePlan, Summary};
+    use crate::reconcile::plan::{Override, SitePlan, Summary};
 
     fn change(name: &str, action: Action) -> FileChange {
         FileChange {
@@ -150,7 +150,7 @@ mod tests {
             Mode::Plan,
             vec![SitePlan {
                 site: "hq".to_owned(),
-                status: crate::plan::Status::Ok,
+                status: crate::reconcile::plan::Status::Ok,
                 error: None,
                 site_file: "sites/hq.yaml".to_owned(),
                 site_file_sha256: String::new(),

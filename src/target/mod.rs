@@ -8,14 +8,13 @@ use std::sync::Arc;
 use sha2::{Digest, Sha256};
 
 use crate::error::Error;
-use crate::model::{Site, TargetUrl};
-use crate::secret::{Secret, SecretStore};
+use crate::site::model::{Site, TargetUrl};
+use crate::site::secret::{Secret, SecretStore};
 
 pub mod dir;
 pub mod ftp;
-pub mod name;
 
-pub use name::RemoteName;
+pub use crate::site::name::{RemoteName, TEMP_SUFFIX};
 
 /// Why a target operation failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -249,10 +248,6 @@ pub struct Stats {
     /// characters, path separators…), made printable; left out.
     pub refused_names: Vec<String>,
 }
-
-/// Uploads land under `<name>.polyops-tmp` first: not a `.cfg`, so no phone
-/// reads it.
-pub const TEMP_SUFFIX: &str = ".polyops-tmp";
 
 /// The temporary name an upload of `name` lands under.
 pub fn temp_name(name: &RemoteName) -> TResult<RemoteName> {

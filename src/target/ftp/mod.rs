@@ -16,13 +16,13 @@ use suppaftp::list::ListParser;
 use suppaftp::types::FileType;
 use suppaftp::{FtpError, FtpStream, RustlsConnector, RustlsFtpStream};
 
-use super::name::check_command_line;
 use super::{
     checked_entries, temp_name, Access, Entry, Fetched, Hashes, Kind, Reader, RemoteName, Stats,
     TResult, Target, TargetError, KEEP_BYTES, MAX_FILE_BYTES,
 };
-use crate::model::{self, TargetUrl};
-use crate::secret::Secret;
+use crate::site::model::{self, TargetUrl};
+use crate::site::name::check_command_line;
+use crate::site::secret::Secret;
 use pool::whole;
 use watchdog::Watchdog;
 use wire::{pipelined, unexpected, Limit, Reply, Wire};

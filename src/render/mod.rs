@@ -1,13 +1,13 @@
 //! Rendering is pure: a checked site and its resolved inputs → the files of
 //! SPEC §3, by name. Same site, same bytes.
 
+pub mod inputs;
+
 use std::collections::BTreeMap;
 
-use crate::inputs::Inputs;
-use crate::model::{Phone, Site};
-use crate::xml::Xml;
-
-pub const ALTIGEN_CFG: &str = "altigen.cfg";
+use crate::polycom::xml::Xml;
+use crate::render::inputs::Inputs;
+use crate::site::model::{Phone, Site, ALTIGEN_CFG};
 
 /// File name at the target root → bytes.
 pub type Rendered = BTreeMap<String, Vec<u8>>;
@@ -35,19 +35,6 @@ pub fn render(site: &Site, inputs: &Inputs) -> Rendered {
         files.insert(name.clone(), bytes.clone());
     }
     files
-}
-
-/// The guide's digit map for a dial plan (§6.1): operator, voice mail,
-/// feature codes, park, extensions, local, long distance, and send-on-dial.
-pub fn digitmap(extension_digits: u8, first_lo: u8, first_hi: u8, local_digits: u8) -> String {
-    let first = if first_lo == first_hi {
-        first_lo.to_string()
-    } else {
-        format!("[{first_lo}-{first_hi}]")
-    };
-    let ext = "x".repeat(usize::from(extension_digits.saturating_sub(1)));
-    let local = "x".repeat(usize::from(local_digits.saturating_sub(1)));
-    format!("0|##|#[1-3]x|#[5-9]x|#41xx|#4[2-9]|{first}{ext}|9[2-9]{local}|91xxxxxxxxxx|xxx.T")
 }
 
 /// `altigen.cfg`, guide §6.1.
@@ -118,7 +105,7 @@ fn altigen_cfg(site: &Site) -> Vec<u8> {
 }
 
 /// `<number>.cfg`, guide §6.2.
-fn extension_cfg(site: &Site, ext: &crate::model::Extension, password: &str) -> Vec<u8> {
+fn extension_cfg(site: &Site, ext: &crate::site::model::Extension, password: &str) -> Vec<u8> {
     let expires = site.server.registration_expires.to_string();
     let host = site.server.uri_host();
     let callback = format!("##@{host}");
@@ -190,21 +177,4 @@ fn phone_cfg(phone: &Phone) -> Vec<u8> {
         ],
     );
     x.finish()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn digitmap_default_is_the_guides() {
-        assert_eq!(
-            digitmap(3, 1, 7, 7),
-            "0|##|#[1-3]x|#[5-9]x|#41xx|#4[2-9]|[1-7]xx|9[2-9]xxxxxx|91xxxxxxxxxx|xxx.T"
-        );
-        assert_eq!(
-            digitmap(4, 2, 2, 10),
-            "0|##|#[1-3]x|#[5-9]x|#41xx|#4[2-9]|2xxx|9[2-9]xxxxxxxxx|91xxxxxxxxxx|xxx.T"
-        );
-    }
 }

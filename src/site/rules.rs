@@ -6,16 +6,24 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::diagnostic::Diagnostic;
-use crate::load::Loaded;
-use crate::mac::Mac;
-use crate::model::{
+use crate::site::diagnostic::Diagnostic;
+use crate::site::file::{PhoneFile, SiteFile};
+use crate::site::mac::Mac;
+use crate::site::model::{digitmap, ALTIGEN_CFG};
+use crate::site::model::{
     is_master_config, is_phone_written, Extension, Firmware, FirmwareBlob, Model, Phone, Server,
     Site, Target, TargetUrl, Time,
 };
-use crate::render::{digitmap, ALTIGEN_CFG};
-use crate::site::{PhoneFile, SiteFile};
-use crate::source::Positions;
+use crate::site::source::Positions;
+
+/// A site as loaded, with the positions of its file's values; `selected`
+/// marks the ones the command was asked about (the others are loaded for
+/// the rules across sites).
+pub struct Loaded {
+    pub site: Site,
+    pub positions: Positions,
+    pub selected: bool,
+}
 
 /// Newest firmware the guide says can still be supported.
 const MAX_SIP: [u32; 3] = [3, 3, 3];
@@ -353,29 +361,29 @@ fn check_firmware_files(c: &mut Checker<'_>, sf: &SiteFile, numbers: &[&str]) ->
                 &path,
                 "the file name must not contain a backslash or a control character",
             );
-        } else if let Err(why) = crate::target::RemoteName::new(&name) {
+        } else if let Err(why) = crate::site::name::RemoteName::new(&name) {
             c.error(
                 &path,
                 format!("the file name cannot be a name on the target: {why}"),
             );
-        } else if name.ends_with(crate::target::TEMP_SUFFIX) {
+        } else if name.ends_with(crate::site::name::TEMP_SUFFIX) {
             // apply removes leftovers under its temporary names.
             c.error(
                 &path,
                 format!(
                     "a file name must not end in {}, the suffix of polyops's temporary uploads",
-                    crate::target::TEMP_SUFFIX
+                    crate::site::name::TEMP_SUFFIX
                 ),
             );
-        } else if name.len() + crate::target::TEMP_SUFFIX.len()
-            > crate::target::name::MAX_NAME_BYTES
+        } else if name.len() + crate::site::name::TEMP_SUFFIX.len()
+            > crate::site::name::MAX_NAME_BYTES
         {
             c.error(
                 &path,
                 format!(
                     "the file name is longer than {} bytes (its temporary upload name must fit in {})",
-                    crate::target::name::MAX_NAME_BYTES - crate::target::TEMP_SUFFIX.len(),
-                    crate::target::name::MAX_NAME_BYTES
+                    crate::site::name::MAX_NAME_BYTES - crate::site::name::TEMP_SUFFIX.len(),
+                    crate::site::name::MAX_NAME_BYTES
                 ),
             );
         } else if reserved {
@@ -416,7 +424,7 @@ fn has_control(s: &str) -> bool {
 /// No control characters and nothing else XML 1.0 cannot carry even
 /// escaped (U+FFFE, U+FFFF); a phone's LCD could not show them either.
 fn is_attribute_safe(s: &str) -> bool {
-    !s.chars().any(char::is_control) && crate::xml::can_carry(s)
+    !s.chars().any(char::is_control) && crate::polycom::xml::can_carry(s)
 }
 
 fn is_host(s: &str) -> bool {

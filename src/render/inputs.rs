@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use sha2::{Digest, Sha256};
 
 use crate::error::Error;
-use crate::model::Site;
-use crate::secret::{Secret, SecretStore};
+use crate::site::model::Site;
+use crate::site::secret::{Secret, SecretStore};
 
 pub struct Inputs {
     /// Extension number → SIP registration password.

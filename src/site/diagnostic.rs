@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use crate::source::Pos;
+use crate::site::source::Pos;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Severity {

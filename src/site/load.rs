@@ -9,24 +9,18 @@ use jsonschema::error::{TypeKind, ValidationErrorKind};
 use jsonschema::paths::LocationSegment;
 use serde_json::Value;
 
-use crate::diagnostic::Diagnostic;
-use crate::model::Site;
-use crate::rules;
-use crate::schema;
-use crate::site::SiteFile;
-use crate::source::{self, join_index, join_key, Pos, Positions};
+use crate::site::diagnostic::Diagnostic;
+use crate::site::file::SiteFile;
+use crate::site::model::Site;
+use crate::site::rules::{self, Loaded};
+use crate::site::schema;
+use crate::site::source::{self, join_index, join_key, Pos, Positions};
 
 /// Every site file found, checked; `selected` marks the ones the command
 /// was asked about (the others are loaded for the cross-site rules).
 pub struct Catalog {
     pub sites: Vec<Loaded>,
     pub diagnostics: Vec<Diagnostic>,
-}
-
-pub struct Loaded {
-    pub site: Site,
-    pub positions: Positions,
-    pub selected: bool,
 }
 
 impl Catalog {

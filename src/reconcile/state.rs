@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use std::collections::BTreeSet;
 
-use crate::model::{is_master_config, is_phone_written};
+use crate::site::model::{is_master_config, is_phone_written};
 use crate::target::{RemoteName, TEMP_SUFFIX};
 
 pub const STATE_FILE: &str = ".polyops-state.json";

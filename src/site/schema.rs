@@ -3,7 +3,7 @@
 
 use std::sync::OnceLock;
 
-use crate::site::SiteFile;
+use crate::site::file::SiteFile;
 
 /// The schema as checked in at `schema/site.schema.json` (pretty JSON, trailing newline).
 pub fn site_schema_json() -> String {

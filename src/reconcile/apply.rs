@@ -7,11 +7,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::inputs::sha256_hex;
-use crate::model::is_master_config;
-use crate::plan::{Action, FileChange, SitePlan};
+use crate::reconcile::plan::{Action, FileChange, SitePlan};
+use crate::reconcile::state::{State, STATE_FILE};
+use crate::render::inputs::sha256_hex;
 use crate::render::Rendered;
-use crate::state::{State, STATE_FILE};
+use crate::site::model::is_master_config;
 use crate::target::{temp_name, Kind, RemoteName, Target, TargetError};
 
 pub enum Outcome {

@@ -1,18 +1,20 @@
-//! Command dispatch, and the offline commands: `validate`, `render`, `schema`.
+//! Command dispatch, and the offline commands: `validate`, `render`, `schema`;
+//! the online ones (`plan`, `drift`, `apply`, `unlock`) are in `online`.
+
+pub mod online;
 
 use std::io::Write;
 use std::path::Path;
 
 use crate::cli::{Command, Config};
-use crate::diagnostic::Diagnostic;
 use crate::error::Error;
-use crate::inputs::Inputs;
-use crate::load::{self, Catalog};
 use crate::output::Mode;
-use crate::reconcile;
+use crate::render::inputs::Inputs;
 use crate::render::render;
-use crate::schema::site_schema_json;
-use crate::secret::{OpenError, SecretStore};
+use crate::site::diagnostic::Diagnostic;
+use crate::site::load::{self, Catalog};
+use crate::site::schema::site_schema_json;
+use crate::site::secret::{OpenError, SecretStore};
 
 /// Dispatch a command; `Ok` is the exit code (0, or 2 for pending changes).
 pub fn run(config: &Config, out: &mut dyn Write) -> Result<i32, Error> {
@@ -39,7 +41,7 @@ pub fn run(config: &Config, out: &mut dyn Write) -> Result<i32, Error> {
             out: save,
             detailed_exitcode,
             format,
-        } => reconcile::plan(
+        } => online::plan(
             config,
             Mode::Plan,
             *format,
@@ -47,11 +49,9 @@ pub fn run(config: &Config, out: &mut dyn Write) -> Result<i32, Error> {
             *detailed_exitcode,
             out,
         ),
-        Command::Drift { format } => {
-            reconcile::plan(config, Mode::Drift, *format, None, false, out)
-        }
-        Command::Apply(opts) => reconcile::apply(config, opts, out),
-        Command::Unlock => reconcile::unlock(config, out),
+        Command::Drift { format } => online::plan(config, Mode::Drift, *format, None, false, out),
+        Command::Apply(opts) => online::apply(config, opts, out),
+        Command::Unlock => online::unlock(config, out),
         Command::Render { out: dir } => {
             let catalog = checked_sites(config)?;
             let store = secret_store(config)?;

@@ -9,13 +9,14 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 use similar::TextDiff;
 
-use crate::inputs::sha256_hex;
 use crate::mask::{has_password_attribute, Masker};
-use crate::model::{is_master_config, Site};
-use crate::observe::Observed;
 use crate::polycom;
-use crate::render::{Rendered, ALTIGEN_CFG};
-use crate::state::STATE_FILE;
+use crate::reconcile::observe::Observed;
+use crate::reconcile::state::STATE_FILE;
+use crate::render::inputs::sha256_hex;
+use crate::render::Rendered;
+use crate::site::model::ALTIGEN_CFG;
+use crate::site::model::{is_master_config, Site};
 
 /// The mass-delete guard: at most this share of managed files…
 pub const MASS_DELETE_SHARE: f64 = 0.30;
@@ -497,7 +498,7 @@ fn overrides(site: &Site, desired: &Rendered, observed: &Observed) -> Vec<Overri
     let parsed = |name: &str| -> Vec<(String, String)> {
         desired
             .get(name)
-            .and_then(|bytes| polycom::parameters(bytes).ok())
+            .and_then(|bytes| polycom::reader::parameters(bytes).ok())
             .unwrap_or_default()
     };
     let mut out = Vec::new();
@@ -530,7 +531,7 @@ fn overrides(site: &Site, desired: &Rendered, observed: &Observed) -> Vec<Overri
             let Some(bytes) = observed.overrides.get(&file) else {
                 continue;
             };
-            let (shadows, note) = match polycom::parameters(bytes) {
+            let (shadows, note) = match polycom::reader::parameters(bytes) {
                 Ok(params) => {
                     let shadows: BTreeSet<String> = params
                         .into_iter()

@@ -8,20 +8,20 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::apply::{self, Outcome};
 use crate::cli::{ApplyOptions, Config, Format};
 use crate::commands::{checked_sites, secret_store, write_out};
 use crate::error::Error;
-use crate::inputs::{sha256_hex, Inputs};
-use crate::lock::{self, Acquire};
 use crate::mask::Masker;
-use crate::model::Site;
-use crate::observe::{observe, Observed};
 use crate::output::progress::Ticker;
 use crate::output::{self, Mode, Report};
-use crate::plan::{override_names, Action, SitePlan};
+use crate::reconcile::apply::{self, Outcome};
+use crate::reconcile::lock::{self, Acquire};
+use crate::reconcile::observe::{observe, Observed};
+use crate::reconcile::plan::{override_names, Action, SitePlan};
+use crate::render::inputs::{sha256_hex, Inputs};
 use crate::render::{render, Rendered};
-use crate::secret::SecretStore;
+use crate::site::model::Site;
+use crate::site::secret::SecretStore;
 use crate::target::{self, Reader, Stats, Target};
 
 /// What a site needs before its target is read: its files, its masker,
@@ -373,7 +373,7 @@ pub fn apply(config: &Config, opts: &ApplyOptions, out: &mut dyn Write) -> Resul
     // Every missing secret of the run at once, before any target is touched.
     let missing: Vec<Error> = catalog
         .selected()
-        .flat_map(|site| crate::inputs::missing_secrets(site, &store))
+        .flat_map(|site| crate::render::inputs::missing_secrets(site, &store))
         .collect();
     if !missing.is_empty() {
         return Err(Error::Many(missing));

@@ -9,8 +9,8 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::diagnostic::Diagnostic;
-use crate::source::{self, join_key, Plain};
+use crate::site::diagnostic::Diagnostic;
+use crate::site::source::{self, join_key, Plain};
 
 /// What every secret looks like in output.
 pub const MASK: &str = "********";
@@ -168,7 +168,7 @@ impl SecretStore {
     /// character…) is an error too, rather than a file the phone rejects.
     pub fn resolve(&self, r: &SecretRef) -> Result<Secret, String> {
         let secret = self.lookup(r)?;
-        if crate::xml::can_carry(secret.expose()) {
+        if crate::polycom::xml::can_carry(secret.expose()) {
             Ok(secret)
         } else {
             Err(format!(

@@ -5,7 +5,7 @@
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use crate::secret::SecretRef;
+use crate::site::secret::SecretRef;
 
 /// One site: a MaxCS server, the phones that register to it and the FTP
 /// provisioning root they boot from.

@@ -4,9 +4,9 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::mac::Mac;
-use crate::secret::SecretRef;
-pub use crate::site::Model;
+pub use crate::site::file::Model;
+use crate::site::mac::Mac;
+use crate::site::secret::SecretRef;
 
 #[derive(Debug, Clone)]
 pub struct Site {
@@ -211,6 +211,22 @@ pub fn is_phone_written(name: &str) -> bool {
         )
 }
 
+/// The site-wide file of the guide's §6.1 parameters.
+pub const ALTIGEN_CFG: &str = "altigen.cfg";
+
+/// The guide's digit map for a dial plan (§6.1): operator, voice mail,
+/// feature codes, park, extensions, local, long distance, and send-on-dial.
+pub fn digitmap(extension_digits: u8, first_lo: u8, first_hi: u8, local_digits: u8) -> String {
+    let first = if first_lo == first_hi {
+        first_lo.to_string()
+    } else {
+        format!("[{first_lo}-{first_hi}]")
+    };
+    let ext = "x".repeat(usize::from(extension_digits.saturating_sub(1)));
+    let local = "x".repeat(usize::from(local_digits.saturating_sub(1)));
+    format!("0|##|#[1-3]x|#[5-9]x|#41xx|#4[2-9]|{first}{ext}|9[2-9]{local}|91xxxxxxxxxx|xxx.T")
+}
+
 /// A phone's master configuration file (`<mac>.cfg`), which names the others.
 pub fn is_master_config(name: &str) -> bool {
     name.len() == 16 && name.ends_with(".cfg") && name[..12].bytes().all(|b| b.is_ascii_hexdigit())
@@ -219,6 +235,18 @@ pub fn is_master_config(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn digitmap_default_is_the_guides() {
+        assert_eq!(
+            digitmap(3, 1, 7, 7),
+            "0|##|#[1-3]x|#[5-9]x|#41xx|#4[2-9]|[1-7]xx|9[2-9]xxxxxx|91xxxxxxxxxx|xxx.T"
+        );
+        assert_eq!(
+            digitmap(4, 2, 2, 10),
+            "0|##|#[1-3]x|#[5-9]x|#41xx|#4[2-9]|2xxx|9[2-9]xxxxxxxxx|91xxxxxxxxxx|xxx.T"
+        );
+    }
 
     #[test]
     fn target_urls_parse_with_defaults() {

@@ -7,7 +7,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::state::{State, STATE_FILE};
+use crate::reconcile::state::{State, STATE_FILE};
 use crate::target::{Entry, Fetched, Kind, Reader, RemoteName, TargetError, MAX_STATE_BYTES};
 
 pub struct Observed {

@@ -1,4 +1,5 @@
-//! The one type a backend accepts for a file name on a target. Every phone
+//! The one type for a file name at a target's root: what a site declares
+//! must be one, and the only name a backend accepts. Every phone
 //! of a site logs in with the same factory account, so anything read from a
 //! target (the state file, listings, the lock's owner file) may have been
 //! written by anyone on the voice network: a name taken from there becomes
@@ -7,6 +8,10 @@
 //! command (CR, LF), cut one short (NUL) or leave the root (`/`, `..`).
 
 use std::fmt;
+
+/// Uploads land under `<name>.polyops-tmp` first: not a `.cfg`, so no phone
+/// reads it. A name a site declares may not end with it.
+pub const TEMP_SUFFIX: &str = ".polyops-tmp";
 
 /// Longest name a `RemoteName` may hold (the usual file-system limit,
 /// and Polycom's for a CONFIG_FILES entry).
