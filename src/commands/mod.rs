@@ -1,47 +1,36 @@
-//! Command dispatch, and the offline commands: `validate`, `render`, `schema`;
-//! the online ones (`plan`, `drift`, `apply`, `unlock`) are in `online`.
+//! The commands, one file each, and what they share: loading the sites the
+//! command names, the secret store, writing to standard output. `online`
+//! holds what the commands that read a target share.
 
-pub mod online;
+mod apply;
+mod drift;
+mod online;
+mod plan;
+mod render;
+mod schema;
+mod unlock;
+mod validate;
 
 use std::io::Write;
-use std::path::Path;
 
 use crate::cli::{Command, Config};
 use crate::error::Error;
 use crate::output::Mode;
-use crate::render::inputs::Inputs;
-use crate::render::render;
 use crate::site::diagnostic::Diagnostic;
 use crate::site::load::{self, Catalog};
-use crate::site::schema::site_schema_json;
 use crate::site::secret::{OpenError, SecretStore};
 
 /// Dispatch a command; `Ok` is the exit code (0, or 2 for pending changes).
 pub fn run(config: &Config, out: &mut dyn Write) -> Result<i32, Error> {
     match &config.command {
-        Command::Schema => {
-            write_out(out, site_schema_json().as_bytes())?;
-            Ok(0)
-        }
-        Command::Validate => {
-            let catalog = checked_sites(config)?;
-            for site in catalog.selected() {
-                let line = format!(
-                    "{}: ok: site {}, {} extensions, {} phones\n",
-                    site.file,
-                    site.name,
-                    site.extensions.len(),
-                    site.phones.len()
-                );
-                write_out(out, line.as_bytes())?;
-            }
-            Ok(0)
-        }
+        Command::Schema => schema::run(out),
+        Command::Validate => validate::run(config, out),
+        Command::Render { out: dir } => render::run(config, dir, out),
         Command::Plan {
             out: save,
             detailed_exitcode,
             format,
-        } => online::plan(
+        } => plan::run(
             config,
             Mode::Plan,
             *format,
@@ -49,36 +38,9 @@ pub fn run(config: &Config, out: &mut dyn Write) -> Result<i32, Error> {
             *detailed_exitcode,
             out,
         ),
-        Command::Drift { format } => online::plan(config, Mode::Drift, *format, None, false, out),
-        Command::Apply(opts) => online::apply(config, opts, out),
-        Command::Unlock => online::unlock(config, out),
-        Command::Render { out: dir } => {
-            let catalog = checked_sites(config)?;
-            let store = secret_store(config)?;
-            let mut errors = Vec::new();
-            let mut done = Vec::new();
-            for site in catalog.selected() {
-                match Inputs::gather(site, &store) {
-                    Ok(inputs) => done.push((site, inputs)),
-                    Err(e) => errors.extend(e),
-                }
-            }
-            if !errors.is_empty() {
-                return Err(Error::Many(errors));
-            }
-            for (site, inputs) in done {
-                let files = render(site, &inputs);
-                write_rendered(&dir.join(&site.name), &files)?;
-                let line = format!(
-                    "{}: wrote {} files to {}\n",
-                    site.name,
-                    files.len(),
-                    dir.join(&site.name).display()
-                );
-                write_out(out, line.as_bytes())?;
-            }
-            Ok(0)
-        }
+        Command::Drift { format } => drift::run(config, *format, out),
+        Command::Apply(opts) => apply::run(config, opts, out),
+        Command::Unlock => unlock::run(config, out),
     }
 }
 
@@ -121,17 +83,4 @@ pub fn checked_sites(config: &Config) -> Result<Catalog, Error> {
         return Err(Error::Invalid { count });
     }
     Ok(catalog)
-}
-
-/// Write a site's files into `dir`, creating it.
-fn write_rendered(dir: &Path, files: &crate::render::Rendered) -> Result<(), Error> {
-    std::fs::create_dir_all(dir).map_err(|e| Error::Write {
-        path: dir.to_owned(),
-        source: e,
-    })?;
-    for (name, bytes) in files {
-        let path = dir.join(name);
-        std::fs::write(&path, bytes).map_err(|e| Error::Write { path, source: e })?;
-    }
-    Ok(())
 }

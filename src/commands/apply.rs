@@ -1,0 +1,354 @@
+//! `apply`: plan (or load a saved plan), then carry it out under the
+//! target's lock.
+
+use std::collections::BTreeSet;
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::online::{
+    connections, observe_and_plan, one_line, print_report, render_and_open, retried, target_error,
+    warn, Prepared,
+};
+use super::{checked_sites, secret_store, write_out};
+use crate::cli::{ApplyOptions, Config, Format};
+use crate::error::Error;
+use crate::output::progress::Ticker;
+use crate::output::{self, Mode, Report};
+use crate::reconcile::apply::{self, Outcome};
+use crate::reconcile::lock::{self, Acquire};
+use crate::reconcile::plan::{Action, SitePlan};
+use crate::site::model::Site;
+use crate::site::secret::SecretStore;
+use crate::target::{self, Reader, Target};
+
+fn read_plan_file(path: &Path) -> Result<Report, Error> {
+    let bad = |message: String| Error::PlanFile {
+        path: path.to_owned(),
+        message,
+    };
+    let bytes = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
+    let report: Report = serde_json::from_slice(&bytes).map_err(|e| bad(e.to_string()))?;
+    if report.format_version != output::FORMAT_VERSION {
+        return Err(bad(format!(
+            "format version {} is not {}",
+            report.format_version,
+            output::FORMAT_VERSION
+        )));
+    }
+    if report.mode != Mode::Plan {
+        return Err(bad("not a plan".to_owned()));
+    }
+    if report.sites.is_empty() {
+        return Err(bad("it plans no site".to_owned()));
+    }
+    if let Some(s) = report.sites.iter().find(|s| !s.is_ok()) {
+        return Err(bad(format!("site {} failed to plan", s.site)));
+    }
+    let mut seen = BTreeSet::new();
+    for s in &report.sites {
+        if !seen.insert(&s.site) {
+            return Err(bad(format!("it plans site {} twice", s.site)));
+        }
+    }
+    Ok(report)
+}
+
+/// Why a saved plan no longer matches the sites or the target, if it does not.
+fn staleness(saved: &SitePlan, fresh: &SitePlan) -> Option<String> {
+    if saved.site_file_sha256 != fresh.site_file_sha256 {
+        return Some(format!(
+            "{} changed since the plan was made",
+            fresh.site_file
+        ));
+    }
+    let after = |p: &SitePlan| -> Vec<(String, Option<String>)> {
+        p.files
+            .iter()
+            .filter(|f| f.action != Action::Delete)
+            .map(|f| (f.name.clone(), f.sha256_after.clone()))
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect()
+    };
+    if after(saved) != after(fresh) {
+        return Some(
+            "the rendered files (site, secrets or firmware) changed since the plan was made"
+                .to_owned(),
+        );
+    }
+    for (name, sha) in &fresh.reads {
+        if saved.reads.get(name) != Some(sha) {
+            return Some(format!(
+                "{name} on the target changed since the plan was made"
+            ));
+        }
+    }
+    if saved.reads.len() != fresh.reads.len() {
+        return Some("the files on the target changed since the plan was made".to_owned());
+    }
+    None
+}
+
+/// Set by SIGINT/SIGTERM once an apply holds a lock.
+fn stop_flag() -> Arc<AtomicBool> {
+    let flag = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        // If a handler cannot be installed the default (exit) remains.
+        let _ = signal_hook::flag::register(sig, Arc::clone(&flag));
+    }
+    flag
+}
+
+/// Ask on the terminal; any answer but "yes", or a signal, is no.
+fn confirm(question: &str, stop: &AtomicBool) -> bool {
+    eprint!("{question} Only 'yes' will be accepted: ");
+    let _ = std::io::stderr().flush();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = std::io::stdin().read_line(&mut line);
+        let _ = tx.send(line);
+    });
+    loop {
+        if stop.load(Ordering::SeqCst) {
+            eprintln!();
+            return false;
+        }
+        match rx.recv_timeout(Duration::from_millis(100)) {
+            Ok(line) => return line.trim() == "yes",
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => continue,
+            Err(_) => return false,
+        }
+    }
+}
+
+pub fn run(config: &Config, opts: &ApplyOptions, out: &mut dyn Write) -> Result<i32, Error> {
+    let interactive = std::io::stdin().is_terminal();
+    if !opts.auto_approve && !interactive {
+        return Err(Error::Usage(
+            "apply needs --auto-approve when it cannot ask (no terminal on standard input)"
+                .to_owned(),
+        ));
+    }
+    let saved = opts.plan.as_deref().map(read_plan_file).transpose()?;
+    let mut config = config.clone();
+    if let Some(saved) = &saved {
+        let in_plan: Vec<String> = saved.sites.iter().map(|s| s.site.clone()).collect();
+        if let Some(extra) = config.names.iter().find(|n| !in_plan.contains(n)) {
+            return Err(Error::Usage(format!(
+                "site {extra} is not in the saved plan"
+            )));
+        }
+        // Exactly the sites of the plan (the ones named, if any).
+        if config.names.is_empty() {
+            config.names = in_plan;
+        }
+    }
+    let catalog = checked_sites(&config)?;
+    let store = secret_store(&config)?;
+    // Every missing secret of the run at once, before any target is touched.
+    let missing: Vec<Error> = catalog
+        .selected()
+        .flat_map(|site| crate::render::inputs::missing_secrets(site, &store))
+        .collect();
+    if !missing.is_empty() {
+        return Err(Error::Many(missing));
+    }
+    let stop = stop_flag();
+    let mut reports = Vec::new();
+    let mut result = Ok(0);
+    for site in catalog.selected() {
+        if stop.load(Ordering::SeqCst) {
+            break;
+        }
+        let saved_plan = match &saved {
+            None => None,
+            Some(r) => match r.sites.iter().find(|s| s.site == site.name) {
+                Some(p) => Some(p),
+                None => {
+                    result = Err(Error::Usage(format!(
+                        "site {} is not in the saved plan",
+                        site.name
+                    )));
+                    break;
+                }
+            },
+        };
+        match apply_site(&config, site, &store, saved_plan, opts, &stop, out) {
+            Ok(plan) => reports.push(plan),
+            Err(e) => {
+                let failed = SitePlan::failed(site, one_line(&e));
+                if opts.format == Format::Text {
+                    print_report(
+                        &Report::new(Mode::Apply, vec![failed.clone()]),
+                        Format::Text,
+                        out,
+                    )?;
+                }
+                reports.push(failed);
+                result = Err(e);
+                break;
+            }
+        }
+    }
+    if !reports.is_empty() && opts.format != Format::Text {
+        print_report(&Report::new(Mode::Apply, reports), opts.format, out)?;
+    }
+    result
+}
+
+fn apply_site(
+    config: &Config,
+    site: &Site,
+    store: &SecretStore,
+    saved: Option<&SitePlan>,
+    opts: &ApplyOptions,
+    stop: &AtomicBool,
+    out: &mut dyn Write,
+) -> Result<SitePlan, Error> {
+    let (local, mut target) = render_and_open(site, store, || {
+        target::open(site, store, config.connections)
+    })?;
+    let masker = local.masker.clone();
+    target
+        .ensure_root()
+        .map_err(|e| target_error(site, &masker, e))?;
+    // The lock is taken before observing, so the plan cannot go stale
+    // under us.
+    match lock::acquire(target.as_mut(), &site.name).map_err(|e| target_error(site, &masker, e))? {
+        Acquire::Acquired => {}
+        Acquire::Held(holder) => {
+            return Err(Error::Locked {
+                site: site.name.clone(),
+                target: site.target.display.clone(),
+                holder: masker.clean(&holder.describe()),
+            })
+        }
+    }
+    let prepared = observe_and_plan(config, site, local, &mut *target as &mut dyn Reader);
+    let result = prepared.and_then(|mut p| {
+        let before = target.stats();
+        let result = apply_locked(
+            site,
+            &mut p,
+            target.as_mut(),
+            saved,
+            opts,
+            stop,
+            config.verbose,
+            out,
+        );
+        if config.verbose {
+            let st = target.stats();
+            eprintln!(
+                "{}: uploaded {} files over {}{}",
+                site.name,
+                st.uploads - before.uploads,
+                connections(&st),
+                retried(&st.retries[before.retries.len()..], &masker)
+            );
+        }
+        result
+    });
+    let released = lock::release(target.as_mut()).map_err(|e| target_error(site, &masker, e));
+    let plan = result?;
+    released?;
+    Ok(plan)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn apply_locked(
+    site: &Site,
+    p: &mut Prepared,
+    target: &mut dyn Target,
+    saved: Option<&SitePlan>,
+    opts: &ApplyOptions,
+    stop: &AtomicBool,
+    verbose: bool,
+    out: &mut dyn Write,
+) -> Result<SitePlan, Error> {
+    if let Some(saved) = saved {
+        if let Some(reason) = staleness(saved, &p.plan) {
+            return Err(Error::Stale {
+                site: site.name.clone(),
+                reason,
+            });
+        }
+    }
+    let plan = p.plan.clone();
+    let text = opts.format == Format::Text;
+    if text {
+        print_report(
+            &Report::new(Mode::Plan, vec![plan.clone()]),
+            Format::Text,
+            out,
+        )?;
+    }
+    if !opts.allow_mass_delete {
+        plan.check_mass_delete().map_err(|reason| Error::Refused {
+            site: site.name.clone(),
+            reason,
+        })?;
+    }
+    if plan.has_changes() && !opts.auto_approve && saved.is_none() {
+        let _ = out.flush();
+        let question = format!("Apply these changes to {}?", site.target.display);
+        if !confirm(&question, stop) {
+            return Err(Error::Refused {
+                site: site.name.clone(),
+                reason: "not confirmed".to_owned(),
+            });
+        }
+    }
+    let total = plan
+        .files
+        .iter()
+        .filter(|f| f.action != Action::Unchanged)
+        .count();
+    let masker = &p.masker;
+    let landed = Arc::new(AtomicUsize::new(0));
+    let ticker = Ticker::start(
+        format!("{}: writing", site.name),
+        total,
+        Arc::clone(&landed),
+    );
+    let outcome = apply::execute(
+        target,
+        &plan,
+        &p.desired,
+        &p.observed.owned,
+        &p.observed.names,
+        stop,
+        &mut |line| {
+            landed.fetch_add(1, Ordering::Relaxed);
+            if verbose {
+                eprintln!("{}: {line}", site.name);
+            }
+        },
+        &mut |line| warn(site, masker, &line),
+    )
+    .map_err(|e| target_error(site, masker, e));
+    drop(ticker);
+    let outcome = outcome?;
+    match outcome {
+        Outcome::Done => {
+            if text {
+                let line = format!(
+                    "Applied {}: {}.\n",
+                    site.name,
+                    output::summary_line(&plan.summary, Mode::Apply)
+                );
+                write_out(out, line.as_bytes())?;
+            }
+            Ok(plan)
+        }
+        Outcome::Interrupted { done } => Err(Error::Interrupted {
+            site: site.name.clone(),
+            done,
+            total,
+        }),
+    }
+}

@@ -1,0 +1,87 @@
+//! `plan` (and `drift`, the same read-only run): observe each site's
+//! target, print what apply would do, save it for `apply --plan`.
+
+use std::io::Write;
+use std::path::Path;
+
+use super::online::{observe_and_plan, one_line, print_report, render_and_open};
+use super::{checked_sites, secret_store};
+use crate::cli::{Config, Format};
+use crate::error::Error;
+use crate::output::{Mode, Report};
+use crate::reconcile::plan::SitePlan;
+use crate::site::model::Site;
+use crate::site::secret::SecretStore;
+use crate::target;
+
+/// Plan one site, read-only.
+fn plan_site(config: &Config, site: &Site, store: &SecretStore) -> Result<SitePlan, Error> {
+    let (local, mut target) = render_and_open(site, store, || {
+        target::open_reader(site, store, config.connections)
+    })?;
+    Ok(observe_and_plan(config, site, local, target.as_mut())?.plan)
+}
+
+/// `plan` and `drift`: read-only; print; 2 when something is pending.
+pub fn run(
+    config: &Config,
+    mode: Mode,
+    format: Format,
+    save: Option<&Path>,
+    detailed: bool,
+    out: &mut dyn Write,
+) -> Result<i32, Error> {
+    let catalog = checked_sites(config)?;
+    let store = secret_store(config)?;
+    let mut plans = Vec::new();
+    let mut errors = Vec::new();
+    for site in catalog.selected() {
+        match plan_site(config, site, &store) {
+            Ok(p) => plans.push(p),
+            Err(e) => {
+                plans.push(SitePlan::failed(site, one_line(&e)));
+                errors.push(e);
+            }
+        }
+    }
+    let report = Report::new(mode, plans);
+    print_report(&report, format, out)?;
+    if !errors.is_empty() {
+        // A plan file holds every selected site or does not exist: one
+        // without the failed sites would apply the rest unchecked.
+        if let Some(path) = save {
+            let _ = std::fs::remove_file(path);
+            errors.push(Error::Usage(format!(
+                "no plan file written to {}: {} site{} could not be planned",
+                path.display(),
+                errors.len(),
+                if errors.len() == 1 { "" } else { "s" }
+            )));
+        }
+        return Err(Error::Many(errors));
+    }
+    if let Some(path) = save {
+        write_plan_file(path, &report)?;
+    }
+    let pending = match mode {
+        Mode::Drift => report.sites.iter().any(SitePlan::has_drift),
+        _ => detailed && report.sites.iter().any(SitePlan::has_changes),
+    };
+    Ok(if pending { 2 } else { 0 })
+}
+
+/// A plan file: the report without diffs (hashes only, no secrets).
+fn write_plan_file(path: &Path, report: &Report) -> Result<(), Error> {
+    let mut saved = report.clone();
+    for site in &mut saved.sites {
+        for f in &mut site.files {
+            f.diff = None;
+        }
+    }
+    let mut bytes = serde_json::to_vec_pretty(&saved).expect("a report always serialises");
+    bytes.push(b'\n');
+    std::fs::write(path, bytes).map_err(|e| Error::Write {
+        path: path.to_owned(),
+        source: e,
+    })
+}
