@@ -367,13 +367,32 @@ pub fn too_large(
     )];
     sizes.extend(after.map(|b| format!("{} rendered", human_size(b.len()))));
     let holds_secret = after.is_some_and(|b| masker.holds_secret(&String::from_utf8_lossy(b)));
+    too_large_note(
+        name,
+        &sizes,
+        holds_secret,
+        before_sha.map(str::to_owned),
+        after.map(sha256_hex),
+    )
+}
+
+/// "NAME: too large to diff (SIZES); compared by sha256 A → B", or, for a
+/// file that holds a secret, without the hashes.
+fn too_large_note(
+    name: &str,
+    sizes: &[String],
+    holds_secret: bool,
+    before_sha: Option<String>,
+    after_sha: Option<String>,
+) -> String {
     let compared = if holds_secret {
         "it holds a secret, so no hash is shown".to_owned()
     } else {
+        let absent = || "absent".to_owned();
         format!(
             "compared by sha256 {} → {}",
-            before_sha.unwrap_or("absent"),
-            after.map_or_else(|| "absent".to_owned(), sha256_hex)
+            before_sha.unwrap_or_else(absent),
+            after_sha.unwrap_or_else(absent)
         )
     };
     format!(
@@ -463,15 +482,12 @@ fn too_large_to_diff(
             masker.holds_secret(&String::from_utf8_lossy(b))
         }
     });
-    let compared = if holds_secret {
-        "it holds a secret, so no hash is shown".to_owned()
-    } else {
-        let hash = |b: Option<&[u8]>| b.map_or_else(|| "absent".to_owned(), sha256_hex);
-        format!("compared by sha256 {} → {}", hash(before), hash(after))
-    };
-    format!(
-        "{name}: too large to diff ({}); {compared}\n",
-        sizes.join(", ")
+    too_large_note(
+        name,
+        &sizes,
+        holds_secret,
+        before.map(sha256_hex),
+        after.map(sha256_hex),
     )
 }
 
