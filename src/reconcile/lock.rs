@@ -145,22 +145,22 @@ pub fn holder(target: &mut dyn Reader) -> Result<Option<Holder>, TargetError> {
 /// both for "no such file" and "permission denied", so success is judged
 /// by the lock being gone afterwards.
 pub fn release(target: &mut dyn Target) -> Result<(), TargetError> {
-    let (deleted, removed) = match holder(target)? {
-        None => return Ok(()),
-        Some(Holder::NotAFolder) => (Ok(()), target.delete(&lock_dir())),
-        Some(_) => {
-            let deleted = match target.delete(&owner_file()) {
-                Err(e) if e.kind == Kind::Transient => return Err(e),
-                other => other,
-            };
-            let removed = match target.remove_dir(&lock_dir()) {
-                Err(e) if e.kind == Kind::Transient => return Err(e),
-                other => other,
-            };
-            (deleted, removed)
-        }
+    // The owner file and the folder first, then one look at what is left:
+    // the end of every apply costs one listing.
+    let deleted = match target.delete(&owner_file()) {
+        Err(e) if e.kind == Kind::Transient => return Err(e),
+        other => other,
     };
-    if holder(target)?.is_some() {
+    let mut removed = match target.remove_dir(&lock_dir()) {
+        Err(e) if e.kind == Kind::Transient => return Err(e),
+        other => other,
+    };
+    let mut left = holder(target)?;
+    if let Some(Holder::NotAFolder) = left {
+        removed = target.delete(&lock_dir());
+        left = holder(target)?;
+    }
+    if left.is_some() {
         let why = removed.err().or(deleted.err()).map(|e| e.message);
         return Err(TargetError::new(
             Kind::Refused,
