@@ -1,19 +1,29 @@
 //! Polycom configuration files as the phones read them: XML in which every
 //! attribute of every element is a parameter (`<reg reg.1.label="201"/>`).
 
+/// The bytes as text, without a byte order mark.
+fn text(bytes: &[u8]) -> Result<&str, String> {
+    let text = std::str::from_utf8(bytes)
+        .map_err(|e| format!("not UTF-8 text (byte {})", e.valid_up_to()))?;
+    Ok(text.strip_prefix('\u{feff}').unwrap_or(text))
+}
+
+/// The text parsed as XML; errors by position only.
+fn document(text: &str) -> Result<roxmltree::Document<'_>, String> {
+    roxmltree::Document::parse(text).map_err(|e| {
+        let pos = e.pos();
+        format!("not well-formed XML (line {}, column {})", pos.row, pos.col)
+    })
+}
+
 /// The parameters of a configuration file, in document order: every
 /// attribute of every element, values unescaped. The XML declaration
 /// (`version`, `encoding`, `standalone`) carries none. `Err` says why the
 /// bytes are not such a file, by position only (never quoting them: a
 /// file may hold a password).
 pub fn parameters(bytes: &[u8]) -> Result<Vec<(String, String)>, String> {
-    let text = std::str::from_utf8(bytes)
-        .map_err(|e| format!("not UTF-8 text (byte {})", e.valid_up_to()))?;
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let doc = roxmltree::Document::parse(text).map_err(|e| {
-        let pos = e.pos();
-        format!("not well-formed XML (line {}, column {})", pos.row, pos.col)
-    })?;
+    let text = text(bytes)?;
+    let doc = document(text)?;
     Ok(doc
         .descendants()
         .filter(roxmltree::Node::is_element)
@@ -25,9 +35,106 @@ pub fn parameters(bytes: &[u8]) -> Result<Vec<(String, String)>, String> {
         .collect())
 }
 
+/// The parameters of a configuration file by name, as a phone takes them:
+/// the first occurrence of a name wins, in a file as across CONFIG_FILES
+/// ("the parameter found first in the list of files will be the one that is
+/// effective", Polycom's administrator guide). A later occurrence is in
+/// `repeated`, in document order.
+pub fn parameter_map(bytes: &[u8]) -> Result<Parameters, String> {
+    let mut out = Parameters::default();
+    for (name, value) in parameters(bytes)? {
+        if out.values.contains_key(&name) {
+            out.repeated.push(name);
+        } else {
+            out.order.push(name.clone());
+            out.values.insert(name, value);
+        }
+    }
+    Ok(out)
+}
+
+/// A file's parameters, each name once.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Parameters {
+    /// Name → value of its first occurrence.
+    pub values: std::collections::BTreeMap<String, String>,
+    /// Names in the order they first appear.
+    pub order: Vec<String>,
+    /// Names that appear again after their first occurrence (ignored by a
+    /// phone).
+    pub repeated: Vec<String>,
+}
+
+/// What a phone's master file (`<mac>.cfg`) tells it to load: the
+/// APPLICATION element's APP_FILE_PATH and CONFIG_FILES. The
+/// APPLICATION_SPIP300/SPIP500 children are for those older models only
+/// and are not read here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Application {
+    /// The firmware image (`sip.ld`); `None` when the attribute is absent
+    /// or empty.
+    pub app_file_path: Option<String>,
+    /// CONFIG_FILES, split at commas, trimmed, empty entries dropped.
+    pub config_files: Vec<String>,
+}
+
+/// Read a master file's APPLICATION element. `Err` when the bytes are not
+/// XML or hold no APPLICATION element (again by position only).
+pub fn application(bytes: &[u8]) -> Result<Application, String> {
+    let text = text(bytes)?;
+    let doc = document(text)?;
+    let app = doc
+        .descendants()
+        .find(|n| n.is_element() && n.tag_name().name() == "APPLICATION")
+        .ok_or("no APPLICATION element")?;
+    let app_file_path = app
+        .attribute("APP_FILE_PATH")
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned);
+    let config_files = app
+        .attribute("CONFIG_FILES")
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect();
+    Ok(Application {
+        app_file_path,
+        config_files,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_first_occurrence_of_a_name_wins_as_on_the_phone() {
+        let p = parameter_map(br#"<a x.y="1"><b x.y="2" z.w=""/></a>"#).expect("parses");
+        assert_eq!(p.values["x.y"], "1");
+        assert_eq!(p.values["z.w"], "");
+        assert_eq!(p.order, ["x.y", "z.w"]);
+        assert_eq!(p.repeated, ["x.y"]);
+    }
+
+    #[test]
+    fn a_master_file_names_its_image_and_config_files() {
+        let a = application(
+            br#"<?xml version="1.0"?><APPLICATION APP_FILE_PATH="sip.ld" CONFIG_FILES=" 201.cfg, altigen.cfg,,phone1.cfg ,sip.cfg"><APPLICATION_SPIP300 APP_FILE_PATH_SPIP300="sip_212.ld" CONFIG_FILES_SPIP300="phone1_212.cfg"/></APPLICATION>"#,
+        )
+        .expect("parses");
+        assert_eq!(a.app_file_path.as_deref(), Some("sip.ld"));
+        assert_eq!(
+            a.config_files,
+            ["201.cfg", "altigen.cfg", "phone1.cfg", "sip.cfg"]
+        );
+        assert!(application(b"<PHONE_CONFIG/>").is_err());
+        let empty = application(b"<APPLICATION APP_FILE_PATH=\"\"/>").expect("parses");
+        assert_eq!(empty.app_file_path, None);
+        assert!(empty.config_files.is_empty());
+    }
 
     fn names(params: &[(String, String)]) -> Vec<&str> {
         params.iter().map(|(n, _)| n.as_str()).collect()
