@@ -1,5 +1,7 @@
-//! Polycom's configuration format: the XML polyops writes, and a reader
-//! (a real XML parser) for what phones and installers wrote.
+//! Polycom's configuration format: the XML polyops writes, a reader (a
+//! real XML parser) for what phones and installers wrote, and the catalog
+//! of parameter names the firmware knows.
 
+pub mod catalog;
 pub mod reader;
 pub mod xml;

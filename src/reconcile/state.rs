@@ -104,12 +104,13 @@ fn is_sha256(s: &str) -> bool {
 
 /// Whether polyops renders files of this name for some site: `altigen.cfg`,
 /// `<number>.cfg`, `<mac>.cfg` (but not `000000000000.cfg`, the firmware
-/// package's default master file).
+/// package's default master file), `params-<mac>.cfg`, `params-<model>.cfg`.
 pub fn is_rendered_shape(name: &str) -> bool {
     let Some(stem) = name.strip_suffix(".cfg") else {
         return false;
     };
     stem == "altigen"
+        || crate::site::model::is_params_file(name)
         || (!stem.is_empty() && stem.len() <= 10 && stem.bytes().all(|b| b.is_ascii_digit()))
         || (is_master_config(name) && stem != "000000000000")
 }

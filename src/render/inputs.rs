@@ -12,6 +12,8 @@ use crate::site::secret::{Secret, SecretStore};
 pub struct Inputs {
     /// Extension number → SIP registration password.
     pub passwords: BTreeMap<String, Secret>,
+    /// Secret parameters: field path in the site file → value.
+    pub params: BTreeMap<String, Secret>,
     /// File name at the target root → bytes.
     pub firmware: BTreeMap<String, Vec<u8>>,
 }
@@ -19,7 +21,7 @@ pub struct Inputs {
 /// Resolve every secret of the site: the extensions' passwords by number,
 /// and an error for each that cannot be (the FTP password's too, so that
 /// one run names every missing secret).
-fn secrets(site: &Site, store: &SecretStore) -> (BTreeMap<String, Secret>, Vec<Error>) {
+fn secrets(site: &Site, store: &SecretStore) -> (Resolved, Vec<Error>) {
     let mut errors = Vec::new();
     let mut passwords = BTreeMap::new();
     for (i, ext) in site.extensions.iter().enumerate() {
@@ -34,6 +36,19 @@ fn secrets(site: &Site, store: &SecretStore) -> (BTreeMap<String, Secret>, Vec<E
             }),
         }
     }
+    let mut params = BTreeMap::new();
+    for (field, reference) in site.secret_params() {
+        match store.resolve(reference) {
+            Ok(s) => {
+                params.insert(field.to_owned(), s);
+            }
+            Err(detail) => errors.push(Error::Secret {
+                site: site.name.clone(),
+                field: field.to_owned(),
+                detail,
+            }),
+        }
+    }
     if let Some(r) = &site.target.password {
         if let Err(detail) = store.resolve(r) {
             errors.push(Error::Secret {
@@ -43,8 +58,11 @@ fn secrets(site: &Site, store: &SecretStore) -> (BTreeMap<String, Secret>, Vec<E
             });
         }
     }
-    (passwords, errors)
+    ((passwords, params), errors)
 }
+
+/// Extension passwords by number, secret parameters by field.
+type Resolved = (BTreeMap<String, Secret>, BTreeMap<String, Secret>);
 
 /// Every secret of the site that cannot be resolved (nothing is read but
 /// the secrets).
@@ -57,9 +75,9 @@ impl Inputs {
     /// problems are reported, each naming the site, field and variable or
     /// key, never a value.
     pub fn gather(site: &Site, store: &SecretStore) -> Result<Inputs, Vec<Error>> {
-        let (passwords, mut errors) = secrets(site, store);
+        let ((passwords, params), mut errors) = secrets(site, store);
         let mut firmware = BTreeMap::new();
-        for blob in &site.firmware.files {
+        for blob in site.blobs() {
             match std::fs::read(&blob.source) {
                 Err(e) => errors.push(Error::FirmwareRead {
                     site: site.name.clone(),
@@ -86,6 +104,7 @@ impl Inputs {
         if errors.is_empty() {
             Ok(Inputs {
                 passwords,
+                params,
                 firmware,
             })
         } else {
@@ -97,6 +116,7 @@ impl Inputs {
     pub fn secret_values(&self) -> Vec<String> {
         self.passwords
             .values()
+            .chain(self.params.values())
             .map(|s| s.expose().to_owned())
             .collect()
     }

@@ -2,10 +2,12 @@
 //! output *is* `schema/site.schema.json`. Nothing here checks cross-field rules;
 //! `rules.rs` turns a `SiteFile` into a checked `Site`.
 
+use std::collections::BTreeMap;
+
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use crate::site::secret::SecretRef;
+use crate::site::secret::{EnvRef, KeyRef, SecretRef};
 
 /// One site: a MaxCS server, the phones that register to it and the FTP
 /// provisioning root they boot from.
@@ -27,10 +29,74 @@ pub struct SiteFile {
     pub message_waiting_beep: bool,
     #[serde(default)]
     pub firmware: FirmwareFile,
+    /// Site-wide Polycom parameters, written into `altigen.cfg` after the
+    /// guide's (a guide value of the same name is replaced).
+    #[serde(default)]
+    pub params: ParamsFile,
+    /// Parameters per phone model, written into `params-<model>.cfg`
+    /// (`params-ip650.cfg`), which only phones of that model name.
+    #[serde(default)]
+    pub models: BTreeMap<Model, ModelFile>,
+    #[serde(default)]
+    pub provisioning: ProvisioningFile,
+    /// Static files uploaded byte for byte to the target root under their
+    /// file name, like `firmware.files` (a corporate directory, a
+    /// `custom.cfg`).
+    #[serde(default)]
+    pub files: Vec<FirmwareBlobFile>,
+    /// Extra CONFIG_FILES entries of every phone, after `altigen.cfg` and
+    /// before `phone1.cfg`: rendered, in `files` / `firmware.files`, or
+    /// already on the target.
+    #[serde(default)]
+    pub config_files: Vec<String>,
     #[serde(default)]
     pub extensions: Vec<ExtensionFile>,
     #[serde(default)]
     pub phones: Vec<PhoneFile>,
+}
+
+/// Polycom parameters by name (`reg.1.ringType: 2`).
+pub type ParamsFile = BTreeMap<String, ParamValue>;
+
+/// A parameter's value: a string, an integer, a boolean (written `1` / `0`),
+/// or, for a secret (any parameter whose name contains `password`), a
+/// reference to one.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum ParamValue {
+    Bool(bool),
+    Integer(i64),
+    Text(String),
+    /// `{env: NAME}`: the environment variable NAME.
+    Env(EnvRef),
+    /// `{secret: KEY}`: KEY of the secrets file.
+    File(KeyRef),
+}
+
+/// Parameters of one phone model.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ModelFile {
+    #[serde(default)]
+    pub params: ParamsFile,
+}
+
+/// How the phones look for new files after they have booted.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProvisioningFile {
+    #[serde(default)]
+    pub polling: Option<PollingFile>,
+}
+
+/// Re-read the provisioning files every day at a fixed time
+/// (`prov.polling.enabled="1" prov.polling.mode="abs"`).
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PollingFile {
+    /// The phones' local time of day, `HH:MM` (24 hours).
+    #[schemars(pattern(r"^([01][0-9]|2[0-3]):[0-5][0-9]$"))]
+    pub time: String,
 }
 
 /// The FTP provisioning root the phones boot from.
@@ -201,6 +267,9 @@ pub struct ExtensionFile {
     pub label: Option<String>,
     /// SIP registration password of the extension.
     pub password: SecretRef,
+    /// Parameters of this extension, written into `<number>.cfg`.
+    #[serde(default)]
+    pub params: ParamsFile,
 }
 
 /// A phone, by the MAC address on its back.
@@ -213,6 +282,10 @@ pub struct PhoneFile {
     /// Number of the extension this phone registers.
     #[schemars(pattern(r"^[0-9]+$"))]
     pub extension: String,
+    /// Parameters of this phone alone, written into `params-<mac>.cfg`,
+    /// the first of its CONFIG_FILES.
+    #[serde(default)]
+    pub params: ParamsFile,
 }
 
 /// The Polycom models MaxCS 7.0 supports (guide §2).

@@ -381,9 +381,22 @@ fn field_path(segments: &[LocationSegment<'_>]) -> String {
     path
 }
 
-/// Whether a field holds a password, whose value is never shown.
+/// Whether a field holds a password, whose value is never shown: a
+/// `password` field, or a parameter whose name says password.
 fn is_secret_field(path: &str) -> bool {
-    path.split(['.', '[']).any(|seg| seg == "password")
+    match param_name(path) {
+        Some(name) => crate::site::params::is_secret_name(name),
+        None => path.split(['.', '[']).any(|seg| seg == "password"),
+    }
+}
+
+/// The parameter a field path names (`extensions[0].params.reg.1.label` →
+/// `reg.1.label`), if it is one.
+fn param_name(path: &str) -> Option<&str> {
+    if let Some(name) = path.strip_prefix("params.") {
+        return Some(name);
+    }
+    path.find(".params.").map(|i| &path[i + ".params.".len()..])
 }
 
 fn schema_diagnostics(
@@ -455,6 +468,9 @@ fn schema_diagnostics(
         ValidationErrorKind::MultipleOf { multiple_of } => {
             one(format!("{shown} is not a multiple of {multiple_of}"))
         }
+        ValidationErrorKind::AnyOf { .. } if param_name(path).is_some() => one(format!(
+            "{shown} is not a parameter value: a string, an integer or a boolean (quote a number with a point: \"1.5\"), or {{env: NAME}} / {{secret: KEY}}"
+        )),
         ValidationErrorKind::AnyOf { .. } | ValidationErrorKind::OneOfNotValid { .. }
             if is_secret_field(path) =>
         {

@@ -7,6 +7,7 @@ pub mod load;
 pub mod mac;
 pub mod model;
 pub mod name;
+pub mod params;
 pub mod rules;
 pub mod schema;
 pub mod secret;

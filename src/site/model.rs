@@ -1,6 +1,7 @@
 //! A checked site: every default applied, every rule of SPEC §2 holding.
 //! Rendering and planning read only this, never the raw file.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -19,8 +20,101 @@ pub struct Site {
     pub digitmap: String,
     pub message_waiting_beep: bool,
     pub firmware: Firmware,
+    /// Site-wide parameters (`altigen.cfg`).
+    pub params: Params,
+    /// Parameters per model (`params-<model>.cfg`), only models with a
+    /// parameter.
+    pub models: BTreeMap<Model, Params>,
+    /// Time of day the phones poll for new files (`HH:MM`).
+    pub polling: Option<String>,
+    /// Static files (`files`), published like firmware files.
+    pub files: Vec<FirmwareBlob>,
+    /// Extra CONFIG_FILES entries.
+    pub config_files: Vec<String>,
     pub extensions: Vec<Extension>,
     pub phones: Vec<Phone>,
+}
+
+impl Site {
+    /// Every file published as it is: `firmware.files`, then `files`.
+    pub fn blobs(&self) -> impl Iterator<Item = &FirmwareBlob> {
+        self.firmware.files.iter().chain(&self.files)
+    }
+
+    /// A phone's CONFIG_FILES, leftmost wins as on the phone:
+    /// `params-<mac>.cfg?, <number>.cfg, params-<model>.cfg?, altigen.cfg,
+    /// config_files…, phone1.cfg, sip.cfg` (a `params-` file only when it
+    /// has a parameter).
+    pub fn config_files_for(&self, phone: &Phone) -> Vec<String> {
+        let mut names = Vec::new();
+        if !phone.params.is_empty() {
+            names.push(phone_params_file(&phone.mac));
+        }
+        names.push(format!("{}.cfg", phone.extension));
+        if self.models.get(&phone.model).is_some_and(|p| !p.is_empty()) {
+            names.push(model_params_file(phone.model));
+        }
+        names.push(ALTIGEN_CFG.to_owned());
+        names.extend(self.config_files.iter().cloned());
+        names.push("phone1.cfg".to_owned());
+        names.push("sip.cfg".to_owned());
+        names
+    }
+
+    /// Every secret parameter of the site, wherever it is set: its field
+    /// and reference.
+    pub fn secret_params(&self) -> impl Iterator<Item = (&str, &SecretRef)> {
+        self.models
+            .values()
+            .chain(std::iter::once(&self.params))
+            .chain(self.extensions.iter().map(|e| &e.params))
+            .chain(self.phones.iter().map(|p| &p.params))
+            .flat_map(|params| params.values())
+            .filter_map(|v| match v {
+                Value::Secret { field, reference } => Some((field.as_str(), reference)),
+                Value::Text(_) => None,
+            })
+    }
+}
+
+/// A checked parameter value, as it goes into a file.
+#[derive(Debug, Clone)]
+pub enum Value {
+    Text(String),
+    /// A secret, resolved at render time; `field` is its path in the site
+    /// file (the key of its resolved value).
+    Secret {
+        field: String,
+        reference: SecretRef,
+    },
+}
+
+/// Parameters by name.
+pub type Params = BTreeMap<String, Value>;
+
+/// `params-<model>.cfg` (`params-ip650.cfg`).
+pub fn model_params_file(model: Model) -> String {
+    format!("params-{}.cfg", format!("{model:?}").to_ascii_lowercase())
+}
+
+/// `params-<mac>.cfg`.
+pub fn phone_params_file(mac: &Mac) -> String {
+    format!("params-{mac}.cfg")
+}
+
+/// Whether a name has the shape of a `params-` file polyops renders, for
+/// any site: `params-<12 hex digits>.cfg` or `params-ip<digits>.cfg`.
+pub fn is_params_file(name: &str) -> bool {
+    let Some(stem) = name
+        .strip_prefix("params-")
+        .and_then(|n| n.strip_suffix(".cfg"))
+    else {
+        return false;
+    };
+    (stem.len() == 12 && stem.bytes().all(|b| b.is_ascii_hexdigit()))
+        || stem
+            .strip_prefix("ip")
+            .is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()))
 }
 
 #[derive(Debug, Clone)]
@@ -190,6 +284,7 @@ pub struct Extension {
     pub name: String,
     pub label: String,
     pub password: SecretRef,
+    pub params: Params,
 }
 
 #[derive(Debug, Clone)]
@@ -197,6 +292,7 @@ pub struct Phone {
     pub mac: Mac,
     pub model: Model,
     pub extension: String,
+    pub params: Params,
 }
 
 /// The files a phone writes itself, never touched by polyops.

@@ -7,13 +7,15 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::site::diagnostic::Diagnostic;
+use crate::site::file::FirmwareBlobFile;
 use crate::site::file::{PhoneFile, SiteFile};
 use crate::site::mac::Mac;
-use crate::site::model::{digitmap, ALTIGEN_CFG};
+use crate::site::model::{digitmap, is_params_file, ALTIGEN_CFG};
 use crate::site::model::{
-    is_master_config, is_phone_written, Extension, Firmware, FirmwareBlob, Model, Phone, Server,
-    Site, Target, TargetUrl, Time,
+    is_master_config, is_phone_written, Extension, Firmware, FirmwareBlob, Model, Params, Phone,
+    Server, Site, Target, TargetUrl, Time,
 };
+use crate::site::params;
 use crate::site::source::Positions;
 
 /// A site as loaded, with the positions of its file's values; `selected`
@@ -34,19 +36,19 @@ const GUIDE_BOOTROM: &str = "4.2.1";
 const MANY_PHONES: usize = 100;
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
-struct Checker<'a> {
+pub(super) struct Checker<'a> {
     file: &'a str,
     positions: &'a Positions,
     diags: Vec<Diagnostic>,
 }
 
 impl Checker<'_> {
-    fn error(&mut self, path: &str, message: impl Into<String>) {
+    pub(super) fn error(&mut self, path: &str, message: impl Into<String>) {
         let pos = self.positions.value(path);
         self.diags
             .push(Diagnostic::error(self.file, pos, path, message));
     }
-    fn warning(&mut self, path: &str, message: impl Into<String>) {
+    pub(super) fn warning(&mut self, path: &str, message: impl Into<String>) {
         let pos = self.positions.value(path);
         self.diags
             .push(Diagnostic::warning(self.file, pos, path, message));
@@ -180,6 +182,61 @@ pub fn check_site(
         }
     }
 
+    let site_params = params::check(&mut c, "params", &sf.params);
+    let ext_params: Vec<Params> = sf
+        .extensions
+        .iter()
+        .enumerate()
+        .map(|(i, e)| params::check(&mut c, &format!("extensions[{i}].params"), &e.params))
+        .collect();
+    let mut model_params = BTreeMap::new();
+    for (model, m) in &sf.models {
+        let path = format!("models.{model:?}");
+        let checked = params::check(&mut c, &format!("{path}.params"), &m.params);
+        if !sf.phones.iter().any(|p| p.model == *model) {
+            c.warning(
+                &path,
+                format!(
+                    "no phone of this site is an {model:?}: {} is not written",
+                    crate::site::model::model_params_file(*model)
+                ),
+            );
+        } else if !checked.is_empty() {
+            model_params.insert(*model, checked);
+        }
+    }
+
+    // The guide's fixed values of `<number>.cfg` set for the site or a
+    // model would be shadowed there (it comes first in CONFIG_FILES): they
+    // replace the guide's value in the extension files instead, an
+    // extension's own value first, then its phone's model's, then the site's.
+    let mut ext_params = ext_params;
+    for (name, _) in params::FIXED_EXTENSION {
+        for (i, ext) in sf.extensions.iter().enumerate() {
+            let model = sf
+                .phones
+                .iter()
+                .find(|p| p.extension == ext.number)
+                .map(|p| p.model);
+            let inherited = model
+                .and_then(|m| model_params.get(&m))
+                .and_then(|p: &Params| p.get(*name))
+                .or_else(|| site_params.get(*name))
+                .cloned();
+            if let Some(v) = inherited {
+                ext_params[i].entry((*name).to_owned()).or_insert(v);
+            }
+        }
+    }
+    let mut site_params = site_params;
+    for (name, _) in params::FIXED_EXTENSION {
+        site_params.remove(*name);
+        for p in model_params.values_mut() {
+            p.remove(*name);
+        }
+    }
+    model_params.retain(|_, p| !p.is_empty());
+
     // Phones: MACs, one phone per extension, known extension.
     let mut macs: HashMap<Mac, usize> = HashMap::new();
     let mut taken: HashMap<&str, usize> = HashMap::new();
@@ -199,6 +256,7 @@ pub fn check_site(
                     mac,
                     model: p.model,
                     extension: p.extension.clone(),
+                    params: params::check(&mut c, &format!("{path}.params"), &p.params),
                 });
             }
             Err(e) => c.error(&format!("{path}.mac"), e),
@@ -219,14 +277,18 @@ pub fn check_site(
         }
     }
 
-    let files = check_firmware_files(
+    let numbers: Vec<&str> = sf.extensions.iter().map(|e| e.number.as_str()).collect();
+    let mut published: BTreeMap<String, String> = BTreeMap::new();
+    let firmware_files = check_files(
         &mut c,
-        sf,
-        &sf.extensions
-            .iter()
-            .map(|e| e.number.as_str())
-            .collect::<Vec<_>>(),
+        "firmware.files",
+        &sf.firmware.files,
+        &numbers,
+        &mut published,
     );
+    let static_files = check_files(&mut c, "files", &sf.files, &numbers, &mut published);
+    check_config_files(&mut c, &sf.config_files, &numbers);
+    let polling = sf.provisioning.polling.as_ref().map(|p| p.time.clone());
 
     let site = (!c.diags.iter().any(Diagnostic::is_error)).then(|| {
         let (lo, hi) = first.unwrap_or((1, 7));
@@ -277,22 +339,94 @@ pub fn check_site(
             firmware: Firmware {
                 bootrom: sf.firmware.bootrom.clone(),
                 sip: sf.firmware.sip.clone(),
-                files,
+                files: firmware_files,
             },
+            params: site_params,
+            models: model_params,
+            polling,
+            files: static_files,
+            config_files: sf.config_files.clone(),
             extensions: sf
                 .extensions
                 .iter()
-                .map(|e| Extension {
+                .zip(ext_params)
+                .map(|(e, params)| Extension {
                     number: e.number.clone(),
                     name: e.name.clone().unwrap_or_else(|| e.number.clone()),
                     label: e.label.clone().unwrap_or_else(|| e.number.clone()),
                     password: e.password.clone(),
+                    params,
                 })
                 .collect(),
             phones,
         }
     });
+    let site = site.filter(|site| check_config_files_length(&mut c, site, sf));
     (site, c.diags)
+}
+
+/// Polycom's limits on CONFIG_FILES: 2,047 characters in all.
+const MAX_CONFIG_FILES: usize = 2047;
+
+/// Whether every phone's CONFIG_FILES fits; an error at the phone (or at
+/// `config_files`, which every phone carries) for each that does not.
+fn check_config_files_length(c: &mut Checker<'_>, site: &Site, sf: &SiteFile) -> bool {
+    let mut ok = true;
+    for (i, phone) in site.phones.iter().enumerate() {
+        let len = site.config_files_for(phone).join(", ").len();
+        if len > MAX_CONFIG_FILES {
+            ok = false;
+            let at = if sf.config_files.is_empty() {
+                format!("phones[{i}]")
+            } else {
+                "config_files".to_owned()
+            };
+            c.error(
+                &at,
+                format!(
+                    "phone {}'s CONFIG_FILES would be {len} characters; a phone reads at most {MAX_CONFIG_FILES}",
+                    phone.mac
+                ),
+            );
+        }
+    }
+    ok
+}
+
+/// The extra CONFIG_FILES entries: names a target can hold, each once,
+/// none that every phone names already or that belongs to one phone.
+fn check_config_files(c: &mut Checker<'_>, names: &[String], numbers: &[&str]) {
+    let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
+    for (i, name) in names.iter().enumerate() {
+        let at = format!("config_files[{i}]");
+        if let Err(why) = crate::site::name::RemoteName::new(name) {
+            c.error(&at, format!("not a file name on the target: {why}"));
+        } else if name.contains(',') || name.contains('\\') {
+            c.error(
+                &at,
+                "a CONFIG_FILES entry must not contain a comma or a backslash",
+            );
+        } else if [ALTIGEN_CFG, "phone1.cfg", "sip.cfg"].contains(&name.as_str()) {
+            c.error(
+                &at,
+                format!("{name} is in every phone's CONFIG_FILES already"),
+            );
+        } else if is_master_config(name)
+            || is_phone_written(name)
+            || is_params_file(name)
+            || numbers.iter().any(|n| *name == format!("{n}.cfg"))
+        {
+            c.error(
+                &at,
+                format!("{name} is a file of one phone or extension, not one for every phone"),
+            );
+        } else if let Some(prev) = seen.insert(name, i) {
+            c.error(
+                &at,
+                format!("{name} is already listed at config_files[{prev}]"),
+            );
+        }
+    }
 }
 
 fn check_phone(c: &mut Checker<'_>, path: &str, p: &PhoneFile) {
@@ -335,18 +469,31 @@ fn check_firmware_version(
     }
 }
 
-fn check_firmware_files(c: &mut Checker<'_>, sf: &SiteFile, numbers: &[&str]) -> Vec<FirmwareBlob> {
-    let mut names: BTreeMap<String, usize> = BTreeMap::new();
+/// A name a phone writes that a site may still publish: the directory new
+/// phones start from.
+const SHARED_DIRECTORY: &str = "000000000000-directory.xml";
+
+/// Files published as they are (`firmware.files`, `files`): each a name
+/// the target can hold, not one polyops renders or a phone writes, and
+/// published once across both lists (`published`: name → field).
+fn check_files(
+    c: &mut Checker<'_>,
+    field: &str,
+    files: &[FirmwareBlobFile],
+    numbers: &[&str],
+    published: &mut BTreeMap<String, String>,
+) -> Vec<FirmwareBlob> {
     let mut out = Vec::new();
-    for (i, f) in sf.firmware.files.iter().enumerate() {
-        let path = format!("firmware.files[{i}].path");
+    for (i, f) in files.iter().enumerate() {
+        let path = format!("{field}[{i}].path");
         let name = Path::new(&f.path)
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         let reserved = name == ALTIGEN_CFG
             || is_master_config(&name)
-            || is_phone_written(&name)
+            || (is_phone_written(&name) && name != SHARED_DIRECTORY)
+            || is_params_file(&name)
             || name.starts_with(".polyops")
             || numbers.iter().any(|n| name == format!("{n}.cfg"));
         if name.is_empty() || name.starts_with('.') && !name.starts_with(".polyops") {
@@ -389,13 +536,12 @@ fn check_firmware_files(c: &mut Checker<'_>, sf: &SiteFile, numbers: &[&str]) ->
         } else if reserved {
             c.error(
                 &path,
-                format!("{name} is a file polyops renders or a phone writes; it cannot be uploaded as firmware"),
+                format!("{name} is a file polyops renders or a phone writes; it cannot be uploaded as it is"),
             );
-        } else if let Some(prev) = names.insert(name.clone(), i) {
-            c.error(
-                &path,
-                format!("{name} is already uploaded by firmware.files[{prev}]"),
-            );
+        } else if let Some(prev) = published.get(&name) {
+            c.error(&path, format!("{name} is already uploaded by {prev}"));
+        } else {
+            published.insert(name.clone(), format!("{field}[{i}]"));
         }
         out.push(FirmwareBlob {
             source: PathBuf::from(&f.path),
@@ -423,7 +569,7 @@ fn has_control(s: &str) -> bool {
 
 /// No control characters and nothing else XML 1.0 cannot carry even
 /// escaped (U+FFFE, U+FFFF); a phone's LCD could not show them either.
-fn is_attribute_safe(s: &str) -> bool {
+pub(super) fn is_attribute_safe(s: &str) -> bool {
     !s.chars().any(char::is_control) && crate::polycom::xml::can_carry(s)
 }
 
