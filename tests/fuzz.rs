@@ -68,6 +68,10 @@ fn load_check_render(text: &str) {
             .iter()
             .map(|e| (e.number.clone(), Secret::new(format!("pw&<{}>", e.number))))
             .collect(),
+        params: site
+            .secret_params()
+            .map(|(field, _)| (field.to_owned(), Secret::new("param&<secret>")))
+            .collect(),
         firmware: BTreeMap::new(),
     };
     let files = polyops::render::render(&site, &inputs);
