@@ -491,3 +491,46 @@ fn every_level_plans_applies_and_converges() {
     }
     t.args(["plan", "--detailed-exitcode"]).run().status(0);
 }
+
+/// The checked-in `sites/branch.yaml` and the files it publishes.
+fn branch() -> Test {
+    Test::new()
+        .site("branch", include_str!("../sites/branch.yaml"))
+        .file(
+            "sites/branch/000000000000-directory.xml",
+            include_bytes!("../sites/branch/000000000000-directory.xml"),
+        )
+        .file(
+            "sites/branch/custom.cfg",
+            include_bytes!("../sites/branch/custom.cfg"),
+        )
+        .env("EXT_301_PASSWORD", "3131")
+        .env("EXT_302_PASSWORD", "3232")
+        .env("EXT_303_PASSWORD", "3333")
+        .env("CORP_DIRECTORY_PASSWORD", "ldap-pw-secret")
+}
+
+#[test]
+fn the_branch_example_uses_every_level_without_a_warning() {
+    branch()
+        .args(["validate"])
+        .run()
+        .status(0)
+        .stdout_is("sites/branch.yaml: ok: site branch, 3 extensions, 3 phones\n")
+        .stderr_is_empty();
+    let out = render(branch());
+    let master = Params::parse("0004f2300101.cfg", &out.read("out/branch/0004f2300101.cfg"));
+    assert_eq!(
+        master.get("CONFIG_FILES"),
+        "params-0004f2300101.cfg, 301.cfg, params-ip650.cfg, altigen.cfg, custom.cfg, phone1.cfg, sip.cfg"
+    );
+    let files = out.files_in("out/branch");
+    assert_eq!(
+        files["custom.cfg"],
+        include_bytes!("../sites/branch/custom.cfg")
+    );
+    assert!(files.contains_key("000000000000-directory.xml"));
+    let site = Params::parse("altigen.cfg", &files["altigen.cfg"]);
+    assert_eq!(site.get("dir.corp.password"), "ldap-pw-secret");
+    assert_eq!(site.get("prov.polling.time"), "03:00");
+}
