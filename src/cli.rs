@@ -176,7 +176,11 @@ enum CliCommand {
         connections: ConnectionOptions,
     },
     /// Print the JSON Schema of a site file.
-    Schema,
+    Schema {
+        /// The schema of sites/_defaults.yaml instead.
+        #[arg(long)]
+        defaults: bool,
+    },
 }
 
 /// The shared options one command was given after its name (`None`: the
@@ -246,7 +250,9 @@ pub enum Command {
         format: Format,
     },
     Unlock,
-    Schema,
+    Schema {
+        defaults: bool,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -325,7 +331,7 @@ where
             Command::Unlock,
             Shared::new(sites, Some(secrets), Some(connections), None),
         ),
-        CliCommand::Schema => (Command::Schema, Shared::default()),
+        CliCommand::Schema { defaults } => (Command::Schema { defaults }, Shared::default()),
     };
     // After the command beats before it; before it beats the environment
     // (which only the top-level `--secrets` reads).

@@ -77,3 +77,30 @@ fn schema_needs_no_site_files() {
         .status(0)
         .stdout_contains("\"title\": \"polyops site\"");
 }
+
+const DEFAULTS_CHECKED_IN: &str = include_str!("../schema/defaults.schema.json");
+
+#[test]
+fn schema_defaults_prints_the_checked_in_defaults_schema() {
+    let out = Test::new()
+        .args(["schema", "--defaults"])
+        .run()
+        .status(0)
+        .stderr_is_empty();
+    assert!(
+        out.stdout == DEFAULTS_CHECKED_IN,
+        "schema/defaults.schema.json is out of date; regenerate it with\n\n    \
+         cargo run -q -- schema --defaults > schema/defaults.schema.json"
+    );
+    let schema: serde_json::Value =
+        serde_json::from_str(DEFAULTS_CHECKED_IN).expect("the checked-in schema is JSON");
+    assert!(schema.get("required").is_none());
+    for site_only in ["site", "extensions", "phones"] {
+        assert!(schema["properties"].get(site_only).is_none(), "{site_only}");
+    }
+    assert!(schema["$defs"]["TargetFile"]["properties"]
+        .get("url")
+        .is_none());
+    assert!(schema["properties"].get("time").is_some());
+    assert!(schema["properties"].get("params").is_some());
+}

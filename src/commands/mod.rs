@@ -23,7 +23,7 @@ use crate::site::secret::{OpenError, SecretStore};
 /// Dispatch a command; `Ok` is the exit code (0, or 2 for pending changes).
 pub fn run(config: &Config, out: &mut dyn Write) -> Result<i32, Error> {
     match &config.command {
-        Command::Schema => schema::run(out),
+        Command::Schema { defaults } => schema::run(*defaults, out),
         Command::Validate => validate::run(config, out),
         Command::Render { out: dir } => render::run(config, dir, out),
         Command::Plan {
@@ -75,6 +75,9 @@ pub fn checked_sites(config: &Config) -> Result<Catalog, Error> {
         .map(|d| if config.strict { d.into_error() } else { d })
         .collect();
     diags.sort_by(|a, b| (&a.file, a.pos).cmp(&(&b.file, b.pos)));
+    // A finding in `_defaults.yaml` is found once per site that uses it.
+    let mut seen = std::collections::HashSet::new();
+    diags.retain(|d| seen.insert(d.to_string()));
     for d in &diags {
         eprintln!("{d}");
     }

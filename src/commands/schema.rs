@@ -1,12 +1,17 @@
-//! `schema`: print the JSON Schema of a site file.
+//! `schema`: print the JSON Schema of a site file, or of `_defaults.yaml`.
 
 use std::io::Write;
 
 use super::write_out;
 use crate::error::Error;
-use crate::site::schema::site_schema_json;
+use crate::site::schema::{defaults_schema_json, site_schema_json};
 
-pub fn run(out: &mut dyn Write) -> Result<i32, Error> {
-    write_out(out, site_schema_json().as_bytes())?;
+pub fn run(defaults: bool, out: &mut dyn Write) -> Result<i32, Error> {
+    let text = if defaults {
+        defaults_schema_json()
+    } else {
+        site_schema_json()
+    };
+    write_out(out, text.as_bytes())?;
     Ok(0)
 }

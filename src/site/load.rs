@@ -9,6 +9,7 @@ use jsonschema::error::{TypeKind, ValidationErrorKind};
 use jsonschema::paths::LocationSegment;
 use serde_json::Value;
 
+use crate::site::defaults::{self, Defaults};
 use crate::site::diagnostic::Diagnostic;
 use crate::site::file::SiteFile;
 use crate::site::model::Site;
@@ -55,6 +56,17 @@ pub fn load(sites_dir: &Path, names: &[String]) -> Result<Catalog, String> {
         ));
     }
 
+    let defaults = match defaults::read(sites_dir) {
+        Ok(d) => d,
+        // No site can be checked against broken defaults: their errors
+        // are the whole report.
+        Err(diagnostics) => {
+            return Ok(Catalog {
+                sites: Vec::new(),
+                diagnostics,
+            })
+        }
+    };
     let mut diagnostics = Vec::new();
     let mut parsed: Vec<(PathBuf, Option<(SiteFile, Positions)>)> = Vec::new();
     // Explicit paths first, so a name can be matched against parsed site names.
@@ -76,7 +88,7 @@ pub fn load(sites_dir: &Path, names: &[String]) -> Result<Catalog, String> {
         }
     }
     for (path, _) in files.iter() {
-        match read_site(path) {
+        match read_site(path, defaults.as_ref()) {
             Ok(ok) => parsed.push((path.clone(), Some(ok))),
             Err(d) => {
                 parsed.push((path.clone(), None));
@@ -150,11 +162,11 @@ fn same_file(a: &Path, b: &Path) -> bool {
 fn site_files_in(dir: &Path, unread: &mut Vec<Diagnostic>) -> Result<Vec<PathBuf>, String> {
     let mut out = Vec::new();
     for (path, is_real_dir) in entries(dir)? {
-        if is_yaml(&path) && path.is_file() {
-            out.push(path);
+        if is_quiet(&path) {
             continue;
         }
-        if is_quiet(&path) {
+        if is_yaml(&path) && path.is_file() {
+            out.push(path);
             continue;
         }
         if is_yaml(&path) {
@@ -231,8 +243,11 @@ pub fn display(path: &Path) -> String {
     path.display().to_string()
 }
 
-/// Read, parse and schema-check one site file.
-pub fn read_site(path: &Path) -> Result<(SiteFile, Positions), Vec<Diagnostic>> {
+/// Read, parse and schema-check one site file, over the defaults if any.
+pub fn read_site(
+    path: &Path,
+    defaults: Option<&Defaults>,
+) -> Result<(SiteFile, Positions), Vec<Diagnostic>> {
     let file = display(path);
     let bytes = std::fs::read(path).map_err(|e| {
         vec![Diagnostic::error(
@@ -251,13 +266,26 @@ pub fn read_site(path: &Path) -> Result<(SiteFile, Positions), Vec<Diagnostic>> 
             "the file is not valid UTF-8",
         )]
     })?;
-    parse_site(&file, &text)
+    parse_site_over(&file, &text, defaults)
 }
 
 /// Parse and schema-check the text of one site file.
 pub fn parse_site(file: &str, text: &str) -> Result<(SiteFile, Positions), Vec<Diagnostic>> {
-    let doc =
+    parse_site_over(file, text, None)
+}
+
+/// [`parse_site`], with `defaults` merged under the site before it is
+/// checked.
+pub fn parse_site_over(
+    file: &str,
+    text: &str,
+    defaults: Option<&Defaults>,
+) -> Result<(SiteFile, Positions), Vec<Diagnostic>> {
+    let mut doc =
         source::parse(text).map_err(|e| vec![Diagnostic::error(file, e.pos, "", e.message)])?;
+    if let Some(d) = defaults {
+        d.merge_under(&mut doc.value, &mut doc.positions);
+    }
     if !doc.value.is_object() {
         return Err(vec![Diagnostic::error(
             file,
@@ -292,9 +320,10 @@ pub fn parse_site(file: &str, text: &str) -> Result<(SiteFile, Positions), Vec<D
         return Err(floats
             .iter()
             .map(|path| {
+                let (file, pos) = doc.positions.value_in(file, path);
                 Diagnostic::error(
                     file,
-                    doc.positions.value(path),
+                    pos,
                     path,
                     "expected integer, found a number with a decimal point or exponent",
                 )
@@ -316,9 +345,10 @@ pub fn parse_site(file: &str, text: &str) -> Result<(SiteFile, Positions), Vec<D
                     | serde_path_to_error::Segment::Unknown => path,
                 };
             }
+            let (file, pos) = doc.positions.value_in(file, &path);
             Err(vec![Diagnostic::error(
                 file,
-                doc.positions.value(&path),
+                pos,
                 &path,
                 plain_types(&e.into_inner().to_string()),
             )])
@@ -406,7 +436,7 @@ fn schema_diagnostics(
     kind: &ValidationErrorKind,
     instance: &Value,
 ) -> Vec<Diagnostic> {
-    let at = positions.value(path);
+    let (file, at) = positions.value_in(file, path);
     let shown = if is_secret_field(path) {
         "the value".to_owned()
     } else {
@@ -419,7 +449,8 @@ fn schema_diagnostics(
             .iter()
             .map(|key| {
                 let child = join_key(path, key);
-                Diagnostic::error(file, positions.key(&child), &child, "unknown field")
+                let (file, pos) = positions.key_in(file, &child);
+                Diagnostic::error(file, pos, &child, "unknown field")
             })
             .collect(),
         ValidationErrorKind::Required { property } => {

@@ -1,6 +1,7 @@
 //! Load and check site files. Takes the files under `sites/` and hands on
 //! checked `Site`s (`model`), with every finding as a `Diagnostic`.
 
+pub mod defaults;
 pub mod diagnostic;
 pub mod file;
 pub mod load;

@@ -44,14 +44,13 @@ pub(super) struct Checker<'a> {
 
 impl Checker<'_> {
     pub(super) fn error(&mut self, path: &str, message: impl Into<String>) {
-        let pos = self.positions.value(path);
-        self.diags
-            .push(Diagnostic::error(self.file, pos, path, message));
+        let (file, pos) = self.positions.value_in(self.file, path);
+        self.diags.push(Diagnostic::error(file, pos, path, message));
     }
     pub(super) fn warning(&mut self, path: &str, message: impl Into<String>) {
-        let pos = self.positions.value(path);
+        let (file, pos) = self.positions.value_in(self.file, path);
         self.diags
-            .push(Diagnostic::warning(self.file, pos, path, message));
+            .push(Diagnostic::warning(file, pos, path, message));
     }
 }
 

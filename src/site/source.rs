@@ -3,6 +3,7 @@
 //! keyed by field path (`phones[3].mac`), so every error can point at a line.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use serde_json::{Map, Number, Value};
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
@@ -37,35 +38,73 @@ pub struct SyntaxError {
     pub message: String,
 }
 
-/// Where each field path of a document sits in its source.
-#[derive(Debug, Default)]
+/// Where each field path of a document sits in its source. A document
+/// merged from two files (a site over `_defaults.yaml`) knows, per path,
+/// which file a value came from.
+#[derive(Debug, Default, Clone)]
 pub struct Positions {
     values: HashMap<String, Pos>,
     keys: HashMap<String, Pos>,
+    /// Paths whose value came from another file than the document's own.
+    origin: HashMap<String, Arc<str>>,
 }
 
 impl Positions {
     /// Position of the value at `path`, or of its nearest ancestor that has one.
     pub fn value(&self, path: &str) -> Pos {
-        let mut p = path;
-        loop {
-            if let Some(pos) = self.values.get(p) {
-                return *pos;
-            }
-            match parent(p) {
-                Some(up) => p = up,
-                None => return Pos::START,
-            }
-        }
+        self.value_in("", path).1
     }
 
     /// Position of the key that introduces `path` (for unknown fields), else
     /// of the value.
     pub fn key(&self, path: &str) -> Pos {
-        self.keys
-            .get(path)
-            .copied()
-            .unwrap_or_else(|| self.value(path))
+        self.key_in("", path).1
+    }
+
+    /// The file and position of the value at `path` (or of its nearest
+    /// ancestor that has one), in a document read from `file`.
+    pub fn value_in<'a>(&'a self, file: &'a str, path: &str) -> (&'a str, Pos) {
+        let mut p = path;
+        loop {
+            if let Some(pos) = self.values.get(p) {
+                return (self.file_of(file, p), *pos);
+            }
+            match parent(p) {
+                Some(up) => p = up,
+                None => return (file, Pos::START),
+            }
+        }
+    }
+
+    /// The file and position of the key that introduces `path`, else of
+    /// the value.
+    pub fn key_in<'a>(&'a self, file: &'a str, path: &str) -> (&'a str, Pos) {
+        match self.keys.get(path) {
+            Some(pos) => (self.file_of(file, path), *pos),
+            None => self.value_in(file, path),
+        }
+    }
+
+    fn file_of<'a>(&'a self, file: &'a str, path: &str) -> &'a str {
+        self.origin.get(path).map(|f| &**f).unwrap_or(file)
+    }
+
+    /// Take the positions of `path` and everything under it from `other`,
+    /// a document read from `file`: its value was merged in from there.
+    pub fn adopt(&mut self, other: &Positions, path: &str, file: &Arc<str>) {
+        let under = |p: &str| {
+            p == path
+                || p.strip_prefix(path)
+                    .is_some_and(|rest| rest.starts_with(['.', '[']) || path.is_empty())
+        };
+        for (p, pos) in other.values.iter().filter(|(p, _)| under(p)) {
+            self.values.insert(p.clone(), *pos);
+            self.origin.insert(p.clone(), file.clone());
+        }
+        for (p, pos) in other.keys.iter().filter(|(p, _)| under(p)) {
+            self.keys.insert(p.clone(), *pos);
+            self.origin.insert(p.clone(), file.clone());
+        }
     }
 }
 
