@@ -137,6 +137,8 @@ mod tests {
             sha256_before: None,
             sha256_after: None,
             diff: Some(format!("--- a/{name}\n+++ b/{name}\n@@ -1 +1 @@\n-a\n+b\n")),
+            params: None,
+            formatting_only: false,
         }
     }
 
