@@ -48,11 +48,35 @@ impl Masker {
     /// secret, then every secret masked, then cut to [`MAX_OUTSIDE_CHARS`]
     /// (a reply or a state file may quote anything at any length).
     pub fn clean(&self, text: &str) -> String {
-        let masked = self.mask(&printable(text));
-        match masked.char_indices().nth(MAX_OUTSIDE_CHARS) {
-            Some((cut, _)) => format!("{}…", &masked[..cut]),
-            None => masked,
+        cut(self.mask(&printable(text)))
+    }
+
+    /// Whether a parameter's value is a secret: the parameter's name holds
+    /// "password" (any case), or the value holds anything [`Masker::mask`]
+    /// would hide. Such a value is shown whole as `********`: masking only
+    /// the secret inside it would show the rest, and so its length.
+    pub fn is_secret_parameter(&self, name: &str, value: &str) -> bool {
+        name.to_ascii_lowercase().contains("password") || self.holds_secret(value)
+    }
+
+    /// A parameter's value fit to print on one line: `********` for a
+    /// secret ([`Masker::is_secret_parameter`]), else every unprintable
+    /// character (CR, LF, tab, terminal escapes) shown as an escape, not
+    /// dropped, so that two values that differ only there still look
+    /// different; cut to [`MAX_OUTSIDE_CHARS`].
+    pub fn parameter_value(&self, name: &str, value: &str) -> String {
+        if self.is_secret_parameter(name, value) {
+            MASK.to_owned()
+        } else {
+            cut(escaped(value))
         }
+    }
+
+    /// A parameter's name fit to print on one line, the same way (a name
+    /// read from a target is as untrusted as its value), declared secrets
+    /// masked.
+    pub fn parameter_name(&self, name: &str) -> String {
+        cut(self.mask(&escaped(name)))
     }
 
     pub fn mask(&self, text: &str) -> String {
@@ -337,6 +361,23 @@ pub fn printable(text: &str) -> String {
         .collect()
 }
 
+/// `text` cut to [`MAX_OUTSIDE_CHARS`], with `…` where it was cut.
+fn cut(text: String) -> String {
+    match text.char_indices().nth(MAX_OUTSIDE_CHARS) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text,
+    }
+}
+
+/// `c` written as an escape (`\x1b`, `\u{202e}`).
+fn push_escape(out: &mut String, c: char) {
+    if u32::from(c) < 0x100 {
+        out.push_str(&format!("\\x{:02x}", u32::from(c)));
+    } else {
+        out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
+    }
+}
+
 /// `text` with line breaks (LF, CR LF) and tabs kept and every other
 /// unprintable character shown as an escape (`\x1b`, `\u{202e}`, a lone
 /// `\x0d`): for file contents from a target, whose diff a terminal would
@@ -348,10 +389,23 @@ pub fn visible(text: &str) -> String {
         let crlf = c == '\r' && chars.peek() == Some(&'\n');
         if crlf || c == '\n' || c == '\t' || !crate::site::name::is_unprintable(c) {
             out.push(c);
-        } else if u32::from(c) < 0x100 {
-            out.push_str(&format!("\\x{:02x}", u32::from(c)));
         } else {
-            out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
+            push_escape(&mut out, c);
+        }
+    }
+    out
+}
+
+/// `text` on one line: every unprintable character, line breaks and tabs
+/// included, shown as an escape; for a value from a target printed inside
+/// a line or a table cell.
+pub fn escaped(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if crate::site::name::is_unprintable(c) {
+            push_escape(&mut out, c);
+        } else {
+            out.push(c);
         }
     }
     out
@@ -391,6 +445,21 @@ mod tests {
             visible("a\tb\n\x1b[2J\r\n\u{202e}x\ry"),
             "a\tb\n\\x1b[2J\r\n\\u{202e}x\\x0dy"
         );
+    }
+
+    #[test]
+    fn a_parameter_value_is_one_line_and_a_secret_one_is_masked_whole() {
+        let m = Masker::new(["1212".to_owned()]);
+        assert_eq!(
+            m.parameter_value("reg.1.label", "a\r\n\tb\x1b[2J"),
+            "a\\x0d\\x0a\\x09b\\x1b[2J"
+        );
+        assert_eq!(m.parameter_value("reg.1.label", "x1212y"), MASK);
+        assert_eq!(m.parameter_value("x.Password", "anything"), MASK);
+        assert_eq!(m.parameter_value("x.password", ""), MASK);
+        assert_eq!(m.parameter_name("a\u{202e}b"), "a\\u{202e}b");
+        let long = m.parameter_value("a.b", &"x".repeat(10_000));
+        assert_eq!(long.chars().count(), MAX_OUTSIDE_CHARS + 1);
     }
 
     #[test]

@@ -70,12 +70,15 @@ pub fn run(
     Ok(if pending { 2 } else { 0 })
 }
 
-/// A plan file: the report without diffs (hashes only, no secrets).
+/// A plan file: the report without diffs, of lines or of parameters
+/// (hashes only, no secrets; not even masked contents, which apply does
+/// not need). `formatting_only` stays: it says nothing of the contents.
 fn write_plan_file(path: &Path, report: &Report) -> Result<(), Error> {
     let mut saved = report.clone();
     for site in &mut saved.sites {
         for f in &mut site.files {
             f.diff = None;
+            f.params = None;
         }
     }
     let mut bytes = serde_json::to_vec_pretty(&saved).expect("a report always serialises");

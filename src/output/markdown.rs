@@ -6,11 +6,14 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use super::{closing_line, override_effect, summary_line, Mode, Report};
-use crate::reconcile::plan::Action;
+use crate::reconcile::plan::{Action, FileChange};
 
-/// A name as inline code that nothing in it can break out of: file
-/// names may come from the target's state file, and `<`, `&`, a backtick
-/// or `|` in one must not become markup or end a table cell.
+/// A name or value as inline code that nothing in it can break out of:
+/// file names may come from the target's state file and parameters from
+/// its files, and `<`, `&`, a backtick or `|` in one must not become markup
+/// or end a table cell. Markdown still reads inside `<code>`, so emphasis,
+/// link brackets and backslash escapes are entities too (a digit map's `*`
+/// is shown, not made italic).
 fn code(name: &str) -> String {
     let mut out = String::from("<code>");
     for c in name.chars() {
@@ -21,11 +24,49 @@ fn code(name: &str) -> String {
             '"' => out.push_str("&quot;"),
             '|' => out.push_str("&#124;"),
             '`' => out.push_str("&#96;"),
+            '*' => out.push_str("&#42;"),
+            '_' => out.push_str("&#95;"),
+            '~' => out.push_str("&#126;"),
+            '\\' => out.push_str("&#92;"),
+            '[' => out.push_str("&#91;"),
+            ']' => out.push_str("&#93;"),
             c => out.push(c),
         }
     }
     out.push_str("</code>");
     out
+}
+
+/// The parameters an update changes, as a table to read before its diff
+/// (empty when the plan has no parameter diff for the file). Every cell is
+/// [`code`]: names and values may come from the target.
+fn params_table(f: &FileChange, site: &str) -> String {
+    let Some(params) = &f.params else {
+        return String::new();
+    };
+    if params.is_empty() {
+        return format!(
+            "{} ({site}): formatting only, no parameter changes.\n\n",
+            code(&f.name)
+        );
+    }
+    let mut table = format!(
+        "Parameters of {} ({site}): {}\n\n| parameter | before | after |\n|---|---|---|\n",
+        code(&f.name),
+        params.counts()
+    );
+    let cell = |v: Option<&str>| v.map_or_else(|| "—".to_owned(), code);
+    for (name, before, after) in params.rows() {
+        let _ = writeln!(
+            table,
+            "| {} | {} | {} |",
+            code(name),
+            cell(before),
+            cell(after)
+        );
+    }
+    table.push('\n');
+    table
 }
 
 /// GitHub and GitLab cut comments near 65,536 characters.
@@ -85,12 +126,20 @@ pub fn render(report: &Report, limit: usize) -> String {
                     Action::Delete => "**delete**",
                     other => other.word(),
                 };
-                let note = match (f.drift_note(), f.adopted) {
-                    (Some(note), _) => note,
-                    (None, true) => "taken over (not written by polyops before)",
-                    _ => "",
+                let mut notes: Vec<&str> = match (f.drift_note(), f.adopted) {
+                    (Some(note), _) => vec![note],
+                    (None, true) => vec!["taken over (not written by polyops before)"],
+                    _ => Vec::new(),
                 };
-                let _ = writeln!(head, "| {action} | {} | {note} |", code(&f.name));
+                if f.formatting_only {
+                    notes.push("formatting only");
+                }
+                let _ = writeln!(
+                    head,
+                    "| {action} | {} | {} |",
+                    code(&f.name),
+                    notes.join("; ")
+                );
             }
             head.push('\n');
         }
@@ -115,11 +164,18 @@ pub fn render(report: &Report, limit: usize) -> String {
     for site in &report.sites {
         for f in &site.files {
             let Some(diff) = &f.diff else { continue };
-            let block = format!(
-                "<details><summary>{} {} ({})</summary>\n\n```diff\n{}```\n\n</details>\n\n",
+            let mut block = params_table(f, &site.site);
+            let _ = write!(
+                block,
+                "<details><summary>{} {} ({}){}</summary>\n\n```diff\n{}```\n\n</details>\n\n",
                 f.action.word(),
                 code(&f.name),
                 site.site,
+                if f.formatting_only {
+                    ": formatting only"
+                } else {
+                    ""
+                },
                 diff.replace("```", "`\u{200b}``")
             );
             if head.len() + body.len() + block.len() + reserve <= limit {
@@ -161,6 +217,10 @@ mod tests {
         assert_eq!(
             code("a|b`<img src=x>&"),
             "<code>a&#124;b&#96;&lt;img src=x&gt;&amp;</code>"
+        );
+        assert_eq!(
+            code(r"*9x_*\|[a](b)~"),
+            "<code>&#42;9x&#95;&#42;&#92;&#124;&#91;a&#93;(b)&#126;</code>"
         );
     }
 }

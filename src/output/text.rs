@@ -29,6 +29,38 @@ fn marker(f: &FileChange) -> (&'static str, &'static str) {
     }
 }
 
+/// The parameters an update changes, one a line by name, above its diff:
+/// `~ reg.1.label="201" → "Lobby"`, `+ a.b="1"`, `- c.d="0"` (values as
+/// the plan holds them: masked, on one line).
+fn write_params(p: &Paint, f: &FileChange, out: &mut dyn Write) -> io::Result<()> {
+    let Some(params) = &f.params else {
+        return Ok(());
+    };
+    if params.is_empty() {
+        return writeln!(
+            out,
+            "{}: formatting only, no parameter changes",
+            p.paint("1", &f.name)
+        );
+    }
+    writeln!(
+        out,
+        "{} parameters: {}",
+        p.paint("1", &f.name),
+        params.counts()
+    )?;
+    for (name, before, after) in params.rows() {
+        let line = match (before, after) {
+            (Some(a), Some(b)) => format!("{} {name}=\"{a}\" → \"{b}\"", p.paint("33", "~")),
+            (None, Some(b)) => format!("{} {name}=\"{b}\"", p.paint("32", "+")),
+            (Some(a), None) => format!("{} {name}=\"{a}\"", p.paint("31", "-")),
+            (None, None) => continue,
+        };
+        writeln!(out, "  {line}")?;
+    }
+    Ok(())
+}
+
 pub fn write(report: &Report, out: &mut dyn Write, color: bool) -> io::Result<()> {
     let p = Paint { on: color };
     for site in &report.sites {
@@ -59,6 +91,9 @@ pub fn write(report: &Report, out: &mut dyn Write, color: bool) -> io::Result<()
             }
             if f.adopted {
                 notes.push("not written by polyops before: apply takes it over".to_owned());
+            }
+            if f.formatting_only {
+                notes.push("formatting only".to_owned());
             }
             let notes = if notes.is_empty() {
                 String::new()
@@ -93,6 +128,7 @@ pub fn write(report: &Report, out: &mut dyn Write, color: bool) -> io::Result<()
         for f in &site.files {
             if let Some(diff) = &f.diff {
                 writeln!(out)?;
+                write_params(&p, f, out)?;
                 for line in diff.lines() {
                     let code = if line.starts_with("+++") || line.starts_with("---") {
                         "1"
@@ -137,6 +173,8 @@ mod tests {
             sha256_before: None,
             sha256_after: None,
             diff: Some(format!("--- a/{name}\n+++ b/{name}\n@@ -1 +1 @@\n-a\n+b\n")),
+            params: None,
+            formatting_only: false,
         }
     }
 
