@@ -379,7 +379,10 @@ mod tests {
 
     #[test]
     fn each_help_lists_only_the_options_its_command_takes() {
-        assert_eq!(listed_options(&["polyops", "schema", "--help"]), ["--help"]);
+        assert_eq!(
+            listed_options(&["polyops", "schema", "--help"]),
+            ["--defaults", "--help"]
+        );
         assert_eq!(
             listed_options(&["polyops", "validate", "--help"]),
             ["--help", "--sites", "--strict"]
