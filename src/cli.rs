@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::site::load::Shard;
+
 /// The options several commands share may come before the command
 /// (`polyops --sites DIR plan`) or after it (`polyops plan --sites DIR`).
 /// Before it they are accepted for every command and used where they mean
@@ -28,6 +30,13 @@ struct Cli {
     /// Treat warnings as errors.
     #[arg(long)]
     strict: bool,
+    /// Only every N-th site of the sorted list, starting at the K-th (1 <= K <= N).
+    #[arg(long, value_name = "K/N", value_parser = Shard::parse)]
+    shard: Option<Shard>,
+    /// Only sites whose site file, _defaults.yaml, firmware or files changed
+    /// between the git REF and the work tree.
+    #[arg(long, value_name = "REF")]
+    changed_since: Option<String>,
     /// Parallel FTP connections per target (default: 2 to download, 4 to
     /// hash or upload; 16 where a round trip takes 2 ms or more).
     #[arg(long, value_name = "N", value_parser = connections_range())]
@@ -60,6 +69,13 @@ struct SiteOptions {
     /// Treat warnings as errors.
     #[arg(long)]
     strict: bool,
+    /// Only every N-th site of the sorted list, starting at the K-th (1 <= K <= N).
+    #[arg(long, value_name = "K/N", value_parser = Shard::parse)]
+    shard: Option<Shard>,
+    /// Only sites whose site file, _defaults.yaml, firmware or files changed
+    /// between the git REF and the work tree.
+    #[arg(long, value_name = "REF")]
+    changed_since: Option<String>,
     /// Site names or site file paths; none means every site under --sites.
     #[arg(value_name = "SITE", help_heading = "Arguments")]
     names: Vec<String>,
@@ -189,6 +205,8 @@ enum CliCommand {
 struct Shared {
     sites: Option<PathBuf>,
     strict: bool,
+    shard: Option<Shard>,
+    changed_since: Option<String>,
     names: Vec<String>,
     secrets: Option<PathBuf>,
     connections: Option<u16>,
@@ -214,6 +232,8 @@ impl Shared {
         Self {
             sites: sites.sites,
             strict: sites.strict,
+            shard: sites.shard,
+            changed_since: sites.changed_since,
             names: sites.names,
             secrets: secrets.and_then(|s| s.secrets),
             connections: connections.and_then(|c| c.connections),
@@ -228,6 +248,10 @@ pub struct Config {
     pub sites_dir: PathBuf,
     pub secrets: Option<PathBuf>,
     pub strict: bool,
+    /// `--shard K/N`.
+    pub shard: Option<Shard>,
+    /// `--changed-since REF`.
+    pub changed_since: Option<String>,
     pub connections: Option<usize>,
     pub verbose: bool,
     pub command: Command,
@@ -342,6 +366,8 @@ where
             .unwrap_or_else(|| PathBuf::from("sites")),
         secrets: shared.secrets.or(cli.secrets),
         strict: cli.strict || shared.strict,
+        shard: shared.shard.or(cli.shard),
+        changed_since: shared.changed_since.or(cli.changed_since),
         connections: shared.connections.or(cli.connections).map(usize::from),
         verbose: cli.verbose || shared.verbose,
         command,
@@ -385,18 +411,34 @@ mod tests {
         );
         assert_eq!(
             listed_options(&["polyops", "validate", "--help"]),
-            ["--help", "--sites", "--strict"]
+            [
+                "--changed-since",
+                "--help",
+                "--shard",
+                "--sites",
+                "--strict"
+            ]
         );
         assert_eq!(
             listed_options(&["polyops", "render", "--help"]),
-            ["--help", "--out", "--secrets", "--sites", "--strict"]
+            [
+                "--changed-since",
+                "--help",
+                "--out",
+                "--secrets",
+                "--shard",
+                "--sites",
+                "--strict"
+            ]
         );
         assert_eq!(
             listed_options(&["polyops", "unlock", "--help"]),
             [
+                "--changed-since",
                 "--connections",
                 "--help",
                 "--secrets",
+                "--shard",
                 "--sites",
                 "--strict"
             ]
@@ -415,9 +457,11 @@ mod tests {
             ("drift", &["--format"][..]),
         ] {
             let mut expected: Vec<&str> = [
+                "--changed-since",
                 "--connections",
                 "--help",
                 "--secrets",
+                "--shard",
                 "--sites",
                 "--strict",
                 "--verbose",

@@ -69,7 +69,15 @@ pub fn secret_store(config: &Config) -> Result<SecretStore, Error> {
 /// Load and check the sites a command names; print every diagnostic to
 /// stderr; fail if any is an error (warnings too under `--strict`).
 pub fn checked_sites(config: &Config) -> Result<Catalog, Error> {
-    let mut catalog = load::load(&config.sites_dir, &config.names).map_err(Error::Load)?;
+    let selection = load::Selection {
+        changed: match &config.changed_since {
+            Some(reference) => Some(changed_since(reference)?),
+            None => None,
+        },
+        shard: config.shard,
+    };
+    let mut catalog =
+        load::load_selected(&config.sites_dir, &config.names, &selection).map_err(Error::Load)?;
     let mut diags: Vec<Diagnostic> = std::mem::take(&mut catalog.diagnostics)
         .into_iter()
         .map(|d| if config.strict { d.into_error() } else { d })
@@ -86,4 +94,52 @@ pub fn checked_sites(config: &Config) -> Result<Catalog, Error> {
         return Err(Error::Invalid { count });
     }
     Ok(catalog)
+}
+
+/// Every file that differs between the git reference and the work tree,
+/// untracked files included, as `load::comparable` paths.
+fn changed_since(reference: &str) -> Result<std::collections::BTreeSet<std::path::PathBuf>, Error> {
+    let git = |args: &[&str]| -> Result<Vec<u8>, Error> {
+        let out = std::process::Command::new("git")
+            .args(args)
+            .output()
+            .map_err(|e| Error::Usage(format!("--changed-since needs git: {e}")))?;
+        if !out.status.success() {
+            let why = String::from_utf8_lossy(&out.stderr);
+            let why = why.lines().next().unwrap_or("failed").trim();
+            return Err(Error::Usage(format!("--changed-since {reference}: {why}")));
+        }
+        Ok(out.stdout)
+    };
+    let top = git(&["rev-parse", "--show-toplevel"])?;
+    let top = std::path::PathBuf::from(String::from_utf8_lossy(&top).trim_end());
+    let top_arg = top.to_string_lossy().into_owned();
+    // `--end-of-options` keeps a reference starting with `-` from being
+    // read as an option.
+    let diff = git(&[
+        "-C",
+        &top_arg,
+        "diff",
+        "--name-only",
+        "-z",
+        "--no-renames",
+        "--end-of-options",
+        reference,
+        "--",
+    ])?;
+    let untracked = git(&[
+        "-C",
+        &top_arg,
+        "ls-files",
+        "--others",
+        "--exclude-standard",
+        "-z",
+        "--full-name",
+    ])?;
+    Ok(diff
+        .split(|b| *b == 0)
+        .chain(untracked.split(|b| *b == 0))
+        .filter(|p| !p.is_empty())
+        .map(|p| load::comparable(&top.join(String::from_utf8_lossy(p).as_ref())))
+        .collect())
 }

@@ -2,7 +2,7 @@
 //! JSON Schema, deserialise, then apply the rules of SPEC §2 per site and
 //! across all sites. All findings of a run are collected, none stops the rest.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use jsonschema::error::{TypeKind, ValidationErrorKind};
@@ -30,9 +30,125 @@ impl Catalog {
     }
 }
 
+/// Which of the named sites a run takes (SPEC §8): only those whose files
+/// changed since a git reference, then every N-th of them in site-name
+/// order. The others are still loaded for the rules across sites.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    pub changed: Option<BTreeSet<PathBuf>>,
+    pub shard: Option<Shard>,
+}
+
+/// `--shard K/N`: the K-th of N slices, K from 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    pub index: usize,
+    pub total: usize,
+}
+
+impl Shard {
+    /// Parse `K/N` with 1 <= K <= N.
+    pub fn parse(text: &str) -> Result<Shard, String> {
+        let bad = || format!("{text:?} is not K/N with 1 <= K <= N (e.g. 2/4)");
+        let (k, n) = text.split_once('/').ok_or_else(bad)?;
+        let (index, total): (usize, usize) = (
+            k.trim().parse().map_err(|_| bad())?,
+            n.trim().parse().map_err(|_| bad())?,
+        );
+        if index == 0 || index > total {
+            return Err(bad());
+        }
+        Ok(Shard { index, total })
+    }
+
+    /// Whether the `position`-th (from 0) of the sorted sites is in this shard.
+    pub fn takes(self, position: usize) -> bool {
+        position % self.total == self.index - 1
+    }
+}
+
+/// A path as compared with git's list of changed files: absolute, and
+/// canonical where it exists.
+pub fn comparable(path: &Path) -> PathBuf {
+    path.canonicalize().unwrap_or_else(|_| {
+        std::env::current_dir()
+            .map(|cwd| cwd.join(path))
+            .unwrap_or_else(|_| path.to_owned())
+    })
+}
+
+/// The files a site is made of: its site file, the defaults, and every file
+/// it publishes as it is.
+fn files_of(path: &Path, sites_dir: &Path, sf: Option<&SiteFile>) -> Vec<PathBuf> {
+    let mut out = vec![path.to_owned(), sites_dir.join(defaults::DEFAULTS_FILE)];
+    if let Some(sf) = sf {
+        out.extend(
+            sf.firmware
+                .files
+                .iter()
+                .chain(&sf.files)
+                .map(|f| PathBuf::from(&f.path)),
+        );
+    }
+    out
+}
+
+/// Narrow the selected site files to `selection`.
+fn narrow(
+    files: &mut BTreeMap<PathBuf, bool>,
+    parsed: &[(PathBuf, Option<(SiteFile, Positions)>)],
+    sites_dir: &Path,
+    selection: &Selection,
+) {
+    let site_file = |path: &PathBuf| {
+        parsed
+            .iter()
+            .find(|(p, _)| p == path)
+            .and_then(|(_, sf)| sf.as_ref().map(|(f, _)| f))
+    };
+    if let Some(changed) = &selection.changed {
+        for (path, selected) in files.iter_mut() {
+            if *selected {
+                *selected = files_of(path, sites_dir, site_file(path))
+                    .iter()
+                    .any(|f| changed.contains(&comparable(f)));
+            }
+        }
+    }
+    if let Some(shard) = selection.shard {
+        let mut chosen: Vec<(String, PathBuf)> = files
+            .iter()
+            .filter(|(_, selected)| **selected)
+            .map(|(path, _)| {
+                let name = site_file(path).map(|f| f.site.clone()).unwrap_or_else(|| {
+                    path.file_stem()
+                        .map(|s| s.to_string_lossy().into_owned())
+                        .unwrap_or_default()
+                });
+                (name, path.clone())
+            })
+            .collect();
+        chosen.sort();
+        for (position, (_, path)) in chosen.iter().enumerate() {
+            if !shard.takes(position) {
+                files.insert(path.clone(), false);
+            }
+        }
+    }
+}
+
 /// Load the sites a command names. `names` are site names or paths of site
 /// files; none means every site under `sites_dir`.
 pub fn load(sites_dir: &Path, names: &[String]) -> Result<Catalog, String> {
+    load_selected(sites_dir, names, &Selection::default())
+}
+
+/// [`load`], narrowed to `selection`.
+pub fn load_selected(
+    sites_dir: &Path,
+    names: &[String],
+    selection: &Selection,
+) -> Result<Catalog, String> {
     let mut files: BTreeMap<PathBuf, bool> = BTreeMap::new();
     let mut unread = Vec::new();
     if sites_dir.is_dir() {
@@ -109,6 +225,8 @@ pub fn load(sites_dir: &Path, names: &[String]) -> Result<Catalog, String> {
             None => return Err(format!("no site named {name} in {}", sites_dir.display())),
         }
     }
+
+    narrow(&mut files, &parsed, sites_dir, selection);
 
     let mut catalog = Catalog {
         sites: Vec::new(),
