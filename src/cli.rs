@@ -165,9 +165,12 @@ enum CliCommand {
         /// Do not ask for confirmation (required without a terminal).
         #[arg(long)]
         auto_approve: bool,
-        /// Allow deleting more than 30% of the managed files.
+        /// Allow deleting more of the managed files than safety.max_delete_percent (30%).
         #[arg(long)]
         allow_mass_delete: bool,
+        /// Allow updating more of the managed files than safety.max_update_percent.
+        #[arg(long)]
+        allow_mass_update: bool,
         /// Output format of the report (text prints the plan first).
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
@@ -284,6 +287,7 @@ pub struct ApplyOptions {
     pub plan: Option<PathBuf>,
     pub auto_approve: bool,
     pub allow_mass_delete: bool,
+    pub allow_mass_update: bool,
     pub format: Format,
 }
 
@@ -335,6 +339,7 @@ where
             plan,
             auto_approve,
             allow_mass_delete,
+            allow_mass_update,
             format,
             online,
         } => (
@@ -342,6 +347,7 @@ where
                 plan,
                 auto_approve,
                 allow_mass_delete,
+                allow_mass_update,
                 format,
             }),
             Shared::online(online),
@@ -449,6 +455,7 @@ mod tests {
                 "apply",
                 &[
                     "--allow-mass-delete",
+                    "--allow-mass-update",
                     "--auto-approve",
                     "--format",
                     "--plan",

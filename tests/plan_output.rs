@@ -252,7 +252,7 @@ fn plan_says_in_every_format_when_apply_would_refuse_a_mass_delete() {
         .run()
         .status(0)
         .stdout_contains(
-            "  ! apply refuses this plan without --allow-mass-delete: plan deletes 8 of 13 managed files (more than 30%)\n",
+            "  ! apply refuses this plan: plan deletes 8 of 13 managed files (more than 30%): apply needs --allow-mass-delete\n",
         )
         .then()
         .args(["plan", "--format", "markdown"])
@@ -260,7 +260,7 @@ fn plan_says_in_every_format_when_apply_would_refuse_a_mass_delete() {
         .status(0);
     let warning = out
         .stdout
-        .find("> **Warning:** apply refuses this plan without `--allow-mass-delete`: plan deletes 8 of 13 managed files (more than 30%)")
+        .find("> **Warning:** apply refuses this plan: plan deletes 8 of 13 managed files (more than 30%): apply needs --allow-mass-delete")
         .unwrap_or_else(|| panic!("no warning in\n{}", out.stdout));
     let fold = out.stdout.find("<details>").expect("diffs");
     assert!(warning < fold, "{}", out.stdout);
@@ -272,7 +272,7 @@ fn plan_says_in_every_format_when_apply_would_refuse_a_mass_delete() {
     let json: serde_json::Value = serde_json::from_str(&out.stdout).expect("json");
     assert_eq!(
         json["sites"][0]["apply_would_refuse"],
-        "plan deletes 8 of 13 managed files (more than 30%)",
+        "plan deletes 8 of 13 managed files (more than 30%): apply needs --allow-mass-delete",
         "{}",
         out.stdout
     );
@@ -305,4 +305,73 @@ fn a_plan_apply_accepts_says_nothing_of_refusal() {
         "{}",
         out.stdout
     );
+}
+
+/// `hq_of(phones)` with top-level keys added.
+fn hq_with(phones: usize, rest: &str) -> String {
+    format!("{}{rest}", hq_of(phones))
+}
+
+#[test]
+fn safety_limits_are_per_site_and_may_come_from_the_defaults() {
+    // 8 of 13 managed files deleted (61%): under a 70% limit apply goes on.
+    Test::new()
+        .site_bytes("hq", hq_of(6))
+        .env("P201", "1212")
+        .args(["apply", "--auto-approve", "--allow-incomplete"])
+        .run()
+        .status(0)
+        .then()
+        .site_bytes("hq", hq_with(2, "safety: {max_delete_percent: 70}\n"))
+        .args(["plan", "--format", "json"])
+        .run()
+        .status(0)
+        .stdout_contains("\"apply_would_refuse\": null")
+        .then()
+        .site_bytes("hq", hq_of(2))
+        .file("sites/_defaults.yaml", "safety: {min_managed: 14}\n")
+        .args(["apply", "--auto-approve", "--allow-incomplete"])
+        .run()
+        .status(0);
+}
+
+#[test]
+fn a_mass_update_is_refused_only_where_a_site_sets_a_limit() {
+    let changed = |rest: &str| hq_with(6, rest).replace("10.100.2.127", "10.100.2.128");
+    let out = Test::new()
+        .site_bytes("hq", hq_of(6))
+        .env("P201", "1212")
+        .args(["apply", "--auto-approve", "--allow-incomplete"])
+        .run()
+        .status(0)
+        .then()
+        // Every extension file changes its server: 6 of 13 managed files.
+        .site_bytes("hq", changed("safety: {max_update_percent: 40}\n"))
+        .args(["plan"])
+        .run()
+        .status(0)
+        .stdout_contains(
+            "apply refuses this plan: plan updates 6 of 13 managed files (more than 40%): apply needs --allow-mass-update",
+        )
+        .then()
+        .args(["apply", "--auto-approve", "--allow-incomplete"])
+        .run()
+        .status(1)
+        .stderr_contains("rerun with --allow-mass-update");
+    let out = out
+        .then()
+        .args([
+            "apply",
+            "--auto-approve",
+            "--allow-incomplete",
+            "--allow-mass-update",
+        ])
+        .run()
+        .status(0);
+    // Without a limit the same change needs nothing.
+    out.then()
+        .site_bytes("hq", changed("").replace("10.100.2.128", "10.100.2.129"))
+        .args(["apply", "--auto-approve", "--allow-incomplete"])
+        .run()
+        .status(0);
 }

@@ -287,11 +287,15 @@ fn apply_locked(
             out,
         )?;
     }
-    if !opts.allow_mass_delete {
-        plan.check_mass_delete().map_err(|reason| Error::Refused {
+    if let Some(reason) = plan
+        .refusals(opts.allow_mass_delete, opts.allow_mass_update)
+        .into_iter()
+        .next()
+    {
+        return Err(Error::Refused {
             site: site.name.clone(),
             reason,
-        })?;
+        });
     }
     if plan.has_changes() && !opts.auto_approve && saved.is_none() {
         let _ = out.flush();

@@ -108,10 +108,7 @@ pub fn render(report: &Report, limit: usize) -> String {
             summary_line(&site.summary, report.mode)
         );
         if let Some(reason) = &site.apply_would_refuse {
-            let _ = writeln!(
-                head,
-                "> **Warning:** apply refuses this plan without `--allow-mass-delete`: {reason}.\n"
-            );
+            let _ = writeln!(head, "> **Warning:** apply refuses this plan: {reason}.\n");
         }
         let mut changed: Vec<_> = site
             .files

@@ -162,6 +162,7 @@ mod tests {
                 overrides: Vec::new(),
                 reads: Default::default(),
                 apply_would_refuse: None,
+                guards: Vec::new(),
             }],
         )
     }

@@ -79,7 +79,7 @@ pub fn write(report: &Report, out: &mut dyn Write, color: bool) -> io::Result<()
         if let Some(reason) = &site.apply_would_refuse {
             writeln!(
                 out,
-                "  {} apply refuses this plan without --allow-mass-delete: {reason}",
+                "  {} apply refuses this plan: {reason}",
                 p.paint("31", "!")
             )?;
         }
@@ -209,6 +209,7 @@ mod tests {
                 }],
                 reads: Default::default(),
                 apply_would_refuse: Some("plan deletes 5 of 12 managed files".to_owned()),
+                guards: Vec::new(),
             }],
         )
     }

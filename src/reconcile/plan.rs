@@ -16,13 +16,8 @@ use crate::reconcile::state::STATE_FILE;
 use crate::render::inputs::sha256_hex;
 use crate::render::Rendered;
 use crate::site::model::ALTIGEN_CFG;
-use crate::site::model::{is_master_config, Site};
+use crate::site::model::{is_master_config, Safety, Site};
 use crate::site::secret::MASK;
-
-/// The mass-delete guard: at most this share of managed files…
-pub const MASS_DELETE_SHARE: f64 = 0.30;
-/// …once at least this many are managed.
-pub const MASS_DELETE_MIN: usize = 10;
 
 /// Files larger than this (on either side) are compared by hash, not
 /// diffed: a line diff's time and memory grow faster than the file, and a
@@ -263,11 +258,73 @@ pub struct SitePlan {
     pub overrides: Vec<Override>,
     /// Every target file the plan read → its sha256 (`null`: absent).
     pub reads: BTreeMap<String, Option<String>>,
-    /// Why apply would refuse this plan without `--allow-mass-delete`
-    /// (`null`: it would not), so a reviewer does not approve a change that
-    /// cannot land.
+    /// Why apply would refuse this plan (`null`: it would not), naming the
+    /// option that lets it through, so a reviewer does not approve a
+    /// change that cannot land.
     #[serde(default)]
     pub apply_would_refuse: Option<String>,
+    /// The safety checks this plan trips (what `apply_would_refuse` says).
+    #[serde(skip)]
+    pub guards: Vec<Guard>,
+}
+
+/// A safety check a plan trips, and the option that lets it through.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Guard {
+    pub kind: GuardKind,
+    /// "plan deletes 5 of 12 managed files (more than 30%)".
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GuardKind {
+    MassDelete,
+    MassUpdate,
+}
+
+impl Guard {
+    pub fn option(&self) -> &'static str {
+        match self.kind {
+            GuardKind::MassDelete => "--allow-mass-delete",
+            GuardKind::MassUpdate => "--allow-mass-update",
+        }
+    }
+
+    /// "REASON: apply needs --allow-mass-delete".
+    pub fn describe(&self) -> String {
+        format!("{}: apply needs {}", self.reason, self.option())
+    }
+}
+
+/// The safety checks of a site's plan (SPEC §8 `safety`): deletes and
+/// updates as a share of the files polyops manages there now, once there
+/// are at least `min_managed` of them.
+fn guards(safety: &Safety, managed: usize, deletes: usize, updates: usize) -> Vec<Guard> {
+    let mut out = Vec::new();
+    if managed < safety.min_managed.max(1) {
+        return out;
+    }
+    let over = |count: usize, percent: u8| count * 100 > usize::from(percent) * managed;
+    if over(deletes, safety.max_delete_percent) {
+        out.push(Guard {
+            kind: GuardKind::MassDelete,
+            reason: format!(
+                "plan deletes {deletes} of {managed} managed files (more than {}%)",
+                safety.max_delete_percent
+            ),
+        });
+    }
+    if let Some(percent) = safety.max_update_percent {
+        if over(updates, percent) {
+            out.push(Guard {
+                kind: GuardKind::MassUpdate,
+                reason: format!(
+                    "plan updates {updates} of {managed} managed files (more than {percent}%)"
+                ),
+            });
+        }
+    }
+    out
 }
 
 /// What a change of a file means for the order of execution.
@@ -407,8 +464,24 @@ impl SitePlan {
             overrides,
             reads,
             apply_would_refuse: None,
+            guards: Vec::new(),
         };
-        plan.apply_would_refuse = plan.mass_delete();
+        let existing = |f: &&FileChange| observed.hashes.contains_key(&f.name) && !f.adopted;
+        let managed = plan.files.iter().filter(existing).count();
+        let updates = plan
+            .files
+            .iter()
+            .filter(existing)
+            .filter(|f| f.action == Action::Update)
+            .count();
+        plan.guards = guards(&site.safety, managed, plan.summary.delete, updates);
+        plan.apply_would_refuse = (!plan.guards.is_empty()).then(|| {
+            plan.guards
+                .iter()
+                .map(Guard::describe)
+                .collect::<Vec<_>>()
+                .join("; ")
+        });
         plan
     }
 
@@ -428,6 +501,7 @@ impl SitePlan {
             overrides: Vec::new(),
             reads: BTreeMap::new(),
             apply_would_refuse: None,
+            guards: Vec::new(),
         }
     }
 
@@ -445,34 +519,23 @@ impl SitePlan {
         self.has_changes() || self.overrides.iter().any(Override::is_drift)
     }
 
-    /// The mass-delete guard: `Err` names the numbers when the plan would
-    /// delete more than 30% of at least 10 managed files.
-    pub fn check_mass_delete(&self) -> Result<(), String> {
-        match self.mass_delete() {
-            Some(reason) => Err(format!(
-                "{reason}; rerun with --allow-mass-delete if that is intended"
-            )),
-            None => Ok(()),
-        }
-    }
-
-    /// "plan deletes 5 of 12 managed files (more than 30%)" when the plan
-    /// trips the mass-delete guard.
-    fn mass_delete(&self) -> Option<String> {
-        let managed = self
-            .files
+    /// The guards that still stand once the given options are taken into
+    /// account: each an error for apply.
+    pub fn refusals(&self, allow_mass_delete: bool, allow_mass_update: bool) -> Vec<String> {
+        self.guards
             .iter()
-            .filter(|f| f.sha256_before.is_some() && !f.adopted)
-            .count();
-        let deletes = self.summary.delete;
-        (managed >= MASS_DELETE_MIN && (deletes as f64) > MASS_DELETE_SHARE * managed as f64).then(
-            || {
+            .filter(|g| match g.kind {
+                GuardKind::MassDelete => !allow_mass_delete,
+                GuardKind::MassUpdate => !allow_mass_update,
+            })
+            .map(|g| {
                 format!(
-                    "plan deletes {deletes} of {managed} managed files (more than {:.0}%)",
-                    MASS_DELETE_SHARE * 100.0
+                    "{}; rerun with {} if that is intended",
+                    g.reason,
+                    g.option()
                 )
-            },
-        )
+            })
+            .collect()
     }
 }
 

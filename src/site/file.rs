@@ -50,9 +50,31 @@ pub struct SiteFile {
     #[serde(default)]
     pub config_files: Vec<String>,
     #[serde(default)]
+    pub safety: SafetyFile,
+    #[serde(default)]
     pub extensions: Vec<ExtensionFile>,
     #[serde(default)]
     pub phones: Vec<PhoneFile>,
+}
+
+/// When apply refuses a plan that changes too much of what is on the
+/// target (`--allow-mass-delete` / `--allow-mass-update` let it through).
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SafetyFile {
+    /// Refuse to delete more than this share of the managed files
+    /// (default 30).
+    #[serde(default)]
+    #[schemars(range(min = 0, max = 100))]
+    pub max_delete_percent: Option<u8>,
+    /// Refuse to update more than this share of the managed files
+    /// (default: no limit).
+    #[serde(default)]
+    #[schemars(range(min = 0, max = 100))]
+    pub max_update_percent: Option<u8>,
+    /// The checks apply only from this many managed files on (default 10).
+    #[serde(default)]
+    pub min_managed: Option<u32>,
 }
 
 /// Polycom parameters by name (`reg.1.ringType: 2`).

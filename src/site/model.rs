@@ -31,6 +31,7 @@ pub struct Site {
     pub files: Vec<FirmwareBlob>,
     /// Extra CONFIG_FILES entries.
     pub config_files: Vec<String>,
+    pub safety: Safety,
     pub extensions: Vec<Extension>,
     pub phones: Vec<Phone>,
 }
@@ -74,6 +75,27 @@ impl Site {
                 Value::Secret { field, reference } => Some((field.as_str(), reference)),
                 Value::Text(_) => None,
             })
+    }
+}
+
+/// How much of the managed files one apply may delete or update without
+/// `--allow-mass-delete` / `--allow-mass-update`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Safety {
+    pub max_delete_percent: u8,
+    /// `None`: no limit.
+    pub max_update_percent: Option<u8>,
+    /// Fewer managed files than this: no check.
+    pub min_managed: usize,
+}
+
+impl Default for Safety {
+    fn default() -> Self {
+        Safety {
+            max_delete_percent: 30,
+            max_update_percent: None,
+            min_managed: 10,
+        }
     }
 }
 

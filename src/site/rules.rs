@@ -345,6 +345,17 @@ pub fn check_site(
             polling,
             files: static_files,
             config_files: sf.config_files.clone(),
+            safety: {
+                let d = crate::site::model::Safety::default();
+                crate::site::model::Safety {
+                    max_delete_percent: sf
+                        .safety
+                        .max_delete_percent
+                        .unwrap_or(d.max_delete_percent),
+                    max_update_percent: sf.safety.max_update_percent,
+                    min_managed: sf.safety.min_managed.map_or(d.min_managed, |n| n as usize),
+                }
+            },
             extensions: sf
                 .extensions
                 .iter()
