@@ -152,6 +152,10 @@ enum CliCommand {
         /// Allow deleting more than 30% of the managed files.
         #[arg(long)]
         allow_mass_delete: bool,
+        /// Apply even when a file the phones' master files name (sip.ld,
+        /// sip.cfg, phone1.cfg, …) would not be on the target.
+        #[arg(long)]
+        allow_incomplete: bool,
         /// Output format of the report (text prints the plan first).
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
@@ -254,6 +258,8 @@ pub struct ApplyOptions {
     pub plan: Option<PathBuf>,
     pub auto_approve: bool,
     pub allow_mass_delete: bool,
+    /// Apply although the boot check finds files missing.
+    pub allow_incomplete: bool,
     pub format: Format,
 }
 
@@ -305,6 +311,7 @@ where
             plan,
             auto_approve,
             allow_mass_delete,
+            allow_incomplete,
             format,
             online,
         } => (
@@ -312,6 +319,7 @@ where
                 plan,
                 auto_approve,
                 allow_mass_delete,
+                allow_incomplete,
                 format,
             }),
             Shared::online(online),
@@ -397,6 +405,7 @@ mod tests {
             (
                 "apply",
                 &[
+                    "--allow-incomplete",
                     "--allow-mass-delete",
                     "--auto-approve",
                     "--format",

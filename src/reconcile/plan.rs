@@ -11,6 +11,7 @@ use similar::TextDiff;
 
 use crate::mask::{has_password_attribute, Masker};
 use crate::polycom;
+use crate::reconcile::boot::Boot;
 use crate::reconcile::observe::Observed;
 use crate::reconcile::state::STATE_FILE;
 use crate::render::inputs::sha256_hex;
@@ -151,6 +152,11 @@ pub struct SitePlan {
     /// cannot land.
     #[serde(default)]
     pub apply_would_refuse: Option<String>,
+    /// The files the phones' master files name that will not be on the
+    /// target after apply: apply refuses them without `--allow-incomplete`,
+    /// and drift counts them.
+    #[serde(default)]
+    pub boot: Boot,
 }
 
 /// What a change of a file means for the order of execution.
@@ -252,6 +258,18 @@ impl SitePlan {
             observed.state_raw.as_deref().map(sha256_hex),
         );
 
+        let deleted: BTreeSet<&str> = files
+            .iter()
+            .filter(|f| f.action == Action::Delete)
+            .map(|f| f.name.as_str())
+            .collect();
+        let boot = Boot::check(
+            site,
+            desired,
+            |n| desired.contains_key(n) || (observed.names.contains(n) && !deleted.contains(n)),
+            masker,
+        );
+
         let overrides = overrides(site, desired, observed);
         let mut summary = Summary {
             unmanaged: unmanaged.len(),
@@ -282,6 +300,7 @@ impl SitePlan {
             overrides,
             reads,
             apply_would_refuse: None,
+            boot,
         };
         plan.apply_would_refuse = plan.mass_delete();
         plan
@@ -303,6 +322,7 @@ impl SitePlan {
             overrides: Vec::new(),
             reads: BTreeMap::new(),
             apply_would_refuse: None,
+            boot: Boot::default(),
         }
     }
 
@@ -315,9 +335,12 @@ impl SitePlan {
         self.files.iter().any(|f| f.action != Action::Unchanged)
     }
 
-    /// Whether anything on the target differs from the site (drift).
+    /// Whether anything on the target differs from the site (drift): a
+    /// file the phones need and do not find included.
     pub fn has_drift(&self) -> bool {
-        self.has_changes() || self.overrides.iter().any(Override::is_drift)
+        self.has_changes()
+            || self.overrides.iter().any(Override::is_drift)
+            || !self.boot.is_complete()
     }
 
     /// The mass-delete guard: `Err` names the numbers when the plan would
