@@ -4,11 +4,13 @@
 //! apply refuses unless `--allow-incomplete`. Against `dir:` targets.
 
 mod common;
+mod scripted;
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use common::{Test, FIRMWARE_PACKAGE};
+use scripted::{Script, Scripted};
 use serde_json::json;
 
 /// Two phones on two extensions, on the folder `ftp-root`.
@@ -363,3 +365,52 @@ fn a_failed_site_has_an_empty_boot_like_its_other_lists() {
     assert_eq!(site["files"], json!([]), "{}", out.stdout);
 }
 
+#[test]
+fn a_file_the_listing_leaves_out_is_asked_for_by_name() {
+    // A listing cut short (pure-ftpd stops at 10,000 names) need not show
+    // the package's files: they are there all the same.
+    let server = Scripted::start(
+        "ftp-pw",
+        Script {
+            unlisted: vec!["sip.cfg".to_owned(), "sip.ld".to_owned()],
+            ..Script::default()
+        },
+    );
+    for (name, bytes) in FIRMWARE_PACKAGE {
+        server.put(name, bytes.as_bytes());
+    }
+    let site = HQ.replace(
+        "target: {url: \"dir:ftp-root\"}",
+        &format!(
+            "target: {{url: \"{}\", password: {{env: FTP_PW}}}}",
+            server.url()
+        ),
+    );
+    let out = Test::new()
+        .site("hq", &site)
+        .env("P201", "1212")
+        .env("FTP_PW", "ftp-pw")
+        .args(["plan", "--format", "json"])
+        .run()
+        .status(0)
+        .stderr_is_empty();
+    assert_eq!(
+        json_of(&out.stdout)["sites"][0]["boot"],
+        json!({"missing": {}}),
+        "{}",
+        out.stdout
+    );
+    // A file that is not there is still missing.
+    server.remove("sip.cfg");
+    let out = out
+        .then()
+        .args(["plan", "--format", "json"])
+        .run()
+        .status(0);
+    assert_eq!(
+        json_of(&out.stdout)["sites"][0]["boot"],
+        json!({"missing": {"sip.cfg": BOTH}}),
+        "{}",
+        out.stdout
+    );
+}
