@@ -259,7 +259,9 @@ polyops() {
     POLYOPS_FTP_PASSWORD=${PASS[$s]} "$BIN" --sites "$WORK/sites/$key" -v "$@"
 }
 pol_plan() { polyops "$1" "$2" "${@:3}" plan --detailed-exitcode lab; } # exit 0: nothing to do
-pol_apply() { polyops "$1" "$2" "${@:3}" apply --auto-approve lab; }
+# The folders hold what polyops renders (what lftp and rclone mirror too),
+# not the firmware package the boot check looks for.
+pol_apply() { polyops "$1" "$2" "${@:3}" apply --auto-approve --allow-incomplete lab; }
 
 # lftp_mirror SERVER PORT LOCAL REMOTE [--dry-run]
 lftp_mirror() {

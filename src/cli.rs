@@ -171,6 +171,10 @@ enum CliCommand {
         /// Allow updating more of the managed files than safety.max_update_percent.
         #[arg(long)]
         allow_mass_update: bool,
+        /// Apply even when a file the phones' master files name (sip.ld,
+        /// sip.cfg, phone1.cfg, …) would not be on the target.
+        #[arg(long)]
+        allow_incomplete: bool,
         /// Output format of the report (text prints the plan first).
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
@@ -288,6 +292,8 @@ pub struct ApplyOptions {
     pub auto_approve: bool,
     pub allow_mass_delete: bool,
     pub allow_mass_update: bool,
+    /// Apply although the boot check finds files missing.
+    pub allow_incomplete: bool,
     pub format: Format,
 }
 
@@ -340,6 +346,7 @@ where
             auto_approve,
             allow_mass_delete,
             allow_mass_update,
+            allow_incomplete,
             format,
             online,
         } => (
@@ -348,6 +355,7 @@ where
                 auto_approve,
                 allow_mass_delete,
                 allow_mass_update,
+                allow_incomplete,
                 format,
             }),
             Shared::online(online),
@@ -454,6 +462,7 @@ mod tests {
             (
                 "apply",
                 &[
+                    "--allow-incomplete",
                     "--allow-mass-delete",
                     "--allow-mass-update",
                     "--auto-approve",

@@ -9,7 +9,7 @@ use std::process::Stdio;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use ftp_support::{servers, FtpServer, Run, Work};
+use ftp_support::{servers, FtpServer, Run, Work, FIRMWARE_PACKAGE};
 
 const EXT_SECRET: &str = "Ext-s3cret-&-<x>";
 
@@ -39,7 +39,10 @@ fn site(server: &FtpServer, url: &str, user: &str, phones: usize) -> String {
     y
 }
 
+/// The site on `server`, whose folder holds the firmware package as an
+/// installer leaves it (guide §5).
 fn work(server: &FtpServer, phones: usize) -> Work {
+    ftp_support::firmware_package(&server.root);
     let mut w = Work::new();
     w.secret("FTP_PASSWORD", &server.password);
     w.secret("EXT_PASSWORD", EXT_SECRET);
@@ -67,10 +70,14 @@ fn read_dir(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     out
 }
 
-/// Files on the server, without polyops's state file.
+/// Files on the server, without polyops's state file and the firmware
+/// package's files `work` put there.
 fn on_server(server: &FtpServer) -> BTreeMap<String, Vec<u8>> {
     let mut files = read_dir(&server.root);
     files.remove(".polyops-state.json");
+    for (name, _) in FIRMWARE_PACKAGE {
+        files.remove(name);
+    }
     files
 }
 
@@ -297,7 +304,10 @@ fn prune_deletes_only_files_polyops_wrote() {
         apply(&w).expect(0);
         let files = on_server(server);
         assert!(!files.contains_key("1002.cfg") && !files.contains_key("0004f2000002.cfg"));
-        assert_eq!(files["sip.cfg"], b"polycom default\n");
+        assert_eq!(
+            std::fs::read(server.root.join("sip.cfg")).expect("sip.cfg"),
+            b"polycom default\n"
+        );
         assert_eq!(
             files["0004f2000002-phone.cfg"],
             b"<x reg.1.label=\"mine\"/>\n"
@@ -431,7 +441,7 @@ fn sigterm_mid_apply_stops_cleanly_and_a_rerun_converges() {
             }
             for entry in std::fs::read_dir(&server.root).expect("root").flatten() {
                 let name = entry.file_name().to_string_lossy().into_owned();
-                if !name.ends_with(".cfg") {
+                if !name.ends_with(".cfg") || FIRMWARE_PACKAGE.iter().any(|(n, _)| *n == name) {
                     continue;
                 }
                 // A file may vanish between listing and reading (renamed).
@@ -614,7 +624,7 @@ fn a_managed_file_removed_by_hand_is_drift_and_apply_puts_it_back() {
         plan.expect(2);
         assert!(
             plan.stdout.contains(
-                "1 to create, 0 to update, 0 to delete, 4 unchanged, 1 drifted, 1 unmanaged"
+                "1 to create, 0 to update, 0 to delete, 4 unchanged, 1 drifted, 4 unmanaged"
             ),
             "{}",
             plan.stdout
@@ -654,6 +664,67 @@ fn a_refused_upload_fails_in_one_line_and_a_rerun_converges() {
         apply(&w).expect(0);
         assert_eq!(on_server(server), expected, "{server:?}");
         w.run(&["plan", "--detailed-exitcode"]).expect(0);
+    });
+}
+
+/// SPEC §6 boot check: a root without the firmware package's sip.cfg,
+/// which every master file names, is a warning in plan, drift in drift,
+/// and refused by apply, which writes nothing; once sip.cfg is there,
+/// apply proceeds.
+#[test]
+fn a_root_without_sip_cfg_is_refused_by_apply_until_sip_cfg_is_there() {
+    for_each_server("boot", |server| {
+        let w = work(server, 2);
+        std::fs::remove_file(server.root.join("sip.cfg")).expect("remove sip.cfg");
+        let phones = "phones 0004f2000000, 0004f2000001";
+        let plan = w.run(&["plan", "--detailed-exitcode"]);
+        plan.expect(2);
+        assert!(
+            plan.stdout.contains(&format!(
+                "  ! boot check: 1 file the phones' master files name will not be on the target after apply; apply refuses this plan without --allow-incomplete:\n      sip.cfg: {phones}\n"
+            )),
+            "{}",
+            plan.stdout
+        );
+        assert!(
+            plan.stderr
+                .contains("warning: lab: the phones will not find sip.cfg on the target"),
+            "{}",
+            plan.stderr
+        );
+        let drift = w.run(&["drift", "--format", "json"]);
+        drift.expect(2);
+        let v: serde_json::Value = serde_json::from_str(&drift.stdout).expect("json");
+        assert_eq!(
+            v["sites"][0]["boot"],
+            serde_json::json!({"missing": {"sip.cfg": ["0004f2000000", "0004f2000001"]}}),
+            "{}",
+            drift.stdout
+        );
+        let before = read_dir(&server.root);
+        let refused = apply(&w);
+        refused.expect(1);
+        assert!(
+            refused
+                .stderr
+                .contains(&format!("apply refused: 1 file the phones' master files name would not be on the target: sip.cfg ({phones})")),
+            "{}",
+            refused.stderr
+        );
+        assert_eq!(
+            read_dir(&server.root),
+            before,
+            "a refused apply writes nothing on {server:?}"
+        );
+        // The installer puts the package's sip.cfg on the root.
+        let sip_cfg = server.root.join("sip.cfg");
+        std::fs::write(&sip_cfg, FIRMWARE_PACKAGE[1].1).expect("sip.cfg");
+        ftp_support::chown_like(&sip_cfg, &server.root);
+        let applied = apply(&w);
+        applied.expect(0);
+        assert!(!applied.stdout.contains("boot check"), "{}", applied.stdout);
+        assert_eq!(on_server(server), rendered(&w), "{server:?}");
+        w.run(&["drift"]).expect(0);
     });
 }
 

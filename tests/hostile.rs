@@ -99,9 +99,18 @@ fn assert_read_only(server: &Scripted) {
     }
 }
 
-/// Apply the site to the scripted server, then forget what the server
-/// heard.
+/// Put the firmware package's files on the scripted server, as an
+/// installer does (guide §5).
+fn firmware_package(server: &Scripted) {
+    for (name, bytes) in ftp_support::FIRMWARE_PACKAGE {
+        server.put(name, bytes.as_bytes());
+    }
+}
+
+/// Apply the site to the scripted server, which holds the firmware
+/// package, then forget what the server heard.
 fn applied(server: &Scripted, w: &Work) {
+    firmware_package(server);
     w.run(&["apply", "--auto-approve"]).expect(0);
     server.clear_log();
 }
@@ -176,7 +185,8 @@ fn a_state_entry_with_line_breaks_never_reaches_the_server_and_plan_and_drift_on
 #[test]
 fn a_state_cannot_make_apply_delete_a_file_polyops_never_wrote() {
     let w = work("dir:root", 10);
-    w.run(&["apply", "--auto-approve"]).expect(0);
+    w.run(&["apply", "--auto-approve", "--allow-incomplete"])
+        .expect(0);
     let root = w.path().join("root");
     // The firmware package's files, and a phone's own file, claimed as owned.
     std::fs::write(root.join("sip.cfg"), "<sip/>").expect("write");
@@ -209,7 +219,8 @@ fn a_state_cannot_make_apply_delete_a_file_polyops_never_wrote() {
         "{}",
         run.stderr
     );
-    w.run(&["apply", "--auto-approve"]).expect(0);
+    w.run(&["apply", "--auto-approve", "--allow-incomplete"])
+        .expect(0);
     for n in ["sip.cfg", "000000000000.cfg", "0004f2000000-phone.cfg"] {
         assert!(root.join(n).exists(), "{n} was deleted");
     }
@@ -218,12 +229,14 @@ fn a_state_cannot_make_apply_delete_a_file_polyops_never_wrote() {
 #[test]
 fn an_owned_file_gone_and_no_longer_declared_is_forgotten_so_a_later_hand_made_one_is_unmanaged() {
     let w = work("dir:root", 10);
-    w.run(&["apply", "--auto-approve"]).expect(0);
+    w.run(&["apply", "--auto-approve", "--allow-incomplete"])
+        .expect(0);
     let root = w.path().join("root");
     // Extension 202 and its phone leave the site; someone removed 202.cfg by hand already.
     w.write_site("lab", &site_yaml("dir:root", 10, 1));
     std::fs::remove_file(root.join("202.cfg")).expect("remove");
-    w.run(&["apply", "--auto-approve"]).expect(0);
+    w.run(&["apply", "--auto-approve", "--allow-incomplete"])
+        .expect(0);
     let state: serde_json::Value =
         serde_json::from_slice(&std::fs::read(root.join(".polyops-state.json")).expect("state"))
             .expect("json");
@@ -237,7 +250,8 @@ fn an_owned_file_gone_and_no_longer_declared_is_forgotten_so_a_later_hand_made_o
         .expect("unmanaged")
         .iter()
         .any(|n| n == "202.cfg"));
-    w.run(&["apply", "--auto-approve"]).expect(0);
+    w.run(&["apply", "--auto-approve", "--allow-incomplete"])
+        .expect(0);
     assert!(root.join("202.cfg").exists());
 }
 
@@ -395,7 +409,8 @@ fn a_download_that_trickles_fails_within_its_deadline() {
 #[test]
 fn a_file_too_large_to_diff_is_compared_by_its_hash() {
     let w = work("dir:root", 10);
-    w.run(&["apply", "--auto-approve"]).expect(0);
+    w.run(&["apply", "--auto-approve", "--allow-incomplete"])
+        .expect(0);
     let big = vec![b'x'; 3 * 1024 * 1024];
     std::fs::write(w.path().join("root/201.cfg"), &big).expect("write");
     let run = w.run(&["drift"]);
@@ -453,8 +468,14 @@ fn a_failed_site_leaves_no_plan_file_and_empty_or_foreign_plans_are_refused() {
         "{}",
         run.stderr
     );
-    w.run(&["apply", "--auto-approve", "--plan", "lab.json"])
-        .expect(0);
+    w.run(&[
+        "apply",
+        "--auto-approve",
+        "--allow-incomplete",
+        "--plan",
+        "lab.json",
+    ])
+    .expect(0);
     assert!(w.path().join("root/201.cfg").exists());
 }
 
@@ -465,7 +486,8 @@ fn only_the_temporary_files_of_files_being_written_are_removed() {
     std::fs::create_dir_all(&root).expect("root");
     std::fs::write(root.join("notes.polyops-tmp"), "mine").expect("write");
     std::fs::write(root.join("201.cfg.polyops-tmp"), "half").expect("write");
-    w.run(&["apply", "--auto-approve"]).expect(0);
+    w.run(&["apply", "--auto-approve", "--allow-incomplete"])
+        .expect(0);
     assert!(root.join("notes.polyops-tmp").exists());
     assert!(!root.join("201.cfg.polyops-tmp").exists());
 }
@@ -476,12 +498,13 @@ fn a_plain_file_in_place_of_the_lock_names_unlock_which_removes_it() {
     let root = w.path().join("root");
     std::fs::create_dir_all(&root).expect("root");
     std::fs::write(root.join(".polyops-lock"), "not a folder").expect("write");
-    let run = w.run(&["apply", "--auto-approve"]);
+    let run = w.run(&["apply", "--auto-approve", "--allow-incomplete"]);
     run.expect(1);
     assert!(run.stderr.contains("polyops unlock"), "{}", run.stderr);
     w.run(&["unlock"]).expect(0);
     assert!(!root.join(".polyops-lock").exists());
-    w.run(&["apply", "--auto-approve"]).expect(0);
+    w.run(&["apply", "--auto-approve", "--allow-incomplete"])
+        .expect(0);
 }
 
 #[test]
@@ -543,6 +566,7 @@ fn long_runs_log_progress_and_per_file_lines_only_with_verbose() {
         w
     };
     w.write_site("lab", &site_yaml("dir:root", 10, 30));
+    ftp_support::firmware_package(&w.path().join("root"));
     let run = w.run(&["apply", "--auto-approve"]);
     run.expect(0);
     assert!(!run.stderr.contains("created 201.cfg"), "{}", run.stderr);
@@ -714,6 +738,7 @@ fn data_connections_go_to_the_servers_host_whatever_pasv_names() {
         },
     );
     let w = work(&server.url(), 5);
+    firmware_package(&server);
     w.run(&["apply", "--auto-approve"]).expect(0);
     assert!(server.get("201.cfg").is_some());
     w.run(&["drift"]).expect(0);
@@ -722,7 +747,8 @@ fn data_connections_go_to_the_servers_host_whatever_pasv_names() {
 #[test]
 fn escapes_in_a_file_on_the_target_are_shown_not_obeyed() {
     let w = work("dir:root", 10);
-    w.run(&["apply", "--auto-approve"]).expect(0);
+    w.run(&["apply", "--auto-approve", "--allow-incomplete"])
+        .expect(0);
     std::fs::write(
         w.path().join("root/201.cfg"),
         "<x/>\n\x1b]0;pwned\x07\x1b[2J\u{202e}evil\rcover\n",
@@ -746,6 +772,7 @@ fn escapes_in_a_file_on_the_target_are_shown_not_obeyed() {
 #[test]
 fn a_huge_state_value_or_override_file_costs_one_short_line() {
     let w = work("dir:root", 10);
+    ftp_support::firmware_package(&w.path().join("root"));
     w.run(&["apply", "--auto-approve"]).expect(0);
     let root = w.path().join("root");
     // A phone's override file far over the 1 MiB polyops keeps.

@@ -86,14 +86,23 @@ fn a_hand_made_file_with_the_same_parameters_is_formatting_only_in_every_format(
     assert_eq!(saved["formatting_only"], true, "{saved}");
     // And apply accepts that plan file.
     out.then()
-        .args(["apply", "--plan", "plan.json", "--auto-approve"])
+        .args([
+            "apply",
+            "--plan",
+            "plan.json",
+            "--auto-approve",
+            "--allow-incomplete",
+        ])
         .run()
         .status(0);
 }
 
 /// The site applied, then `201.cfg` on the target edited by `edit`.
 fn applied_then_edited(edit: impl Fn(String) -> String) -> Test {
-    let applied = hq().args(["apply", "--auto-approve"]).run().status(0);
+    let applied = hq()
+        .args(["apply", "--auto-approve", "--allow-incomplete"])
+        .run()
+        .status(0);
     let path = applied.path().join("ftp-root/201.cfg");
     let rendered = String::from_utf8(std::fs::read(&path).expect("201.cfg was applied"))
         .expect("201.cfg is UTF-8");

@@ -470,7 +470,7 @@ fn model_parameters_for_a_model_without_phones_are_a_warning() {
 #[test]
 fn every_level_plans_applies_and_converges() {
     let t = hq("")
-        .args(["apply", "--auto-approve"])
+        .args(["apply", "--auto-approve", "--allow-incomplete"])
         .run()
         .status(0)
         .then();

@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 
 use common::Test;
 
-/// A one-extension, one-phone site `hq` on the folder `ftp-root`.
+/// A one-extension, one-phone site `hq` on the folder `ftp-root`, which
+/// holds the firmware package (three unmanaged files).
 const HQ: &str = r#"
     site: hq
     target: {url: "dir:ftp-root"}
@@ -20,7 +21,10 @@ const HQ: &str = r#"
     "#;
 
 fn hq() -> Test {
-    Test::new().site("hq", HQ).env("P201", "1212")
+    Test::new()
+        .site("hq", HQ)
+        .env("P201", "1212")
+        .firmware_package("ftp-root")
 }
 
 #[test]
@@ -97,7 +101,7 @@ fn an_override_that_sets_the_declared_values_is_not_drift() {
         .status(0)
         .stdout_lacks("1212")
         .stdout_lacks(" override,")
-        .stdout_contains("Drift: 0 to create, 0 to update, 0 to delete, 3 unchanged, 1 unmanaged.");
+        .stdout_contains("Drift: 0 to create, 0 to update, 0 to delete, 3 unchanged, 4 unmanaged.");
 }
 
 #[test]
@@ -127,7 +131,7 @@ fn an_override_that_changes_a_declared_value_is_drift_and_counted() {
         .run()
         .status(2)
         .stdout_contains("0004f2000607-phone.cfg (phone 0004f2000607 overrides reg.1.auth.password)")
-        .stdout_contains("Drift: 0 to create, 0 to update, 0 to delete, 3 unchanged, 1 override, 1 unmanaged.")
+        .stdout_contains("Drift: 0 to create, 0 to update, 0 to delete, 3 unchanged, 1 override, 4 unmanaged.")
         .stdout_lacks("typed")
         .then()
         .args(["drift", "--format", "json"])
@@ -243,6 +247,7 @@ fn plan_says_in_every_format_when_apply_would_refuse_a_mass_delete() {
     let out = Test::new()
         .site_bytes("hq", hq_of(6))
         .env("P201", "1212")
+        .firmware_package("ftp-root")
         .args(["apply", "--auto-approve"])
         .run()
         .status(0)

@@ -297,6 +297,25 @@ fn apply_locked(
             reason,
         });
     }
+    // Checked on what was just observed, a saved plan's own result aside:
+    // a file may have gone from the target since.
+    if !opts.allow_incomplete {
+        plan.boot
+            .check_complete()
+            .map_err(|reason| Error::Refused {
+                site: site.name.clone(),
+                reason,
+            })?;
+    } else if !plan.boot.is_complete() {
+        warn(
+            site,
+            &p.masker,
+            &format!(
+                "applying although the phones will not find {} on the target (--allow-incomplete)",
+                plan.boot.files()
+            ),
+        );
+    }
     if plan.has_changes() && !opts.auto_approve && saved.is_none() {
         let _ = out.flush();
         let question = format!("Apply these changes to {}?", site.target.display);

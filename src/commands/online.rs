@@ -9,13 +9,14 @@ use crate::error::Error;
 use crate::mask::Masker;
 use crate::output::progress::Ticker;
 use crate::output::{self, Report};
+use crate::reconcile::boot;
 use crate::reconcile::observe::{observe, Observed};
 use crate::reconcile::plan::{override_names, SitePlan};
 use crate::render::inputs::{sha256_hex, Inputs};
 use crate::render::{render, Rendered};
 use crate::site::model::Site;
 use crate::site::secret::SecretStore;
-use crate::target::{Reader, Stats};
+use crate::target::{Reader, RemoteName, Stats, TargetError};
 
 /// What a site needs before its target is read: its files, its masker,
 /// the hash of its site file.
@@ -113,9 +114,11 @@ pub(super) fn observe_and_plan(
         wanted.len(),
         target.counter(),
     );
-    let observed = observe(target, &site.name, &wanted, &override_names(site))
+    let mut observed = observe(target, &site.name, &wanted, &override_names(site))
         .map_err(|e| target_error(site, &masker, e))?;
     drop(ticker);
+    look_up_unlisted(site, &desired, &mut observed, target)
+        .map_err(|e| target_error(site, &masker, e))?;
     let st = target.stats();
     if let Some(reply) = &st.listing_cut {
         warn(site, &masker, &format!(
@@ -144,6 +147,42 @@ pub(super) fn observe_and_plan(
         plan,
         masker,
     })
+}
+
+/// Ask by name for the files the phones need that the listing did not
+/// show, and add those that exist to `observed.names`: a server may cut a
+/// listing short (pure-ftpd stops at 10,000 names, over TLS without saying
+/// so), and the boot check must not call a file missing that is there.
+/// Nothing is asked when the listing shows them all.
+fn look_up_unlisted(
+    site: &Site,
+    desired: &Rendered,
+    observed: &mut Observed,
+    target: &mut dyn Reader,
+) -> Result<(), TargetError> {
+    // A name that cannot be a remote name cannot be on the target either.
+    let unlisted: Vec<RemoteName> = boot::needed(site, desired)
+        .into_keys()
+        .filter(|n| !desired.contains_key(n) && !observed.names.contains(n))
+        .filter_map(|n| RemoteName::new(&n).ok())
+        .collect();
+    if unlisted.is_empty() {
+        return Ok(());
+    }
+    let found: Vec<String> = match target.hash_many(&unlisted)? {
+        Some(hashes) => hashes
+            .into_iter()
+            .filter(|(_, sha)| sha.is_some())
+            .map(|(n, _)| n.as_str().to_owned())
+            .collect(),
+        None => target
+            .read_many(&unlisted)?
+            .into_iter()
+            .map(|(n, _)| n.as_str().to_owned())
+            .collect(),
+    };
+    observed.names.extend(found);
+    Ok(())
 }
 
 pub(super) fn print_report(

@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use super::online::{observe_and_plan, one_line, print_report, render_and_open};
+use super::online::{observe_and_plan, one_line, print_report, render_and_open, warn};
 use super::{checked_sites, secret_store};
 use crate::cli::{Config, Format};
 use crate::error::Error;
@@ -14,12 +14,29 @@ use crate::site::model::Site;
 use crate::site::secret::SecretStore;
 use crate::target;
 
-/// Plan one site, read-only.
-fn plan_site(config: &Config, site: &Site, store: &SecretStore) -> Result<SitePlan, Error> {
+/// Plan one site, read-only. A plan warns when the phones would miss a
+/// file after apply (drift reports it as drift instead).
+fn plan_site(
+    config: &Config,
+    mode: Mode,
+    site: &Site,
+    store: &SecretStore,
+) -> Result<SitePlan, Error> {
     let (local, mut target) = render_and_open(site, store, || {
         target::open_reader(site, store, config.connections)
     })?;
-    Ok(observe_and_plan(config, site, local, target.as_mut())?.plan)
+    let p = observe_and_plan(config, site, local, target.as_mut())?;
+    if mode == Mode::Plan && !p.plan.boot.is_complete() {
+        warn(
+            site,
+            &p.masker,
+            &format!(
+                "the phones will not find {} on the target after apply (the plan lists the phones); apply refuses it without --allow-incomplete",
+                p.plan.boot.files()
+            ),
+        );
+    }
+    Ok(p.plan)
 }
 
 /// `plan` and `drift`: read-only; print; 2 when something is pending.
@@ -36,7 +53,7 @@ pub fn run(
     let mut plans = Vec::new();
     let mut errors = Vec::new();
     for site in catalog.selected() {
-        match plan_site(config, site, &store) {
+        match plan_site(config, mode, site, &store) {
             Ok(p) => plans.push(p),
             Err(e) => {
                 plans.push(SitePlan::failed(site, one_line(&e)));

@@ -5,7 +5,8 @@
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use super::{closing_line, override_effect, summary_line, Mode, Report};
+use super::{boot_heading, closing_line, override_effect, summary_line, Mode, Report};
+use crate::reconcile::boot::phones_line;
 use crate::reconcile::plan::{Action, FileChange};
 
 /// A name or value as inline code that nothing in it can break out of:
@@ -109,6 +110,17 @@ pub fn render(report: &Report, limit: usize) -> String {
         );
         if let Some(reason) = &site.apply_would_refuse {
             let _ = writeln!(head, "> **Warning:** apply refuses this plan: {reason}.\n");
+        }
+        if !site.boot.is_complete() {
+            let _ = writeln!(
+                head,
+                "> **Boot check:** {}:\n>",
+                boot_heading(&site.boot, report.mode, "`--allow-incomplete`")
+            );
+            for (file, phones) in &site.boot.missing {
+                let _ = writeln!(head, "> - {}: {}", code(file), phones_line(phones, code));
+            }
+            head.push('\n');
         }
         let mut changed: Vec<_> = site
             .files

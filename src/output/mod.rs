@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::reconcile::boot::Boot;
 use crate::reconcile::plan::{Override, SitePlan};
 
 pub mod json;
@@ -117,6 +118,25 @@ pub fn override_effect(o: &Override, name: impl Fn(&str) -> String) -> String {
     }
 }
 
+/// What the boot check found, for a person, in the words of the report's
+/// mode; `flag` is `--allow-incomplete` as the format shows code.
+pub fn boot_heading(boot: &Boot, mode: Mode, flag: &str) -> String {
+    let n = boot.missing.len();
+    let (files, are) = if n == 1 {
+        ("file", "is")
+    } else {
+        ("files", "are")
+    };
+    let what = format!("{n} {files} the phones' master files name");
+    match mode {
+        Mode::Plan => format!(
+            "{what} will not be on the target after apply; apply refuses this plan without {flag}"
+        ),
+        Mode::Drift => format!("{what} {are} not on the target"),
+        Mode::Apply => format!("{what} {are} not on the target (applied with {flag})"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -163,6 +183,7 @@ mod tests {
                 reads: Default::default(),
                 apply_would_refuse: None,
                 guards: Vec::new(),
+                boot: Default::default(),
             }],
         )
     }

@@ -3,7 +3,8 @@
 
 use std::io::{self, Write};
 
-use super::{closing_line, override_effect, summary_line, Mode, Report};
+use super::{boot_heading, closing_line, override_effect, summary_line, Mode, Report};
+use crate::reconcile::boot::phones_line;
 use crate::reconcile::plan::{Action, FileChange};
 
 struct Paint {
@@ -82,6 +83,17 @@ pub fn write(report: &Report, out: &mut dyn Write, color: bool) -> io::Result<()
                 "  {} apply refuses this plan: {reason}",
                 p.paint("31", "!")
             )?;
+        }
+        if !site.boot.is_complete() {
+            writeln!(
+                out,
+                "  {} boot check: {}:",
+                p.paint("31", "!"),
+                boot_heading(&site.boot, report.mode, "--allow-incomplete")
+            )?;
+            for (file, phones) in &site.boot.missing {
+                writeln!(out, "      {file}: {}", phones_line(phones, str::to_owned))?;
+            }
         }
         for f in site.files.iter().filter(|f| f.action != Action::Unchanged) {
             let (m, code) = marker(f);
@@ -210,6 +222,7 @@ mod tests {
                 reads: Default::default(),
                 apply_would_refuse: Some("plan deletes 5 of 12 managed files".to_owned()),
                 guards: Vec::new(),
+                boot: Default::default(),
             }],
         )
     }

@@ -1,8 +1,9 @@
 //! Reconcile a site with its target. Takes the rendered files and a
-//! target, hands on a plan (`observe` → `plan`), then its execution
-//! (`apply`, under the `lock`, recorded in the `state`).
+//! target, hands on a plan (`observe` → `plan`, with its `boot` check),
+//! then its execution (`apply`, under the `lock`, recorded in the `state`).
 
 pub mod apply;
+pub mod boot;
 pub mod lock;
 pub mod observe;
 pub mod plan;

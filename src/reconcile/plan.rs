@@ -11,6 +11,7 @@ use similar::TextDiff;
 
 use crate::mask::{has_password_attribute, Masker};
 use crate::polycom;
+use crate::reconcile::boot::Boot;
 use crate::reconcile::observe::Observed;
 use crate::reconcile::state::STATE_FILE;
 use crate::render::inputs::sha256_hex;
@@ -266,6 +267,11 @@ pub struct SitePlan {
     /// The safety checks this plan trips (what `apply_would_refuse` says).
     #[serde(skip)]
     pub guards: Vec<Guard>,
+    /// The files the phones' master files name that will not be on the
+    /// target after apply: apply refuses them without `--allow-incomplete`,
+    /// and drift counts them.
+    #[serde(default)]
+    pub boot: Boot,
 }
 
 /// A safety check a plan trips, and the option that lets it through.
@@ -434,6 +440,18 @@ impl SitePlan {
             observed.state_raw.as_deref().map(sha256_hex),
         );
 
+        let deleted: BTreeSet<&str> = files
+            .iter()
+            .filter(|f| f.action == Action::Delete)
+            .map(|f| f.name.as_str())
+            .collect();
+        let boot = Boot::check(
+            site,
+            desired,
+            |n| desired.contains_key(n) || (observed.names.contains(n) && !deleted.contains(n)),
+            masker,
+        );
+
         let overrides = overrides(site, desired, observed);
         let mut summary = Summary {
             unmanaged: unmanaged.len(),
@@ -465,6 +483,7 @@ impl SitePlan {
             reads,
             apply_would_refuse: None,
             guards: Vec::new(),
+            boot,
         };
         let existing = |f: &&FileChange| observed.hashes.contains_key(&f.name) && !f.adopted;
         let managed = plan.files.iter().filter(existing).count();
@@ -502,6 +521,7 @@ impl SitePlan {
             reads: BTreeMap::new(),
             apply_would_refuse: None,
             guards: Vec::new(),
+            boot: Boot::default(),
         }
     }
 
@@ -514,9 +534,12 @@ impl SitePlan {
         self.files.iter().any(|f| f.action != Action::Unchanged)
     }
 
-    /// Whether anything on the target differs from the site (drift).
+    /// Whether anything on the target differs from the site (drift): a
+    /// file the phones need and do not find included.
     pub fn has_drift(&self) -> bool {
-        self.has_changes() || self.overrides.iter().any(Override::is_drift)
+        self.has_changes()
+            || self.overrides.iter().any(Override::is_drift)
+            || !self.boot.is_complete()
     }
 
     /// The guards that still stand once the given options are taken into

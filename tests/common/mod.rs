@@ -19,6 +19,7 @@
 // Each test binary uses a different subset of these helpers.
 #![allow(dead_code)]
 
+pub mod package;
 pub mod xml;
 
 use std::collections::BTreeMap;
@@ -27,6 +28,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use tempfile::TempDir;
+
+pub use package::FIRMWARE_PACKAGE;
 
 /// The repository's example site, as checked in.
 pub const EXAMPLE_SITE: &str = include_str!("../../sites/example.yaml");
@@ -107,6 +110,15 @@ impl Test {
             std::fs::create_dir_all(parent).expect("parent folders can be created");
         }
         std::fs::write(&path, bytes).expect("a test file can be written");
+        self
+    }
+
+    /// Put the firmware package's files ([`FIRMWARE_PACKAGE`]) in the
+    /// folder `root` (a `dir:` target), as an installer does.
+    pub fn firmware_package(mut self, root: &str) -> Self {
+        for (name, bytes) in FIRMWARE_PACKAGE {
+            self = self.file(&format!("{root}/{name}"), bytes);
+        }
         self
     }
 

@@ -4,6 +4,10 @@
 
 #![allow(dead_code)]
 
+#[path = "../common/package.rs"]
+mod package;
+pub use package::FIRMWARE_PACKAGE;
+
 use std::fmt;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -84,6 +88,17 @@ pub fn servers(scenario: &str) -> Vec<FtpServer> {
         }
     }
     out
+}
+
+/// Put the firmware package's files ([`FIRMWARE_PACKAGE`]) in the folder
+/// `root`, as an installer does (guide §5), owned like `root`.
+pub fn firmware_package(root: &Path) {
+    std::fs::create_dir_all(root).expect("root folder");
+    for (name, bytes) in FIRMWARE_PACKAGE {
+        let path = root.join(name);
+        std::fs::write(&path, bytes).expect("firmware package file");
+        chown_like(&path, root);
+    }
 }
 
 /// Give `path` the owner of `like` (the FTP user must be able to write it).

@@ -33,6 +33,9 @@ pub struct Script {
     pub trickle_data: Option<Duration>,
     /// Extra names in every listing (no such files exist).
     pub hostile_names: Vec<String>,
+    /// Names left out of every listing though the files exist, as past the
+    /// cut of a listing cut short.
+    pub unlisted: Vec<String>,
     /// The host every PASV reply names (the data port is always opened
     /// on 127.0.0.1).
     pub pasv_host: Option<[u8; 4]>,
@@ -111,6 +114,10 @@ impl Scripted {
 
     pub fn get(&self, name: &str) -> Option<Vec<u8>> {
         self.folder.lock().expect("folder").files.get(name).cloned()
+    }
+
+    pub fn remove(&self, name: &str) {
+        self.folder.lock().expect("folder").files.remove(name);
     }
 
     pub fn files(&self) -> BTreeMap<String, Vec<u8>> {
@@ -238,7 +245,11 @@ impl Session {
                     let mut listing = String::new();
                     {
                         let f = self.folder.lock().expect("folder");
-                        for (name, bytes) in f.files.iter().filter(|(n, _)| !n.contains('/')) {
+                        for (name, bytes) in f
+                            .files
+                            .iter()
+                            .filter(|(n, _)| !n.contains('/') && !self.script.unlisted.contains(n))
+                        {
                             listing
                                 .push_str(&format!("type=file;size={}; {name}\r\n", bytes.len()));
                         }
