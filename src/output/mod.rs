@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::reconcile::plan::{Override, SitePlan};
 
+pub mod explain;
 pub mod json;
 pub mod markdown;
 pub mod progress;

@@ -3,6 +3,7 @@
 //! (`apply`, under the `lock`, recorded in the `state`).
 
 pub mod apply;
+pub mod explain;
 pub mod lock;
 pub mod observe;
 pub mod plan;
