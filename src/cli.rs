@@ -179,8 +179,11 @@ enum CliCommand {
         #[command(flatten)]
         online: OnlineOptions,
     },
-    /// Read-only: the parameters one phone runs after apply (or, with
-    /// --observed, as the target is now), and the file each comes from.
+    /// Read-only: the parameters one phone runs, and the file each comes from.
+    ///
+    /// As apply would leave the target, or with --observed as it is now: the
+    /// phone's override files first, then its CONFIG_FILES; the leftmost
+    /// file that sets a parameter wins.
     Explain {
         /// Site name or site file path.
         #[arg(value_name = "SITE")]
