@@ -536,6 +536,131 @@ fn one_line(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::target::dir::DirTarget;
+
+    const SITE: &str = "site: hq\ntarget: {url: \"dir:unused\"}\nserver: {address: 10.0.0.1}\ntime: {zone: pacific}\nextensions:\n  - {number: \"201\", password: pw}\nphones:\n  - {mac: 0004f2000607, model: IP650, extension: \"201\"}\n";
+
+    fn site() -> Site {
+        let (file, positions) =
+            crate::site::load::parse_site("sites/hq.yaml", SITE).expect("the test site parses");
+        crate::site::rules::check_site("sites/hq.yaml", &file, &positions)
+            .0
+            .expect("the test site is valid")
+    }
+
+    /// A target folder holding `files`, and an explanation of the site's
+    /// phone against it with these rendered files.
+    fn explained(desired: &[(&str, &str)], files: &[(&str, &str)], observed: bool) -> Explanation {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        for (name, text) in files {
+            std::fs::write(dir.path().join(name), text).expect("a target file");
+        }
+        let site = site();
+        let desired: Rendered = desired
+            .iter()
+            .map(|(n, t)| ((*n).to_owned(), t.as_bytes().to_vec()))
+            .collect();
+        let masker = Masker::new(["pw".to_owned()]);
+        let request = Request {
+            site: &site,
+            phone: &site.phones[0],
+            desired: &desired,
+            observed,
+            params: &[],
+            masker: &masker,
+        };
+        explain(&request, &mut DirTarget::new(dir.path().to_owned())).expect("explained")
+    }
+
+    fn sources(e: &Explanation) -> Vec<(&str, Source, Option<&str>)> {
+        e.files
+            .iter()
+            .map(|f| (f.name.as_str(), f.source, f.error.as_deref()))
+            .collect()
+    }
+
+    #[test]
+    fn a_file_apply_deletes_is_missing_after_apply_and_there_as_observed() {
+        let master = r#"<APPLICATION CONFIG_FILES="201.cfg, 203.cfg, 201.cfg, sip.cfg"/>"#;
+        let state = r#"{"version": 1, "site": "hq", "files": {"203.cfg": null, "201.cfg": null}}"#;
+        let on_target = [
+            (".polyops-state.json", state),
+            ("0004f2000607.cfg", master),
+            ("201.cfg", r#"<r reg.1.label="old"/>"#),
+            ("203.cfg", r#"<r reg.1.label="gone" x.y="1"/>"#),
+            ("sip.cfg", r#"<s x.y="2" a.b=""/>"#),
+        ];
+        let desired = [
+            ("0004f2000607.cfg", master),
+            ("201.cfg", r#"<r reg.1.label="201"/>"#),
+        ];
+        let after = explained(&desired, &on_target, false);
+        assert_eq!(
+            sources(&after)[2..],
+            [
+                ("201.cfg", Source::Rendered, None),
+                (
+                    "203.cfg",
+                    Source::Missing,
+                    Some("apply deletes it (polyops wrote it and the site no longer declares it)")
+                ),
+                ("sip.cfg", Source::Target, None),
+            ]
+        );
+        assert!(
+            after
+                .warnings
+                .iter()
+                .any(|w| w.contains("names 201.cfg more than once")),
+            "{:?}",
+            after.warnings
+        );
+        let x = after
+            .parameters
+            .iter()
+            .find(|p| p.name == "x.y")
+            .expect("x.y");
+        assert_eq!((x.value.as_str(), x.file.as_str()), ("2", "sip.cfg"));
+
+        let now = explained(&desired, &on_target, true);
+        assert_eq!(now.master.source, Source::Target);
+        assert_eq!(
+            sources(&now)[2..],
+            [
+                ("201.cfg", Source::Target, None),
+                ("203.cfg", Source::Target, None),
+                ("sip.cfg", Source::Target, None),
+            ]
+        );
+        let label = now
+            .parameters
+            .iter()
+            .find(|p| p.name == "reg.1.label")
+            .expect("label");
+        assert_eq!(
+            (label.value.as_str(), label.shadows.clone()),
+            ("old", vec!["203.cfg".to_owned()])
+        );
+    }
+
+    #[test]
+    fn a_config_files_entry_that_is_no_root_file_name_is_not_read() {
+        let master = r#"<APPLICATION CONFIG_FILES="../etc/passwd, sub/x.cfg, sip.cfg"/>"#;
+        let e = explained(
+            &[("0004f2000607.cfg", master)],
+            &[("sip.cfg", r#"<s a.b="1"/>"#)],
+            false,
+        );
+        let s = sources(&e);
+        assert_eq!(s[2].1, Source::Missing);
+        assert!(
+            s[2].2
+                .is_some_and(|why| why.starts_with("not a file at the target root")),
+            "{s:?}"
+        );
+        assert_eq!(s[3].1, Source::Missing);
+        assert_eq!(s[4], ("sip.cfg", Source::Target, None));
+    }
 
     fn effective(name: &str, value: &str) -> Effective {
         Effective {
