@@ -155,11 +155,11 @@ enum Got {
 pub fn explain(req: &Request, target: &mut dyn Reader) -> TResult<Explanation> {
     let mac = req.phone.mac.as_str();
     let mut warnings = Vec::new();
-    let listing: BTreeSet<String> = target
+    let listing: BTreeSet<RemoteName> = target
         .list()?
         .into_iter()
         .filter(|e| !e.is_dir)
-        .map(|e| e.name.as_str().to_owned())
+        .map(|e| e.name)
         .collect();
     if let Some(reply) = target.stats().listing_cut {
         warnings.push(format!(
@@ -171,164 +171,10 @@ pub fn explain(req: &Request, target: &mut dyn Reader) -> TResult<Explanation> {
     } else {
         deleted_by_apply(req, target, &mut warnings)?
     };
-
     let (master, config_files) = master(req, target, &listing, &mut warnings)?;
-
-    // Every file the phone loads, in order, and what has to be read for it.
-    struct Slot {
-        name: String,
-        role: Role,
-        /// Names on the target that may hold it, preferred first.
-        candidates: Vec<RemoteName>,
-        got: Option<Got>,
-    }
-    let mut slots = Vec::new();
-    for suffix in OVERRIDE_SUFFIXES {
-        let lower = format!("{mac}{suffix}");
-        // The phone writes this file itself, under the name it chooses;
-        // on a server that minds case, an upper-case MAC is another file.
-        let mut candidates = vec![name(&lower)?];
-        for n in listing
-            .iter()
-            .filter(|n| n.eq_ignore_ascii_case(&lower) && **n != lower)
-        {
-            candidates.push(name(n)?);
-        }
-        slots.push(Slot {
-            name: lower,
-            role: Role::Override,
-            candidates,
-            got: None,
-        });
-    }
-    let mut seen = BTreeSet::new();
-    for file in &config_files {
-        if !seen.insert(file.clone()) {
-            warnings.push(format!(
-                "CONFIG_FILES names {file} more than once: only its first place counts"
-            ));
-            continue;
-        }
-        let (candidates, got) = match RemoteName::new(file) {
-            Err(why) => (
-                Vec::new(),
-                Some(Got::Missing(Some(format!(
-                    "not a file at the target root ({why}): not read"
-                )))),
-            ),
-            Ok(_) if req.observed => (vec![name(file)?], None),
-            Ok(_) => match req.desired.get(file) {
-                Some(bytes) => (
-                    Vec::new(),
-                    Some(Got::Bytes(Source::Rendered, bytes.clone())),
-                ),
-                None if deleted.contains(file) => (
-                    Vec::new(),
-                    Some(Got::Missing(Some(
-                        "apply deletes it (polyops wrote it and the site no longer declares it)"
-                            .to_owned(),
-                    ))),
-                ),
-                None => (vec![name(file)?], None),
-            },
-        };
-        slots.push(Slot {
-            name: file.clone(),
-            role: Role::Config,
-            candidates,
-            got,
-        });
-    }
-
-    // One read for everything that comes from the target.
-    let wanted: Vec<RemoteName> = slots
-        .iter()
-        .flat_map(|s| s.candidates.iter().cloned())
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    let mut fetched: BTreeMap<String, Fetched> = target
-        .read_many(&wanted)?
-        .into_iter()
-        .map(|(n, f)| (n.as_str().to_owned(), f))
-        .collect();
-    for slot in &mut slots {
-        if slot.got.is_some() {
-            continue;
-        }
-        let present: Vec<&RemoteName> = slot
-            .candidates
-            .iter()
-            .filter(|n| fetched.contains_key(n.as_str()))
-            .collect();
-        if present.len() > 1 {
-            let names: Vec<&str> = present.iter().map(|n| n.as_str()).collect();
-            warnings.push(format!(
-                "the target holds {}: the phone reads one of them, explain shows {}",
-                names.join(" and "),
-                names[0]
-            ));
-        }
-        slot.got = Some(match present.first() {
-            None => Got::Missing(None),
-            Some(n) => {
-                slot.name = n.as_str().to_owned();
-                match fetched.remove(n.as_str()) {
-                    Some(Fetched { bytes: Some(b), .. }) => Got::Bytes(Source::Target, b),
-                    Some(f) => Got::TooLarge(f.size),
-                    None => Got::Missing(None),
-                }
-            }
-        });
-    }
-
-    let mut files = Vec::new();
-    let mut parsed: Vec<(String, Parameters)> = Vec::new();
-    for slot in slots {
-        let shown = req.masker.clean(&slot.name);
-        let (source, count, error) = match slot.got.unwrap_or(Got::Missing(None)) {
-            Got::Bytes(source, bytes) => match parameter_map(&bytes) {
-                Ok(p) => {
-                    let count = p.values.len();
-                    parsed.push((shown.clone(), p));
-                    (source, count, None)
-                }
-                Err(e) => {
-                    warnings.push(format!(
-                        "{shown} does not parse ({e}): explain takes none of its parameters"
-                    ));
-                    (source, 0, Some(format!("does not parse: {e}")))
-                }
-            },
-            Got::TooLarge(size) => {
-                let why = format!(
-                    "{size} bytes, more than the {} MiB polyops reads: not read",
-                    KEEP_BYTES / (1024 * 1024)
-                );
-                warnings.push(format!("{shown} is {why}"));
-                (Source::Target, 0, Some(why))
-            }
-            Got::Missing(why) => {
-                // No override file is the usual case: the handset and its
-                // web page changed nothing.
-                if slot.role == Role::Config {
-                    warnings.push(match &why {
-                        Some(why) => format!("{shown}: {why}; the phone does not get it"),
-                        None => format!("{shown} is not on the target: the phone does not get it"),
-                    });
-                }
-                (Source::Missing, 0, why)
-            }
-        };
-        files.push(FileEntry {
-            name: shown,
-            role: slot.role,
-            source,
-            parameters: count,
-            error,
-        });
-    }
-
+    let mut slots = slots(req, &listing, &config_files, &deleted, &mut warnings)?;
+    fill(&mut slots, target, &mut warnings)?;
+    let (files, parsed) = parse(slots, req.masker, &mut warnings);
     let effective = effective::resolve(&parsed);
     let wanted_name =
         |n: &str| req.params.is_empty() || req.params.iter().any(|p| p.eq_ignore_ascii_case(n));
@@ -371,13 +217,197 @@ pub fn explain(req: &Request, target: &mut dyn Reader) -> TResult<Explanation> {
     })
 }
 
+/// How many other spellings of an override file's name are read: a phone
+/// writes one, a hostile target may list thousands.
+const MAX_SPELLINGS: usize = 3;
+
+/// A file the phone loads, and what has to be read for it.
+struct Slot {
+    name: String,
+    role: Role,
+    /// Names on the target that may hold it, preferred first.
+    candidates: Vec<RemoteName>,
+    /// Known without reading the target (rendered, or not to be read).
+    got: Option<Got>,
+}
+
+/// The files the phone loads, in order: its override files, then each
+/// CONFIG_FILES entry once.
+fn slots(
+    req: &Request,
+    listing: &BTreeSet<RemoteName>,
+    config_files: &[String],
+    deleted: &BTreeSet<String>,
+    warnings: &mut Vec<String>,
+) -> TResult<Vec<Slot>> {
+    let mut slots = Vec::new();
+    for suffix in OVERRIDE_SUFFIXES {
+        let lower = format!("{}{suffix}", req.phone.mac);
+        // The phone writes this file itself, under the name it chooses;
+        // on a server that minds case, an upper-case MAC is another file.
+        let mut candidates = vec![name(&lower)?];
+        candidates.extend(
+            listing
+                .iter()
+                .filter(|n| n.as_str().eq_ignore_ascii_case(&lower) && n.as_str() != lower)
+                .take(MAX_SPELLINGS)
+                .cloned(),
+        );
+        slots.push(Slot {
+            name: lower,
+            role: Role::Override,
+            candidates,
+            got: None,
+        });
+    }
+    let mut seen = BTreeSet::new();
+    for file in config_files {
+        if !seen.insert(file.clone()) {
+            warnings.push(format!(
+                "CONFIG_FILES names {file} more than once: only its first place counts"
+            ));
+            continue;
+        }
+        let (candidates, got) = match RemoteName::new(file) {
+            Err(why) => (
+                Vec::new(),
+                Some(Got::Missing(Some(format!(
+                    "not a file at the target root ({why}): not read"
+                )))),
+            ),
+            Ok(n) if req.observed => (vec![n], None),
+            Ok(n) => match req.desired.get(file) {
+                Some(bytes) => (
+                    Vec::new(),
+                    Some(Got::Bytes(Source::Rendered, bytes.clone())),
+                ),
+                None if deleted.contains(file) => (
+                    Vec::new(),
+                    Some(Got::Missing(Some(
+                        "apply deletes it (polyops wrote it and the site no longer declares it)"
+                            .to_owned(),
+                    ))),
+                ),
+                None => (vec![n], None),
+            },
+        };
+        slots.push(Slot {
+            name: file.clone(),
+            role: Role::Config,
+            candidates,
+            got,
+        });
+    }
+    Ok(slots)
+}
+
+/// Read, in one go, every slot that comes from the target; a slot takes
+/// the first of its candidates that is there.
+fn fill(slots: &mut [Slot], target: &mut dyn Reader, warnings: &mut Vec<String>) -> TResult<()> {
+    let wanted: Vec<RemoteName> = slots
+        .iter()
+        .filter(|s| s.got.is_none())
+        .flat_map(|s| s.candidates.iter().cloned())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let fetched: BTreeMap<RemoteName, Fetched> = target.read_many(&wanted)?.into_iter().collect();
+    for slot in slots.iter_mut().filter(|s| s.got.is_none()) {
+        let present: Vec<&RemoteName> = slot
+            .candidates
+            .iter()
+            .filter(|n| fetched.contains_key(*n))
+            .collect();
+        if present.len() > 1 {
+            let names: Vec<&str> = present.iter().map(|n| n.as_str()).collect();
+            warnings.push(format!(
+                "the target holds {}: the phone reads one of them, explain shows {}",
+                names.join(" and "),
+                names[0]
+            ));
+        }
+        slot.got = Some(
+            match present
+                .first()
+                .and_then(|n| fetched.get(*n).map(|f| (n, f)))
+            {
+                None => Got::Missing(None),
+                Some((n, f)) => {
+                    slot.name = n.as_str().to_owned();
+                    match &f.bytes {
+                        Some(b) => Got::Bytes(Source::Target, b.clone()),
+                        None => Got::TooLarge(f.size),
+                    }
+                }
+            },
+        );
+    }
+    Ok(())
+}
+
+/// Each slot as a file entry (its name printable and masked), and the
+/// parameters of those that parse, in order, for `effective::resolve`.
+fn parse(
+    slots: Vec<Slot>,
+    masker: &Masker,
+    warnings: &mut Vec<String>,
+) -> (Vec<FileEntry>, Vec<(String, Parameters)>) {
+    let mut files = Vec::new();
+    let mut parsed = Vec::new();
+    for slot in slots {
+        let shown = masker.clean(&slot.name);
+        let (source, count, error) = match slot.got.unwrap_or(Got::Missing(None)) {
+            Got::Bytes(source, bytes) => match parameter_map(&bytes) {
+                Ok(p) => {
+                    let count = p.values.len();
+                    parsed.push((shown.clone(), p));
+                    (source, count, None)
+                }
+                Err(e) => {
+                    warnings.push(format!(
+                        "{shown} does not parse ({e}): explain takes none of its parameters"
+                    ));
+                    (source, 0, Some(format!("does not parse: {e}")))
+                }
+            },
+            Got::TooLarge(size) => {
+                let why = format!(
+                    "{size} bytes, more than the {} MiB polyops reads: not read",
+                    KEEP_BYTES / (1024 * 1024)
+                );
+                warnings.push(format!("{shown} is {why}"));
+                (Source::Target, 0, Some(why))
+            }
+            Got::Missing(why) => {
+                // No override file is the usual case: the handset and its
+                // web page changed nothing.
+                if slot.role == Role::Config {
+                    warnings.push(match &why {
+                        Some(why) => format!("{shown}: {why}; the phone does not get it"),
+                        None => format!("{shown} is not on the target: the phone does not get it"),
+                    });
+                }
+                (Source::Missing, 0, why)
+            }
+        };
+        files.push(FileEntry {
+            name: shown,
+            role: slot.role,
+            source,
+            parameters: count,
+            error,
+        });
+    }
+    (files, parsed)
+}
+
 /// The master file the phone reads and the CONFIG_FILES it names: after
 /// apply the rendered `<mac>.cfg`; as observed, the target's, or the
 /// default master file the phone falls back to without one.
 fn master(
     req: &Request,
     target: &mut dyn Reader,
-    listing: &BTreeSet<String>,
+    listing: &BTreeSet<RemoteName>,
     warnings: &mut Vec<String>,
 ) -> TResult<(Master, Vec<String>)> {
     let own = format!("{}.cfg", req.phone.mac);
@@ -389,11 +419,11 @@ fn master(
             .collect();
         for n in listing
             .iter()
-            .filter(|n| n.eq_ignore_ascii_case(&own) && **n != own)
+            .filter(|n| n.as_str().eq_ignore_ascii_case(&own) && n.as_str() != own)
         {
             warnings.push(format!(
                 "{} is on the target, but the phone asks for {own}",
-                req.masker.clean(n)
+                req.masker.clean(n.as_str())
             ));
         }
         let got = |f: Fetched| match f.bytes {
@@ -641,6 +671,30 @@ mod tests {
             (label.value.as_str(), label.shadows.clone()),
             ("old", vec!["203.cfg".to_owned()])
         );
+    }
+
+    #[test]
+    fn a_file_named_twice_is_read_once_and_counted_in_its_first_place() {
+        let master = r#"<APPLICATION CONFIG_FILES="0004f2000607-phone.cfg, sip.cfg"/>"#;
+        let e = explained(
+            &[("0004f2000607.cfg", master)],
+            &[
+                ("0004f2000607-phone.cfg", r#"<o a.b="1"/>"#),
+                ("sip.cfg", r#"<s a.b="2"/>"#),
+            ],
+            false,
+        );
+        assert_eq!(
+            sources(&e),
+            [
+                ("0004f2000607-phone.cfg", Source::Target, None),
+                ("0004f2000607-web.cfg", Source::Missing, None),
+                ("0004f2000607-phone.cfg", Source::Target, None),
+                ("sip.cfg", Source::Target, None),
+            ]
+        );
+        assert_eq!(e.parameters[0].file, "0004f2000607-phone.cfg");
+        assert_eq!(e.parameters[0].shadows, ["sip.cfg"]);
     }
 
     #[test]
