@@ -81,6 +81,19 @@ struct SiteOptions {
     names: Vec<String>,
 }
 
+/// Where site files are and how strictly they are checked, for a command
+/// that names its one site among its own arguments (`explain SITE PHONE`).
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Sites")]
+struct SiteDirOptions {
+    /// Folder of site files [default: sites].
+    #[arg(long, value_name = "DIR")]
+    sites: Option<PathBuf>,
+    /// Treat warnings as errors.
+    #[arg(long)]
+    strict: bool,
+}
+
 /// Where `{secret: KEY}` references are read: every command that renders.
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Sites")]
@@ -189,6 +202,37 @@ enum CliCommand {
         #[command(flatten)]
         online: OnlineOptions,
     },
+    /// Read-only: the parameters one phone runs, and the file each comes from.
+    ///
+    /// As apply would leave the target, or with --observed as it is now: the
+    /// phone's override files first, then its CONFIG_FILES; the leftmost
+    /// file that sets a parameter wins.
+    Explain {
+        /// Site name or site file path.
+        #[arg(value_name = "SITE")]
+        site: String,
+        /// The phone: its MAC address in any spelling (0004f2000607,
+        /// 00:04:F2:00:06:07) or its extension number.
+        #[arg(value_name = "PHONE")]
+        phone: String,
+        /// Show only this parameter (its exact name, ASCII case ignored);
+        /// may be given several times.
+        #[arg(long = "param", value_name = "NAME")]
+        params: Vec<String>,
+        /// Explain the files on the target as they are now, not as apply
+        /// would leave them.
+        #[arg(long)]
+        observed: bool,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ExplainFormat::Text)]
+        format: ExplainFormat,
+        #[command(flatten)]
+        sites: SiteDirOptions,
+        #[command(flatten)]
+        secrets: SecretOptions,
+        #[command(flatten)]
+        connections: ConnectionOptions,
+    },
     /// Remove an apply lock left on a target by a killed run.
     Unlock {
         #[command(flatten)]
@@ -280,10 +324,20 @@ pub enum Command {
     Drift {
         format: Format,
     },
+    Explain(ExplainOptions),
     Unlock,
     Schema {
         defaults: bool,
     },
+}
+
+/// `explain`'s own options; its site is `Config::names[0]`.
+#[derive(Debug, Clone)]
+pub struct ExplainOptions {
+    pub phone: String,
+    pub params: Vec<String>,
+    pub observed: bool,
+    pub format: ExplainFormat,
 }
 
 #[derive(Debug, Clone)]
@@ -302,6 +356,13 @@ pub enum Format {
     Text,
     Json,
     Markdown,
+}
+
+/// `explain` prints text or JSON (there is no markdown of one phone).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExplainFormat {
+    Text,
+    Json,
 }
 
 /// Parse arguments. `Err` carries clap's message and whether it is help or
@@ -361,6 +422,35 @@ where
             Shared::online(online),
         ),
         CliCommand::Drift { format, online } => (Command::Drift { format }, Shared::online(online)),
+        CliCommand::Explain {
+            site,
+            phone,
+            params,
+            observed,
+            format,
+            sites,
+            secrets,
+            connections,
+        } => (
+            Command::Explain(ExplainOptions {
+                phone,
+                params,
+                observed,
+                format,
+            }),
+            Shared::new(
+                SiteOptions {
+                    sites: sites.sites,
+                    strict: sites.strict,
+                    shard: None,
+                    changed_since: None,
+                    names: vec![site],
+                },
+                Some(secrets),
+                Some(connections),
+                None,
+            ),
+        ),
         CliCommand::Unlock {
             sites,
             secrets,
@@ -441,6 +531,19 @@ mod tests {
                 "--out",
                 "--secrets",
                 "--shard",
+                "--sites",
+                "--strict"
+            ]
+        );
+        assert_eq!(
+            listed_options(&["polyops", "explain", "--help"]),
+            [
+                "--connections",
+                "--format",
+                "--help",
+                "--observed",
+                "--param",
+                "--secrets",
                 "--sites",
                 "--strict"
             ]
@@ -567,6 +670,39 @@ mod tests {
             "validate",
         ]);
         assert!(matches!(c.command, Command::Validate));
+    }
+
+    #[test]
+    fn explain_takes_one_site_one_phone_and_repeated_params() {
+        let c = config(&[
+            "polyops",
+            "explain",
+            "hq",
+            "00:04:F2:00:06:07",
+            "--param",
+            "a.b",
+            "--param",
+            "c.d",
+            "--observed",
+            "--format",
+            "json",
+            "--sites",
+            "d",
+        ]);
+        assert_eq!(c.names, ["hq"]);
+        assert_eq!(c.sites_dir, PathBuf::from("d"));
+        let Command::Explain(e) = c.command else {
+            panic!("not explain: {:?}", c.command)
+        };
+        assert_eq!(e.phone, "00:04:F2:00:06:07");
+        assert_eq!(e.params, ["a.b", "c.d"]);
+        assert!(e.observed);
+        assert_eq!(e.format, ExplainFormat::Json);
+        let (err, benign) = parse(["polyops", "explain", "hq"]).expect_err("no PHONE");
+        assert!(!benign && err.contains("<PHONE>"), "{err}");
+        let (err, _) = parse(["polyops", "explain", "hq", "201", "--format", "markdown"])
+            .expect_err("no markdown");
+        assert!(err.contains("markdown"), "{err}");
     }
 
     #[test]

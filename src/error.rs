@@ -73,6 +73,16 @@ pub enum Error {
         total: usize,
     },
 
+    /// `explain`'s PHONE names no phone of the site; `phones` lists some
+    /// that it could name.
+    #[error("site {site} ({file}): {what}; name one of the phones under its `phones:` by MAC address or extension number{phones}")]
+    UnknownPhone {
+        site: String,
+        file: String,
+        what: String,
+        phones: String,
+    },
+
     #[error("error reading plan file {}: {message}", path.display())]
     PlanFile { path: PathBuf, message: String },
 

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::reconcile::boot::Boot;
 use crate::reconcile::plan::{Override, SitePlan};
 
+pub mod explain;
 pub mod json;
 pub mod markdown;
 pub mod progress;

@@ -3,5 +3,6 @@
 //! of parameter names the firmware knows.
 
 pub mod catalog;
+pub mod effective;
 pub mod reader;
 pub mod xml;

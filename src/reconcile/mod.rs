@@ -4,6 +4,7 @@
 
 pub mod apply;
 pub mod boot;
+pub mod explain;
 pub mod lock;
 pub mod observe;
 pub mod plan;
