@@ -136,6 +136,8 @@ mod tests {
             adopted: false,
             sha256_before: None,
             sha256_after: None,
+            carries_secret: false,
+            published: Default::default(),
             diff: Some(format!("--- a/{name}\n+++ b/{name}\n@@ -1 +1 @@\n-a\n+b\n")),
         }
     }
@@ -170,6 +172,9 @@ mod tests {
                     note: None,
                 }],
                 reads: Default::default(),
+                secret_reads: Default::default(),
+                published_reads: Default::default(),
+                redacted: false,
                 apply_would_refuse: Some("plan deletes 5 of 12 managed files".to_owned()),
             }],
         )

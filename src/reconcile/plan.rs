@@ -1,7 +1,8 @@
 //! The plan: per site, one small value per file with a fixed execution
 //! order, the hashes it was computed from, and its own safety check.
 //! Outputs (`output::*`) print it; `apply` executes it; a plan file is it
-//! serialised (hashes only, never a secret).
+//! serialised (hashes only, never a secret, and of a file that carries a
+//! secret only an HMAC: see `published`).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
@@ -12,6 +13,7 @@ use similar::TextDiff;
 use crate::mask::{has_password_attribute, Masker};
 use crate::polycom;
 use crate::reconcile::observe::Observed;
+use crate::reconcile::published::{carries_secret, keyed, HashKey, Hashes, Side};
 use crate::reconcile::state::STATE_FILE;
 use crate::render::inputs::sha256_hex;
 use crate::render::Rendered;
@@ -75,8 +77,20 @@ pub struct FileChange {
     /// On the target already but not written by polyops: apply takes it over.
     #[serde(default)]
     pub adopted: bool,
+    /// sha256 of the file on the target, for polyops's own comparisons;
+    /// never serialised (`published` is), so unset in a plan read back.
+    #[serde(skip)]
     pub sha256_before: Option<String>,
+    /// sha256 of the rendered file; the same.
+    #[serde(skip)]
     pub sha256_after: Option<String>,
+    /// Whether the file carries a secret (`published::carries_secret`).
+    #[serde(skip)]
+    pub carries_secret: bool,
+    /// The hashes as JSON and plan files show them: `sha256_before`,
+    /// `sha256_after`, and for a file that carries a secret the HMACs.
+    #[serde(flatten)]
+    pub published: Hashes,
     /// Unified diff with every secret masked; not part of plan files.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub diff: Option<String>,
@@ -144,8 +158,22 @@ pub struct SitePlan {
     /// Files at the root that polyops does not own (never touched).
     pub unmanaged: Vec<String>,
     pub overrides: Vec<Override>,
-    /// Every target file the plan read → its sha256 (`null`: absent).
+    /// Every target file the plan read → its sha256 (`null`: absent), for
+    /// polyops's own comparisons; never serialised, so empty in a plan
+    /// read back.
+    #[serde(skip)]
     pub reads: BTreeMap<String, Option<String>>,
+    /// Those of `reads` that carry a secret.
+    #[serde(skip)]
+    pub secret_reads: BTreeSet<String>,
+    /// `reads` as published: the HMAC for a file that carries a secret,
+    /// `null` without a key. What makes a saved plan stale.
+    #[serde(rename = "reads")]
+    pub published_reads: BTreeMap<String, Option<String>>,
+    /// A hash of a file that carries a secret was left out (no key), in
+    /// `files` or in `reads`: such a plan cannot be checked for staleness.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub redacted: bool,
     /// Why apply would refuse this plan without `--allow-mass-delete`
     /// (`null`: it would not), so a reviewer does not approve a change that
     /// cannot land.
@@ -168,7 +196,9 @@ fn order_key(c: &FileChange) -> (u8, String) {
 
 impl SitePlan {
     /// Compare the files a site wants with what the target holds. Ownership
-    /// comes first: only files in the state can be deleted.
+    /// comes first: only files in the state can be deleted. The hashes of
+    /// files that carry a secret are published as redacted until
+    /// [`SitePlan::publish`] is given a key.
     pub fn build(
         site: &Site,
         site_file_sha256: &str,
@@ -194,6 +224,14 @@ impl SitePlan {
                 (Some(rec), Some(b)) => rec != b,
                 _ => removed,
             };
+            let before_side = match (&before_sha, before) {
+                (None, _) => Side::Absent,
+                // The same bytes as rendered, which the rendered side covers.
+                (Some(b), _) if *b == after_sha => Side::Absent,
+                (Some(_), Some(bytes)) => Side::Bytes(bytes),
+                (Some(_), None) => Side::Unread,
+            };
+            let secret = carries_secret(name, site, masker, before_side, Side::Bytes(after));
             let diff = (action != Action::Unchanged).then(|| match observed.too_large.get(name) {
                 Some(size) => too_large(name, *size, before_sha.as_deref(), Some(after), masker),
                 None => unified(name, before.map(Vec::as_slice), Some(after), masker),
@@ -206,6 +244,8 @@ impl SitePlan {
                 adopted: before_sha.is_some() && !owned.contains_key(name),
                 sha256_before: before_sha,
                 sha256_after: Some(after_sha),
+                carries_secret: secret,
+                published: Hashes::default(),
                 diff,
             });
         }
@@ -216,6 +256,8 @@ impl SitePlan {
             // Owned, no longer wanted: delete if it is still there.
             if let Some(before_sha) = observed.hashes.get(*name).cloned() {
                 let before = observed.contents.get(*name).map(Vec::as_slice);
+                let before_side = before.map_or(Side::Unread, Side::Bytes);
+                let secret = carries_secret(name, site, masker, before_side, Side::Absent);
                 let diff = match observed.too_large.get(*name) {
                     Some(size) => Some(too_large(name, *size, Some(&before_sha), None, masker)),
                     None => before.map(|b| unified(name, Some(b), None, masker)),
@@ -228,6 +270,8 @@ impl SitePlan {
                     adopted: false,
                     sha256_before: Some(before_sha),
                     sha256_after: None,
+                    carries_secret: secret,
+                    published: Hashes::default(),
                     diff,
                 });
             }
@@ -251,6 +295,18 @@ impl SitePlan {
             STATE_FILE.to_owned(),
             observed.state_raw.as_deref().map(sha256_hex),
         );
+        let mut secret_reads: BTreeSet<String> = files
+            .iter()
+            .filter(|f| f.carries_secret)
+            .map(|f| f.name.clone())
+            .collect();
+        let state_side = observed
+            .state_raw
+            .as_deref()
+            .map_or(Side::Absent, Side::Bytes);
+        if carries_secret(STATE_FILE, site, masker, state_side, Side::Absent) {
+            secret_reads.insert(STATE_FILE.to_owned());
+        }
 
         let overrides = overrides(site, desired, observed);
         let mut summary = Summary {
@@ -281,9 +337,13 @@ impl SitePlan {
             unmanaged,
             overrides,
             reads,
+            secret_reads,
+            published_reads: BTreeMap::new(),
+            redacted: false,
             apply_would_refuse: None,
         };
         plan.apply_would_refuse = plan.mass_delete();
+        plan.publish(None);
         plan
     }
 
@@ -302,8 +362,44 @@ impl SitePlan {
             unmanaged: Vec::new(),
             overrides: Vec::new(),
             reads: BTreeMap::new(),
+            secret_reads: BTreeSet::new(),
+            published_reads: BTreeMap::new(),
+            redacted: false,
             apply_would_refuse: None,
         }
+    }
+
+    /// Fill in what JSON and plan files show of every hash: plain sha256
+    /// for a file that carries no secret; for one that does, its HMAC under
+    /// `key`, or nothing (`redacted`) without one. Only for a plan this
+    /// process built (a plan read back has no plain hashes to publish).
+    pub fn publish(&mut self, key: Option<&HashKey>) {
+        for f in &mut self.files {
+            f.published = Hashes::publish(
+                f.sha256_before.as_deref(),
+                f.sha256_after.as_deref(),
+                f.carries_secret,
+                key,
+            );
+        }
+        self.published_reads = self
+            .reads
+            .iter()
+            .map(|(name, sha)| {
+                let shown = if self.secret_reads.contains(name) {
+                    keyed(sha.as_deref(), key)
+                } else {
+                    sha.clone()
+                };
+                (name.clone(), shown)
+            })
+            .collect();
+        let withheld_read = self
+            .secret_reads
+            .iter()
+            .any(|n| self.reads.get(n).is_some_and(Option::is_some));
+        self.redacted =
+            key.is_none() && (withheld_read || self.files.iter().any(|f| f.published.redacted));
     }
 
     pub fn is_ok(&self) -> bool {
