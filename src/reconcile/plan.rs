@@ -546,6 +546,16 @@ pub fn unified(name: &str, before: Option<&[u8]>, after: Option<&[u8]>, masker: 
                 },
             ))
         }
+        // Like a file too large to diff: no hash of a file that holds a
+        // secret (a binary file on the target, and the rendered text with
+        // a password in it, whose sha256 can be brute-forced).
+        _ if [before, after]
+            .into_iter()
+            .flatten()
+            .any(|b| masker.holds_secret_in(b)) =>
+        {
+            format!("binary file {name}: it holds a secret, so no hash is shown\n")
+        }
         _ => format!(
             "binary file {name}: {} → {}\n",
             before
@@ -794,6 +804,28 @@ mod tests {
             "{added}"
         );
         assert!(!added.contains("(changed)"), "{added}");
+    }
+
+    #[test]
+    fn a_binary_side_shows_no_hash_of_a_file_that_holds_a_secret() {
+        let after = ext_cfg("1212", "201");
+        let d = unified(
+            "201.cfg",
+            Some(b"\x00\x01 garbage"),
+            Some(after.as_bytes()),
+            &Masker::new(["1212".to_owned()]),
+        );
+        assert_eq!(
+            d,
+            "binary file 201.cfg: it holds a secret, so no hash is shown\n"
+        );
+        let d = unified(
+            "logo.bin",
+            Some(b"\x00\x01"),
+            Some(b"\x00\x02"),
+            &Masker::default(),
+        );
+        assert!(d.contains(&sha256_hex(b"\x00\x02")), "{d}");
     }
 
     #[test]
