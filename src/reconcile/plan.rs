@@ -295,18 +295,33 @@ impl SitePlan {
             STATE_FILE.to_owned(),
             observed.state_raw.as_deref().map(sha256_hex),
         );
-        let mut secret_reads: BTreeSet<String> = files
+        // Every read with a hash, whatever adds it to `reads`: as its file
+        // entry says, else by the bytes read (none read: in doubt, secret).
+        let file_secret: BTreeMap<&str, bool> = files
             .iter()
-            .filter(|f| f.carries_secret)
-            .map(|f| f.name.clone())
+            .map(|f| (f.name.as_str(), f.carries_secret))
             .collect();
-        let state_side = observed
-            .state_raw
-            .as_deref()
-            .map_or(Side::Absent, Side::Bytes);
-        if carries_secret(STATE_FILE, site, masker, state_side, Side::Absent) {
-            secret_reads.insert(STATE_FILE.to_owned());
-        }
+        let secret_reads: BTreeSet<String> = reads
+            .iter()
+            .filter(|(_, sha)| sha.is_some())
+            .map(|(name, _)| name)
+            .filter(|name| match file_secret.get(name.as_str()) {
+                Some(&secret) => secret,
+                None => {
+                    let bytes = if name.as_str() == STATE_FILE {
+                        observed.state_raw.as_ref()
+                    } else {
+                        observed
+                            .contents
+                            .get(*name)
+                            .or_else(|| observed.overrides.get(*name))
+                    };
+                    let side = bytes.map_or(Side::Unread, |b| Side::Bytes(b));
+                    carries_secret(name, site, masker, side, Side::Absent)
+                }
+            })
+            .cloned()
+            .collect();
 
         let overrides = overrides(site, desired, observed);
         let mut summary = Summary {
@@ -826,6 +841,88 @@ mod tests {
             &Masker::default(),
         );
         assert!(d.contains(&sha256_hex(b"\x00\x02")), "{d}");
+    }
+
+    /// A site `hq` with extension 201 and no phones.
+    fn hq() -> Site {
+        let yaml = "site: hq\ntarget: {url: \"dir:root\"}\nserver: {address: 10.0.0.1}\ntime: {zone: pacific}\nextensions: [{number: \"201\", password: \"1212\"}]\nphones: []\n";
+        let (file, positions) =
+            crate::site::load::parse_site("sites/hq.yaml", yaml).expect("a site file");
+        let (site, diags) = crate::site::rules::check_site("sites/hq.yaml", &file, &positions);
+        site.unwrap_or_else(|| panic!("a valid site: {diags:?}"))
+    }
+
+    #[test]
+    fn only_files_without_a_secret_publish_their_sha256() {
+        let site = hq();
+        let ext = ext_cfg("1212", "201").into_bytes();
+        let altigen = b"<sip a.b=\"1\"/>\n".to_vec();
+        let big_on_target = "x".repeat(2 * 1024 * 1024);
+        let desired: Rendered = [
+            ("201.cfg".to_owned(), ext.clone()),
+            ("altigen.cfg".to_owned(), altigen.clone()),
+            ("big.cfg".to_owned(), b"<a b.c=\"1\"/>".to_vec()),
+        ]
+        .into_iter()
+        .collect();
+        let state = b"{\"site\": \"hq\"}".to_vec();
+        let hashes: BTreeMap<String, String> = [
+            ("201.cfg", sha256_hex(&ext)),
+            ("altigen.cfg", sha256_hex(&altigen)),
+            ("big.cfg", sha256_hex(big_on_target.as_bytes())),
+        ]
+        .into_iter()
+        .map(|(n, h)| (n.to_owned(), h))
+        .collect();
+        let observed = Observed {
+            names: hashes.keys().cloned().collect(),
+            hashes,
+            // Hashed by the server, equal to what is rendered: not read.
+            contents: BTreeMap::new(),
+            too_large: [("big.cfg".to_owned(), 2 * 1024 * 1024)].into(),
+            state_raw: Some(state.clone()),
+            state: crate::reconcile::state::State::new("hq"),
+            owned: BTreeMap::new(),
+            overrides: BTreeMap::new(),
+            warnings: Vec::new(),
+        };
+        let masker = Masker::new(["1212".to_owned()]);
+        let mut plan = SitePlan::build(&site, "s", &desired, &observed, &masker);
+        let file = |p: &SitePlan, n: &str| {
+            p.files
+                .iter()
+                .find(|f| f.name == n)
+                .cloned()
+                .expect("planned")
+        };
+        // Built: redacted until published under a key.
+        assert!(plan.redacted);
+        assert!(file(&plan, "201.cfg").published.redacted);
+        assert_eq!(plan.published_reads["201.cfg"], None);
+        let key = HashKey::new(crate::site::secret::Secret::new("k"));
+        plan.publish(Some(&key));
+        assert!(!plan.redacted);
+        let ext_file = file(&plan, "201.cfg");
+        assert_eq!(ext_file.published.sha256_after, None);
+        assert_eq!(
+            ext_file.published.hmac_sha256_after,
+            Some(Some(key.hmac(&sha256_hex(&ext))))
+        );
+        // Polyops's own comparisons keep the plain sha256.
+        assert_eq!(ext_file.sha256_after, Some(sha256_hex(&ext)));
+        assert_eq!(plan.reads["201.cfg"], Some(sha256_hex(&ext)));
+        assert_eq!(
+            plan.published_reads["201.cfg"],
+            Some(key.hmac(&sha256_hex(&ext)))
+        );
+        // A file too large to keep on the target: in doubt, a secret.
+        let big = file(&plan, "big.cfg");
+        assert!(big.carries_secret && big.published.sha256_before.is_none());
+        // The rest: plain, as before.
+        let plain = file(&plan, "altigen.cfg");
+        assert_eq!(plain.published.sha256_after, Some(sha256_hex(&altigen)));
+        assert_eq!(plain.published.hmac_sha256_after, None);
+        assert_eq!(plan.published_reads[STATE_FILE], Some(sha256_hex(&state)));
     }
 
     #[test]
