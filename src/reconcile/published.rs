@@ -151,13 +151,6 @@ impl Hashes {
             redacted: key.is_none(),
         }
     }
-
-    /// Whether an HMAC stands in for a hash.
-    pub fn is_keyed(&self) -> bool {
-        [&self.hmac_sha256_before, &self.hmac_sha256_after]
-            .into_iter()
-            .any(|h| matches!(h, Some(Some(_))))
-    }
 }
 
 /// What stands for the sha256 of a file that carries a secret: its HMAC,
@@ -262,7 +255,7 @@ mod tests {
         assert_eq!(plain.sha256_before.as_deref(), Some("aa"));
         assert_eq!(plain.sha256_after.as_deref(), Some("bb"));
         assert_eq!(plain.hmac_sha256_before, None);
-        assert!(!plain.redacted && !plain.is_keyed());
+        assert!(!plain.redacted);
 
         let keyed = Hashes::publish(None, Some("bb"), true, Some(&key));
         assert_eq!((keyed.sha256_before, keyed.sha256_after), (None, None));
@@ -272,7 +265,7 @@ mod tests {
 
         let redacted = Hashes::publish(Some("aa"), Some("bb"), true, None);
         assert_eq!(redacted.hmac_sha256_after, Some(None));
-        assert!(redacted.redacted && !redacted.is_keyed());
+        assert!(redacted.redacted);
     }
 
     #[test]
