@@ -82,6 +82,9 @@ pub enum Error {
         what: String,
         phones: String,
     },
+    /// A plan file is made or applied without the key of its HMACs.
+    #[error("{context}: set POLYOPS_HASH_KEY, or polyops-hash-key in the secrets file, to a long random value (openssl rand -hex 32)")]
+    NoHashKey { context: String },
 
     #[error("error reading plan file {}: {message}", path.display())]
     PlanFile { path: PathBuf, message: String },

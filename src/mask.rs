@@ -92,6 +92,20 @@ impl Masker {
             }
     }
 
+    /// Whether `bytes` (text or not, of any size) hold a `…password=`
+    /// attribute or a declared secret: [`Masker::holds_secret`] without
+    /// copying a firmware image into a string first.
+    pub fn holds_secret_in(&self, bytes: &[u8]) -> bool {
+        has_password_attribute(bytes)
+            || match &self.finder {
+                Some(f) => f.is_match(bytes),
+                None => {
+                    let text = String::from_utf8_lossy(bytes);
+                    self.values.iter().any(|v| text.contains(v.as_str()))
+                }
+            }
+    }
+
     /// Mask the diff of two texts so that a secret whose value changed
     /// says so: `diff` is run on the texts with every secret replaced by a
     /// placeholder that stands for its value (equal values, equal

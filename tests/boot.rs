@@ -319,6 +319,7 @@ fn names_are_compared_exactly_as_the_server_does() {
 fn apply_of_a_saved_plan_checks_the_target_as_it_is_now() {
     let out = hq()
         .firmware_package("ftp-root")
+        .env("POLYOPS_HASH_KEY", "a-long-enough-test-hash-key")
         .args(["plan", "--out", "plan.json"])
         .run()
         .status(0);

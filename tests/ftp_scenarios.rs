@@ -12,6 +12,8 @@ use std::time::{Duration, Instant};
 use ftp_support::{servers, FtpServer, Run, Work, FIRMWARE_PACKAGE};
 
 const EXT_SECRET: &str = "Ext-s3cret-&-<x>";
+/// The key of the published HMACs: plan files need one.
+const HASH_KEY: &str = "scenario-hash-key-0123456789";
 
 /// A site of `phones` phones (4-digit extensions from 1000) on `server`.
 fn site(server: &FtpServer, url: &str, user: &str, phones: usize) -> String {
@@ -46,6 +48,7 @@ fn work(server: &FtpServer, phones: usize) -> Work {
     let mut w = Work::new();
     w.secret("FTP_PASSWORD", &server.password);
     w.secret("EXT_PASSWORD", EXT_SECRET);
+    w.secret("POLYOPS_HASH_KEY", HASH_KEY);
     w.write_site("lab", &site(server, &server.url, &server.user, phones));
     w
 }

@@ -16,6 +16,8 @@ use scripted::{Script, Scripted};
 
 const FTP_SECRET: &str = "Ftp-Pa55-scripted";
 const EXT_SECRET: &str = "Ext-s3cret-hostile";
+/// The key of the published HMACs: plan files need one.
+const HASH_KEY: &str = "hostile-hash-key-0123456789";
 
 /// The commands a read-only run may send.
 const READ_ONLY_VERBS: [&str; 14] = [
@@ -48,6 +50,7 @@ fn work(url: &str, timeout: u64) -> Work {
     let mut w = Work::new();
     w.secret("FTP_PASSWORD", FTP_SECRET);
     w.secret("EXT_PASSWORD", EXT_SECRET);
+    w.secret("POLYOPS_HASH_KEY", HASH_KEY);
     w.write_site("lab", &site_yaml(url, timeout, 2));
     w
 }

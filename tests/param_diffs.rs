@@ -61,6 +61,7 @@ fn a_hand_made_file_with_the_same_parameters_is_formatting_only_in_every_format(
         .stdout_lacks("| parameter |")
         .stdout_lacks("1212")
         .then()
+        .env("POLYOPS_HASH_KEY", "a-long-enough-test-hash-key")
         .args(["plan", "--format", "json", "--out", "plan.json"])
         .run()
         .status(0)

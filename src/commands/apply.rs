@@ -12,7 +12,7 @@ use super::online::{
     connections, observe_and_plan, one_line, print_report, render_and_open, retried, target_error,
     warn, Prepared,
 };
-use super::{checked_sites, secret_store, write_out};
+use super::{checked_sites, hash_key, secret_store, write_out};
 use crate::cli::{ApplyOptions, Config, Format};
 use crate::error::Error;
 use crate::output::progress::Ticker;
@@ -20,6 +20,7 @@ use crate::output::{self, Mode, Report};
 use crate::reconcile::apply::{self, Outcome};
 use crate::reconcile::lock::{self, Acquire};
 use crate::reconcile::plan::{Action, SitePlan};
+use crate::reconcile::published::HashKey;
 use crate::site::model::Site;
 use crate::site::secret::SecretStore;
 use crate::target::{self, Reader, Target};
@@ -56,37 +57,63 @@ fn read_plan_file(path: &Path) -> Result<Report, Error> {
     Ok(report)
 }
 
-/// Why a saved plan no longer matches the sites or the target, if it does not.
+/// What a stale plan's reason adds when a keyed hash differs: the plan
+/// may have been made under another key rather than for other files.
+const ANOTHER_KEY: &str = ", or the plan was made under another hash key";
+
+/// Why a saved plan no longer matches the sites or the target, if it does
+/// not. What the plans publish is compared: plain sha256, or for a file
+/// that carries a secret its HMAC (the same under the same key, different
+/// under another).
 fn staleness(saved: &SitePlan, fresh: &SitePlan) -> Option<String> {
+    // A redacted hash is `null`, like an absent file's: such a plan could
+    // compare equal to a target whose secrets changed.
+    if saved.redacted || saved.files.iter().any(|f| f.published.redacted) {
+        return Some(
+            "it was made without a hash key, so the files in it that hold a secret cannot be checked"
+                .to_owned(),
+        );
+    }
     if saved.site_file_sha256 != fresh.site_file_sha256 {
         return Some(format!(
             "{} changed since the plan was made",
             fresh.site_file
         ));
     }
-    let after = |p: &SitePlan| -> Vec<(String, Option<String>)> {
+    type After = BTreeSet<(String, Option<String>, Option<Option<String>>)>;
+    let after = |p: &SitePlan| -> After {
         p.files
             .iter()
             .filter(|f| f.action != Action::Delete)
-            .map(|f| (f.name.clone(), f.sha256_after.clone()))
-            .collect::<BTreeSet<_>>()
-            .into_iter()
+            .map(|f| {
+                (
+                    f.name.clone(),
+                    f.published.sha256_after.clone(),
+                    f.published.hmac_sha256_after.clone(),
+                )
+            })
             .collect()
     };
-    if after(saved) != after(fresh) {
-        return Some(
-            "the rendered files (site, secrets or firmware) changed since the plan was made"
-                .to_owned(),
-        );
+    let (was, is) = (after(saved), after(fresh));
+    if was != is {
+        let keyed = was
+            .symmetric_difference(&is)
+            .any(|(_, _, hmac)| matches!(hmac, Some(Some(_))));
+        return Some(format!(
+            "the rendered files (site, secrets or firmware) changed since the plan was made{}",
+            if keyed { ANOTHER_KEY } else { "" }
+        ));
     }
-    for (name, sha) in &fresh.reads {
-        if saved.reads.get(name) != Some(sha) {
+    for (name, sha) in &fresh.published_reads {
+        if saved.published_reads.get(name) != Some(sha) {
+            let keyed = sha.is_some() && fresh.secret_reads.contains(name);
             return Some(format!(
-                "{name} on the target changed since the plan was made"
+                "{name} on the target changed since the plan was made{}",
+                if keyed { ANOTHER_KEY } else { "" }
             ));
         }
     }
-    if saved.reads.len() != fresh.reads.len() {
+    if saved.published_reads.len() != fresh.published_reads.len() {
         return Some("the files on the target changed since the plan was made".to_owned());
     }
     None
@@ -149,6 +176,12 @@ pub fn run(config: &Config, opts: &ApplyOptions, out: &mut dyn Write) -> Result<
     }
     let catalog = checked_sites(&config)?;
     let store = secret_store(&config)?;
+    let key = hash_key(&store)?;
+    if saved.is_some() && key.is_none() {
+        return Err(Error::NoHashKey {
+            context: "apply --plan needs the hash key the plan was made with".to_owned(),
+        });
+    }
     // Every missing secret of the run at once, before any target is touched.
     let missing: Vec<Error> = catalog
         .selected()
@@ -177,7 +210,16 @@ pub fn run(config: &Config, opts: &ApplyOptions, out: &mut dyn Write) -> Result<
                 }
             },
         };
-        match apply_site(&config, site, &store, saved_plan, opts, &stop, out) {
+        match apply_site(
+            &config,
+            site,
+            &store,
+            key.as_ref(),
+            saved_plan,
+            opts,
+            &stop,
+            out,
+        ) {
             Ok(plan) => reports.push(plan),
             Err(e) => {
                 let failed = SitePlan::failed(site, one_line(&e));
@@ -200,10 +242,12 @@ pub fn run(config: &Config, opts: &ApplyOptions, out: &mut dyn Write) -> Result<
     result
 }
 
+#[allow(clippy::too_many_arguments)]
 fn apply_site(
     config: &Config,
     site: &Site,
     store: &SecretStore,
+    key: Option<&HashKey>,
     saved: Option<&SitePlan>,
     opts: &ApplyOptions,
     stop: &AtomicBool,
@@ -228,7 +272,7 @@ fn apply_site(
             })
         }
     }
-    let prepared = observe_and_plan(config, site, local, &mut *target as &mut dyn Reader);
+    let prepared = observe_and_plan(config, site, local, &mut *target as &mut dyn Reader, key);
     let result = prepared.and_then(|mut p| {
         let before = target.stats();
         let result = apply_locked(

@@ -17,6 +17,7 @@ use std::io::Write;
 use crate::cli::{Command, Config};
 use crate::error::Error;
 use crate::output::Mode;
+use crate::reconcile::published::HashKey;
 use crate::site::diagnostic::Diagnostic;
 use crate::site::load::{self, Catalog};
 use crate::site::secret::{OpenError, SecretStore};
@@ -66,6 +67,15 @@ pub fn secret_store(config: &Config) -> Result<SecretStore, Error> {
             Error::InvalidSecrets { count: diags.len() }
         }
     })
+}
+
+/// The key of the published HMACs, if one is set; a key that is there but
+/// unfit (too short to resist guessing) is an error, not a missing key.
+pub fn hash_key(store: &SecretStore) -> Result<Option<HashKey>, Error> {
+    store
+        .hash_key()
+        .map(|key| key.map(HashKey::new))
+        .map_err(Error::Load)
 }
 
 /// Load and check the sites a command names; print every diagnostic to

@@ -12,6 +12,7 @@ use crate::output::{self, Report};
 use crate::reconcile::boot;
 use crate::reconcile::observe::{observe, Observed};
 use crate::reconcile::plan::{override_names, SitePlan};
+use crate::reconcile::published::HashKey;
 use crate::render::inputs::{sha256_hex, Inputs};
 use crate::render::{render, Rendered};
 use crate::site::model::Site;
@@ -50,13 +51,17 @@ pub(super) fn warn(site: &Site, masker: &Masker, text: &str) {
     eprintln!("warning: {}: {}", site.name, masker.clean(text));
 }
 
-/// The masker for a site: its extension passwords and its FTP password.
+/// The masker for a site: its extension passwords, its FTP password and
+/// the hash key.
 pub(super) fn masker(site: &Site, inputs: &Inputs, store: &SecretStore) -> Masker {
     let mut secrets = inputs.secret_values();
     if let Some(r) = &site.target.password {
         if let Ok(s) = store.resolve(r) {
             secrets.push(s.expose().to_owned());
         }
+    }
+    if let Ok(Some(key)) = store.hash_key() {
+        secrets.push(key.expose().to_owned());
     }
     Masker::new(secrets)
 }
@@ -93,12 +98,13 @@ pub(super) fn render_and_open<T: Send>(
     Ok((local?, target?))
 }
 
-/// Observe the target and plan.
+/// Observe the target and plan, publishing hashes under `key`.
 pub(super) fn observe_and_plan(
     config: &Config,
     site: &Site,
     local: Local,
     target: &mut dyn Reader,
+    key: Option<&HashKey>,
 ) -> Result<Prepared, Error> {
     let Local {
         desired,
@@ -140,7 +146,8 @@ pub(super) fn observe_and_plan(
             retried(&st.retries, &masker)
         );
     }
-    let plan = SitePlan::build(site, &site_sha, &desired, &observed, &masker);
+    let mut plan = SitePlan::build(site, &site_sha, &desired, &observed, &masker);
+    plan.publish(key);
     Ok(Prepared {
         desired,
         observed,

@@ -5,11 +5,12 @@ use std::io::Write;
 use std::path::Path;
 
 use super::online::{observe_and_plan, one_line, print_report, render_and_open, warn};
-use super::{checked_sites, secret_store};
+use super::{checked_sites, hash_key, secret_store};
 use crate::cli::{Config, Format};
 use crate::error::Error;
 use crate::output::{Mode, Report};
 use crate::reconcile::plan::SitePlan;
+use crate::reconcile::published::HashKey;
 use crate::site::model::Site;
 use crate::site::secret::SecretStore;
 use crate::target;
@@ -21,11 +22,12 @@ fn plan_site(
     mode: Mode,
     site: &Site,
     store: &SecretStore,
+    key: Option<&HashKey>,
 ) -> Result<SitePlan, Error> {
     let (local, mut target) = render_and_open(site, store, || {
         target::open_reader(site, store, config.connections)
     })?;
-    let p = observe_and_plan(config, site, local, target.as_mut())?;
+    let p = observe_and_plan(config, site, local, target.as_mut(), key)?;
     if mode == Mode::Plan && !p.plan.boot.is_complete() {
         warn(
             site,
@@ -50,10 +52,23 @@ pub fn run(
 ) -> Result<i32, Error> {
     let catalog = checked_sites(config)?;
     let store = secret_store(config)?;
+    let key = hash_key(&store)?;
+    if let (Some(path), None) = (save, &key) {
+        // Without a key the hashes of files that carry a secret are left
+        // out, and a plan without them cannot be checked for staleness.
+        // An older file of that name would be taken for this plan.
+        let _ = std::fs::remove_file(path);
+        return Err(Error::NoHashKey {
+            context: format!(
+                "no plan file written to {}: a plan file needs a hash key for the hashes of files that hold a secret",
+                path.display()
+            ),
+        });
+    }
     let mut plans = Vec::new();
     let mut errors = Vec::new();
     for site in catalog.selected() {
-        match plan_site(config, mode, site, &store) {
+        match plan_site(config, mode, site, &store, key.as_ref()) {
             Ok(p) => plans.push(p),
             Err(e) => {
                 plans.push(SitePlan::failed(site, one_line(&e)));

@@ -164,6 +164,8 @@ mod tests {
             )),
             formatting_only: params.as_ref().is_some_and(|p| p.is_empty()),
             params,
+            carries_secret: true,
+            published: Default::default(),
         };
         Report::new(
             Mode::Plan,
@@ -182,6 +184,9 @@ mod tests {
                 unmanaged: Vec::new(),
                 overrides: Vec::new(),
                 reads: Default::default(),
+                secret_reads: Default::default(),
+                published_reads: Default::default(),
+                redacted: false,
                 apply_would_refuse: None,
                 guards: Vec::new(),
                 boot: Default::default(),

@@ -1,7 +1,8 @@
 //! The plan: per site, one small value per file with a fixed execution
 //! order, the hashes it was computed from, and its own safety check.
 //! Outputs (`output::*`) print it; `apply` executes it; a plan file is it
-//! serialised (hashes only, never a secret).
+//! serialised (hashes only, never a secret, and of a file that carries a
+//! secret only an HMAC: see `published`).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
@@ -13,6 +14,7 @@ use crate::mask::{has_password_attribute, Masker};
 use crate::polycom;
 use crate::reconcile::boot::Boot;
 use crate::reconcile::observe::Observed;
+use crate::reconcile::published::{carries_secret, keyed, HashKey, Hashes, Side};
 use crate::reconcile::state::STATE_FILE;
 use crate::render::inputs::sha256_hex;
 use crate::render::Rendered;
@@ -72,8 +74,20 @@ pub struct FileChange {
     /// On the target already but not written by polyops: apply takes it over.
     #[serde(default)]
     pub adopted: bool,
+    /// sha256 of the file on the target, for polyops's own comparisons;
+    /// never serialised (`published` is), so unset in a plan read back.
+    #[serde(skip)]
     pub sha256_before: Option<String>,
+    /// sha256 of the rendered file; the same.
+    #[serde(skip)]
     pub sha256_after: Option<String>,
+    /// Whether the file carries a secret (`published::carries_secret`).
+    #[serde(skip)]
+    pub carries_secret: bool,
+    /// The hashes as JSON and plan files show them: `sha256_before`,
+    /// `sha256_after`, and for a file that carries a secret the HMACs.
+    #[serde(flatten)]
+    pub published: Hashes,
     /// Unified diff with every secret masked; not part of plan files.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub diff: Option<String>,
@@ -257,8 +271,22 @@ pub struct SitePlan {
     /// Files at the root that polyops does not own (never touched).
     pub unmanaged: Vec<String>,
     pub overrides: Vec<Override>,
-    /// Every target file the plan read → its sha256 (`null`: absent).
+    /// Every target file the plan read → its sha256 (`null`: absent), for
+    /// polyops's own comparisons; never serialised, so empty in a plan
+    /// read back.
+    #[serde(skip)]
     pub reads: BTreeMap<String, Option<String>>,
+    /// Those of `reads` that carry a secret.
+    #[serde(skip)]
+    pub secret_reads: BTreeSet<String>,
+    /// `reads` as published: the HMAC for a file that carries a secret,
+    /// `null` without a key. What makes a saved plan stale.
+    #[serde(rename = "reads")]
+    pub published_reads: BTreeMap<String, Option<String>>,
+    /// A hash of a file that carries a secret was left out (no key), in
+    /// `files` or in `reads`: such a plan cannot be checked for staleness.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub redacted: bool,
     /// Why apply would refuse this plan (`null`: it would not), naming the
     /// option that lets it through, so a reviewer does not approve a
     /// change that cannot land.
@@ -348,7 +376,9 @@ fn order_key(c: &FileChange) -> (u8, String) {
 
 impl SitePlan {
     /// Compare the files a site wants with what the target holds. Ownership
-    /// comes first: only files in the state can be deleted.
+    /// comes first: only files in the state can be deleted. The hashes of
+    /// files that carry a secret are published as redacted until
+    /// [`SitePlan::publish`] is given a key.
     pub fn build(
         site: &Site,
         site_file_sha256: &str,
@@ -374,6 +404,14 @@ impl SitePlan {
                 (Some(rec), Some(b)) => rec != b,
                 _ => removed,
             };
+            let before_side = match (&before_sha, before) {
+                (None, _) => Side::Absent,
+                // The same bytes as rendered, which the rendered side covers.
+                (Some(b), _) if *b == after_sha => Side::Absent,
+                (Some(_), Some(bytes)) => Side::Bytes(bytes),
+                (Some(_), None) => Side::Unread,
+            };
+            let secret = carries_secret(name, site, masker, before_side, Side::Bytes(after));
             let diff = (action != Action::Unchanged).then(|| match observed.too_large.get(name) {
                 Some(size) => too_large(name, *size, before_sha.as_deref(), Some(after), masker),
                 None => unified(name, before.map(Vec::as_slice), Some(after), masker),
@@ -390,6 +428,8 @@ impl SitePlan {
                 adopted: before_sha.is_some() && !owned.contains_key(name),
                 sha256_before: before_sha,
                 sha256_after: Some(after_sha),
+                carries_secret: secret,
+                published: Hashes::default(),
                 diff,
                 formatting_only: params.as_ref().is_some_and(ParamChanges::is_empty),
                 params,
@@ -402,6 +442,8 @@ impl SitePlan {
             // Owned, no longer wanted: delete if it is still there.
             if let Some(before_sha) = observed.hashes.get(*name).cloned() {
                 let before = observed.contents.get(*name).map(Vec::as_slice);
+                let before_side = before.map_or(Side::Unread, Side::Bytes);
+                let secret = carries_secret(name, site, masker, before_side, Side::Absent);
                 let diff = match observed.too_large.get(*name) {
                     Some(size) => Some(too_large(name, *size, Some(&before_sha), None, masker)),
                     None => before.map(|b| unified(name, Some(b), None, masker)),
@@ -414,6 +456,8 @@ impl SitePlan {
                     adopted: false,
                     sha256_before: Some(before_sha),
                     sha256_after: None,
+                    carries_secret: secret,
+                    published: Hashes::default(),
                     diff,
                     params: None,
                     formatting_only: false,
@@ -439,6 +483,33 @@ impl SitePlan {
             STATE_FILE.to_owned(),
             observed.state_raw.as_deref().map(sha256_hex),
         );
+        // Every read with a hash, whatever adds it to `reads`: as its file
+        // entry says, else by the bytes read (none read: in doubt, secret).
+        let file_secret: BTreeMap<&str, bool> = files
+            .iter()
+            .map(|f| (f.name.as_str(), f.carries_secret))
+            .collect();
+        let secret_reads: BTreeSet<String> = reads
+            .iter()
+            .filter(|(_, sha)| sha.is_some())
+            .map(|(name, _)| name)
+            .filter(|name| match file_secret.get(name.as_str()) {
+                Some(&secret) => secret,
+                None => {
+                    let bytes = if name.as_str() == STATE_FILE {
+                        observed.state_raw.as_ref()
+                    } else {
+                        observed
+                            .contents
+                            .get(*name)
+                            .or_else(|| observed.overrides.get(*name))
+                    };
+                    let side = bytes.map_or(Side::Unread, |b| Side::Bytes(b));
+                    carries_secret(name, site, masker, side, Side::Absent)
+                }
+            })
+            .cloned()
+            .collect();
 
         let deleted: BTreeSet<&str> = files
             .iter()
@@ -481,6 +552,9 @@ impl SitePlan {
             unmanaged,
             overrides,
             reads,
+            secret_reads,
+            published_reads: BTreeMap::new(),
+            redacted: false,
             apply_would_refuse: None,
             guards: Vec::new(),
             boot,
@@ -501,6 +575,7 @@ impl SitePlan {
                 .collect::<Vec<_>>()
                 .join("; ")
         });
+        plan.publish(None);
         plan
     }
 
@@ -519,10 +594,46 @@ impl SitePlan {
             unmanaged: Vec::new(),
             overrides: Vec::new(),
             reads: BTreeMap::new(),
+            secret_reads: BTreeSet::new(),
+            published_reads: BTreeMap::new(),
+            redacted: false,
             apply_would_refuse: None,
             guards: Vec::new(),
             boot: Boot::default(),
         }
+    }
+
+    /// Fill in what JSON and plan files show of every hash: plain sha256
+    /// for a file that carries no secret; for one that does, its HMAC under
+    /// `key`, or nothing (`redacted`) without one. Only for a plan this
+    /// process built (a plan read back has no plain hashes to publish).
+    pub fn publish(&mut self, key: Option<&HashKey>) {
+        for f in &mut self.files {
+            f.published = Hashes::publish(
+                f.sha256_before.as_deref(),
+                f.sha256_after.as_deref(),
+                f.carries_secret,
+                key,
+            );
+        }
+        self.published_reads = self
+            .reads
+            .iter()
+            .map(|(name, sha)| {
+                let shown = if self.secret_reads.contains(name) {
+                    keyed(sha.as_deref(), key)
+                } else {
+                    sha.clone()
+                };
+                (name.clone(), shown)
+            })
+            .collect();
+        let withheld_read = self
+            .secret_reads
+            .iter()
+            .any(|n| self.reads.get(n).is_some_and(Option::is_some));
+        self.redacted =
+            key.is_none() && (withheld_read || self.files.iter().any(|f| f.published.redacted));
     }
 
     pub fn is_ok(&self) -> bool {
@@ -660,6 +771,16 @@ pub fn unified(name: &str, before: Option<&[u8]>, after: Option<&[u8]>, masker: 
                         .to_string()
                 },
             ))
+        }
+        // Like a file too large to diff: no hash of a file that holds a
+        // secret (a binary file on the target, and the rendered text with
+        // a password in it, whose sha256 can be brute-forced).
+        _ if [before, after]
+            .into_iter()
+            .flatten()
+            .any(|b| masker.holds_secret_in(b)) =>
+        {
+            format!("binary file {name}: it holds a secret, so no hash is shown\n")
         }
         _ => format!(
             "binary file {name}: {} → {}\n",
@@ -1062,6 +1183,110 @@ mod tests {
         );
         let (old, _) = long.changed.get("x.y").expect("changed");
         assert_eq!(old.chars().count(), crate::mask::MAX_OUTSIDE_CHARS + 1);
+    }
+
+    #[test]
+    fn a_binary_side_shows_no_hash_of_a_file_that_holds_a_secret() {
+        let after = ext_cfg("1212", "201");
+        let d = unified(
+            "201.cfg",
+            Some(b"\x00\x01 garbage"),
+            Some(after.as_bytes()),
+            &Masker::new(["1212".to_owned()]),
+        );
+        assert_eq!(
+            d,
+            "binary file 201.cfg: it holds a secret, so no hash is shown\n"
+        );
+        let d = unified(
+            "logo.bin",
+            Some(b"\x00\x01"),
+            Some(b"\x00\x02"),
+            &Masker::default(),
+        );
+        assert!(d.contains(&sha256_hex(b"\x00\x02")), "{d}");
+    }
+
+    /// A site `hq` with extension 201 and no phones.
+    fn hq() -> Site {
+        let yaml = "site: hq\ntarget: {url: \"dir:root\"}\nserver: {address: 10.0.0.1}\ntime: {zone: pacific}\nextensions: [{number: \"201\", password: \"1212\"}]\nphones: []\n";
+        let (file, positions) =
+            crate::site::load::parse_site("sites/hq.yaml", yaml).expect("a site file");
+        let (site, diags) = crate::site::rules::check_site("sites/hq.yaml", &file, &positions);
+        site.unwrap_or_else(|| panic!("a valid site: {diags:?}"))
+    }
+
+    #[test]
+    fn only_files_without_a_secret_publish_their_sha256() {
+        let site = hq();
+        let ext = ext_cfg("1212", "201").into_bytes();
+        let altigen = b"<sip a.b=\"1\"/>\n".to_vec();
+        let big_on_target = "x".repeat(2 * 1024 * 1024);
+        let desired: Rendered = [
+            ("201.cfg".to_owned(), ext.clone()),
+            ("altigen.cfg".to_owned(), altigen.clone()),
+            ("big.cfg".to_owned(), b"<a b.c=\"1\"/>".to_vec()),
+        ]
+        .into_iter()
+        .collect();
+        let state = b"{\"site\": \"hq\"}".to_vec();
+        let hashes: BTreeMap<String, String> = [
+            ("201.cfg", sha256_hex(&ext)),
+            ("altigen.cfg", sha256_hex(&altigen)),
+            ("big.cfg", sha256_hex(big_on_target.as_bytes())),
+        ]
+        .into_iter()
+        .map(|(n, h)| (n.to_owned(), h))
+        .collect();
+        let observed = Observed {
+            names: hashes.keys().cloned().collect(),
+            hashes,
+            // Hashed by the server, equal to what is rendered: not read.
+            contents: BTreeMap::new(),
+            too_large: [("big.cfg".to_owned(), 2 * 1024 * 1024)].into(),
+            state_raw: Some(state.clone()),
+            state: crate::reconcile::state::State::new("hq"),
+            owned: BTreeMap::new(),
+            overrides: BTreeMap::new(),
+            warnings: Vec::new(),
+        };
+        let masker = Masker::new(["1212".to_owned()]);
+        let mut plan = SitePlan::build(&site, "s", &desired, &observed, &masker);
+        let file = |p: &SitePlan, n: &str| {
+            p.files
+                .iter()
+                .find(|f| f.name == n)
+                .cloned()
+                .expect("planned")
+        };
+        // Built: redacted until published under a key.
+        assert!(plan.redacted);
+        assert!(file(&plan, "201.cfg").published.redacted);
+        assert_eq!(plan.published_reads["201.cfg"], None);
+        let key = HashKey::new(crate::site::secret::Secret::new("k"));
+        plan.publish(Some(&key));
+        assert!(!plan.redacted);
+        let ext_file = file(&plan, "201.cfg");
+        assert_eq!(ext_file.published.sha256_after, None);
+        assert_eq!(
+            ext_file.published.hmac_sha256_after,
+            Some(Some(key.hmac(&sha256_hex(&ext))))
+        );
+        // Polyops's own comparisons keep the plain sha256.
+        assert_eq!(ext_file.sha256_after, Some(sha256_hex(&ext)));
+        assert_eq!(plan.reads["201.cfg"], Some(sha256_hex(&ext)));
+        assert_eq!(
+            plan.published_reads["201.cfg"],
+            Some(key.hmac(&sha256_hex(&ext)))
+        );
+        // A file too large to keep on the target: in doubt, a secret.
+        let big = file(&plan, "big.cfg");
+        assert!(big.carries_secret && big.published.sha256_before.is_none());
+        // The rest: plain, as before.
+        let plain = file(&plan, "altigen.cfg");
+        assert_eq!(plain.published.sha256_after, Some(sha256_hex(&altigen)));
+        assert_eq!(plain.published.hmac_sha256_after, None);
+        assert_eq!(plan.published_reads[STATE_FILE], Some(sha256_hex(&state)));
     }
 
     #[test]

@@ -46,6 +46,15 @@ impl fmt::Display for Secret {
     }
 }
 
+/// Where the key of the published HMACs (SPEC §10) is read: this
+/// environment variable…
+pub const HASH_KEY_ENV: &str = "POLYOPS_HASH_KEY";
+/// …or, when it is not set, this key of the secrets file.
+pub const HASH_KEY_SECRET: &str = "polyops-hash-key";
+/// A shorter key could be guessed, and an HMAC under a guessed key is as
+/// reversible as a plain hash.
+pub const HASH_KEY_MIN_CHARS: usize = 16;
+
 /// How a site file names a password.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(untagged)]
@@ -176,6 +185,42 @@ impl SecretStore {
                 r.describe()
             ))
         }
+    }
+
+    /// The key under which the hashes of files that carry a secret are
+    /// published: `POLYOPS_HASH_KEY`, else `polyops-hash-key` of the
+    /// secrets file (the environment wins: a CI job sets it from its
+    /// secret store, whatever a secrets file holds). An empty value is no key:
+    /// a CI secret store hands an undefined secret over as an empty string.
+    /// The error names where the key came from, never its value.
+    pub fn hash_key(&self) -> Result<Option<Secret>, String> {
+        let (key, source) = match std::env::var(HASH_KEY_ENV) {
+            Ok(v) if !v.is_empty() => (
+                Secret::new(v),
+                format!("environment variable {HASH_KEY_ENV}"),
+            ),
+            Err(std::env::VarError::NotUnicode(_)) => {
+                return Err(format!(
+                    "environment variable {HASH_KEY_ENV} is not valid UTF-8"
+                ))
+            }
+            _ => match &self.file {
+                Some((path, map)) => match map.get(HASH_KEY_SECRET) {
+                    Some(k) if !k.expose().is_empty() => (
+                        k.clone(),
+                        format!("secrets file key {HASH_KEY_SECRET} of {}", path.display()),
+                    ),
+                    _ => return Ok(None),
+                },
+                None => return Ok(None),
+            },
+        };
+        if key.expose().chars().count() < HASH_KEY_MIN_CHARS {
+            return Err(format!(
+                "the hash key ({source}) is shorter than {HASH_KEY_MIN_CHARS} characters, short enough to guess; use a long random value (openssl rand -hex 32)"
+            ));
+        }
+        Ok(Some(key))
     }
 
     fn lookup(&self, r: &SecretRef) -> Result<Secret, String> {

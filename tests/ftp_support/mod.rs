@@ -474,6 +474,7 @@ impl Work {
         c.args(args)
             .current_dir(self.path())
             .env_remove("POLYOPS_SECRETS_FILE")
+            .env_remove("POLYOPS_HASH_KEY")
             .env("NO_COLOR", "1");
         for (k, v) in &self.env {
             c.env(k, v);
