@@ -313,6 +313,10 @@ fn param_filters_by_exact_name_ignoring_case_and_says_what_no_file_sets() {
             "no.such.parameter",
             "--param",
             "reg.1",
+            "--param",
+            "prov.polling.period",
+            "--param",
+            "msg.mwi.l.callBackMode",
         ])
         .run()
         .status(0);
@@ -327,8 +331,10 @@ fn param_filters_by_exact_name_ignoring_case_and_says_what_no_file_sets() {
         [
             "  dialplan.digitmap = \"\"  from 0004f2000607-phone.cfg, shadows altigen.cfg, sip.cfg",
             "  reg.1.label = \"Lobby\"  from 0004f2000607-phone.cfg, shadows 201.cfg, phone1.cfg",
-            "  no.such.parameter is set in no file: the firmware's default applies",
-            "  reg.1 is set in no file: the firmware's default applies",
+            "  no.such.parameter is set in no file: the firmware's default applies; it is not a parameter of SIP 3.2.7",
+            "  reg.1 is set in no file: the firmware's default applies; it is not a parameter of SIP 3.2.7",
+            "  prov.polling.period is set in no file: the firmware's default applies (SIP 3.2.7's release files give \"86400\")",
+            "  msg.mwi.l.callBackMode is set in no file: the firmware's default applies; it is not a parameter of SIP 3.2.7: did you mean msg.mwi.1.callBackMode?",
         ],
         "{}",
         out.stdout

@@ -76,10 +76,19 @@ pub fn write_text(e: &Explanation, out: &mut dyn Write) -> io::Result<()> {
         }
         writeln!(out, "{line}")?;
     }
-    for name in &e.unset {
+    for u in &e.unset {
+        let detail = match (&u.release_default, u.known, &u.did_you_mean) {
+            (Some(d), _, _) => format!(" (SIP 3.2.7's release files give \"{d}\")"),
+            (None, true, _) => String::new(),
+            (None, false, Some(near)) => {
+                format!("; it is not a parameter of SIP 3.2.7: did you mean {near}?")
+            }
+            (None, false, None) => "; it is not a parameter of SIP 3.2.7".to_owned(),
+        };
         writeln!(
             out,
-            "  {name} is set in no file: the firmware's default applies"
+            "  {} is set in no file: the firmware's default applies{detail}",
+            u.name
         )?;
     }
     Ok(())

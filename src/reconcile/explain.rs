@@ -102,6 +102,20 @@ pub struct Parameter {
     pub shadows: Vec<String>,
 }
 
+/// A `--param` name no file sets, with what the catalog of SIP 3.2.7 says
+/// of it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Unset {
+    pub name: String,
+    /// Whether the catalog knows the name (indices aside).
+    pub known: bool,
+    /// The release files' default for this exact name (`null`: they give
+    /// none, or the name is not in the catalog as written).
+    pub release_default: Option<String>,
+    /// The nearest known name, for a name the catalog does not know.
+    pub did_you_mean: Option<String>,
+}
+
 /// What `explain` prints, in every format (README documents its JSON).
 #[derive(Debug, Clone, Serialize)]
 pub struct Explanation {
@@ -119,7 +133,7 @@ pub struct Explanation {
     /// Sorted by name; only those `--param` asked for, when it was given.
     pub parameters: Vec<Parameter>,
     /// `--param` names that no file sets (the firmware's default applies).
-    pub unset: Vec<String>,
+    pub unset: Vec<Unset>,
     pub warnings: Vec<String>,
 }
 
@@ -190,8 +204,18 @@ pub fn explain(req: &Request, target: &mut dyn Reader) -> TResult<Explanation> {
     let mut unset = Vec::new();
     for p in req.params {
         let set = effective.iter().any(|e| e.name.eq_ignore_ascii_case(p));
-        if !set && !unset.iter().any(|u: &String| u.eq_ignore_ascii_case(p)) {
-            unset.push(req.masker.clean(p));
+        if !set && !unset.iter().any(|u: &Unset| u.name.eq_ignore_ascii_case(p)) {
+            let catalog = crate::polycom::catalog::catalog();
+            let known = catalog.knows(p);
+            unset.push(Unset {
+                name: req.masker.clean(p),
+                known,
+                release_default: catalog
+                    .get(p)
+                    .and_then(|e| e.default)
+                    .map(|d| req.masker.clean(d)),
+                did_you_mean: (!known).then(|| catalog.nearest(p)).flatten(),
+            });
         }
     }
     let parameters = effective
