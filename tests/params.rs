@@ -534,3 +534,41 @@ fn the_branch_example_uses_every_level_without_a_warning() {
     assert_eq!(site.get("dir.corp.password"), "ldap-pw-secret");
     assert_eq!(site.get("prov.polling.time"), "03:00");
 }
+
+#[test]
+fn the_branch_example_applies_converges_and_explains_as_the_readme_says() {
+    let t = branch()
+        .firmware_package("out/branch-ftp-root")
+        .args(["apply", "--auto-approve", "branch"])
+        .run()
+        .status(0)
+        .then()
+        .args(["plan", "--detailed-exitcode", "branch"])
+        .run()
+        .status(0)
+        .then()
+        .args(["explain", "branch", "301"])
+        .run()
+        .status(0)
+        .stdout_contains("CONFIG_FILES=\"params-0004f2300101.cfg, 301.cfg, params-ip650.cfg, altigen.cfg, custom.cfg, phone1.cfg, sip.cfg\"")
+        .stdout_contains("  reg.1.ringType = \"3\"  from 301.cfg\n")
+        .stdout_contains("  up.backlight.idleIntensity = \"1\"  from params-ip650.cfg\n")
+        .stdout_contains("  up.oneTouchVoiceMail = \"1\"  from params-0004f2300101.cfg\n")
+        .stdout_contains("  dir.corp.address = \"ldap.branch.example.com\"  from custom.cfg\n")
+        .stdout_contains("  prov.polling.time = \"03:00\"  from altigen.cfg\n")
+        .stdout_contains("  dir.corp.password = \"********\"  from altigen.cfg\n")
+        .stdout_lacks("ldap-pw-secret");
+    // The IP7000 gets no model file: its CONFIG_FILES skip it.
+    t.then()
+        .args([
+            "explain",
+            "branch",
+            "303",
+            "--param",
+            "up.backlight.idleIntensity",
+        ])
+        .run()
+        .status(0)
+        .stdout_contains("CONFIG_FILES=\"303.cfg, altigen.cfg, custom.cfg, phone1.cfg, sip.cfg\"")
+        .stdout_contains("up.backlight.idleIntensity is set in no file");
+}
