@@ -413,7 +413,14 @@ impl SitePlan {
             };
             let secret = carries_secret(name, site, masker, before_side, Side::Bytes(after));
             let diff = (action != Action::Unchanged).then(|| match observed.too_large.get(name) {
-                Some(size) => too_large(name, *size, before_sha.as_deref(), Some(after), masker),
+                Some(size) => too_large(
+                    name,
+                    *size,
+                    before_sha.as_deref(),
+                    Some(after),
+                    masker,
+                    secret,
+                ),
                 None => unified(name, before.map(Vec::as_slice), Some(after), masker),
             });
             let params = match (action, before) {
@@ -445,7 +452,14 @@ impl SitePlan {
                 let before_side = before.map_or(Side::Unread, Side::Bytes);
                 let secret = carries_secret(name, site, masker, before_side, Side::Absent);
                 let diff = match observed.too_large.get(*name) {
-                    Some(size) => Some(too_large(name, *size, Some(&before_sha), None, masker)),
+                    Some(size) => Some(too_large(
+                        name,
+                        *size,
+                        Some(&before_sha),
+                        None,
+                        masker,
+                        secret,
+                    )),
                     None => before.map(|b| unified(name, Some(b), None, masker)),
                 };
                 files.push(FileChange {
@@ -675,20 +689,23 @@ impl SitePlan {
 
 /// What stands for the diff of a file whose bytes on the target were too
 /// large to keep (over `target::KEEP_BYTES`, read only for its sha256):
-/// the same note as [`unified`] gives for any side over the cap.
+/// the same note as [`unified`] gives for any side over the cap. No hash
+/// is shown of a file that `carries_secret` (SPEC §10).
 pub fn too_large(
     name: &str,
     size: u64,
     before_sha: Option<&str>,
     after: Option<&[u8]>,
     masker: &Masker,
+    carries_secret: bool,
 ) -> String {
     let mut sizes = vec![format!(
         "{} on the target",
         human_size(usize::try_from(size).unwrap_or(usize::MAX))
     )];
     sizes.extend(after.map(|b| format!("{} rendered", human_size(b.len()))));
-    let holds_secret = after.is_some_and(|b| masker.holds_secret(&String::from_utf8_lossy(b)));
+    let holds_secret =
+        carries_secret || after.is_some_and(|b| masker.holds_secret(&String::from_utf8_lossy(b)));
     too_large_note(
         name,
         &sizes,
@@ -962,6 +979,30 @@ mod tests {
         );
         assert!(!d.contains(&sha256_hex(after.as_bytes())), "{d}");
         assert!(!d.contains(&sha256_hex(big.as_bytes())), "{d}");
+    }
+
+    #[test]
+    fn a_target_file_too_large_to_keep_that_carries_a_secret_shows_no_hash() {
+        let before = "0".repeat(64);
+        let d = too_large(
+            "201.cfg",
+            3 << 20,
+            Some(&before),
+            None,
+            &Masker::default(),
+            true,
+        );
+        assert!(d.contains("no hash is shown"), "{d}");
+        assert!(!d.contains(&before), "{d}");
+        let d = too_large(
+            "big.cfg",
+            3 << 20,
+            Some(&before),
+            None,
+            &Masker::default(),
+            false,
+        );
+        assert!(d.contains(&before), "{d}");
     }
 
     /// A 201.cfg with this password and label, one attribute a line.
