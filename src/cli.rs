@@ -45,14 +45,40 @@ struct Cli {
     /// hashes, downloads, uploads, retries).
     #[arg(long, short)]
     verbose: bool,
+    /// Sites planned, applied or drifted at a time [default: 8].
+    #[arg(long, value_name = "N", value_parser = parallel_range())]
+    parallel: Option<u16>,
+    /// Stop at the first site that fails: no site starts after it.
+    #[arg(long)]
+    fail_fast: bool,
     #[command(subcommand)]
     command: CliCommand,
+}
+
+fn parallel_range() -> clap::builder::RangedI64ValueParser<u16> {
+    clap::value_parser!(u16).range(1..=64)
+}
+
+/// How many sites at once, and whether one failure stops the rest: the
+/// commands that read targets.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Sites")]
+struct FleetOptions {
+    /// Sites planned, applied or drifted at a time [default: 8].
+    #[arg(long, value_name = "N", value_parser = parallel_range())]
+    parallel: Option<u16>,
+    /// Stop at the first site that fails: no site starts after it.
+    #[arg(long)]
+    fail_fast: bool,
 }
 
 /// Where `--secrets` comes from when it is not given. Read by the
 /// top-level option only: after the command an explicit `--secrets` must
 /// win over an explicit one before it, and only then over the environment.
 const SECRETS_ENV: &str = "POLYOPS_SECRETS_FILE";
+
+/// Sites at a time when `--parallel` is not given.
+pub const DEFAULT_PARALLEL: u16 = 8;
 
 fn connections_range() -> clap::builder::RangedI64ValueParser<u16> {
     clap::value_parser!(u16).range(1..=32)
@@ -137,6 +163,8 @@ struct OnlineOptions {
     connections: ConnectionOptions,
     #[command(flatten)]
     verbose: VerboseOption,
+    #[command(flatten)]
+    fleet: FleetOptions,
 }
 
 #[derive(Debug, Subcommand)]
@@ -184,6 +212,10 @@ enum CliCommand {
         /// Allow updating more of the managed files than safety.max_update_percent.
         #[arg(long)]
         allow_mass_update: bool,
+        /// Wait this long for a lock another apply holds (30s, 5m) instead
+        /// of failing at once.
+        #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+        lock_timeout: Option<std::time::Duration>,
         /// Apply even when a file the phones' master files name (sip.ld,
         /// sip.cfg, phone1.cfg, …) would not be on the target.
         #[arg(long)]
@@ -262,16 +294,21 @@ struct Shared {
     secrets: Option<PathBuf>,
     connections: Option<u16>,
     verbose: bool,
+    parallel: Option<u16>,
+    fail_fast: bool,
 }
 
 impl Shared {
     fn online(o: OnlineOptions) -> Self {
-        Self::new(
+        let mut shared = Self::new(
             o.sites,
             Some(o.secrets),
             Some(o.connections),
             Some(o.verbose),
-        )
+        );
+        shared.parallel = o.fleet.parallel;
+        shared.fail_fast = o.fleet.fail_fast;
+        shared
     }
 
     fn new(
@@ -289,6 +326,8 @@ impl Shared {
             secrets: secrets.and_then(|s| s.secrets),
             connections: connections.and_then(|c| c.connections),
             verbose: verbose.is_some_and(|v| v.verbose),
+            parallel: None,
+            fail_fast: false,
         }
     }
 }
@@ -305,6 +344,10 @@ pub struct Config {
     pub changed_since: Option<String>,
     pub connections: Option<usize>,
     pub verbose: bool,
+    /// Sites at a time (`--parallel`, default 8).
+    pub parallel: usize,
+    /// `--fail-fast`.
+    pub fail_fast: bool,
     pub command: Command,
     pub names: Vec<String>,
 }
@@ -346,6 +389,8 @@ pub struct ApplyOptions {
     pub auto_approve: bool,
     pub allow_mass_delete: bool,
     pub allow_mass_update: bool,
+    /// `--lock-timeout`: how long to wait for a held lock.
+    pub lock_timeout: Option<std::time::Duration>,
     /// Apply although the boot check finds files missing.
     pub allow_incomplete: bool,
     pub format: Format,
@@ -407,6 +452,7 @@ where
             auto_approve,
             allow_mass_delete,
             allow_mass_update,
+            lock_timeout,
             allow_incomplete,
             format,
             online,
@@ -416,6 +462,7 @@ where
                 auto_approve,
                 allow_mass_delete,
                 allow_mass_update,
+                lock_timeout,
                 allow_incomplete,
                 format,
             }),
@@ -474,6 +521,8 @@ where
         changed_since: shared.changed_since.or(cli.changed_since),
         connections: shared.connections.or(cli.connections).map(usize::from),
         verbose: cli.verbose || shared.verbose,
+        parallel: usize::from(shared.parallel.or(cli.parallel).unwrap_or(DEFAULT_PARALLEL)),
+        fail_fast: cli.fail_fast || shared.fail_fast,
         command,
         names: shared.names,
     })
@@ -570,6 +619,7 @@ mod tests {
                     "--allow-mass-update",
                     "--auto-approve",
                     "--format",
+                    "--lock-timeout",
                     "--plan",
                 ][..],
             ),
@@ -578,7 +628,9 @@ mod tests {
             let mut expected: Vec<&str> = [
                 "--changed-since",
                 "--connections",
+                "--fail-fast",
                 "--help",
+                "--parallel",
                 "--secrets",
                 "--shard",
                 "--sites",

@@ -5,6 +5,7 @@
 mod apply;
 mod drift;
 mod explain;
+mod fleet;
 mod online;
 mod plan;
 mod render;
@@ -44,6 +45,14 @@ pub fn run(config: &Config, out: &mut dyn Write) -> Result<i32, Error> {
         Command::Apply(opts) => apply::run(config, opts, out),
         Command::Explain(opts) => explain::run(config, opts, out),
         Command::Unlock => unlock::run(config, out),
+    }
+}
+
+/// How this run takes its sites: `--parallel`, `--fail-fast`.
+fn fleet(config: &Config) -> fleet::Fleet {
+    fleet::Fleet {
+        parallel: config.parallel,
+        fail_fast: config.fail_fast,
     }
 }
 
