@@ -52,6 +52,8 @@ pub type TResult<T> = Result<T, TargetError>;
 
 /// File name → sha256 computed by the server (`None`: the file is absent).
 pub type Hashes = Vec<(RemoteName, Option<String>)>;
+/// Files and their sizes, `None` for a file that is absent.
+pub type Sizes = Vec<(RemoteName, Option<u64>)>;
 
 /// One entry at the target root.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -176,6 +178,11 @@ pub trait Reader {
     /// sha256 of each file, computed by the server without a transfer
     /// (`None` in a pair: the file is absent). `Ok(None)`: not supported.
     fn hash_many(&mut self, _names: &[RemoteName]) -> TResult<Option<Hashes>> {
+        Ok(None)
+    }
+    /// Each file's size in bytes as the server reports it (`None` in a
+    /// pair: the file is absent). `Ok(None)`: not supported.
+    fn sizes_many(&mut self, _names: &[RemoteName]) -> TResult<Option<Sizes>> {
         Ok(None)
     }
     /// `list` and `hash_many(names)` at once; backends may run them side

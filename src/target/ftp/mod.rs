@@ -17,8 +17,8 @@ use suppaftp::types::FileType;
 use suppaftp::{FtpError, FtpStream, RustlsConnector, RustlsFtpStream};
 
 use super::{
-    checked_entries, temp_name, Access, Entry, Fetched, Hashes, Kind, Reader, RemoteName, Stats,
-    TResult, Target, TargetError, KEEP_BYTES, MAX_FILE_BYTES,
+    checked_entries, temp_name, Access, Entry, Fetched, Hashes, Kind, Reader, RemoteName, Sizes,
+    Stats, TResult, Target, TargetError, KEEP_BYTES, MAX_FILE_BYTES,
 };
 use crate::site::model::{self, TargetUrl};
 use crate::site::name::check_command_line;
@@ -151,6 +151,9 @@ struct Settings {
 #[derive(Clone, Copy, Default)]
 struct Learnt {
     mlsd: bool,
+    /// SIZE is in FEAT (RFC 3659): apply checks uploads by size with it
+    /// when the server has no hash command.
+    size: bool,
     hash: Option<HashCommand>,
     /// Time of one round trip, measured at the first login.
     round_trip: Duration,
@@ -364,6 +367,40 @@ impl FtpTarget {
             .collect()
     }
 
+    /// `SIZE` of each name, pipelined: `213 <bytes>`, or 550 for a file
+    /// that is absent (RFC 3659).
+    fn size_chunk(&mut self, names: &[RemoteName]) -> TResult<Vec<Option<u64>>> {
+        let access = self.settings.access;
+        let lines: Vec<String> = names
+            .iter()
+            .map(|n| wire::line(access, "SIZE", n))
+            .collect::<Result<_, _>>()
+            .map_err(|e| classify("reading sizes", e))?;
+        let replies = self.retry("reading sizes", |c, w| c.batch(w, &lines, true))?;
+        names
+            .iter()
+            .zip(replies)
+            .map(|(name, (code, text))| match code {
+                213 => text
+                    .split_whitespace()
+                    .last()
+                    .and_then(|n| n.parse::<u64>().ok())
+                    .map(Some)
+                    .ok_or_else(|| {
+                        TargetError::new(
+                            Kind::Refused,
+                            format!("size of {name}: unexpected reply {}", text.trim()),
+                        )
+                    }),
+                550 => Ok(None),
+                _ => Err(classify(
+                    &format!("size of {name}"),
+                    unexpected(code, &text),
+                )),
+            })
+            .collect()
+    }
+
     fn reconnect(&mut self) -> TResult<()> {
         if let Some(mut old) = self.conn.take() {
             let _ = on!(&mut old, s => s.quit());
@@ -454,6 +491,7 @@ impl FtpTarget {
             let has = |name: &str| features.iter().any(|(k, _)| k.eq_ignore_ascii_case(name));
             // RFC 3659 announces MLSD through the MLST feature.
             self.server.mlsd = has("MLSD") || has("MLST");
+            self.server.size = has("SIZE");
             let hash_sha256 = features.iter().any(|(k, v)| {
                 k.eq_ignore_ascii_case("HASH")
                     && v.as_deref()
@@ -1129,6 +1167,22 @@ impl Reader for FtpTarget {
                 out[i] = sha;
                 counter.fetch_add(1, Ordering::Relaxed);
             },
+        )?;
+        Ok(Some(names.iter().cloned().zip(out).collect()))
+    }
+
+    fn sizes_many(&mut self, names: &[RemoteName]) -> TResult<Option<Sizes>> {
+        if !self.server.size {
+            return Ok(None);
+        }
+        let mut out: Vec<Option<u64>> = vec![None; names.len()];
+        self.parallel(
+            Job::Hash,
+            names.len(),
+            HASH_PIPELINE,
+            None,
+            &|c, r| whole(c.size_chunk(&names[r])),
+            &mut |i, size| out[i] = size,
         )?;
         Ok(Some(names.iter().cloned().zip(out).collect()))
     }
