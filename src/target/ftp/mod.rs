@@ -346,7 +346,9 @@ impl FtpTarget {
             .map(|n| wire::line(access, cmd.verb(), n))
             .collect::<Result<_, _>>()
             .map_err(|e| classify("hashing files", e))?;
-        let replies = self.retry("hashing files", |c, w| c.batch(w, &lines, true))?;
+        // An XSHA256 reply does not name its file either (see size_chunk).
+        let together = self.server.sequential;
+        let replies = self.retry("hashing files", |c, w| c.batch(w, &lines, together))?;
         self.stats.hashes += names.len();
         names
             .iter()
@@ -376,7 +378,11 @@ impl FtpTarget {
             .map(|n| wire::line(access, "SIZE", n))
             .collect::<Result<_, _>>()
             .map_err(|e| classify("reading sizes", e))?;
-        let replies = self.retry("reading sizes", |c, w| c.batch(w, &lines, true))?;
+        // SIZE replies do not name their file: pipelined, they can be
+        // matched to their commands only on a server known to answer in
+        // order.
+        let together = self.server.sequential;
+        let replies = self.retry("reading sizes", |c, w| c.batch(w, &lines, together))?;
         names
             .iter()
             .zip(replies)
