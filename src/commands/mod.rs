@@ -4,6 +4,7 @@
 
 mod apply;
 mod drift;
+mod import;
 mod online;
 mod plan;
 mod render;
@@ -41,6 +42,7 @@ pub fn run(config: &Config, out: &mut dyn Write) -> Result<i32, Error> {
         Command::Drift { format } => drift::run(config, *format, out),
         Command::Apply(opts) => apply::run(config, opts, out),
         Command::Unlock => unlock::run(config, out),
+        Command::Import(opts) => import::run(config, opts, out),
     }
 }
 

@@ -1,0 +1,346 @@
+//! Provisioning roots as an installer following the MaxCS guide builds
+//! them by hand: the guide's XML copied into Notepad and edited, so CRLF
+//! line ends and a byte order mark here and there, tabs, attributes
+//! spread over lines as the guide prints them, a MAC typed in upper case,
+//! the guide's own scanning typos (`phonel.cfg`, `msg.mwi.l.`), and the
+//! firmware package's files beside them (guide §5).
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// How one file was typed.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Style {
+    pub crlf: bool,
+    pub bom: bool,
+    pub tabs: bool,
+}
+
+pub const WINDOWS: Style = Style {
+    crlf: true,
+    bom: true,
+    tabs: true,
+};
+pub const NOTEPAD: Style = Style {
+    crlf: true,
+    bom: false,
+    tabs: false,
+};
+pub const UNIX: Style = Style {
+    crlf: false,
+    bom: false,
+    tabs: false,
+};
+
+/// The guide's digit map, as §6.1 prints it for 3-digit extensions.
+pub const GUIDE_DIGITMAP: &str =
+    "0|##|#[1-3]x|#[5-9]x|#41xx|#4[2-9]|[1-7]xx|9[2-9]xxxxxx|91xxxxxxxxxx|xxx.T";
+
+#[derive(Debug, Clone)]
+pub struct Extension {
+    pub number: String,
+    pub name: String,
+    pub label: String,
+    pub password: String,
+    /// Extra parameters, in an element of their own.
+    pub extra: Vec<(String, String)>,
+    pub style: Style,
+}
+
+#[derive(Debug, Clone)]
+pub struct Phone {
+    /// As the file is named (an installer may type it in upper case).
+    pub mac: String,
+    pub extension: String,
+    /// A line the phone logged naming its model, and the log it went to.
+    pub log: Option<(&'static str, String)>,
+    pub style: Style,
+}
+
+/// A site as the installer meant it.
+#[derive(Debug, Clone)]
+pub struct Site {
+    pub server: String,
+    pub port: u16,
+    pub expires: u32,
+    pub gmt_offset: i32,
+    pub daylight_saving: bool,
+    pub sntp: String,
+    pub digitmap: String,
+    /// The guide's silent MESSAGE_WAITING pattern (no beep).
+    pub silent: bool,
+    /// The guide's scanning typos, copied as printed.
+    pub typos: bool,
+    /// Parameters added to altigen.cfg.
+    pub extra: Vec<(String, String)>,
+    /// CONFIG_FILES entries after altigen.cfg, and their files.
+    pub config_files: Vec<(String, Vec<u8>)>,
+    pub extensions: Vec<Extension>,
+    pub phones: Vec<Phone>,
+    pub altigen_style: Style,
+}
+
+pub fn esc(v: &str) -> String {
+    v.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('"', "&quot;")
+}
+
+/// The text as typed in `style`.
+pub fn styled(text: &str, style: Style) -> Vec<u8> {
+    let mut out = String::new();
+    if style.bom {
+        out.push('\u{feff}');
+    }
+    for line in text.lines() {
+        let trimmed = line.trim_start_matches(' ');
+        let indent = line.len() - trimmed.len();
+        if style.tabs {
+            out.push_str(&"\t".repeat(indent / 3));
+            out.push_str(&" ".repeat(indent % 3));
+        } else {
+            out.push_str(&" ".repeat(indent));
+        }
+        out.push_str(trimmed);
+        out.push_str(if style.crlf { "\r\n" } else { "\n" });
+    }
+    out.into_bytes()
+}
+
+impl Site {
+    /// A site of the guide's example, with `phones` phones on 3-digit
+    /// extensions from 201.
+    pub fn guide(phones: usize) -> Site {
+        let mut site = Site {
+            server: "10.100.2.127".to_owned(),
+            port: 10060,
+            expires: 90,
+            gmt_offset: -28800,
+            daylight_saving: true,
+            sntp: "time.nist.gov".to_owned(),
+            digitmap: GUIDE_DIGITMAP.to_owned(),
+            silent: true,
+            typos: true,
+            extra: Vec::new(),
+            config_files: Vec::new(),
+            extensions: Vec::new(),
+            phones: Vec::new(),
+            altigen_style: WINDOWS,
+        };
+        for i in 0..phones {
+            let number = format!("{}", 201 + i);
+            site.add(&number, &format!("0004f2{:06x}", 0x0607 + i));
+        }
+        site
+    }
+
+    /// Add an extension and the phone on it.
+    pub fn add(&mut self, number: &str, mac: &str) {
+        let i = self.extensions.len();
+        self.extensions.push(Extension {
+            number: number.to_owned(),
+            name: "Ext_Name".to_owned(),
+            label: number.to_owned(),
+            password: format!("{}{}", 1212 + i, "-Pw"),
+            extra: Vec::new(),
+            style: if i % 2 == 0 { NOTEPAD } else { UNIX },
+        });
+        self.phones.push(Phone {
+            mac: mac.to_owned(),
+            extension: number.to_owned(),
+            log: None,
+            style: if i % 3 == 0 { WINDOWS } else { NOTEPAD },
+        });
+    }
+
+    pub fn altigen_cfg(&self) -> Vec<u8> {
+        let dst = if self.daylight_saving { "1" } else { "0" };
+        let p = self.port;
+        let mut t = format!(
+            r##"<?xml version="1.0" standalone="yes"?>
+<!-- Altigen specific configuration parameters -->
+<sip>
+   <voIpProt>
+      <SIP>
+         <conference voIpProt.SIP.conference.address="conf"/>
+         <alertInfo
+         voIpProt.SIP.alertInfo.1.value="info=alert-autoanswer"
+         voIpProt.SIP.alertInfo.1.class="3"
+         voIpProt.SIP.alertInfo.2.value="auto-answer"
+         voIpProt.SIP.alertInfo.2.class="3" />
+         <altigenport reg.1.server.1.port="{p}"
+voIpProt.SIP.outboundProxy.port="{p}"
+               voIpProt.SIP.local.port="{p}"/>
+         <altigen2833 tone.dtmf.rfc2833Payload="101"/>
+      </SIP>
+   </voIpProt>
+   <TCP_IP>
+         <SNTP tcpIpApp.sntp.daylightSavings.enable="{dst}"
+tcpIpApp.sntp.gmtOffset="{}" tcpIpApp.sntp.address="{}" />
+   </TCP_IP>
+   <dialplan dialplan.removeEndOfDial="0">
+         <digitmap dialplan.digitmap="{}"/>
+   </dialplan>
+   <call call.lastCallReturnString="#69" />
+   <tones>
+         <DTMF tone.dtmf.onTime="120" tone.dtmf.offTime="120" />
+   </tones>
+"##,
+            self.gmt_offset,
+            esc(&self.sntp),
+            esc(&self.digitmap)
+        );
+        if self.silent {
+            t.push_str(
+                r#"   <sound_effects>
+      <patterns>
+         <MISCELLANEOUS>
+            <MESSAGE_WAITING se.pat.misc.1.name="message waiting"
+se.pat.misc.1.inst.1.type="silence" se.pat.misc.1.inst.1.value="1"
+se.pat.misc.1.inst.2.type="silence" se.pat.misc.1.inst.2.value="2"
+se.pat.misc.1.inst.3.type="silence" se.pat.misc.1.inst.3.value="1"/>
+         </MISCELLANEOUS>
+      </patterns>
+   </sound_effects>
+"#,
+            );
+        }
+        if !self.extra.is_empty() {
+            t.push_str("   <site\n");
+            for (n, v) in &self.extra {
+                t.push_str(&format!("      {n}=\"{}\"\n", esc(v)));
+            }
+            t.push_str("   />\n");
+        }
+        t.push_str("</sip>\n");
+        styled(&t, self.altigen_style)
+    }
+
+    pub fn extension_cfg(&self, e: &Extension) -> Vec<u8> {
+        let s = &self.server;
+        let n = &e.number;
+        let mode = if self.typos {
+            "msg.mwi.l.callBackMode"
+        } else {
+            "msg.mwi.1.callBackMode"
+        };
+        let mut t = format!(
+            r###"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<!-- Extension Registration Configuration File -->
+<phone1>
+  <reg reg.1.displayName="{}" reg.1.address="{n}" reg.1.label="{}"
+reg.1.auth.userId="{n}" reg.1.auth.password="{}"
+reg.1.server.1.address="{s}" reg.1.server.1.expires="{}" />
+  <msg msg.bypassInstantMessage="1" {mode}="contact"
+msg.mwi.1.callBack="##@{s}"
+msg.mwi.1.subscribe="{n}@{s}" />
+"###,
+            esc(&e.name),
+            esc(&e.label),
+            esc(&e.password),
+            self.expires
+        );
+        if !e.extra.is_empty() {
+            t.push_str("  <mine");
+            for (n, v) in &e.extra {
+                t.push_str(&format!("\n     {n}=\"{}\"", esc(v)));
+            }
+            t.push_str(" />\n");
+        }
+        t.push_str("</phone1>\n");
+        styled(&t, e.style)
+    }
+
+    pub fn master_cfg(&self, p: &Phone) -> Vec<u8> {
+        let phone1 = if self.typos {
+            "phonel.cfg"
+        } else {
+            "phone1.cfg"
+        };
+        let mut files = format!("{}.cfg, altigen.cfg,", p.extension);
+        for (c, _) in &self.config_files {
+            files.push_str(&format!(" {c},"));
+        }
+        let t = format!(
+            r#"<?xml version="1.0" standalone="yes"?>
+<!-- Default Master SIP Configuration File-->
+<!-- Edit and rename this file to <Ethernet-address>.cfg for each phone.-->
+<!-- $RCSfile: 000000000000.cfg,v $ $Revision: 1.18 $ -->
+<APPLICATION APP_FILE_PATH="sip.ld" CONFIG_FILES="{files}
+{phone1}, sip.cfg" MISC_FILES="" LOG_FILE_DIRECTORY=""
+OVERRIDES_DIRECTORY="" CONTACTS_DIRECTORY="" LICENSE_DIRECTORY="">
+<APPLICATION_SPIP300 APP_FILE_PATH_SPIP300="sip_212.ld"
+CONFIG_FILES_SPIP300="phone1_212.cfg, sip_212.cfg"/>
+<APPLICATION_SPIP500 APP_FILE_PATH_SPIP500="sip_212.ld"
+CONFIG_FILES_SPIP500="phone1_212.cfg, sip_212.cfg"/>
+</APPLICATION>
+"#
+        );
+        styled(&t, p.style)
+    }
+
+    /// Every file of the root, by name.
+    pub fn files(&self) -> BTreeMap<String, Vec<u8>> {
+        let mut files = BTreeMap::new();
+        // The firmware package, as extracted to the root (guide §5).
+        for (name, bytes) in [
+            ("sip.ld", &b"\x7fPolycom SIP application 3.2.7 (placeholder)\n"[..]),
+            ("bootrom.ld", b"\x7fPolycom BootROM 4.2.1 (placeholder)\n"),
+            (
+                "sip.cfg",
+                b"<?xml version=\"1.0\" standalone=\"yes\"?>\n<!-- SIP 3.2.7 sip.cfg (placeholder) -->\n<sip/>\n",
+            ),
+            (
+                "phone1.cfg",
+                b"<?xml version=\"1.0\" standalone=\"yes\"?>\n<!-- SIP 3.2.7 phone1.cfg (placeholder) -->\n<phone1/>\n",
+            ),
+            (
+                "000000000000.cfg",
+                b"<?xml version=\"1.0\" standalone=\"yes\"?>\n<APPLICATION APP_FILE_PATH=\"sip.ld\" CONFIG_FILES=\"phone1.cfg, sip.cfg\"/>\n",
+            ),
+        ] {
+            files.insert(name.to_owned(), bytes.to_vec());
+        }
+        files.insert("altigen.cfg".to_owned(), self.altigen_cfg());
+        for e in &self.extensions {
+            files.insert(format!("{}.cfg", e.number), self.extension_cfg(e));
+        }
+        for p in &self.phones {
+            files.insert(format!("{}.cfg", p.mac), self.master_cfg(p));
+            if let Some((log, line)) = &p.log {
+                let lower = p.mac.to_ascii_lowercase();
+                let text = format!(
+                    "0103121530|boot |2|00|Starting boot\r\n0103121530|cfg  |2|00|Boot server: FTP\r\n{line}\r\n0103121532|copy |2|00|{lower}.cfg downloaded\r\n"
+                );
+                files.insert(format!("{lower}-{log}.log"), text.into_bytes());
+            }
+        }
+        for (name, bytes) in &self.config_files {
+            files.insert(name.clone(), bytes.clone());
+        }
+        files
+    }
+
+    pub fn write(&self, dir: &Path) {
+        write_files(dir, &self.files());
+    }
+}
+
+pub fn write_files(dir: &Path, files: &BTreeMap<String, Vec<u8>>) {
+    std::fs::create_dir_all(dir).expect("root folder");
+    for (name, bytes) in files {
+        std::fs::write(dir.join(name), bytes).expect("hand-made file");
+    }
+}
+
+/// A boot log line naming the model by its platform code.
+pub fn boot_line(code: &str) -> String {
+    format!("0103121531|boot |1|00|Platform: {code} rev A, BootROM 4.2.1.0120")
+}
+
+/// An application log line naming the model in its SIP User-Agent.
+pub fn app_line(ua: &str) -> String {
+    format!("0103121611|sip  |2|00|User-Agent: {ua}/3.2.7.0198")
+}
