@@ -245,3 +245,440 @@ fn the_site_file_reads_like_one_written_by_hand() {
         .mode();
     assert_eq!(mode & 0o777, 0o600);
 }
+
+/// 105 phones on 4-digit extensions 2000-2103 and 3000, 10-digit local
+/// dialling, Central European time (not one of the guide's four zones),
+/// no daylight saving, the beep kept, and the 600 s expiry the guide asks
+/// for above 100 phones.
+fn big_site() -> Site {
+    let mut site = Site::guide(0);
+    site.gmt_offset = 3600;
+    site.daylight_saving = false;
+    site.expires = 600;
+    site.silent = false;
+    site.typos = false;
+    site.digitmap =
+        "0|##|#[1-3]x|#[5-9]x|#41xx|#4[2-9]|[2-3]xxx|9[2-9]xxxxxxxxx|91xxxxxxxxxx|xxx.T".to_owned();
+    for i in 0..104 {
+        site.add(&format!("{}", 2000 + i), &format!("0004f21{i:05x}"));
+    }
+    site.add("3000", "0004f2200000");
+    site.phones[7].mac = "0004F2100007".to_owned();
+    site
+}
+
+#[test]
+fn a_big_four_digit_site_in_another_time_zone_imports_formatting_only() {
+    let site = big_site();
+    let (report, diffs, _) = round_trip(&site, &["--model", "IP560"]);
+    assert_eq!(diffs.len(), 1 + 105 + 105, "{diffs:?}");
+    for (file, params) in &diffs {
+        assert!(params.is_empty(), "{file}: {params:?}\n{report}");
+    }
+    assert!(
+        report.contains("105 phones, 105 extensions, 0 parameters kept in params"),
+        "{report}"
+    );
+}
+
+#[test]
+fn a_big_site_file_says_what_differs_from_the_defaults() {
+    let out = with_root(&big_site())
+        .args(["import", "hq", "--from", "dir:root", "--model", "IP560"])
+        .run()
+        .status(0);
+    let yaml = String::from_utf8(out.read("sites/hq.yaml")).expect("utf8");
+    for line in [
+        "  gmt_offset: 3600  # tcpIpApp.sntp.gmtOffset=\"3600\" in altigen.cfg",
+        "  daylight_saving: false",
+        "  extension_digits: 4",
+        "  extension_first_digits: \"2-3\"",
+        "  local_digits: 10",
+        "message_waiting_beep: true  # altigen.cfg has no silent MESSAGE_WAITING pattern",
+    ] {
+        assert!(
+            yaml.lines().any(|l| l == line),
+            "no line {line:?} in:\n{yaml}"
+        );
+    }
+    // 600 is the default above 100 phones: not written.
+    assert!(!yaml.contains("registration_expires"), "{yaml}");
+    assert!(!yaml.contains("digitmap"), "{yaml}");
+}
+
+/// A site an installer took further than the guide: its own parameters
+/// in altigen.cfg (one a password) and in an extension file (a second
+/// line with its own password), nightly polling, another SIP port and
+/// time server, and a custom.cfg every phone names.
+fn extras_site() -> Site {
+    let mut site = Site::guide(2);
+    site.typos = false;
+    site.port = 5060;
+    site.sntp = "pool.ntp.org".to_owned();
+    site.gmt_offset = -18000;
+    site.extra = [
+        ("up.backlight.idleIntensity", "1"),
+        ("tcpIpApp.sntp.address.overrideDHCP", "1"),
+        ("dir.corp.password", "c0rp-S3cret"),
+        ("prov.polling.enabled", "1"),
+        ("prov.polling.mode", "abs"),
+        ("prov.polling.time", "03:00"),
+        ("call.lastCallReturnString", "#99"),
+    ]
+    .iter()
+    .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+    .collect();
+    site.config_files = vec![(
+        "custom.cfg".to_owned(),
+        b"<?xml version=\"1.0\"?>\r\n<custom up.screenSaver.enabled=\"1\"/>\r\n".to_vec(),
+    )];
+    site.extensions[0].extra = [
+        ("reg.1.ringType", "2"),
+        ("reg.2.address", "2201"),
+        ("reg.2.auth.password", "L1ne2-S3cret"),
+        ("msg.bypassInstantMessage", "0"),
+    ]
+    .iter()
+    .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+    .collect();
+    site
+}
+
+#[test]
+fn extra_parameters_land_at_their_level_and_a_custom_config_file_is_kept() {
+    let site = extras_site();
+    let mut all = secrets(&site);
+    all.extend(["c0rp-S3cret".to_owned(), "L1ne2-S3cret".to_owned()]);
+    let out = with_root(&site)
+        .args(["import", "hq", "--from", "dir:root", "--model", "IP650"])
+        .run()
+        .status(0);
+    no_secret_in(&out, &all);
+    let yaml = String::from_utf8(out.read("sites/hq.yaml")).expect("utf8");
+    for s in &all {
+        assert!(!yaml.contains(s.as_str()), "{yaml}");
+    }
+    for line in [
+        "  sip_port: 5060",
+        "  sntp_server: \"pool.ntp.org\"",
+        "  zone: eastern  # tcpIpApp.sntp.gmtOffset=\"-18000\" in altigen.cfg",
+        "  polling: {time: \"03:00\"}",
+        "  call.lastCallReturnString: \"#99\"",
+        "  dir.corp.password: {secret: \"hq/dir.corp.password\"}",
+        "  tcpIpApp.sntp.address.overrideDHCP: 1",
+        "  up.backlight.idleIntensity: 1",
+        "  - \"custom.cfg\"",
+        "      reg.1.ringType: 2",
+        "      reg.2.address: 2201",
+        "      reg.2.auth.password: {secret: \"hq/201/reg.2.auth.password\"}",
+        "      msg.bypassInstantMessage: 0",
+    ] {
+        assert!(
+            yaml.lines().any(|l| l == line),
+            "no line {line:?} in:\n{yaml}"
+        );
+    }
+    assert!(
+        out.stdout
+            .contains("custom.cfg: kept: CONFIG_FILES entry of every phone: kept in config_files"),
+        "{}",
+        out.stdout
+    );
+    let secrets_file = String::from_utf8(out.read("hq.secrets.yaml")).expect("utf8");
+    assert!(
+        secrets_file.contains("\"hq/dir.corp.password\": \"c0rp-S3cret\"")
+            && secrets_file.contains("\"hq/201/reg.2.auth.password\": \"L1ne2-S3cret\""),
+        "{secrets_file}"
+    );
+}
+
+#[test]
+fn a_site_with_extras_round_trips_formatting_only() {
+    let site = extras_site();
+    let (report, diffs, _) = round_trip(&site, &["--model", "IP650"]);
+    for (file, params) in &diffs {
+        assert!(params.is_empty(), "{file}: {params:?}\n{report}");
+    }
+    assert!(report.contains("8 parameters kept in params"), "{report}");
+}
+
+/// What goes wrong on real roots: an extension file that does not parse,
+/// a second phone on an extension, a CONFIG_FILES entry that is not on
+/// the target, a digit map polyops does not generate, an extension file
+/// no phone names, a phone's own override file.
+fn broken_root() -> (Site, BTreeMap<String, Vec<u8>>) {
+    let mut site = Site::guide(4);
+    site.typos = false;
+    site.digitmap = "0|##|[2-4]xx|9[2-9]xxxxxx|xxx.T".to_owned();
+    let mut files = site.files();
+    files.insert(
+        "203.cfg".to_owned(),
+        b"<phone1>\r\n  <reg reg.1.address=\"203\" reg.1.auth.password=\"1214-Pw\"\r\n</phone1>\r\n"
+            .to_vec(),
+    );
+    let second = site.master_cfg(&handmade::Phone {
+        mac: "0004f20006ff".to_owned(),
+        extension: "202".to_owned(),
+        log: None,
+        style: handmade::NOTEPAD,
+    });
+    files.insert("0004f20006ff.cfg".to_owned(), second);
+    let first = String::from_utf8(files["0004f2000607.cfg"].clone()).expect("utf8");
+    files.insert(
+        "0004f2000607.cfg".to_owned(),
+        first
+            .replace("altigen.cfg,", "altigen.cfg, vlan.cfg,")
+            .into_bytes(),
+    );
+    files.insert(
+        "205.cfg".to_owned(),
+        site.extension_cfg(&site.extensions[0]),
+    );
+    files.insert(
+        "0004f2000608-phone.cfg".to_owned(),
+        b"<PHONE_CONFIG><ALL reg.1.label=\"mine\"/></PHONE_CONFIG>".to_vec(),
+    );
+    (site, files)
+}
+
+#[test]
+fn what_cannot_be_imported_is_reported_and_left_out() {
+    let (site, files) = broken_root();
+    let mut t = Test::new();
+    for (name, bytes) in &files {
+        t = t.file(&format!("root/{name}"), bytes);
+    }
+    let out = t
+        .args(["import", "hq", "--from", "dir:root", "--model", "IP331"])
+        .run()
+        .status(0);
+    no_secret_in(&out, &secrets(&site));
+    let report = out.stdout.clone();
+    for line in [
+        "203.cfg: left out: not well-formed XML (line 3, column 1): extension 203 and the phones on it are not imported",
+        "0004f20006ff.cfg: left out: extension 202 is already on phone 0004f2000608 (the first master file in name order keeps it",
+        "vlan.cfg: left out: CONFIG_FILES entry not imported: it is not on the target",
+        "0004f2000607.cfg: changed: CONFIG_FILES becomes \"201.cfg, altigen.cfg, phone1.cfg, sip.cfg\" (was \"201.cfg, altigen.cfg, vlan.cfg, phone1.cfg, sip.cfg\")",
+        "205.cfg: note: not read: no imported phone names it",
+        "0004f2000608-phone.cfg: note: settings phone 0004f2000608 keeps for itself",
+        "imported site hq from dir:root: 3 phones, 3 extensions, 0 parameters kept in params, 4 files not understood",
+    ] {
+        assert!(report.lines().any(|l| l.starts_with(line)), "no line {line:?}:\n{report}");
+    }
+    let yaml = String::from_utf8(out.read("sites/hq.yaml")).expect("utf8");
+    assert!(
+        !yaml.contains("\"203\"") && !yaml.contains("0004f2000609"),
+        "{yaml}"
+    );
+    assert!(!yaml.contains("0004f20006ff"), "{yaml}");
+    for line in [
+        "  digitmap: \"0|##|[2-4]xx|9[2-9]xxxxxx|xxx.T\"",
+        "  extension_digits: 3",
+        "  extension_first_digits: \"2-2\"",
+        "  local_digits: 7",
+    ] {
+        assert!(
+            yaml.lines().any(|l| l == line),
+            "no line {line:?} in:\n{yaml}"
+        );
+    }
+    let out = out
+        .then()
+        .args([
+            "--secrets",
+            "hq.secrets.yaml",
+            "render",
+            "--out",
+            "rendered",
+            "hq",
+        ])
+        .run()
+        .status(0);
+    let diffs = differences(&files, &out.files_in("rendered/hq"));
+    assert_eq!(diffs["0004f2000607.cfg"], ["CONFIG_FILES"]);
+    assert_report_names_every_difference(&diffs, &report);
+    let out = out
+        .then()
+        .args([
+            "--secrets",
+            "hq.secrets.yaml",
+            "apply",
+            "--auto-approve",
+            "hq",
+        ])
+        .run()
+        .status(0);
+    // What was left out stays on the target as it was.
+    assert_eq!(out.read("root/203.cfg"), files["203.cfg"]);
+    assert_eq!(out.read("root/0004f20006ff.cfg"), files["0004f20006ff.cfg"]);
+    out.then()
+        .args([
+            "--secrets",
+            "hq.secrets.yaml",
+            "plan",
+            "--detailed-exitcode",
+            "hq",
+        ])
+        .run()
+        .status(0);
+}
+
+#[test]
+fn a_model_no_log_names_fails_validation_at_its_line_until_filled_in() {
+    let site = Site::guide(1);
+    let out = with_root(&site)
+        .args(["import", "hq", "--from", "dir:root"])
+        .run()
+        .status(0)
+        .stdout_contains("0004f2000607.cfg: fill in: no log of phone 0004f2000607 names its model")
+        .stdout_contains("still to fill in: 1 phone model (FILL-IN)");
+    let yaml = String::from_utf8(out.read("sites/hq.yaml")).expect("utf8");
+    let line = yaml
+        .lines()
+        .position(|l| {
+            l.starts_with("    model: FILL-IN  # the model on the back of the phone: IP321")
+        })
+        .unwrap_or_else(|| panic!("no FILL-IN line in:\n{yaml}"))
+        + 1;
+    let out = out
+        .then()
+        .args(["validate", "hq"])
+        .run()
+        .status(1)
+        .stderr_has_line_with(
+            &format!("sites/hq.yaml:{line}:12: phones[0].model: "),
+            "\"FILL-IN\" is not one of \"IP321\"",
+        );
+    std::fs::write(
+        out.path().join("sites/hq.yaml"),
+        yaml.replace("model: FILL-IN", "model: IP335"),
+    )
+    .expect("fill in");
+    out.then().args(["validate", "hq"]).run().status(0);
+}
+
+#[test]
+fn a_time_zone_the_root_does_not_set_is_never_guessed() {
+    let site = Site::guide(1);
+    let mut files = site.files();
+    let altigen = String::from_utf8(files["altigen.cfg"].clone()).expect("utf8");
+    files.insert(
+        "altigen.cfg".to_owned(),
+        altigen
+            .replace("tcpIpApp.sntp.gmtOffset=\"-28800\" ", "")
+            .into_bytes(),
+    );
+    let mut t = Test::new();
+    for (name, bytes) in &files {
+        t = t.file(&format!("root/{name}"), bytes);
+    }
+    let out = t
+        .args(["import", "hq", "--from", "dir:root", "--model", "IP650"])
+        .run()
+        .status(0)
+        .stdout_contains("altigen.cfg: fill in: has no tcpIpApp.sntp.gmtOffset");
+    let yaml = String::from_utf8(out.read("sites/hq.yaml")).expect("utf8");
+    assert!(
+        yaml.contains("  zone: FILL-IN  # altigen.cfg sets no tcpIpApp.sntp.gmtOffset"),
+        "{yaml}"
+    );
+    out.then()
+        .args(["validate", "hq"])
+        .run()
+        .status(1)
+        .stderr_contains("time.zone: \"FILL-IN\" is not one of \"eastern\"");
+}
+
+#[test]
+fn import_never_overwrites_the_site_file_or_the_secrets_file() {
+    let site = Site::guide(1);
+    let out = with_root(&site)
+        .args(["import", "hq", "--from", "dir:root", "--model", "IP650"])
+        .run()
+        .status(0);
+    let yaml = out.read("sites/hq.yaml");
+    let again = out
+        .then()
+        .args(["import", "hq", "--from", "dir:root", "--model", "IP650"])
+        .run()
+        .status(1)
+        .stderr_contains("sites/hq.yaml exists: import never overwrites a file");
+    assert_eq!(again.read("sites/hq.yaml"), yaml);
+    // The secrets file alone is enough to refuse, and nothing is written.
+    std::fs::remove_file(again.path().join("sites/hq.yaml")).expect("remove");
+    let out = again
+        .then()
+        .args(["import", "hq", "--from", "dir:root", "--model", "IP650"])
+        .run()
+        .status(1)
+        .stderr_contains("hq.secrets.yaml exists");
+    assert!(!out.path().join("sites/hq.yaml").exists());
+    // --secrets-out names another file.
+    out.then()
+        .args([
+            "import",
+            "hq",
+            "--from",
+            "dir:root",
+            "--model",
+            "IP650",
+            "--secrets-out",
+            "vault.yaml",
+        ])
+        .run()
+        .status(0)
+        .stdout_contains("wrote sites/hq.yaml and vault.yaml (mode 0600, 1 secret)");
+}
+
+#[test]
+fn a_secrets_file_git_would_commit_is_warned_about() {
+    if std::process::Command::new("git")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("no git: skipped");
+        return;
+    }
+    let site = Site::guide(1);
+    let t = with_root(&site);
+    let git = |dir: &std::path::Path, args: &[&str]| {
+        let ok = std::process::Command::new("git")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("git runs")
+            .status
+            .success();
+        assert!(ok, "git {args:?}");
+    };
+    git(t.path(), &["init", "-q"]);
+    let out = t
+        .args(["import", "hq", "--from", "dir:root", "--model", "IP650"])
+        .run()
+        .status(0)
+        .stderr_contains(
+            "warning: hq.secrets.yaml is in a git work tree and git does not ignore it",
+        );
+    let out = out
+        .then()
+        .file(".gitignore", "*.secrets.yaml\n")
+        .args(["import", "hq2", "--from", "dir:root", "--model", "IP650"])
+        .run()
+        .status(0);
+    assert!(!out.stderr.contains("warning"), "{}", out.stderr);
+}
+
+#[test]
+fn a_root_that_is_not_a_folder_is_an_error() {
+    Test::new()
+        .args(["import", "hq", "--from", "dir:nowhere"])
+        .run()
+        .status(1)
+        .stderr_contains("error: --from dir:nowhere: nowhere is not a folder");
+    Test::new()
+        .args(["import", "Bad_Name", "--from", "dir:."])
+        .run()
+        .status(1)
+        .stderr_contains("is not a site name");
+}

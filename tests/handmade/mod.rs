@@ -207,9 +207,10 @@ se.pat.misc.1.inst.3.type="silence" se.pat.misc.1.inst.3.value="1"/>
 "#,
             );
         }
-        if !self.extra.is_empty() {
+        let extra = edit_in_place(&mut t, &self.extra);
+        if !extra.is_empty() {
             t.push_str("   <site\n");
-            for (n, v) in &self.extra {
+            for (n, v) in extra {
                 t.push_str(&format!("      {n}=\"{}\"\n", esc(v)));
             }
             t.push_str("   />\n");
@@ -242,9 +243,10 @@ msg.mwi.1.subscribe="{n}@{s}" />
             esc(&e.password),
             self.expires
         );
-        if !e.extra.is_empty() {
+        let extra = edit_in_place(&mut t, &e.extra);
+        if !extra.is_empty() {
             t.push_str("  <mine");
-            for (n, v) in &e.extra {
+            for (n, v) in extra {
                 t.push_str(&format!("\n     {n}=\"{}\"", esc(v)));
             }
             t.push_str(" />\n");
@@ -326,6 +328,27 @@ CONFIG_FILES_SPIP500="phone1_212.cfg, sip_212.cfg"/>
     pub fn write(&self, dir: &Path) {
         write_files(dir, &self.files());
     }
+}
+
+/// Set each parameter the text has already where it stands (as a person
+/// edits the guide's value); the others are returned, to be added.
+fn edit_in_place<'a>(
+    text: &mut String,
+    params: &'a [(String, String)],
+) -> Vec<&'a (String, String)> {
+    let mut rest = Vec::new();
+    for p in params {
+        let attr = format!(" {}=\"", p.0);
+        match text.find(&attr) {
+            Some(at) => {
+                let start = at + attr.len();
+                let end = start + text[start..].find('"').expect("a closing quote");
+                text.replace_range(start..end, &esc(&p.1));
+            }
+            None => rest.push(p),
+        }
+    }
+    rest
 }
 
 pub fn write_files(dir: &Path, files: &BTreeMap<String, Vec<u8>>) {
