@@ -682,3 +682,179 @@ fn a_root_that_is_not_a_folder_is_an_error() {
         .status(1)
         .stderr_contains("is not a site name");
 }
+
+/// What a spreadsheet exports: a byte order mark, CRLF, quoted commas and
+/// quotes, MACs in three spellings, models as people write them, empty
+/// cells, a blank row at the end.
+const INVENTORY: &str = "\u{feff}MAC,Model,Extension,Name,Label,Password\r\n\
+    00:04:F2:00:06:07,IP650,201,\"Doe, Jane\",,s3cret-201\r\n\
+    0004.f200.0608,ip 331,202,,Sales,\r\n\
+    00-04-f2-00-06-09,SoundStation IP 7000,203,\"Conf \"\"A\"\"\",Conf,p@ss-203\r\n\
+    ,,,,,\r\n";
+
+#[test]
+fn an_inventory_becomes_a_site_whose_missing_passwords_are_listed() {
+    let csv_secrets = ["s3cret-201".to_owned(), "p@ss-203".to_owned()];
+    let out = Test::new()
+        .file("inventory.csv", INVENTORY)
+        .args([
+            "import", "hq", "--csv", "inventory.csv", "--target", "dir:out/root", "--server",
+            "10.100.2.127", "--zone", "central",
+        ])
+        .run()
+        .status(0)
+        .stdout_contains("inventory.csv: fill in: line 3: extension 202 has no password: set hq/202 in the secrets file")
+        .stdout_contains("still to fill in: 1 secret in hq.secrets.yaml: hq/202");
+    no_secret_in(&out, &csv_secrets);
+    let yaml = String::from_utf8(out.read("sites/hq.yaml")).expect("utf8");
+    for line in [
+        "  url: \"dir:out/root\"",
+        "  address: \"10.100.2.127\"",
+        "  zone: central",
+        "    name: \"Doe, Jane\"",
+        "    name: \"Conf \\\"A\\\"\"",
+        "    label: \"Sales\"",
+        "    password: {secret: \"hq/202\"}",
+        "  - mac: \"0004f2000608\"",
+        "    model: IP331",
+        "    model: IP7000",
+    ] {
+        assert!(
+            yaml.lines().any(|l| l == line),
+            "no line {line:?} in:\n{yaml}"
+        );
+    }
+    let secrets = String::from_utf8(out.read("hq.secrets.yaml")).expect("utf8");
+    assert!(secrets.contains("# \"hq/202\": \"\""), "{secrets}");
+    let out = out
+        .then()
+        .args(["--secrets", "hq.secrets.yaml", "validate", "hq"])
+        .run()
+        .status(0);
+    // Until the missing password is filled in, nothing is planned.
+    let out = out
+        .then()
+        .args(["--secrets", "hq.secrets.yaml", "plan", "hq"])
+        .run()
+        .status(1)
+        .stderr_contains("secret hq/202 is not in hq.secrets.yaml");
+    std::fs::write(
+        out.path().join("hq.secrets.yaml"),
+        secrets.replace("# \"hq/202\": \"\"", "\"hq/202\": \"filled-202\""),
+    )
+    .expect("fill in");
+    let out = out
+        .then()
+        .args([
+            "--secrets",
+            "hq.secrets.yaml",
+            "apply",
+            "--auto-approve",
+            "hq",
+        ])
+        .run()
+        .status(0);
+    no_secret_in(&out, &csv_secrets);
+    assert!(String::from_utf8(out.read("out/root/201.cfg"))
+        .expect("utf8")
+        .contains("reg.1.displayName=\"Doe, Jane\""));
+    out.then()
+        .args([
+            "--secrets",
+            "hq.secrets.yaml",
+            "plan",
+            "--detailed-exitcode",
+            "hq",
+        ])
+        .run()
+        .status(0);
+}
+
+#[test]
+fn every_bad_row_is_an_error_at_its_field_and_nothing_is_written() {
+    let csv = "mac,model,extension,name,password\n\
+               0004f2000607,IP650,201,Ann,pw-Ann-1\n\
+               0004f200060,IP650,202,Bob,\n\
+               0004f2000609,IP999,203,Cy,\n\
+               00:04:f2:00:06:07,IP650,204,\"Dee\nDee\",\n\
+               0004f200060b,,201,Eve,\n\
+               412345678,IP650,2050,Fay,\n\
+               0004f200060c,IP650,206,Gil,x,extra\n";
+    let out = Test::new()
+        .file("inv.csv", csv)
+        .args([
+            "import",
+            "hq",
+            "--csv",
+            "inv.csv",
+            "--target",
+            "dir:root",
+            "--server",
+            "pbx.example",
+            "--gmt-offset",
+            "-14400",
+        ])
+        .run()
+        .status(1);
+    for line in [
+        "inv.csv:3:1: mac: invalid MAC address: expected 12 hex digits, found 11",
+        "inv.csv:4:14: model: \"IP999\" is not a supported model",
+        "inv.csv:5:1: mac: MAC 0004f2000607 is already on line 2",
+        "inv.csv:5:29: name: must not contain control characters",
+        "inv.csv:7:14: model: empty: give the phone's model",
+        "inv.csv:7:15: extension: extension 201 is already on line 2",
+        "inv.csv:8:1: mac: invalid MAC address: expected 12 hex digits, found 9 (a spreadsheet drops a MAC's leading zeros",
+        "inv.csv:8:17: extension: 2050 has 4 digits and line 2's extension has 3",
+        "inv.csv:9:30: more fields than the header has columns (5)",
+        "error: 9 errors in inv.csv: nothing was written",
+    ] {
+        assert!(
+            out.stderr.lines().any(|l| l.starts_with(line)),
+            "no line {line:?}:\n{}",
+            out.stderr
+        );
+    }
+    assert!(!out.stderr.contains("pw-Ann-1"), "{}", out.stderr);
+    assert!(!out.path().join("sites/hq.yaml").exists());
+    assert!(!out.path().join("hq.secrets.yaml").exists());
+}
+
+#[test]
+fn an_inventory_needs_its_site_settings_and_a_valid_header() {
+    Test::new()
+        .file("inv.csv", "mac,model,extension\n")
+        .args([
+            "import", "hq", "--csv", "inv.csv", "--server", "pbx", "--zone", "eastern",
+        ])
+        .run()
+        .status(1)
+        .stderr_contains("--target");
+    Test::new()
+        .file("inv.csv", "mac,model,extension\n")
+        .args([
+            "import",
+            "hq",
+            "--csv",
+            "inv.csv",
+            "--target",
+            "dir:r",
+            "--server",
+            "pbx",
+            "--zone",
+            "eastern",
+            "--gmt-offset",
+            "0",
+        ])
+        .run()
+        .status(1)
+        .stderr_contains("cannot be used with");
+    Test::new()
+        .file("inv.csv", "mac;model;extension;notes\r\n")
+        .args([
+            "import", "hq", "--csv", "inv.csv", "--target", "dir:r", "--server", "pbx", "--zone",
+            "eastern",
+        ])
+        .run()
+        .status(1)
+        .stderr_has_line_with("inv.csv:1:21: ", "unknown column \"notes\"");
+}
