@@ -10,6 +10,8 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use polyops::polycom::reader::parameter_map;
+
 /// How one file was typed.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Style {
@@ -366,4 +368,99 @@ pub fn boot_line(code: &str) -> String {
 /// An application log line naming the model in its SIP User-Agent.
 pub fn app_line(ua: &str) -> String {
     format!("0103121611|sip  |2|00|User-Agent: {ua}/3.2.7.0198")
+}
+
+/// The guide's example site: 3 phones on 201-203, Pacific time, the
+/// guide's typos, one master file named in upper case, models from logs
+/// for two phones and from --model for the third.
+pub fn small_site() -> Site {
+    let mut site = Site::guide(3);
+    site.extensions[0].name = "Front Desk & Lobby".to_owned();
+    site.extensions[1].label = "Sales".to_owned();
+    site.phones[0].mac = "0004F2000607".to_owned();
+    site.phones[0].log = Some(("boot", boot_line("SPIP650")));
+    site.phones[1].log = Some(("app", app_line("PolycomSoundPointIP-SPIP_331-UA")));
+    site
+}
+
+/// A site an installer took further than the guide: its own parameters
+/// in altigen.cfg (one a password) and in an extension file (a second
+/// line with its own password), nightly polling, another SIP port and
+/// time server, and a custom.cfg every phone names.
+pub fn extras_site() -> Site {
+    let mut site = Site::guide(2);
+    site.typos = false;
+    site.port = 5060;
+    site.sntp = "pool.ntp.org".to_owned();
+    site.gmt_offset = -18000;
+    site.extra = [
+        ("up.backlight.idleIntensity", "1"),
+        ("tcpIpApp.sntp.address.overrideDHCP", "1"),
+        ("dir.corp.password", "c0rp-S3cret"),
+        ("prov.polling.enabled", "1"),
+        ("prov.polling.mode", "abs"),
+        ("prov.polling.time", "03:00"),
+        ("call.lastCallReturnString", "#99"),
+    ]
+    .iter()
+    .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+    .collect();
+    site.config_files = vec![(
+        "custom.cfg".to_owned(),
+        b"<?xml version=\"1.0\"?>\r\n<custom up.screenSaver.enabled=\"1\"/>\r\n".to_vec(),
+    )];
+    site.extensions[0].extra = [
+        ("reg.1.ringType", "2"),
+        ("reg.2.address", "2201"),
+        ("reg.2.auth.password", "L1ne2-S3cret"),
+        ("msg.bypassInstantMessage", "0"),
+    ]
+    .iter()
+    .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+    .collect();
+    site
+}
+
+/// The parameters that differ between each hand-made file and the file
+/// polyops renders in its place (`<mac>.cfg` for `<MAC>.cfg`), by the
+/// hand-made file's name.
+pub fn differences(
+    root: &BTreeMap<String, Vec<u8>>,
+    rendered: &BTreeMap<String, Vec<u8>>,
+) -> BTreeMap<String, Vec<String>> {
+    let mut out = BTreeMap::new();
+    for (name, ours) in rendered.iter().filter(|(n, _)| n.ends_with(".cfg")) {
+        let theirs = root
+            .get_key_value(name)
+            .or_else(|| root.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)));
+        let Some((their_name, theirs)) = theirs else {
+            continue;
+        };
+        let a = parameter_map(theirs).unwrap_or_else(|e| panic!("{their_name}: {e}"));
+        let b = parameter_map(ours).unwrap_or_else(|e| panic!("rendered {name}: {e}"));
+        let names: std::collections::BTreeSet<&String> =
+            a.values.keys().chain(b.values.keys()).collect();
+        let changed: Vec<String> = names
+            .into_iter()
+            .filter(|p| a.values.get(*p) != b.values.get(*p))
+            .cloned()
+            .collect();
+        out.insert(their_name.clone(), changed);
+    }
+    out
+}
+
+/// Every parameter whose rendered value differs from the hand-made one is
+/// named by a report line about that file.
+pub fn assert_report_names_every_difference(diffs: &BTreeMap<String, Vec<String>>, report: &str) {
+    for (file, params) in diffs {
+        for p in params {
+            assert!(
+                report
+                    .lines()
+                    .any(|l| l.starts_with(&format!("{file}: ")) && l.contains(p.as_str())),
+                "{file}: {p} changes, and the report does not say so:\n{report}"
+            );
+        }
+    }
 }
