@@ -563,6 +563,76 @@ mod tests {
     }
 
     #[test]
+    fn import_takes_a_root_or_an_inventory() {
+        assert_eq!(
+            listed_options(&["polyops", "import", "--help"]),
+            [
+                "--ca-file",
+                "--connections",
+                "--csv",
+                "--from",
+                "--gmt-offset",
+                "--help",
+                "--model",
+                "--secrets-out",
+                "--server",
+                "--sites",
+                "--target",
+                "--user",
+                "--zone",
+            ]
+        );
+        let c = config(&[
+            "polyops", "import", "hq", "--from", "dir:root", "--model", "ip 650",
+        ]);
+        let Command::Import(o) = c.command else {
+            panic!("not import")
+        };
+        assert!(matches!(o.source, ImportSource::Root { ref url } if url == "dir:root"));
+        assert_eq!(o.model, Some(crate::site::file::Model::IP650));
+        let c = config(&[
+            "polyops",
+            "import",
+            "hq",
+            "--csv",
+            "i.csv",
+            "--target",
+            "dir:r",
+            "--server",
+            "pbx",
+            "--gmt-offset",
+            "-12600",
+        ]);
+        let Command::Import(o) = c.command else {
+            panic!("not import")
+        };
+        assert!(matches!(
+            o.source,
+            ImportSource::Csv {
+                gmt_offset: -12600,
+                ..
+            }
+        ));
+        for bad in [
+            &["polyops", "import", "hq"][..],
+            &[
+                "polyops", "import", "hq", "--from", "dir:r", "--csv", "i.csv",
+            ],
+            &[
+                "polyops", "import", "hq", "--csv", "i.csv", "--target", "dir:r", "--server", "p",
+            ],
+            &[
+                "polyops", "import", "hq", "--from", "dir:r", "--zone", "eastern",
+            ],
+            &[
+                "polyops", "import", "hq", "--from", "dir:r", "--model", "IP600",
+            ],
+        ] {
+            assert!(parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
     fn each_help_describes_its_site_arguments() {
         for command in ["validate", "render", "plan", "apply", "drift", "unlock"] {
             let (help, _) = parse(["polyops", command, "--help"]).expect_err("help");

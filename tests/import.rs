@@ -762,3 +762,66 @@ fn an_inventory_needs_its_site_settings_and_a_valid_header() {
         .status(1)
         .stderr_has_line_with("inv.csv:1:21: ", "unknown column \"notes\"");
 }
+
+#[test]
+fn values_polyops_writes_otherwise_are_each_named_with_the_new_value() {
+    let mut site = Site::guide(3);
+    site.typos = false;
+    site.extensions[0].extra = vec![("tcpIpApp.sntp.gmtOffset".to_owned(), "0".to_owned())];
+    let mut files = site.files();
+    let edit = |files: &mut BTreeMap<String, Vec<u8>>, name: &str, from: &str, to: &str| {
+        let text = String::from_utf8(files[name].clone()).expect("utf8");
+        assert!(text.contains(from), "{name} lacks {from}");
+        files.insert(name.to_owned(), text.replace(from, to).into_bytes());
+    };
+    edit(
+        &mut files,
+        "0004f2000607.cfg",
+        "APP_FILE_PATH=\"sip.ld\"",
+        "APP_FILE_PATH=\"2345-12600-001.sip.ld\"",
+    );
+    edit(
+        &mut files,
+        "202.cfg",
+        "reg.1.server.1.address=\"10.100.2.127\"",
+        "reg.1.server.1.address=\"maxcs.example\"",
+    );
+    edit(
+        &mut files,
+        "altigen.cfg",
+        "voIpProt.SIP.outboundProxy.port=\"10060\"",
+        "voIpProt.SIP.outboundProxy.port=\"5060\"",
+    );
+    let mut t = Test::new();
+    for (name, bytes) in &files {
+        t = t.file(&format!("root/{name}"), bytes);
+    }
+    let out = t
+        .args(["import", "hq", "--from", "dir:root", "--model", "IP650"])
+        .run()
+        .status(0);
+    let report = out.stdout.clone();
+    for line in [
+        "0004f2000607.cfg: changed: APP_FILE_PATH becomes \"sip.ld\" (was \"2345-12600-001.sip.ld\")",
+        "202.cfg: changed: reg.1.server.1.address is \"maxcs.example\": polyops writes the site's server.address, \"10.100.2.127\"",
+        "201.cfg: left out: tcpIpApp.sntp.gmtOffset is written by polyops from time.zone or time.gmt_offset into altigen.cfg",
+        "altigen.cfg: changed: voIpProt.SIP.outboundProxy.port is \"5060\": polyops writes the site's SIP port, 10060",
+    ] {
+        assert!(report.lines().any(|l| l.starts_with(line)), "no line {line:?}:\n{report}");
+    }
+    let out = out
+        .then()
+        .args([
+            "--secrets",
+            "hq.secrets.yaml",
+            "render",
+            "--out",
+            "rendered",
+            "hq",
+        ])
+        .run()
+        .status(0);
+    let diffs = differences(&files, &out.files_in("rendered/hq"));
+    assert_eq!(diffs["0004f2000607.cfg"], ["APP_FILE_PATH"]);
+    assert_report_names_every_difference(&diffs, &report);
+}

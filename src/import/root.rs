@@ -574,12 +574,16 @@ fn normalise(file: &str, p: &Parameters, report: &mut Report) -> Vec<(String, St
                 format!("{name} is the guide's typo for {fixed}, which the file sets too: the phone ignores it, and it is not imported"),
             ),
             Some(fixed) => {
+                let today = match catalog().get(&fixed).and_then(|e| e.default) {
+                    Some(d) => format!("{fixed}'s default, {d:?}, today"),
+                    None => format!("{fixed}'s default today"),
+                };
                 report.about(
                     file,
                     Kind::Changed,
                     &[name.as_str(), fixed.as_str()],
                     format!(
-                        "{name} is the guide's typo for {fixed}: the phone ignores the misspelt name (so it runs {fixed}'s default today); imported as {fixed}={}",
+                        "{name} is the guide's typo for {fixed}: the phone ignores the misspelt name (so it runs {today}); imported as {fixed}={}",
                         shown(&fixed, &value)
                     ),
                 );
