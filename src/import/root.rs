@@ -1258,12 +1258,15 @@ fn choose_dialplan(draft: &mut Draft, raw: Option<&str>, read: bool, report: &mu
     };
 }
 
+/// Log files by phone: (name, bytes).
+type Logs = BTreeMap<Mac, Vec<(String, Vec<u8>)>>;
+
 /// The boot and application logs of the kept phones, by MAC.
 fn read_logs(
     reader: &mut dyn Reader,
     listing: &Listing,
     kept: &[&Master],
-) -> TResult<BTreeMap<Mac, Vec<(String, Vec<u8>)>>> {
+) -> TResult<Logs> {
     let mut names: Vec<(Mac, RemoteName)> = Vec::new();
     for m in kept {
         for suffix in ["-boot.log", "-app.log"] {
@@ -1281,7 +1284,7 @@ fn read_logs(
         .into_iter()
         .map(|(n, f)| (n, f.bytes))
         .collect();
-    let mut out: BTreeMap<Mac, Vec<(String, Vec<u8>)>> = BTreeMap::new();
+    let mut out = Logs::new();
     for (mac, name) in names {
         if let Some(Some(bytes)) = fetched.get(&name) {
             out.entry(mac)
@@ -1295,7 +1298,7 @@ fn read_logs(
 /// A phone's model: from its logs, else `--model`, else to fill in.
 fn phone_model(
     mac: Mac,
-    logs: &BTreeMap<Mac, Vec<(String, Vec<u8>)>>,
+    logs: &Logs,
     model: Option<Model>,
     report: &mut Report,
 ) -> (Field<Model>, Option<String>) {

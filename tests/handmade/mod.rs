@@ -147,13 +147,13 @@ impl Site {
             label: number.to_owned(),
             password: format!("{}{}", 1212 + i, "-Pw"),
             extra: Vec::new(),
-            style: if i % 2 == 0 { NOTEPAD } else { UNIX },
+            style: if i.is_multiple_of(2) { NOTEPAD } else { UNIX },
         });
         self.phones.push(Phone {
             mac: mac.to_owned(),
             extension: number.to_owned(),
             log: None,
-            style: if i % 3 == 0 { WINDOWS } else { NOTEPAD },
+            style: if i.is_multiple_of(3) { WINDOWS } else { NOTEPAD },
         });
     }
 
