@@ -581,6 +581,14 @@ fn a_root_that_is_not_a_folder_is_an_error() {
         .status(1)
         .stderr_contains("error: --from dir:nowhere: nowhere is not a folder");
     Test::new()
+        .file("empty/readme.txt", "not a provisioning root")
+        .args(["import", "hq", "--from", "dir:empty"])
+        .run()
+        .status(1)
+        .stderr_contains(
+            "no master file (<mac>.cfg) and no altigen.cfg at the root: nothing to import",
+        );
+    Test::new()
         .args(["import", "Bad_Name", "--from", "dir:."])
         .run()
         .status(1)

@@ -208,6 +208,12 @@ pub fn import(reader: &mut dyn Reader, opts: &Options) -> TResult<Imported> {
         .filter_map(|n| master_mac(n.as_str()).map(|m| (m, n)))
         .filter(|(m, _)| m.as_str() != "000000000000")
         .collect();
+    if candidates.is_empty() && listing.find(ALTIGEN_CFG).is_none() {
+        return Err(crate::target::TargetError::new(
+            crate::target::Kind::NotFound,
+            "no master file (<mac>.cfg) and no altigen.cfg at the root: nothing to import (is this the phones' provisioning root?)",
+        ));
+    }
     candidates.sort_by_key(|(m, n)| (*m, n.as_str() != format!("{m}.cfg"), n.as_str().to_owned()));
     let mut chosen: Vec<(Mac, RemoteName)> = Vec::new();
     for (mac, name) in candidates {
@@ -1262,11 +1268,7 @@ fn choose_dialplan(draft: &mut Draft, raw: Option<&str>, read: bool, report: &mu
 type Logs = BTreeMap<Mac, Vec<(String, Vec<u8>)>>;
 
 /// The boot and application logs of the kept phones, by MAC.
-fn read_logs(
-    reader: &mut dyn Reader,
-    listing: &Listing,
-    kept: &[&Master],
-) -> TResult<Logs> {
+fn read_logs(reader: &mut dyn Reader, listing: &Listing, kept: &[&Master]) -> TResult<Logs> {
     let mut names: Vec<(Mac, RemoteName)> = Vec::new();
     for m in kept {
         for suffix in ["-boot.log", "-app.log"] {

@@ -82,12 +82,8 @@ pub fn site_yaml(d: &Draft, stand_ins: bool) -> String {
     );
     push(
         &mut y,
-        "# Review it with the import's report, which names every parameter whose".to_owned(),
-    );
-    push(
-        &mut y,
         format!(
-            "# value changes; then `polyops plan {}` takes each file over.",
+            "# Review it with the import's report; then `polyops plan {}` shows what apply does.",
             d.site
         ),
     );

@@ -153,7 +153,11 @@ impl Site {
             mac: mac.to_owned(),
             extension: number.to_owned(),
             log: None,
-            style: if i.is_multiple_of(3) { WINDOWS } else { NOTEPAD },
+            style: if i.is_multiple_of(3) {
+                WINDOWS
+            } else {
+                NOTEPAD
+            },
         });
     }
 
