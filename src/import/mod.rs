@@ -12,6 +12,7 @@
 
 pub mod csv;
 pub mod logs;
+mod map;
 pub mod report;
 pub mod root;
 pub mod verify;
