@@ -833,3 +833,55 @@ fn values_polyops_writes_otherwise_are_each_named_with_the_new_value() {
     assert_eq!(diffs["0004f2000607.cfg"], ["APP_FILE_PATH"]);
     assert_report_names_every_difference(&diffs, &report);
 }
+
+#[test]
+fn values_from_the_target_are_escaped_in_the_site_file_and_cleaned_in_the_report() {
+    let mut site = Site::guide(2);
+    site.typos = false;
+    site.extensions[0].name = "\u{202e}Evil \"quoted\" \\ <name> # not a comment".to_owned();
+    site.extensions[1].label = "Zoë: {x}".to_owned();
+    site.extensions[1].extra = vec![("reg.1.ringType".to_owned(), "007".to_owned())];
+    let mut files = site.files();
+    // A value no site file can carry, and a name that is no parameter.
+    let ext = String::from_utf8(files["202.cfg"].clone()).expect("utf8");
+    files.insert(
+        "202.cfg".to_owned(),
+        ext.replace(
+            "<mine",
+            "<odd bad-name.=\"1\" up.note=\"a&#9;b\"/>\n  <mine",
+        )
+        .into_bytes(),
+    );
+    let mut t = Test::new();
+    for (name, bytes) in &files {
+        t = t.file(&format!("root/{name}"), bytes);
+    }
+    let out = t
+        .args(["import", "hq", "--from", "dir:root", "--model", "IP650"])
+        .run()
+        .status(0)
+        .stdout_contains("202.cfg: left out: up.note has a control character in its value")
+        .stdout_contains("202.cfg: left out: bad-name. is not a Polycom parameter name")
+        .stdout_lacks("\u{202e}");
+    let yaml = String::from_utf8(out.read("sites/hq.yaml")).expect("utf8");
+    assert!(
+        yaml.contains("    name: \"\\u202eEvil \\\"quoted\\\" \\\\ <name> # not a comment\""),
+        "{yaml}"
+    );
+    assert!(yaml.contains("      reg.1.ringType: \"007\""), "{yaml}");
+    let out = out
+        .then()
+        .args([
+            "--secrets",
+            "hq.secrets.yaml",
+            "render",
+            "--out",
+            "rendered",
+            "hq",
+        ])
+        .run()
+        .status(0);
+    let diffs = differences(&files, &out.files_in("rendered/hq"));
+    assert!(diffs["201.cfg"].is_empty(), "{diffs:?}");
+    assert_eq!(diffs["202.cfg"], ["bad-name.", "up.note"]);
+}
