@@ -885,3 +885,32 @@ fn values_from_the_target_are_escaped_in_the_site_file_and_cleaned_in_the_report
     assert!(diffs["201.cfg"].is_empty(), "{diffs:?}");
     assert_eq!(diffs["202.cfg"], ["bad-name.", "up.note"]);
 }
+
+#[test]
+fn the_registration_expiry_is_written_only_when_it_is_not_the_default() {
+    let mut site = Site::guide(2);
+    site.expires = 300;
+    let out = with_root(&site)
+        .args(["import", "hq", "--from", "dir:root", "--model", "IP650"])
+        .run()
+        .status(0);
+    let yaml = String::from_utf8(out.read("sites/hq.yaml")).expect("utf8");
+    assert!(
+        yaml.lines().any(|l| l == "  registration_expires: 300"),
+        "{yaml}"
+    );
+    // 90 with more than 100 phones is not the default (600) there.
+    let mut big = Site::guide(0);
+    for i in 0..101 {
+        big.add(&format!("{}", 300 + i), &format!("0004f23{i:05x}"));
+    }
+    let out = with_root(&big)
+        .args(["import", "hq", "--from", "dir:root", "--model", "IP650"])
+        .run()
+        .status(0);
+    let yaml = String::from_utf8(out.read("sites/hq.yaml")).expect("utf8");
+    assert!(
+        yaml.lines().any(|l| l == "  registration_expires: 90"),
+        "{yaml}"
+    );
+}

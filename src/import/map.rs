@@ -643,7 +643,7 @@ pub(super) fn choose_server(
 pub(super) fn choose_dialplan(
     draft: &mut Draft,
     raw: Option<&str>,
-    read: bool,
+    file: Option<&str>,
     report: &mut Report,
 ) {
     let numbers: Vec<&str> = draft.extensions.iter().map(|e| e.number.as_str()).collect();
@@ -659,9 +659,9 @@ pub(super) fn choose_dialplan(
     };
     let name = "dialplan.digitmap";
     let Some(raw) = raw else {
-        if read {
+        if let Some(file) = file {
             report.about(
-                ALTIGEN_CFG,
+                file,
                 Kind::Changed,
                 &[name],
                 "has no dialplan.digitmap: polyops writes the guide's digit map for the site's extensions",
@@ -682,7 +682,7 @@ pub(super) fn choose_dialplan(
     let map: String = raw.chars().filter(|c| !c.is_whitespace()).collect();
     if map != raw {
         report.about(
-            ALTIGEN_CFG,
+            file.unwrap_or(ALTIGEN_CFG),
             Kind::Changed,
             &[name],
             "dialplan.digitmap has white space in it (a line broken inside the value, as in the guide), which the phone reads as part of the map: polyops writes it without",
@@ -718,7 +718,7 @@ pub(super) fn choose_dialplan(
             return;
         }
         report.add(
-            ALTIGEN_CFG,
+            file.unwrap_or(ALTIGEN_CFG),
             Kind::Note,
             "some extensions do not fit the dial plan of the digit map: it is kept as dialplan.digitmap, as it is",
         );
@@ -770,7 +770,7 @@ mod tests {
         let mut d = draft_with(&["2001", "2999"]);
         let mut r = Report::default();
         let map = digitmap(4, 2, 2, 10);
-        choose_dialplan(&mut d, Some(&map), true, &mut r);
+        choose_dialplan(&mut d, Some(&map), Some(ALTIGEN_CFG), &mut r);
         assert_eq!(
             d.dialplan,
             Dialplan {
@@ -791,7 +791,7 @@ mod tests {
         // As the XML parser hands it on: the line break and the next line's
         // indentation became spaces.
         let broken = digitmap(3, 1, 7, 7).replace("[1-7]", "[1-    7]");
-        choose_dialplan(&mut d, Some(&broken), true, &mut r);
+        choose_dialplan(&mut d, Some(&broken), Some(ALTIGEN_CFG), &mut r);
         assert_eq!(d.dialplan, Dialplan::default(), "{broken}");
         assert!(r.covers(ALTIGEN_CFG, "dialplan.digitmap"));
     }
@@ -800,7 +800,12 @@ mod tests {
     fn another_digit_map_is_kept_with_fields_from_the_extensions() {
         let mut d = draft_with(&["301", "455"]);
         let mut r = Report::default();
-        choose_dialplan(&mut d, Some("0|[3-4]xx|9xxxxxxxxxx|xxx.T"), true, &mut r);
+        choose_dialplan(
+            &mut d,
+            Some("0|[3-4]xx|9xxxxxxxxxx|xxx.T"),
+            Some(ALTIGEN_CFG),
+            &mut r,
+        );
         assert_eq!(
             d.dialplan.digitmap.as_deref(),
             Some("0|[3-4]xx|9xxxxxxxxxx|xxx.T")
@@ -810,7 +815,12 @@ mod tests {
         assert_eq!(d.dialplan.local_digits, Some(7));
         // A generated map the extensions do not fit is kept as it is too.
         let mut d = draft_with(&["801"]);
-        choose_dialplan(&mut d, Some(&digitmap(3, 1, 7, 7)), true, &mut r);
+        choose_dialplan(
+            &mut d,
+            Some(&digitmap(3, 1, 7, 7)),
+            Some(ALTIGEN_CFG),
+            &mut r,
+        );
         assert_eq!(d.dialplan.digitmap, Some(digitmap(3, 1, 7, 7)));
         assert_eq!(d.dialplan.first_digits, Some((8, 8)));
     }

@@ -392,7 +392,7 @@ pub fn import(reader: &mut dyn Reader, opts: &Options) -> TResult<Imported> {
     choose_dialplan(
         &mut draft,
         digitmap_raw.as_deref(),
-        site_params.is_some(),
+        site_params.as_ref().map(|(file, _)| file.as_str()),
         &mut report,
     );
 
