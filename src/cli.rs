@@ -280,6 +280,78 @@ enum CliCommand {
         #[arg(long)]
         defaults: bool,
     },
+    /// Write a new site file and its secrets file from an existing
+    /// provisioning root (read only, never written) or an inventory CSV.
+    #[command(group(clap::ArgGroup::new("time_zone").args(["zone", "gmt_offset"])))]
+    Import {
+        /// Name of the new site; writes <sites>/SITE.yaml.
+        #[arg(value_name = "SITE")]
+        site: String,
+        /// The provisioning root to read: ftp://, ftps:// or dir:<path>.
+        #[arg(
+            long,
+            value_name = "URL",
+            required_unless_present = "csv",
+            conflicts_with = "csv"
+        )]
+        from: Option<String>,
+        /// FTP user [default: PlcmSpIp]; the password comes from
+        /// POLYOPS_FTP_PASSWORD (default: the factory PlcmSpIp).
+        #[arg(long, value_name = "USER")]
+        user: Option<String>,
+        /// Model of every phone whose boot or app log does not name one
+        /// (IP321, IP331, IP335, IP560, IP650, IP6000, IP7000).
+        #[arg(long, value_name = "MODEL", value_parser = model_arg)]
+        model: Option<crate::site::file::Model>,
+        /// PEM file of the CA that signed an ftps:// server's certificate
+        /// (also written into the site file).
+        #[arg(long, value_name = "FILE")]
+        ca_file: Option<PathBuf>,
+        /// Where to write the secrets [default: SITE.secrets.yaml].
+        #[arg(long, value_name = "FILE")]
+        secrets_out: Option<PathBuf>,
+        /// Import an inventory instead of a root: header mac,model,extension
+        /// and any of name,label,password.
+        #[arg(long, value_name = "FILE", requires_all = ["target", "server", "time_zone"])]
+        csv: Option<PathBuf>,
+        /// With --csv: the new site's target (ftp://, ftps:// or dir:<path>).
+        #[arg(long, value_name = "URL", requires = "csv")]
+        target: Option<String>,
+        /// With --csv: the MaxCS server's address.
+        #[arg(long, value_name = "ADDRESS", requires = "csv")]
+        server: Option<String>,
+        /// With --csv: eastern, central, mountain or pacific.
+        #[arg(long, value_name = "ZONE", value_parser = zone_arg, requires = "csv")]
+        zone: Option<crate::site::file::Zone>,
+        /// With --csv: the offset from GMT in seconds, instead of --zone.
+        #[arg(
+            long,
+            value_name = "SECONDS",
+            allow_hyphen_values = true,
+            requires = "csv"
+        )]
+        gmt_offset: Option<i32>,
+        /// Folder of site files [default: sites].
+        #[arg(long, value_name = "DIR", help_heading = "Sites")]
+        sites: Option<PathBuf>,
+        #[command(flatten)]
+        connections: ConnectionOptions,
+    },
+}
+
+fn model_arg(text: &str) -> Result<crate::site::file::Model, String> {
+    crate::import::parse_model(text).ok_or_else(|| format!("expected {}", crate::import::MODELS))
+}
+
+fn zone_arg(text: &str) -> Result<crate::site::file::Zone, String> {
+    use crate::site::file::Zone;
+    Ok(match text.to_ascii_lowercase().as_str() {
+        "eastern" => Zone::Eastern,
+        "central" => Zone::Central,
+        "mountain" => Zone::Mountain,
+        "pacific" => Zone::Pacific,
+        _ => return Err("expected eastern, central, mountain or pacific".to_owned()),
+    })
 }
 
 /// The shared options one command was given after its name (`None`: the
@@ -372,6 +444,7 @@ pub enum Command {
     Schema {
         defaults: bool,
     },
+    Import(ImportOptions),
 }
 
 /// `explain`'s own options; its site is `Config::names[0]`.
@@ -381,6 +454,30 @@ pub struct ExplainOptions {
     pub params: Vec<String>,
     pub observed: bool,
     pub format: ExplainFormat,
+}
+
+#[derive(Debug, Clone)]
+pub struct ImportOptions {
+    pub site: String,
+    pub source: ImportSource,
+    pub user: Option<String>,
+    pub model: Option<crate::site::file::Model>,
+    pub ca_file: Option<PathBuf>,
+    pub secrets_out: Option<PathBuf>,
+}
+
+/// What `import` reads.
+#[derive(Debug, Clone)]
+pub enum ImportSource {
+    /// A provisioning root.
+    Root { url: String },
+    /// An inventory, and what it cannot say about the site.
+    Csv {
+        file: PathBuf,
+        target: String,
+        server: String,
+        gmt_offset: i32,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -507,6 +604,50 @@ where
             Shared::new(sites, Some(secrets), Some(connections), None),
         ),
         CliCommand::Schema { defaults } => (Command::Schema { defaults }, Shared::default()),
+        CliCommand::Import {
+            site,
+            from,
+            user,
+            model,
+            ca_file,
+            secrets_out,
+            csv,
+            target,
+            server,
+            zone,
+            gmt_offset,
+            sites,
+            connections,
+        } => {
+            let source = match (csv, from) {
+                (Some(file), _) => ImportSource::Csv {
+                    file,
+                    target: target.unwrap_or_default(),
+                    server: server.unwrap_or_default(),
+                    gmt_offset: gmt_offset
+                        .or(zone.map(|z| z.gmt_offset()))
+                        .unwrap_or_default(),
+                },
+                (None, from) => ImportSource::Root {
+                    url: from.unwrap_or_default(),
+                },
+            };
+            (
+                Command::Import(ImportOptions {
+                    site,
+                    source,
+                    user,
+                    model,
+                    ca_file,
+                    secrets_out,
+                }),
+                Shared {
+                    sites,
+                    connections: connections.connections,
+                    ..Shared::default()
+                },
+            )
+        }
     };
     // After the command beats before it; before it beats the environment
     // (which only the top-level `--secrets` reads).
@@ -642,6 +783,76 @@ mod tests {
             .collect();
             expected.sort();
             assert_eq!(listed_options(&["polyops", command, "--help"]), expected);
+        }
+    }
+
+    #[test]
+    fn import_takes_a_root_or_an_inventory() {
+        assert_eq!(
+            listed_options(&["polyops", "import", "--help"]),
+            [
+                "--ca-file",
+                "--connections",
+                "--csv",
+                "--from",
+                "--gmt-offset",
+                "--help",
+                "--model",
+                "--secrets-out",
+                "--server",
+                "--sites",
+                "--target",
+                "--user",
+                "--zone",
+            ]
+        );
+        let c = config(&[
+            "polyops", "import", "hq", "--from", "dir:root", "--model", "ip 650",
+        ]);
+        let Command::Import(o) = c.command else {
+            panic!("not import")
+        };
+        assert!(matches!(o.source, ImportSource::Root { ref url } if url == "dir:root"));
+        assert_eq!(o.model, Some(crate::site::file::Model::IP650));
+        let c = config(&[
+            "polyops",
+            "import",
+            "hq",
+            "--csv",
+            "i.csv",
+            "--target",
+            "dir:r",
+            "--server",
+            "pbx",
+            "--gmt-offset",
+            "-12600",
+        ]);
+        let Command::Import(o) = c.command else {
+            panic!("not import")
+        };
+        assert!(matches!(
+            o.source,
+            ImportSource::Csv {
+                gmt_offset: -12600,
+                ..
+            }
+        ));
+        for bad in [
+            &["polyops", "import", "hq"][..],
+            &[
+                "polyops", "import", "hq", "--from", "dir:r", "--csv", "i.csv",
+            ],
+            &[
+                "polyops", "import", "hq", "--csv", "i.csv", "--target", "dir:r", "--server", "p",
+            ],
+            &[
+                "polyops", "import", "hq", "--from", "dir:r", "--zone", "eastern",
+            ],
+            &[
+                "polyops", "import", "hq", "--from", "dir:r", "--model", "IP600",
+            ],
+        ] {
+            assert!(parse(bad).is_err(), "{bad:?}");
         }
     }
 

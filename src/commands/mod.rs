@@ -6,6 +6,7 @@ mod apply;
 mod drift;
 mod explain;
 mod fleet;
+mod import;
 mod online;
 mod plan;
 mod render;
@@ -45,6 +46,7 @@ pub fn run(config: &Config, out: &mut dyn Write) -> Result<i32, Error> {
         Command::Apply(opts) => apply::run(config, opts, out),
         Command::Explain(opts) => explain::run(config, opts, out),
         Command::Unlock => unlock::run(config, out),
+        Command::Import(opts) => import::run(config, opts, out),
     }
 }
 

@@ -94,7 +94,7 @@ pub fn is_secret_name(name: &str) -> bool {
 
 /// `a.b`, `reg.1.label`, `reg.1.acd-agent-available`: dot-separated
 /// segments of letters, digits, `-` and `_`, starting with a letter.
-fn looks_like_a_parameter(name: &str) -> bool {
+pub(crate) fn looks_like_a_parameter(name: &str) -> bool {
     let mut segments = name.split('.');
     let first_ok = name.bytes().next().is_some_and(|b| b.is_ascii_alphabetic());
     first_ok

@@ -381,3 +381,22 @@ fn open_ftp(
         }
     })
 }
+
+/// Open a provisioning root that no site file names yet (`import`) to
+/// read only, like [`open_reader`]: the handle has no method that writes,
+/// and an FTP connection refuses every changing command on the wire.
+pub fn open_reader_at(
+    target: &crate::site::model::Target,
+    password: &Secret,
+    connections: Option<usize>,
+) -> TResult<Box<dyn Reader + Send>> {
+    Ok(match &target.url {
+        TargetUrl::Dir(path) => Box::new(dir::DirTarget::new(path.clone())),
+        TargetUrl::Ftp { .. } => Box::new(ftp::FtpTarget::connect(
+            target,
+            password,
+            connections,
+            Access::ReadOnly,
+        )?),
+    })
+}
