@@ -177,6 +177,24 @@ enum CliCommand {
     },
     /// Print the JSON Schema of a site file.
     Schema,
+    /// Print the DHCP options that send a site's phones to its boot server
+    /// (guide §7.2-7.3).
+    Dhcp {
+        /// The DHCP server's configuration language.
+        #[arg(long, value_enum, default_value_t = DhcpFormat::Isc)]
+        format: DhcpFormat,
+        #[command(flatten)]
+        sites: SiteOptions,
+    },
+    /// Print the MaxCS steps for each site's extensions and system (guide §3,
+    /// §8, §10); touches no network.
+    Checklist {
+        /// Output format (markdown: checkboxes to paste into a ticket).
+        #[arg(long, value_enum, default_value_t = ChecklistFormat::Markdown)]
+        format: ChecklistFormat,
+        #[command(flatten)]
+        sites: SiteOptions,
+    },
 }
 
 /// The shared options one command was given after its name (`None`: the
@@ -247,6 +265,12 @@ pub enum Command {
     },
     Unlock,
     Schema,
+    Dhcp {
+        format: DhcpFormat,
+    },
+    Checklist {
+        format: ChecklistFormat,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -262,6 +286,25 @@ pub enum Format {
     Text,
     Json,
     Markdown,
+}
+
+/// A DHCP server's configuration language (`polyops dhcp --format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DhcpFormat {
+    /// ISC dhcpd (dhcpd.conf).
+    Isc,
+    /// Kea DHCPv4 (JSON).
+    Kea,
+    /// dnsmasq (dnsmasq.conf).
+    Dnsmasq,
+    /// Windows DHCP Server (PowerShell).
+    Windows,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ChecklistFormat {
+    Markdown,
+    Text,
 }
 
 /// Parse arguments. `Err` carries clap's message and whether it is help or
@@ -326,6 +369,14 @@ where
             Shared::new(sites, Some(secrets), Some(connections), None),
         ),
         CliCommand::Schema => (Command::Schema, Shared::default()),
+        CliCommand::Dhcp { format, sites } => (
+            Command::Dhcp { format },
+            Shared::new(sites, None, None, None),
+        ),
+        CliCommand::Checklist { format, sites } => (
+            Command::Checklist { format },
+            Shared::new(sites, None, None, None),
+        ),
     };
     // After the command beats before it; before it beats the environment
     // (which only the top-level `--secrets` reads).

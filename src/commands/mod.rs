@@ -3,6 +3,8 @@
 //! holds what the commands that read a target share.
 
 mod apply;
+mod checklist;
+mod dhcp;
 mod drift;
 mod online;
 mod plan;
@@ -41,6 +43,8 @@ pub fn run(config: &Config, out: &mut dyn Write) -> Result<i32, Error> {
         Command::Drift { format } => drift::run(config, *format, out),
         Command::Apply(opts) => apply::run(config, opts, out),
         Command::Unlock => unlock::run(config, out),
+        Command::Dhcp { format } => dhcp::run(config, *format, out),
+        Command::Checklist { format } => checklist::run(config, *format, out),
     }
 }
 
