@@ -195,6 +195,18 @@ enum CliCommand {
         #[command(flatten)]
         sites: SiteOptions,
     },
+    /// Print a shell completion script.
+    Completions {
+        /// The shell to complete in.
+        #[arg(value_enum)]
+        shell: Shell,
+    },
+    /// Print the man page (roff), or write one page per command into DIR.
+    Man {
+        /// Write polyops.1 and polyops-COMMAND.1 into this folder instead.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
 }
 
 /// The shared options one command was given after its name (`None`: the
@@ -271,6 +283,12 @@ pub enum Command {
     Checklist {
         format: ChecklistFormat,
     },
+    Completions {
+        shell: Shell,
+    },
+    Man {
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -305,6 +323,21 @@ pub enum DhcpFormat {
 pub enum ChecklistFormat {
     Markdown,
     Text,
+}
+
+/// The shells `polyops completions` writes for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+    Powershell,
+}
+
+/// The clap definition of the command line, for completions and man pages.
+pub fn clap_command() -> clap::Command {
+    use clap::CommandFactory;
+    Cli::command()
 }
 
 /// Parse arguments. `Err` carries clap's message and whether it is help or
@@ -377,6 +410,8 @@ where
             Command::Checklist { format },
             Shared::new(sites, None, None, None),
         ),
+        CliCommand::Completions { shell } => (Command::Completions { shell }, Shared::default()),
+        CliCommand::Man { out } => (Command::Man { out }, Shared::default()),
     };
     // After the command beats before it; before it beats the environment
     // (which only the top-level `--secrets` reads).

@@ -6,7 +6,6 @@
 pub mod checklist;
 pub mod dhcp;
 
-
 /// `text` wrapped at `width` columns, each line starting with `prefix`
 /// (`# ` for a comment). Words are never split.
 pub fn wrap(text: &str, width: usize, prefix: &str) -> String {

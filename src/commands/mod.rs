@@ -4,8 +4,10 @@
 
 mod apply;
 mod checklist;
+mod completions;
 mod dhcp;
 mod drift;
+mod man;
 mod online;
 mod plan;
 mod render;
@@ -45,6 +47,8 @@ pub fn run(config: &Config, out: &mut dyn Write) -> Result<i32, Error> {
         Command::Unlock => unlock::run(config, out),
         Command::Dhcp { format } => dhcp::run(config, *format, out),
         Command::Checklist { format } => checklist::run(config, *format, out),
+        Command::Completions { shell } => completions::run(*shell, out),
+        Command::Man { out: dir } => man::run(dir.as_deref(), out),
     }
 }
 
