@@ -195,6 +195,14 @@ enum CliCommand {
         #[command(flatten)]
         sites: SiteOptions,
     },
+    /// Check each site's FTP target the way apply and the phones use it
+    /// (exit 1 on any failed check).
+    Doctor {
+        #[command(flatten)]
+        sites: SiteOptions,
+        #[command(flatten)]
+        secrets: SecretOptions,
+    },
     /// Print a shell completion script.
     Completions {
         /// The shell to complete in.
@@ -283,6 +291,7 @@ pub enum Command {
     Checklist {
         format: ChecklistFormat,
     },
+    Doctor,
     Completions {
         shell: Shell,
     },
@@ -409,6 +418,10 @@ where
         CliCommand::Checklist { format, sites } => (
             Command::Checklist { format },
             Shared::new(sites, None, None, None),
+        ),
+        CliCommand::Doctor { sites, secrets } => (
+            Command::Doctor,
+            Shared::new(sites, Some(secrets), None, None),
         ),
         CliCommand::Completions { shell } => (Command::Completions { shell }, Shared::default()),
         CliCommand::Man { out } => (Command::Man { out }, Shared::default()),

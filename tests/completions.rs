@@ -23,7 +23,15 @@ fn commands() -> Vec<String> {
         .filter(|c| *c != "help")
         .map(str::to_owned)
         .collect();
-    for c in ["validate", "plan", "apply", "dhcp", "completions", "man"] {
+    for c in [
+        "validate",
+        "plan",
+        "apply",
+        "dhcp",
+        "doctor",
+        "completions",
+        "man",
+    ] {
         assert!(list.iter().any(|l| l == c), "{c} is not in {list:?}");
     }
     list

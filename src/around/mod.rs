@@ -5,6 +5,7 @@
 
 pub mod checklist;
 pub mod dhcp;
+pub mod doctor;
 
 /// `text` wrapped at `width` columns, each line starting with `prefix`
 /// (`# ` for a comment). Words are never split.

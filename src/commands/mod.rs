@@ -6,6 +6,7 @@ mod apply;
 mod checklist;
 mod completions;
 mod dhcp;
+mod doctor;
 mod drift;
 mod man;
 mod online;
@@ -47,6 +48,7 @@ pub fn run(config: &Config, out: &mut dyn Write) -> Result<i32, Error> {
         Command::Unlock => unlock::run(config, out),
         Command::Dhcp { format } => dhcp::run(config, *format, out),
         Command::Checklist { format } => checklist::run(config, *format, out),
+        Command::Doctor => doctor::run(config, out),
         Command::Completions { shell } => completions::run(*shell, out),
         Command::Man { out: dir } => man::run(dir.as_deref(), out),
     }
