@@ -585,7 +585,9 @@ pub fn examine(
             ),
         });
         checks.push(phones_login(
-            probe::plain_login(&site.target).map_err(e),
+            probe::plain_login(&site.target)
+                .map(|(code, text)| (code, clean(&text)))
+                .map_err(e),
             &site.target.user,
         ));
     }
@@ -603,6 +605,10 @@ pub fn examine(
             return checks.checks;
         }
         Ok(p) => {
+            let p = Passive {
+                reply: clean(&p.reply),
+                ..p
+            };
             let cmd = t.listing_command();
             match t.list() {
                 Ok(entries) => {
