@@ -337,6 +337,44 @@ enum CliCommand {
         #[command(flatten)]
         connections: ConnectionOptions,
     },
+    /// Print the DHCP options that send a site's phones to its boot server
+    /// (guide §7.2-7.3).
+    Dhcp {
+        /// The DHCP server's configuration language.
+        #[arg(long, value_enum, default_value_t = DhcpFormat::Isc)]
+        format: DhcpFormat,
+        #[command(flatten)]
+        sites: SiteOptions,
+    },
+    /// Print the MaxCS steps for each site's extensions and system (guide §3,
+    /// §8, §10); touches no network.
+    Checklist {
+        /// Output format (markdown: checkboxes to paste into a ticket).
+        #[arg(long, value_enum, default_value_t = ChecklistFormat::Markdown)]
+        format: ChecklistFormat,
+        #[command(flatten)]
+        sites: SiteOptions,
+    },
+    /// Check each site's FTP target the way apply and the phones use it
+    /// (exit 1 on any failed check).
+    Doctor {
+        #[command(flatten)]
+        sites: SiteOptions,
+        #[command(flatten)]
+        secrets: SecretOptions,
+    },
+    /// Print a shell completion script.
+    Completions {
+        /// The shell to complete in.
+        #[arg(value_enum)]
+        shell: Shell,
+    },
+    /// Print the man page (roff), or write one page per command into DIR.
+    Man {
+        /// Write polyops.1 and polyops-COMMAND.1 into this folder instead.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
 }
 
 fn model_arg(text: &str) -> Result<crate::site::file::Model, String> {
@@ -445,6 +483,19 @@ pub enum Command {
         defaults: bool,
     },
     Import(ImportOptions),
+    Dhcp {
+        format: DhcpFormat,
+    },
+    Checklist {
+        format: ChecklistFormat,
+    },
+    Doctor,
+    Completions {
+        shell: Shell,
+    },
+    Man {
+        out: Option<PathBuf>,
+    },
 }
 
 /// `explain`'s own options; its site is `Config::names[0]`.
@@ -505,6 +556,40 @@ pub enum Format {
 pub enum ExplainFormat {
     Text,
     Json,
+}
+
+/// A DHCP server's configuration language (`polyops dhcp --format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DhcpFormat {
+    /// ISC dhcpd (dhcpd.conf).
+    Isc,
+    /// Kea DHCPv4 (JSON).
+    Kea,
+    /// dnsmasq (dnsmasq.conf).
+    Dnsmasq,
+    /// Windows DHCP Server (PowerShell).
+    Windows,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ChecklistFormat {
+    Markdown,
+    Text,
+}
+
+/// The shells `polyops completions` writes for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+    Powershell,
+}
+
+/// The clap definition of the command line, for completions and man pages.
+pub fn clap_command() -> clap::Command {
+    use clap::CommandFactory;
+    Cli::command()
 }
 
 /// Parse arguments. `Err` carries clap's message and whether it is help or
@@ -648,6 +733,20 @@ where
                 },
             )
         }
+        CliCommand::Dhcp { format, sites } => (
+            Command::Dhcp { format },
+            Shared::new(sites, None, None, None),
+        ),
+        CliCommand::Checklist { format, sites } => (
+            Command::Checklist { format },
+            Shared::new(sites, None, None, None),
+        ),
+        CliCommand::Doctor { sites, secrets } => (
+            Command::Doctor,
+            Shared::new(sites, Some(secrets), None, None),
+        ),
+        CliCommand::Completions { shell } => (Command::Completions { shell }, Shared::default()),
+        CliCommand::Man { out } => (Command::Man { out }, Shared::default()),
     };
     // After the command beats before it; before it beats the environment
     // (which only the top-level `--secrets` reads).

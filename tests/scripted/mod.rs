@@ -46,6 +46,13 @@ pub struct Script {
     /// Names whose upload the server keeps only the first half of, and
     /// says 226 all the same (a full disk, a broken server).
     pub truncate_stor: Vec<String>,
+    /// Refuse RNTO onto a file that exists, as FileZilla Server does.
+    pub refuse_rename_onto_existing: bool,
+    /// Answer MDTM with the time now plus this many seconds (`None`: no
+    /// MDTM, "500 Unknown command").
+    pub mdtm_offset: Option<i64>,
+    /// The final reply of every listing instead of "226 Directory send OK."
+    pub listing_done: Option<String>,
 }
 
 #[derive(Default)]
@@ -267,7 +274,8 @@ impl Session {
                     }
                     d.write_all(listing.as_bytes())?;
                     drop(d);
-                    self.reply(c, "226 Directory send OK.")?;
+                    let done = self.script.listing_done.as_deref();
+                    self.reply(c, done.unwrap_or("226 Directory send OK."))?;
                 }
                 "RETR" => {
                     if let Some(d) = self.script.delay_retr {
@@ -349,6 +357,12 @@ impl Session {
                     }
                 }
                 "RNTO" => match rename_from.take() {
+                    Some(_)
+                        if self.script.refuse_rename_onto_existing
+                            && self.folder.lock().expect("folder").files.contains_key(&arg) =>
+                    {
+                        self.reply(c, "553 Rename failed: file exists")?;
+                    }
                     Some(from) => {
                         let mut f = self.folder.lock().expect("folder");
                         if let Some(b) = f.files.remove(&from) {
@@ -372,6 +386,28 @@ impl Session {
                         None => self.reply(c, "550 Could not get file size.")?,
                     }
                 }
+                "MDTM" => match self.script.mdtm_offset {
+                    None => self.reply(c, "500 Unknown command.")?,
+                    Some(offset) => {
+                        let exists = self.folder.lock().expect("folder").files.contains_key(&arg);
+                        if exists {
+                            let now = std::time::SystemTime::now()
+                                .duration_since(std::time::UNIX_EPOCH)
+                                .expect("after 1970")
+                                .as_secs();
+                            let at = std::time::UNIX_EPOCH
+                                + Duration::from_secs(now.saturating_add_signed(offset));
+                            let stamp: String = humantime::format_rfc3339_seconds(at)
+                                .to_string()
+                                .chars()
+                                .filter(char::is_ascii_digit)
+                                .collect();
+                            self.reply(c, &format!("213 {stamp}"))?;
+                        } else {
+                            self.reply(c, "550 No such file.")?;
+                        }
+                    }
+                },
                 "DELE" => {
                     let removed = self.folder.lock().expect("folder").files.remove(&arg);
                     if removed.is_some() {

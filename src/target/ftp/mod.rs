@@ -3,6 +3,7 @@
 //! only what is safe to repeat is retried, after a fresh login.
 
 mod pool;
+pub mod probe;
 mod watchdog;
 mod wire;
 
@@ -967,7 +968,9 @@ fn set_timeouts(socket: &TcpStream, timeout: Duration) -> TResult<()> {
         .map_err(|e| TargetError::new(Kind::Transient, format!("setting timeouts: {e}")))
 }
 
-fn tls_config(ca_file: Option<&std::path::Path>) -> TResult<rustls::ClientConfig> {
+/// The certificates a server's own may chain to: `target.ca_file`, or the
+/// system trust store.
+fn root_store(ca_file: Option<&std::path::Path>) -> TResult<rustls::RootCertStore> {
     let mut roots = rustls::RootCertStore::empty();
     match ca_file {
         Some(path) => {
@@ -1004,6 +1007,11 @@ fn tls_config(ca_file: Option<&std::path::Path>) -> TResult<rustls::ClientConfig
             }
         }
     }
+    Ok(roots)
+}
+
+fn tls_config(ca_file: Option<&std::path::Path>) -> TResult<rustls::ClientConfig> {
+    let roots = root_store(ca_file)?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     Ok(rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
