@@ -37,6 +37,55 @@ fn no_secret_in(out: &Output, secrets: &[String]) {
     }
 }
 
+/// The plan says what the import report says: every imported file it
+/// takes over is "formatting only", but those whose parameters the report
+/// named (`diffs`), whose changes it lists one for one.
+fn plan_takes_over_as_formatting_only(
+    out: Output,
+    diffs: &BTreeMap<String, Vec<String>>,
+    secrets: &[String],
+) -> Output {
+    let out = out
+        .then()
+        .args([
+            "--secrets",
+            "hq.secrets.yaml",
+            "plan",
+            "--format",
+            "json",
+            "hq",
+        ])
+        .run()
+        .status(0);
+    no_secret_in(&out, secrets);
+    let plan: serde_json::Value = serde_json::from_str(&out.stdout).expect("plan JSON");
+    let mut taken_over = 0;
+    for f in plan["sites"][0]["files"].as_array().expect("files") {
+        let name = f["name"].as_str().expect("name");
+        if f["action"] != "update" {
+            continue;
+        }
+        taken_over += 1;
+        let named = diffs.get(name).map_or(0, Vec::len);
+        assert_eq!(
+            f["formatting_only"],
+            named == 0,
+            "{name}: formatting_only, with the report naming {named} parameters\n{}",
+            out.stdout
+        );
+        if named > 0 {
+            let p = &f["params"];
+            let in_plan: usize = ["added", "removed", "changed"]
+                .iter()
+                .map(|k| p[k].as_object().map_or(0, |m| m.len()))
+                .sum();
+            assert_eq!(in_plan, named, "{name}: {p}");
+        }
+    }
+    assert!(taken_over > 0, "nothing was taken over:\n{}", out.stdout);
+    out
+}
+
 /// Import `site` from `dir:root`, then validate, render and compare, apply,
 /// and plan again; returns the report and the differences found.
 fn round_trip(
@@ -78,46 +127,7 @@ fn round_trip(
     let diffs = differences(&before, &out.files_in("rendered/hq"));
     assert!(!diffs.is_empty(), "nothing was compared");
     assert_report_names_every_difference(&diffs, &report);
-    // The plan says the same: every imported file it takes over is
-    // "formatting only", but those whose parameters the report named.
-    let out = out
-        .then()
-        .args([
-            "--secrets",
-            "hq.secrets.yaml",
-            "plan",
-            "--format",
-            "json",
-            "hq",
-        ])
-        .run()
-        .status(0);
-    no_secret_in(&out, &secrets);
-    let plan: serde_json::Value = serde_json::from_str(&out.stdout).expect("plan JSON");
-    let mut taken_over = 0;
-    for f in plan["sites"][0]["files"].as_array().expect("files") {
-        let name = f["name"].as_str().expect("name");
-        if f["action"] != "update" {
-            continue;
-        }
-        taken_over += 1;
-        let named = diffs.get(name).map_or(0, Vec::len);
-        assert_eq!(
-            f["formatting_only"],
-            named == 0,
-            "{name}: formatting_only, with the report naming {named} parameters\n{}",
-            out.stdout
-        );
-        if named > 0 {
-            let p = &f["params"];
-            let in_plan: usize = ["added", "removed", "changed"]
-                .iter()
-                .map(|k| p[k].as_object().map_or(0, |m| m.len()))
-                .sum();
-            assert_eq!(in_plan, named, "{name}: {p}");
-        }
-    }
-    assert!(taken_over > 0, "nothing was taken over:\n{}", out.stdout);
+    let out = plan_takes_over_as_formatting_only(out, &diffs, &secrets);
     let out = out
         .then()
         .args([
@@ -441,45 +451,7 @@ fn what_cannot_be_imported_is_reported_and_left_out() {
     let diffs = differences(&files, &out.files_in("rendered/hq"));
     assert_eq!(diffs["0004f2000607.cfg"], ["CONFIG_FILES"]);
     assert_report_names_every_difference(&diffs, &report);
-    // The plan says the same: every imported file it takes over is
-    // "formatting only", but those whose parameters the report named.
-    let out = out
-        .then()
-        .args([
-            "--secrets",
-            "hq.secrets.yaml",
-            "plan",
-            "--format",
-            "json",
-            "hq",
-        ])
-        .run()
-        .status(0);
-    let plan: serde_json::Value = serde_json::from_str(&out.stdout).expect("plan JSON");
-    let mut taken_over = 0;
-    for f in plan["sites"][0]["files"].as_array().expect("files") {
-        let name = f["name"].as_str().expect("name");
-        if f["action"] != "update" {
-            continue;
-        }
-        taken_over += 1;
-        let named = diffs.get(name).map_or(0, Vec::len);
-        assert_eq!(
-            f["formatting_only"],
-            named == 0,
-            "{name}: formatting_only, with the report naming {named} parameters\n{}",
-            out.stdout
-        );
-        if named > 0 {
-            let p = &f["params"];
-            let in_plan: usize = ["added", "removed", "changed"]
-                .iter()
-                .map(|k| p[k].as_object().map_or(0, |m| m.len()))
-                .sum();
-            assert_eq!(in_plan, named, "{name}: {p}");
-        }
-    }
-    assert!(taken_over > 0, "nothing was taken over:\n{}", out.stdout);
+    let out = plan_takes_over_as_formatting_only(out, &diffs, &[]);
     let out = out
         .then()
         .args([

@@ -46,15 +46,7 @@ const PORTS: [&str; 3] = [
 ];
 
 /// The guide's silent MESSAGE_WAITING pattern (`message_waiting_beep: false`).
-const SILENT: [(&str, &str); 7] = [
-    ("se.pat.misc.1.name", "message waiting"),
-    ("se.pat.misc.1.inst.1.type", "silence"),
-    ("se.pat.misc.1.inst.1.value", "1"),
-    ("se.pat.misc.1.inst.2.type", "silence"),
-    ("se.pat.misc.1.inst.2.value", "2"),
-    ("se.pat.misc.1.inst.3.type", "silence"),
-    ("se.pat.misc.1.inst.3.value", "1"),
-];
+const SILENT: [(&str, &str); 7] = crate::site::params::SILENT_MESSAGE_WAITING;
 
 /// The attributes of a master file's APPLICATION elements, which are no
 /// parameters (`config_files` carries the extra CONFIG_FILES entries).

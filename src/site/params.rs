@@ -64,6 +64,18 @@ pub const FIXED_EXTENSION: &[(&str, &str)] = &[
     ("msg.mwi.1.callBackMode", "contact"),
 ];
 
+/// The guide's silent MESSAGE_WAITING pattern that `altigen.cfg` carries
+/// when `message_waiting_beep` is false (§6.1).
+pub const SILENT_MESSAGE_WAITING: [(&str, &str); 7] = [
+    ("se.pat.misc.1.name", "message waiting"),
+    ("se.pat.misc.1.inst.1.type", "silence"),
+    ("se.pat.misc.1.inst.1.value", "1"),
+    ("se.pat.misc.1.inst.2.type", "silence"),
+    ("se.pat.misc.1.inst.2.value", "2"),
+    ("se.pat.misc.1.inst.3.type", "silence"),
+    ("se.pat.misc.1.inst.3.value", "1"),
+];
+
 /// The field that sets a derived parameter.
 pub fn derived_from(name: &str) -> Option<&'static str> {
     DERIVED
