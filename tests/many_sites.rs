@@ -9,8 +9,13 @@
 
 mod common;
 mod ftp_support;
+mod scripted;
 
 use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+
+use scripted::{Script, Scripted};
 
 use ftp_support::{firmware_package, in_process, FtpServer, Work};
 use serde_json::Value;
@@ -240,4 +245,56 @@ fn a_held_lock_is_waited_for_under_lock_timeout() {
     let run = w.run(&["apply", "--auto-approve", "--lock-timeout", "1s", "s00"]);
     run.expect(1);
     assert!(run.stderr.contains("is locked"), "{}", run.stderr);
+}
+
+#[test]
+fn on_a_terminal_a_bar_counts_the_sites_done() {
+    // Three sites on servers that answer every download 300 ms late: long
+    // enough for the bar to be drawn.
+    let mut w = Work::new();
+    w.secret("FTP_PASSWORD", "scripted-Pa55");
+    w.secret("EXT_PASSWORD", "ext-Secret-77");
+    let servers: Vec<Scripted> = (0..3)
+        .map(|_| {
+            Scripted::start(
+                "scripted-Pa55",
+                Script {
+                    delay_retr: Some(Duration::from_millis(300)),
+                    ..Script::default()
+                },
+            )
+        })
+        .collect();
+    for (i, server) in servers.iter().enumerate() {
+        for (name, bytes) in ftp_support::FIRMWARE_PACKAGE {
+            server.put(name, bytes.as_bytes());
+        }
+        let name = format!("s{i:02}");
+        w.write_site(&name, &site(&name, &server.url(), 201 + i, "EXT_PASSWORD"));
+    }
+    w.run(&["apply", "--auto-approve"]).expect(0);
+    let polyops = w.command(&[]);
+    let mut on_tty = std::process::Command::new("script");
+    on_tty
+        .args([
+            "-qec",
+            &format!("{} drift --parallel 1", env!("CARGO_BIN_EXE_polyops")),
+            "/dev/null",
+        ])
+        .current_dir(w.path())
+        .stdin(Stdio::null());
+    for (k, v) in polyops.get_envs() {
+        if let Some(v) = v {
+            on_tty.env(k, v);
+        }
+    }
+    let out = on_tty.output().expect("run polyops under script(1)");
+    let shown = String::from_utf8_lossy(&out.stdout);
+    w.assert_no_secret(&shown, "the terminal");
+    assert!(shown.contains("drift ["), "{shown}");
+    assert!(shown.contains("/3 sites"), "{shown}");
+    // And the report still reads in site order.
+    let a = shown.find("site s00 ").expect("s00");
+    let b = shown.find("site s02 ").expect("s02");
+    assert!(a < b, "{shown}");
 }
