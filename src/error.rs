@@ -100,4 +100,19 @@ impl Error {
     pub fn code(&self) -> i32 {
         1
     }
+
+    /// Whoever read standard output stopped reading (`polyops plan |
+    /// head`): not an error to report, but the end of the run, as for a
+    /// process the pipe's SIGPIPE ends.
+    pub fn is_broken_pipe(&self) -> bool {
+        match self {
+            Error::Write { source, .. } => source.kind() == std::io::ErrorKind::BrokenPipe,
+            Error::Many(errors) => errors.iter().any(Error::is_broken_pipe),
+            _ => false,
+        }
+    }
 }
+
+/// The exit code of a run whose output pipe was closed (128 + SIGPIPE, as
+/// shells report a process that signal ended).
+pub const BROKEN_PIPE_EXIT: i32 = 141;

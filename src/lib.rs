@@ -51,6 +51,7 @@ where
     let mut out = stdout.lock();
     let code = match commands::run(&config, &mut out) {
         Ok(code) => code,
+        Err(e) if e.is_broken_pipe() => return error::BROKEN_PIPE_EXIT,
         Err(e) => {
             let _ = out.flush();
             // Every line is one error of its own, and says so.

@@ -380,3 +380,24 @@ fn a_mass_update_is_refused_only_where_a_site_sets_a_limit() {
         .run()
         .status(0);
 }
+
+#[test]
+fn a_closed_output_pipe_ends_the_run_quietly_with_sigpipes_code() {
+    let t = Test::new().site_bytes("hq", hq_of(3)).env("P201", "1212");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_polyops"))
+        .args(["plan"])
+        .current_dir(t.path())
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("P201", "1212")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("polyops runs");
+    // The reader goes away before polyops has written a byte.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("polyops ends");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(141), "{stderr}");
+    assert!(!stderr.contains("error:"), "{stderr}");
+}
