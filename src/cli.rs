@@ -16,7 +16,7 @@ use crate::site::load::Shard;
 #[command(
     name = "polyops",
     version,
-    about = "GitOps for Polycom IP phones on AltiGen MaxCS: validate, render, plan, apply, drift",
+    about = "GitOps for Polycom IP phones on AltiGen MaxCS: validate, render, plan, apply, drift, explain, import, doctor",
     after_help = "Options given before the command apply to every command that takes them; \
                   `polyops COMMAND --help` lists the options of one command."
 )]
