@@ -36,6 +36,9 @@
 #                  a fleet had before --parallel
 #       drift-200  the same over BIG_SITES sites, BIG_RUNS (3) times (the
 #                  sequential lftp loop LFTP_BIG_RUNS (1) time: ~3 minutes)
+#       sweep      polyops drift of the SITES sites with --connections N for
+#                  each N of SWEEP_CONNECTIONS ("2 4 6 8 16"), SWEEP_RUNS (3)
+#                  times
 #       apply-40   a first `polyops apply` of SITES sites into emptied
 #                  folders (the boot files stay), APPLY_RUNS (3) times,
 #                  against `lftp mirror -R` 8 sites at a time
@@ -50,7 +53,8 @@
 #
 # Environment: SITES (40), BIG_SITES (200; 0 skips drift-200), PHONES (12),
 # DELAY_MS (25), RUNS (5), BIG_RUNS (3), LFTP_BIG_RUNS (1), APPLY_RUNS (3),
-# PARALLEL (8), SECTIONS ("counts drift-40 apply-40 drift-200"), PAUSE
+# SWEEP_RUNS (3), SWEEP_CONNECTIONS ("2 4 6 8 16"), PARALLEL (8),
+# SECTIONS ("counts drift-40 sweep apply-40 drift-200"), PAUSE
 # (0.3 s between commands), REPORT, KEEP=1 (keep the work folder),
 # BENCH_DIR (parent of the work folder; default /dev/shm), NO_WAIT=1 (do
 # not wait for a test suite to end), FLEET_USER, FLEET_PASV_BASE,
@@ -67,9 +71,11 @@ RUNS=${RUNS:-5}
 BIG_RUNS=${BIG_RUNS:-3}
 LFTP_BIG_RUNS=${LFTP_BIG_RUNS:-1}
 APPLY_RUNS=${APPLY_RUNS:-3}
+SWEEP_RUNS=${SWEEP_RUNS:-3}
+SWEEP_CONNECTIONS=${SWEEP_CONNECTIONS:-2 4 6 8 16}
 PARALLEL=${PARALLEL:-8}
 PAUSE=${PAUSE:-0.3}
-SECTIONS=${SECTIONS:-counts drift-40 apply-40 drift-200}
+SECTIONS=${SECTIONS:-counts drift-40 sweep apply-40 drift-200}
 FLEET_USER=${FLEET_USER:-plcmfleet}
 PASV_LO=${FLEET_PASV_BASE:-47000}
 PASV_HI=$((PASV_LO + 999))
@@ -372,13 +378,13 @@ sync_times "$ALL"
 # ---------------------------------------------------------------- the tools
 
 # drift of every site in DIR: exit 0, nothing drifted.
-pol_drift() { # DIR
-    pol --sites "$1" drift $(par)
+pol_drift() { # DIR [OPTION...]
+    pol --sites "$1" "${@:2}" drift $(par)
 }
 # The shape of a fleet before --parallel: one polyops per site, 8 at a time.
-pol_drift_xargs() { # DIR
+pol_drift_xargs() { # DIR [OPTION...]
     find "$1" -name 'site*.yaml' -printf '%f\n' | sed 's/\.yaml$//' | sort |
-        xargs -P "$PARALLEL" -I{} "$BIN" "${POLYOPS_ARGS[@]}" --sites "$1" drift {}
+        xargs -P "$PARALLEL" -I{} "$BIN" "${POLYOPS_ARGS[@]}" --sites "$1" "${@:2}" drift {}
 }
 pol_apply() { # DIR
     pol --sites "$1" apply --auto-approve $(par)
@@ -468,6 +474,21 @@ section_drift_40() {
     done
 }
 
+# polyops --connections N (the sessions of one site) over the same fleet.
+section_sweep() {
+    local i c
+    for i in $(seq "$SWEEP_RUNS"); do
+        for c in $SWEEP_CONNECTIONS; do
+            if [[ -n $HAS_PARALLEL ]]; then
+                timed sweep "drift-$SITES" "polyops --connections $c" "$i" \
+                    pol_drift "$WORK/sites-$SITES" --connections "$c"
+            fi
+            timed sweep "drift-$SITES" "polyops xargs -P $PARALLEL --connections $c" "$i" \
+                pol_drift_xargs "$WORK/sites-$SITES" --connections "$c"
+        done
+    done
+}
+
 section_drift_200() {
     local i
     ((BIG_SITES > 0)) || return 0
@@ -498,7 +519,7 @@ section_apply_40() {
 
 for section in $SECTIONS; do
     fn=section_${section//-/_}
-    declare -F "$fn" >/dev/null || die "unknown section $section (SECTIONS: counts drift-40 apply-40 drift-200)"
+    declare -F "$fn" >/dev/null || die "unknown section $section (SECTIONS: counts drift-40 sweep apply-40 drift-200)"
     wait_idle
     say "== $section"
     "$fn"

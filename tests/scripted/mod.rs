@@ -43,6 +43,8 @@ pub struct Script {
     pub delay_retr: Option<Duration>,
     /// Names whose upload (STOR) is refused with 553.
     pub refuse_stor: Vec<String>,
+    /// The greeting's text after "220 " (default: one no client knows).
+    pub greeting: Option<&'static str>,
 }
 
 #[derive(Default)]
@@ -172,7 +174,8 @@ impl Session {
     }
 
     fn session(&self, c: &mut TcpStream) -> std::io::Result<()> {
-        self.reply(c, "220 scripted test server")?;
+        let greeting = self.script.greeting.unwrap_or("scripted test server");
+        self.reply(c, &format!("220 {greeting}"))?;
         let mut reader = BufReader::new(c.try_clone()?);
         let mut passive: Option<TcpListener> = None;
         let mut rename_from: Option<String> = None;
