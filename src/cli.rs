@@ -45,14 +45,40 @@ struct Cli {
     /// hashes, downloads, uploads, retries).
     #[arg(long, short)]
     verbose: bool,
+    /// Sites planned, applied or drifted at a time [default: 8].
+    #[arg(long, value_name = "N", value_parser = parallel_range())]
+    parallel: Option<u16>,
+    /// Stop at the first site that fails: no site starts after it.
+    #[arg(long)]
+    fail_fast: bool,
     #[command(subcommand)]
     command: CliCommand,
+}
+
+fn parallel_range() -> clap::builder::RangedI64ValueParser<u16> {
+    clap::value_parser!(u16).range(1..=64)
+}
+
+/// How many sites at once, and whether one failure stops the rest: the
+/// commands that read targets.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Sites")]
+struct FleetOptions {
+    /// Sites planned, applied or drifted at a time [default: 8].
+    #[arg(long, value_name = "N", value_parser = parallel_range())]
+    parallel: Option<u16>,
+    /// Stop at the first site that fails: no site starts after it.
+    #[arg(long)]
+    fail_fast: bool,
 }
 
 /// Where `--secrets` comes from when it is not given. Read by the
 /// top-level option only: after the command an explicit `--secrets` must
 /// win over an explicit one before it, and only then over the environment.
 const SECRETS_ENV: &str = "POLYOPS_SECRETS_FILE";
+
+/// Sites at a time when `--parallel` is not given.
+pub const DEFAULT_PARALLEL: u16 = 8;
 
 fn connections_range() -> clap::builder::RangedI64ValueParser<u16> {
     clap::value_parser!(u16).range(1..=32)
@@ -137,6 +163,8 @@ struct OnlineOptions {
     connections: ConnectionOptions,
     #[command(flatten)]
     verbose: VerboseOption,
+    #[command(flatten)]
+    fleet: FleetOptions,
 }
 
 #[derive(Debug, Subcommand)]
@@ -184,6 +212,10 @@ enum CliCommand {
         /// Allow updating more of the managed files than safety.max_update_percent.
         #[arg(long)]
         allow_mass_update: bool,
+        /// Wait this long for a lock another apply holds (30s, 5m) instead
+        /// of failing at once.
+        #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+        lock_timeout: Option<std::time::Duration>,
         /// Apply even when a file the phones' master files name (sip.ld,
         /// sip.cfg, phone1.cfg, …) would not be on the target.
         #[arg(long)]
@@ -248,6 +280,116 @@ enum CliCommand {
         #[arg(long)]
         defaults: bool,
     },
+    /// Write a new site file and its secrets file from an existing
+    /// provisioning root (read only, never written) or an inventory CSV.
+    #[command(group(clap::ArgGroup::new("time_zone").args(["zone", "gmt_offset"])))]
+    Import {
+        /// Name of the new site; writes <sites>/SITE.yaml.
+        #[arg(value_name = "SITE")]
+        site: String,
+        /// The provisioning root to read: ftp://, ftps:// or dir:<path>.
+        #[arg(
+            long,
+            value_name = "URL",
+            required_unless_present = "csv",
+            conflicts_with = "csv"
+        )]
+        from: Option<String>,
+        /// FTP user [default: PlcmSpIp]; the password comes from
+        /// POLYOPS_FTP_PASSWORD (default: the factory PlcmSpIp).
+        #[arg(long, value_name = "USER")]
+        user: Option<String>,
+        /// Model of every phone whose boot or app log does not name one
+        /// (IP321, IP331, IP335, IP560, IP650, IP6000, IP7000).
+        #[arg(long, value_name = "MODEL", value_parser = model_arg)]
+        model: Option<crate::site::file::Model>,
+        /// PEM file of the CA that signed an ftps:// server's certificate
+        /// (also written into the site file).
+        #[arg(long, value_name = "FILE")]
+        ca_file: Option<PathBuf>,
+        /// Where to write the secrets [default: SITE.secrets.yaml].
+        #[arg(long, value_name = "FILE")]
+        secrets_out: Option<PathBuf>,
+        /// Import an inventory instead of a root: header mac,model,extension
+        /// and any of name,label,password.
+        #[arg(long, value_name = "FILE", requires_all = ["target", "server", "time_zone"])]
+        csv: Option<PathBuf>,
+        /// With --csv: the new site's target (ftp://, ftps:// or dir:<path>).
+        #[arg(long, value_name = "URL", requires = "csv")]
+        target: Option<String>,
+        /// With --csv: the MaxCS server's address.
+        #[arg(long, value_name = "ADDRESS", requires = "csv")]
+        server: Option<String>,
+        /// With --csv: eastern, central, mountain or pacific.
+        #[arg(long, value_name = "ZONE", value_parser = zone_arg, requires = "csv")]
+        zone: Option<crate::site::file::Zone>,
+        /// With --csv: the offset from GMT in seconds, instead of --zone.
+        #[arg(
+            long,
+            value_name = "SECONDS",
+            allow_hyphen_values = true,
+            requires = "csv"
+        )]
+        gmt_offset: Option<i32>,
+        /// Folder of site files [default: sites].
+        #[arg(long, value_name = "DIR", help_heading = "Sites")]
+        sites: Option<PathBuf>,
+        #[command(flatten)]
+        connections: ConnectionOptions,
+    },
+    /// Print the DHCP options that send a site's phones to its boot server
+    /// (guide §7.2-7.3).
+    Dhcp {
+        /// The DHCP server's configuration language.
+        #[arg(long, value_enum, default_value_t = DhcpFormat::Isc)]
+        format: DhcpFormat,
+        #[command(flatten)]
+        sites: SiteOptions,
+    },
+    /// Print the MaxCS steps for each site's extensions and system (guide §3,
+    /// §8, §10); touches no network.
+    Checklist {
+        /// Output format (markdown: checkboxes to paste into a ticket).
+        #[arg(long, value_enum, default_value_t = ChecklistFormat::Markdown)]
+        format: ChecklistFormat,
+        #[command(flatten)]
+        sites: SiteOptions,
+    },
+    /// Check each site's FTP target the way apply and the phones use it
+    /// (exit 1 on any failed check).
+    Doctor {
+        #[command(flatten)]
+        sites: SiteOptions,
+        #[command(flatten)]
+        secrets: SecretOptions,
+    },
+    /// Print a shell completion script.
+    Completions {
+        /// The shell to complete in.
+        #[arg(value_enum)]
+        shell: Shell,
+    },
+    /// Print the man page (roff), or write one page per command into DIR.
+    Man {
+        /// Write polyops.1 and polyops-COMMAND.1 into this folder instead.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
+}
+
+fn model_arg(text: &str) -> Result<crate::site::file::Model, String> {
+    crate::import::parse_model(text).ok_or_else(|| format!("expected {}", crate::import::MODELS))
+}
+
+fn zone_arg(text: &str) -> Result<crate::site::file::Zone, String> {
+    use crate::site::file::Zone;
+    Ok(match text.to_ascii_lowercase().as_str() {
+        "eastern" => Zone::Eastern,
+        "central" => Zone::Central,
+        "mountain" => Zone::Mountain,
+        "pacific" => Zone::Pacific,
+        _ => return Err("expected eastern, central, mountain or pacific".to_owned()),
+    })
 }
 
 /// The shared options one command was given after its name (`None`: the
@@ -262,16 +404,21 @@ struct Shared {
     secrets: Option<PathBuf>,
     connections: Option<u16>,
     verbose: bool,
+    parallel: Option<u16>,
+    fail_fast: bool,
 }
 
 impl Shared {
     fn online(o: OnlineOptions) -> Self {
-        Self::new(
+        let mut shared = Self::new(
             o.sites,
             Some(o.secrets),
             Some(o.connections),
             Some(o.verbose),
-        )
+        );
+        shared.parallel = o.fleet.parallel;
+        shared.fail_fast = o.fleet.fail_fast;
+        shared
     }
 
     fn new(
@@ -289,6 +436,8 @@ impl Shared {
             secrets: secrets.and_then(|s| s.secrets),
             connections: connections.and_then(|c| c.connections),
             verbose: verbose.is_some_and(|v| v.verbose),
+            parallel: None,
+            fail_fast: false,
         }
     }
 }
@@ -305,6 +454,10 @@ pub struct Config {
     pub changed_since: Option<String>,
     pub connections: Option<usize>,
     pub verbose: bool,
+    /// Sites at a time (`--parallel`, default 8).
+    pub parallel: usize,
+    /// `--fail-fast`.
+    pub fail_fast: bool,
     pub command: Command,
     pub names: Vec<String>,
 }
@@ -329,6 +482,20 @@ pub enum Command {
     Schema {
         defaults: bool,
     },
+    Import(ImportOptions),
+    Dhcp {
+        format: DhcpFormat,
+    },
+    Checklist {
+        format: ChecklistFormat,
+    },
+    Doctor,
+    Completions {
+        shell: Shell,
+    },
+    Man {
+        out: Option<PathBuf>,
+    },
 }
 
 /// `explain`'s own options; its site is `Config::names[0]`.
@@ -341,11 +508,37 @@ pub struct ExplainOptions {
 }
 
 #[derive(Debug, Clone)]
+pub struct ImportOptions {
+    pub site: String,
+    pub source: ImportSource,
+    pub user: Option<String>,
+    pub model: Option<crate::site::file::Model>,
+    pub ca_file: Option<PathBuf>,
+    pub secrets_out: Option<PathBuf>,
+}
+
+/// What `import` reads.
+#[derive(Debug, Clone)]
+pub enum ImportSource {
+    /// A provisioning root.
+    Root { url: String },
+    /// An inventory, and what it cannot say about the site.
+    Csv {
+        file: PathBuf,
+        target: String,
+        server: String,
+        gmt_offset: i32,
+    },
+}
+
+#[derive(Debug, Clone)]
 pub struct ApplyOptions {
     pub plan: Option<PathBuf>,
     pub auto_approve: bool,
     pub allow_mass_delete: bool,
     pub allow_mass_update: bool,
+    /// `--lock-timeout`: how long to wait for a held lock.
+    pub lock_timeout: Option<std::time::Duration>,
     /// Apply although the boot check finds files missing.
     pub allow_incomplete: bool,
     pub format: Format,
@@ -363,6 +556,40 @@ pub enum Format {
 pub enum ExplainFormat {
     Text,
     Json,
+}
+
+/// A DHCP server's configuration language (`polyops dhcp --format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DhcpFormat {
+    /// ISC dhcpd (dhcpd.conf).
+    Isc,
+    /// Kea DHCPv4 (JSON).
+    Kea,
+    /// dnsmasq (dnsmasq.conf).
+    Dnsmasq,
+    /// Windows DHCP Server (PowerShell).
+    Windows,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ChecklistFormat {
+    Markdown,
+    Text,
+}
+
+/// The shells `polyops completions` writes for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+    Powershell,
+}
+
+/// The clap definition of the command line, for completions and man pages.
+pub fn clap_command() -> clap::Command {
+    use clap::CommandFactory;
+    Cli::command()
 }
 
 /// Parse arguments. `Err` carries clap's message and whether it is help or
@@ -407,6 +634,7 @@ where
             auto_approve,
             allow_mass_delete,
             allow_mass_update,
+            lock_timeout,
             allow_incomplete,
             format,
             online,
@@ -416,6 +644,7 @@ where
                 auto_approve,
                 allow_mass_delete,
                 allow_mass_update,
+                lock_timeout,
                 allow_incomplete,
                 format,
             }),
@@ -460,6 +689,64 @@ where
             Shared::new(sites, Some(secrets), Some(connections), None),
         ),
         CliCommand::Schema { defaults } => (Command::Schema { defaults }, Shared::default()),
+        CliCommand::Import {
+            site,
+            from,
+            user,
+            model,
+            ca_file,
+            secrets_out,
+            csv,
+            target,
+            server,
+            zone,
+            gmt_offset,
+            sites,
+            connections,
+        } => {
+            let source = match (csv, from) {
+                (Some(file), _) => ImportSource::Csv {
+                    file,
+                    target: target.unwrap_or_default(),
+                    server: server.unwrap_or_default(),
+                    gmt_offset: gmt_offset
+                        .or(zone.map(|z| z.gmt_offset()))
+                        .unwrap_or_default(),
+                },
+                (None, from) => ImportSource::Root {
+                    url: from.unwrap_or_default(),
+                },
+            };
+            (
+                Command::Import(ImportOptions {
+                    site,
+                    source,
+                    user,
+                    model,
+                    ca_file,
+                    secrets_out,
+                }),
+                Shared {
+                    sites,
+                    connections: connections.connections,
+                    ..Shared::default()
+                },
+            )
+        }
+        CliCommand::Dhcp { format, sites } => (
+            Command::Dhcp { format },
+            Shared::new(sites, None, None, None),
+        ),
+        CliCommand::Checklist { format, sites } => (
+            Command::Checklist { format },
+            Shared::new(sites, None, None, None),
+        ),
+        CliCommand::Doctor { sites, secrets } => (
+            Command::Doctor,
+            Shared::new(sites, Some(secrets), None, None),
+        ),
+        CliCommand::Completions { shell } => (Command::Completions { shell }, Shared::default()),
+        CliCommand::Man { out } => (Command::Man { out }, Shared::default()),
     };
     // After the command beats before it; before it beats the environment
     // (which only the top-level `--secrets` reads).
@@ -474,6 +761,8 @@ where
         changed_since: shared.changed_since.or(cli.changed_since),
         connections: shared.connections.or(cli.connections).map(usize::from),
         verbose: cli.verbose || shared.verbose,
+        parallel: usize::from(shared.parallel.or(cli.parallel).unwrap_or(DEFAULT_PARALLEL)),
+        fail_fast: cli.fail_fast || shared.fail_fast,
         command,
         names: shared.names,
     })
@@ -570,6 +859,7 @@ mod tests {
                     "--allow-mass-update",
                     "--auto-approve",
                     "--format",
+                    "--lock-timeout",
                     "--plan",
                 ][..],
             ),
@@ -578,7 +868,9 @@ mod tests {
             let mut expected: Vec<&str> = [
                 "--changed-since",
                 "--connections",
+                "--fail-fast",
                 "--help",
+                "--parallel",
                 "--secrets",
                 "--shard",
                 "--sites",
@@ -590,6 +882,76 @@ mod tests {
             .collect();
             expected.sort();
             assert_eq!(listed_options(&["polyops", command, "--help"]), expected);
+        }
+    }
+
+    #[test]
+    fn import_takes_a_root_or_an_inventory() {
+        assert_eq!(
+            listed_options(&["polyops", "import", "--help"]),
+            [
+                "--ca-file",
+                "--connections",
+                "--csv",
+                "--from",
+                "--gmt-offset",
+                "--help",
+                "--model",
+                "--secrets-out",
+                "--server",
+                "--sites",
+                "--target",
+                "--user",
+                "--zone",
+            ]
+        );
+        let c = config(&[
+            "polyops", "import", "hq", "--from", "dir:root", "--model", "ip 650",
+        ]);
+        let Command::Import(o) = c.command else {
+            panic!("not import")
+        };
+        assert!(matches!(o.source, ImportSource::Root { ref url } if url == "dir:root"));
+        assert_eq!(o.model, Some(crate::site::file::Model::IP650));
+        let c = config(&[
+            "polyops",
+            "import",
+            "hq",
+            "--csv",
+            "i.csv",
+            "--target",
+            "dir:r",
+            "--server",
+            "pbx",
+            "--gmt-offset",
+            "-12600",
+        ]);
+        let Command::Import(o) = c.command else {
+            panic!("not import")
+        };
+        assert!(matches!(
+            o.source,
+            ImportSource::Csv {
+                gmt_offset: -12600,
+                ..
+            }
+        ));
+        for bad in [
+            &["polyops", "import", "hq"][..],
+            &[
+                "polyops", "import", "hq", "--from", "dir:r", "--csv", "i.csv",
+            ],
+            &[
+                "polyops", "import", "hq", "--csv", "i.csv", "--target", "dir:r", "--server", "p",
+            ],
+            &[
+                "polyops", "import", "hq", "--from", "dir:r", "--zone", "eastern",
+            ],
+            &[
+                "polyops", "import", "hq", "--from", "dir:r", "--model", "IP600",
+            ],
+        ] {
+            assert!(parse(bad).is_err(), "{bad:?}");
         }
     }
 

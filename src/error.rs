@@ -53,7 +53,7 @@ pub enum Error {
         message: String,
     },
 
-    #[error("site {site}: target {target} is locked {holder}; if that apply is gone, run `polyops unlock {site}`")]
+    #[error("site {site}: target {target} is locked {holder}; wait for it (--lock-timeout 5m), or if that apply is gone, run `polyops unlock {site}`")]
     Locked {
         site: String,
         target: String,

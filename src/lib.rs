@@ -4,13 +4,19 @@
 //! `site` (load and check site files) → `polycom` (the phones' XML) →
 //! `render` (files per site) → `target` (FTP and `dir:` roots, read and
 //! written) → `reconcile` (observe, plan, apply) → `output` (text, JSON,
-//! markdown) → `commands` (one file per command). `mask` (what of a
+//! markdown) → `commands` (one file per command). `import` reads what
+//! exists (a hand-made root, an inventory) into a new site file; it uses
+//! `site`, `polycom`, `render` and the read side of `target`. Beside the
+//! pipeline, `around` serves what the phones need besides their files
+//! (DHCP, the PBX's own settings, a check of the target). `mask` (what of a
 //! secret or of outside text may be printed) serves the stages from
 //! `target` on, `error` all of them; `cli` turns arguments into a `Config`.
 
+pub mod around;
 pub mod cli;
 pub mod commands;
 pub mod error;
+pub mod import;
 pub mod mask;
 pub mod output;
 pub mod polycom;

@@ -870,3 +870,44 @@ fn a_huge_state_value_or_override_file_costs_one_short_line() {
         run.stderr.len()
     );
 }
+
+#[test]
+fn an_upload_the_server_kept_only_half_of_is_an_error_and_the_next_plan_shows_it() {
+    let server = Scripted::start(
+        FTP_SECRET,
+        Script {
+            truncate_stor: vec!["201.cfg".to_owned()],
+            ..Script::default()
+        },
+    );
+    let w = work(&server.url(), 10);
+    firmware_package(&server);
+    let run = w.run(&["apply", "--auto-approve"]);
+    run.expect(1);
+    assert!(
+        run.stderr.contains("not what was uploaded")
+            && run.stderr.contains("201.cfg (")
+            && run.stderr.contains("bytes on the target"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("202.cfg ("), "{}", run.stderr);
+    assert!(
+        server.log().iter().any(|l| l == "SIZE 201.cfg"),
+        "checked by SIZE: {:?}",
+        server.log()
+    );
+    // The state records that 201.cfg is not as written: the next plan
+    // rewrites it, and nothing else.
+    let plan = w.run(&["plan", "--format", "json"]);
+    plan.expect(0);
+    let v: serde_json::Value = serde_json::from_str(&plan.stdout).expect("json");
+    let changed: Vec<&str> = v["sites"][0]["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .filter(|f| f["action"] != "unchanged")
+        .map(|f| f["name"].as_str().expect("name"))
+        .collect();
+    assert_eq!(changed, ["201.cfg"], "{}", plan.stdout);
+}

@@ -8,11 +8,12 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::fleet::NOT_STARTED;
 use super::online::{
     connections, observe_and_plan, one_line, print_report, render_and_open, retried, target_error,
     warn, Prepared,
 };
-use super::{checked_sites, hash_key, secret_store, write_out};
+use super::{checked_sites, fleet, hash_key, secret_store, write_out};
 use crate::cli::{ApplyOptions, Config, Format};
 use crate::error::Error;
 use crate::output::progress::Ticker;
@@ -119,6 +120,9 @@ fn staleness(saved: &SitePlan, fresh: &SitePlan) -> Option<String> {
     None
 }
 
+/// What a site that never started because of a signal reports.
+const INTERRUPTED: &str = "not started: polyops was interrupted";
+
 /// Set by SIGINT/SIGTERM once an apply holds a lock.
 fn stop_flag() -> Arc<AtomicBool> {
     let flag = Arc::new(AtomicBool::new(false));
@@ -182,65 +186,131 @@ pub fn run(config: &Config, opts: &ApplyOptions, out: &mut dyn Write) -> Result<
             context: "apply --plan needs the hash key the plan was made with".to_owned(),
         });
     }
-    // Every missing secret of the run at once, before any target is touched.
-    let missing: Vec<Error> = catalog
-        .selected()
-        .flat_map(|site| crate::render::inputs::missing_secrets(site, &store))
-        .collect();
-    if !missing.is_empty() {
-        return Err(Error::Many(missing));
+    let sites: Vec<&Site> = catalog.selected().collect();
+    if let Some(saved) = &saved {
+        if let Some(site) = sites
+            .iter()
+            .find(|site| !saved.sites.iter().any(|s| s.site == site.name))
+        {
+            return Err(Error::Usage(format!(
+                "site {} is not in the saved plan",
+                site.name
+            )));
+        }
+    }
+    // A missing secret fails the sites that use it, before their targets
+    // are touched; under --fail-fast, the whole run before any is.
+    if config.fail_fast {
+        let missing: Vec<Error> = sites
+            .iter()
+            .flat_map(|site| crate::render::inputs::missing_secrets(site, &store))
+            .collect();
+        if !missing.is_empty() {
+            return Err(Error::Many(missing));
+        }
     }
     let stop = stop_flag();
-    let mut reports = Vec::new();
-    let mut result = Ok(0);
-    for site in catalog.selected() {
-        if stop.load(Ordering::SeqCst) {
-            break;
+    let saved_plan = |site: &Site| {
+        saved
+            .as_ref()
+            .and_then(|r| r.sites.iter().find(|s| s.site == site.name))
+    };
+    // One site: its plan, outcome and (text) report, written to `out`.
+    let one = |site: &Site, out: &mut dyn Write| -> Result<SitePlan, Error> {
+        let missing = crate::render::inputs::missing_secrets(site, &store);
+        let result = if missing.is_empty() {
+            apply_site(
+                &config,
+                site,
+                &store,
+                key.as_ref(),
+                saved_plan(site),
+                opts,
+                &stop,
+                out,
+            )
+        } else {
+            Err(Error::Many(missing))
+        };
+        if let (Err(e), Format::Text) = (&result, opts.format) {
+            let failed = SitePlan::failed(site, one_line(e));
+            print_report(&Report::new(Mode::Apply, vec![failed]), Format::Text, out)?;
         }
-        let saved_plan = match &saved {
-            None => None,
-            Some(r) => match r.sites.iter().find(|s| s.site == site.name) {
-                Some(p) => Some(p),
-                None => {
-                    result = Err(Error::Usage(format!(
-                        "site {} is not in the saved plan",
-                        site.name
-                    )));
-                    break;
+        result
+    };
+    let mut reports = Vec::new();
+    let mut errors = Vec::new();
+    let mut take = |site: &Site, outcome: Option<Result<SitePlan, Error>>| match outcome {
+        Some(Ok(plan)) => reports.push(plan),
+        Some(Err(e)) => {
+            reports.push(SitePlan::failed(site, one_line(&e)));
+            errors.push(e);
+        }
+        None if stop.load(Ordering::SeqCst) => {
+            reports.push(SitePlan::failed(site, INTERRUPTED.to_owned()))
+        }
+        None => reports.push(SitePlan::failed(site, NOT_STARTED.to_owned())),
+    };
+    if opts.auto_approve {
+        // Each site's report is kept until the sites before it are done,
+        // so the output reads in site order however they finish.
+        let outcomes = fleet(&config).run(
+            Mode::Apply.word(),
+            &sites,
+            &stop,
+            |site| {
+                let mut buf = Vec::new();
+                let result = one(site, &mut buf);
+                (result, buf)
+            },
+            |(result, _)| result.is_err(),
+            |_, outcome| {
+                if let Some((_, buf)) = outcome {
+                    let _ = out.write_all(buf);
+                    let _ = out.flush();
                 }
             },
-        };
-        match apply_site(
-            &config,
-            site,
-            &store,
-            key.as_ref(),
-            saved_plan,
-            opts,
-            &stop,
-            out,
-        ) {
-            Ok(plan) => reports.push(plan),
-            Err(e) => {
-                let failed = SitePlan::failed(site, one_line(&e));
-                if opts.format == Format::Text {
-                    print_report(
-                        &Report::new(Mode::Apply, vec![failed.clone()]),
-                        Format::Text,
-                        out,
-                    )?;
-                }
-                reports.push(failed);
-                result = Err(e);
-                break;
+        );
+        for (site, outcome) in sites.iter().zip(outcomes) {
+            take(site, outcome.map(|(result, _)| result));
+        }
+    } else {
+        // Asking on the terminal, one site at a time.
+        let mut failed = false;
+        for site in &sites {
+            if stop.load(Ordering::SeqCst) || (config.fail_fast && failed) {
+                take(site, None);
+                continue;
             }
+            let result = one(site, out);
+            failed |= result.is_err();
+            take(site, Some(result));
+        }
+    }
+    if opts.format == Format::Text {
+        for site in reports
+            .iter()
+            .filter(|r| matches!(r.error.as_deref(), Some(NOT_STARTED | INTERRUPTED)))
+        {
+            print_report(
+                &Report::new(Mode::Apply, vec![site.clone()]),
+                Format::Text,
+                out,
+            )?;
         }
     }
     if !reports.is_empty() && opts.format != Format::Text {
         print_report(&Report::new(Mode::Apply, reports), opts.format, out)?;
     }
-    result
+    if errors.is_empty() {
+        Ok(0)
+    } else {
+        Err(Error::Many(errors))
+    }
 }
+
+/// How often a held lock is tried again under `--lock-timeout`.
+const LOCK_POLL: Duration = Duration::from_secs(2);
 
 #[allow(clippy::too_many_arguments)]
 fn apply_site(
@@ -262,14 +332,40 @@ fn apply_site(
         .map_err(|e| target_error(site, &masker, e))?;
     // The lock is taken before observing, so the plan cannot go stale
     // under us.
-    match lock::acquire(target.as_mut(), &site.name).map_err(|e| target_error(site, &masker, e))? {
-        Acquire::Acquired => {}
-        Acquire::Held(holder) => {
-            return Err(Error::Locked {
-                site: site.name.clone(),
-                target: site.target.display.clone(),
-                holder: masker.clean(&holder.describe()),
-            })
+    let deadline = opts.lock_timeout.map(|t| std::time::Instant::now() + t);
+    let mut waiting = false;
+    loop {
+        match lock::acquire(target.as_mut(), &site.name)
+            .map_err(|e| target_error(site, &masker, e))?
+        {
+            Acquire::Acquired => break,
+            Acquire::Held(holder) => {
+                let now = std::time::Instant::now();
+                match deadline {
+                    Some(d) if now < d && !stop.load(Ordering::SeqCst) => {
+                        if !waiting {
+                            waiting = true;
+                            warn(
+                                site,
+                                &masker,
+                                &format!(
+                                    "waiting up to {} for the lock held by {}",
+                                    humantime::format_duration(d - now),
+                                    holder.describe()
+                                ),
+                            );
+                        }
+                        std::thread::sleep(LOCK_POLL.min(d - now));
+                    }
+                    _ => {
+                        return Err(Error::Locked {
+                            site: site.name.clone(),
+                            target: site.target.display.clone(),
+                            holder: masker.clean(&holder.describe()),
+                        })
+                    }
+                }
+            }
         }
     }
     let prepared = observe_and_plan(config, site, local, &mut *target as &mut dyn Reader, key);

@@ -3,8 +3,15 @@
 //! holds what the commands that read a target share.
 
 mod apply;
+mod checklist;
+mod completions;
+mod dhcp;
+mod doctor;
 mod drift;
 mod explain;
+mod fleet;
+mod import;
+mod man;
 mod online;
 mod plan;
 mod render;
@@ -44,6 +51,20 @@ pub fn run(config: &Config, out: &mut dyn Write) -> Result<i32, Error> {
         Command::Apply(opts) => apply::run(config, opts, out),
         Command::Explain(opts) => explain::run(config, opts, out),
         Command::Unlock => unlock::run(config, out),
+        Command::Import(opts) => import::run(config, opts, out),
+        Command::Dhcp { format } => dhcp::run(config, *format, out),
+        Command::Checklist { format } => checklist::run(config, *format, out),
+        Command::Doctor => doctor::run(config, out),
+        Command::Completions { shell } => completions::run(*shell, out),
+        Command::Man { out: dir } => man::run(dir.as_deref(), out),
+    }
+}
+
+/// How this run takes its sites: `--parallel`, `--fail-fast`.
+fn fleet(config: &Config) -> fleet::Fleet {
+    fleet::Fleet {
+        parallel: config.parallel,
+        fail_fast: config.fail_fast,
     }
 }
 

@@ -3,9 +3,11 @@
 
 use std::io::Write;
 use std::path::Path;
+use std::sync::atomic::AtomicBool;
 
+use super::fleet::NOT_STARTED;
 use super::online::{observe_and_plan, one_line, print_report, render_and_open, warn};
-use super::{checked_sites, hash_key, secret_store};
+use super::{checked_sites, fleet, hash_key, secret_store};
 use crate::cli::{Config, Format};
 use crate::error::Error;
 use crate::output::{Mode, Report};
@@ -67,13 +69,23 @@ pub fn run(
     }
     let mut plans = Vec::new();
     let mut errors = Vec::new();
-    for site in catalog.selected() {
-        match plan_site(config, mode, site, &store, key.as_ref()) {
-            Ok(p) => plans.push(p),
-            Err(e) => {
+    let sites: Vec<&Site> = catalog.selected().collect();
+    let outcomes = fleet(config).run(
+        mode.word(),
+        &sites,
+        &AtomicBool::new(false),
+        |site| plan_site(config, mode, site, &store, key.as_ref()),
+        Result::is_err,
+        |_, _| {},
+    );
+    for (site, outcome) in sites.iter().zip(outcomes) {
+        match outcome {
+            Some(Ok(p)) => plans.push(p),
+            Some(Err(e)) => {
                 plans.push(SitePlan::failed(site, one_line(&e)));
                 errors.push(e);
             }
+            None => plans.push(SitePlan::failed(site, NOT_STARTED.to_owned())),
         }
     }
     let report = Report::new(mode, plans);

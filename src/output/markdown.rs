@@ -70,6 +70,40 @@ fn params_table(f: &FileChange, site: &str) -> String {
     table
 }
 
+/// Every site in one row: its counts, drift, the files the phones miss,
+/// its error.
+fn sites_table(report: &Report) -> String {
+    let mut t = String::from(
+        "| site | create | update | delete | unchanged | drifted | status |\n|---|---:|---:|---:|---:|---:|---|\n",
+    );
+    for site in &report.sites {
+        let status = match &site.error {
+            Some(e) => {
+                let short: String = e.replace('\n', " ").chars().take(160).collect();
+                format!("**error:** {}", code(&short))
+            }
+            None if !site.boot.is_complete() => {
+                format!("ok; {} missing for the phones", site.boot.missing.len())
+            }
+            None if site.apply_would_refuse.is_some() => "ok; apply would refuse".to_owned(),
+            None => "ok".to_owned(),
+        };
+        let s = &site.summary;
+        let _ = writeln!(
+            t,
+            "| {} | {} | {} | {} | {} | {} | {status} |",
+            code(&site.site),
+            s.create,
+            s.update,
+            s.delete,
+            s.unchanged,
+            s.drifted
+        );
+    }
+    t.push('\n');
+    t
+}
+
 /// GitHub and GitLab cut comments near 65,536 characters.
 pub const LIMIT: usize = 65_000;
 
@@ -88,6 +122,12 @@ pub fn render(report: &Report, limit: usize) -> String {
         Some(line) => format!("**{title}:** {line}\n\n"),
         None => format!("**{title}:** every site failed\n\n"),
     };
+
+    // Over many sites, one table of every site first: what a reviewer
+    // scans before the details.
+    if report.sites.len() > 1 {
+        head.push_str(&sites_table(report));
+    }
 
     // Above the fold: per-site tables of every change, deletes first.
     for site in &report.sites {
@@ -219,7 +259,48 @@ pub fn render(report: &Report, limit: usize) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::code;
+    use super::{code, render, LIMIT};
+    use crate::output::{Mode, Report};
+    use crate::reconcile::plan::SitePlan;
+
+    fn failed_sites(n: usize) -> Report {
+        let text =
+            "site: s\ntarget: {url: dir:r}\nserver: {address: 10.0.0.1}\ntime: {zone: pacific}\n";
+        let (sf, pos) = crate::site::load::parse_site("s.yaml", text).expect("valid");
+        let base = crate::site::rules::check_site("s.yaml", &sf, &pos)
+            .0
+            .expect("valid");
+        Report::new(
+            Mode::Drift,
+            (0..n)
+                .map(|i| {
+                    let mut site = base.clone();
+                    site.name = format!("site-{i:04}");
+                    SitePlan::failed(&site, format!("connect to 192.0.2.{} timed out", i % 250))
+                })
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn many_sites_start_with_a_table_of_every_site() {
+        let md = render(&failed_sites(3), LIMIT);
+        let table = md.find("| site | create |").expect("a table");
+        let first_detail = md.find("### site-0000").expect("details");
+        assert!(table < first_detail, "{md}");
+        assert!(md.contains("| <code>site-0002</code> | 0 | 0 | 0 | 0 | 0 | **error:** <code>connect to 192.0.2.2 timed out</code> |"), "{md}");
+    }
+
+    #[test]
+    fn however_many_sites_the_comment_stays_under_the_limit() {
+        for n in [1, 50, 700, 3000] {
+            let md = render(&failed_sites(n), LIMIT);
+            assert!(md.len() <= LIMIT, "{n} sites: {} characters", md.len());
+        }
+        let md = render(&failed_sites(3000), LIMIT);
+        assert!(md.contains("output cut to stay under"), "says it was cut");
+        assert!(md.contains("site-0000"));
+    }
 
     #[test]
     fn names_cannot_break_out_of_their_code_span_or_table_cell() {

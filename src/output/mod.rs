@@ -22,6 +22,17 @@ pub enum Mode {
     Apply,
 }
 
+impl Mode {
+    /// The command's name, for progress lines.
+    pub fn word(self) -> &'static str {
+        match self {
+            Mode::Plan => "plan",
+            Mode::Drift => "drift",
+            Mode::Apply => "apply",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Report {
     pub format_version: u32,

@@ -137,6 +137,15 @@ pub fn execute(
         }
     }
 
+    // Every file written, checked where it landed: a server that
+    // truncated or mangled an upload is caught now, and the state records
+    // what is really there.
+    let written: Vec<&FileChange> = uploads.clone();
+    let wrong = verify(target, &written, desired)?;
+    for w in &wrong {
+        state.files.insert(w.name.clone(), w.actual.clone());
+    }
+
     for f in changes.iter().filter(|f| f.action == Action::Delete) {
         if stop.load(Ordering::SeqCst) {
             write_state(target, &state)?;
@@ -161,7 +170,91 @@ pub fn execute(
     if plan.reads.get(STATE_FILE).cloned().flatten() != Some(sha256_hex(&state.to_bytes())) {
         write_state(target, &state)?;
     }
+    if !wrong.is_empty() {
+        let list: Vec<String> = wrong
+            .iter()
+            .map(|w| format!("{} ({})", w.name, w.why))
+            .collect();
+        return Err(TargetError::new(
+            Kind::Refused,
+            format!(
+                "{} of the files written {} not what was uploaded: {}; the state file records what is there, so the next plan shows it",
+                wrong.len(),
+                if wrong.len() == 1 { "is" } else { "are" },
+                list.join(", ")
+            ),
+        ));
+    }
     Ok(Outcome::Done)
+}
+
+/// A file that did not land as written.
+struct Mismatch {
+    name: String,
+    /// Its sha256 on the target, when the server said; `None`: unknown
+    /// (only its size was compared) or absent.
+    actual: Option<String>,
+    why: String,
+}
+
+/// Check each written file where it landed (SPEC §8): by the server's
+/// hash where it has one, else by its size. A target that offers neither
+/// is not checked.
+fn verify(
+    target: &mut dyn Target,
+    written: &[&FileChange],
+    desired: &Rendered,
+) -> Result<Vec<Mismatch>, TargetError> {
+    if written.is_empty() {
+        return Ok(Vec::new());
+    }
+    let names: Vec<RemoteName> = written
+        .iter()
+        .map(|f| name(&f.name))
+        .collect::<Result<_, _>>()?;
+    let bytes = |n: &RemoteName| {
+        desired
+            .get(n.as_str())
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+    };
+    let mut wrong = Vec::new();
+    if let Some(hashes) = target.hash_many(&names)? {
+        for (n, sha) in hashes {
+            let want = sha256_hex(bytes(&n));
+            match sha {
+                Some(sha) if sha == want => {}
+                Some(sha) => wrong.push(Mismatch {
+                    name: n.as_str().to_owned(),
+                    actual: Some(sha),
+                    why: "its sha256 on the target differs".to_owned(),
+                }),
+                None => wrong.push(Mismatch {
+                    name: n.as_str().to_owned(),
+                    actual: None,
+                    why: "it is not on the target".to_owned(),
+                }),
+            }
+        }
+    } else if let Some(sizes) = target.sizes_many(&names)? {
+        for (n, size) in sizes {
+            let want = bytes(&n).len() as u64;
+            match size {
+                Some(size) if size == want => {}
+                Some(size) => wrong.push(Mismatch {
+                    name: n.as_str().to_owned(),
+                    actual: None,
+                    why: format!("{size} bytes on the target, {want} written"),
+                }),
+                None => wrong.push(Mismatch {
+                    name: n.as_str().to_owned(),
+                    actual: None,
+                    why: "it is not on the target".to_owned(),
+                }),
+            }
+        }
+    }
+    Ok(wrong)
 }
 
 /// Replace the state file atomically.

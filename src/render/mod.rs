@@ -10,7 +10,7 @@ use crate::render::inputs::Inputs;
 use crate::site::model::{
     model_params_file, phone_params_file, Params, Phone, Site, Value, ALTIGEN_CFG,
 };
-use crate::site::params::{FIXED_EXTENSION, FIXED_SITE};
+use crate::site::params::{FIXED_EXTENSION, FIXED_SITE, SILENT_MESSAGE_WAITING};
 
 /// File name at the target root → bytes.
 pub type Rendered = BTreeMap<String, Vec<u8>>;
@@ -188,18 +188,7 @@ fn altigen_cfg(site: &Site, inputs: &Inputs) -> Vec<u8> {
         x.open("sound_effects", &[])
             .open("patterns", &[])
             .open("MISCELLANEOUS", &[]);
-        x.empty(
-            "MESSAGE_WAITING",
-            &[
-                ("se.pat.misc.1.name", "message waiting"),
-                ("se.pat.misc.1.inst.1.type", "silence"),
-                ("se.pat.misc.1.inst.1.value", "1"),
-                ("se.pat.misc.1.inst.2.type", "silence"),
-                ("se.pat.misc.1.inst.2.value", "2"),
-                ("se.pat.misc.1.inst.3.type", "silence"),
-                ("se.pat.misc.1.inst.3.value", "1"),
-            ],
-        );
+        x.empty("MESSAGE_WAITING", &SILENT_MESSAGE_WAITING);
         x.close().close().close();
     }
     if let Some(time) = &site.polling {

@@ -64,6 +64,18 @@ pub const FIXED_EXTENSION: &[(&str, &str)] = &[
     ("msg.mwi.1.callBackMode", "contact"),
 ];
 
+/// The guide's silent MESSAGE_WAITING pattern that `altigen.cfg` carries
+/// when `message_waiting_beep` is false (§6.1).
+pub const SILENT_MESSAGE_WAITING: [(&str, &str); 7] = [
+    ("se.pat.misc.1.name", "message waiting"),
+    ("se.pat.misc.1.inst.1.type", "silence"),
+    ("se.pat.misc.1.inst.1.value", "1"),
+    ("se.pat.misc.1.inst.2.type", "silence"),
+    ("se.pat.misc.1.inst.2.value", "2"),
+    ("se.pat.misc.1.inst.3.type", "silence"),
+    ("se.pat.misc.1.inst.3.value", "1"),
+];
+
 /// The field that sets a derived parameter.
 pub fn derived_from(name: &str) -> Option<&'static str> {
     DERIVED
@@ -94,7 +106,7 @@ pub fn is_secret_name(name: &str) -> bool {
 
 /// `a.b`, `reg.1.label`, `reg.1.acd-agent-available`: dot-separated
 /// segments of letters, digits, `-` and `_`, starting with a letter.
-fn looks_like_a_parameter(name: &str) -> bool {
+pub(crate) fn looks_like_a_parameter(name: &str) -> bool {
     let mut segments = name.split('.');
     let first_ok = name.bytes().next().is_some_and(|b| b.is_ascii_alphabetic());
     first_ok

@@ -579,11 +579,11 @@ fn has_control(s: &str) -> bool {
 
 /// No control characters and nothing else XML 1.0 cannot carry even
 /// escaped (U+FFFE, U+FFFF); a phone's LCD could not show them either.
-pub(super) fn is_attribute_safe(s: &str) -> bool {
+pub(crate) fn is_attribute_safe(s: &str) -> bool {
     !s.chars().any(char::is_control) && crate::polycom::xml::can_carry(s)
 }
 
-fn is_host(s: &str) -> bool {
+pub(crate) fn is_host(s: &str) -> bool {
     if s.parse::<IpAddr>().is_ok() {
         return true;
     }

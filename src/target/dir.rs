@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use super::{
-    checked_entries, Entry, Fetched, Kind, Reader, RemoteName, Sink, Stats, TResult, Target,
+    checked_entries, Entry, Fetched, Kind, Reader, RemoteName, Sink, Sizes, Stats, TResult, Target,
     TargetError, KEEP_BYTES, MAX_FILE_BYTES,
 };
 
@@ -91,6 +91,20 @@ impl Reader for DirTarget {
             }
         }
         Ok(out)
+    }
+
+    fn sizes_many(&mut self, names: &[RemoteName]) -> TResult<Option<Sizes>> {
+        let mut out = Vec::new();
+        for n in names {
+            let path = self.root.join(n.as_str());
+            let size = match std::fs::metadata(&path) {
+                Ok(m) => Some(m.len()),
+                Err(e) if e.kind() == ErrorKind::NotFound => None,
+                Err(e) => return Err(err("error reading", &path, e)),
+            };
+            out.push((n.clone(), size));
+        }
+        Ok(Some(out))
     }
 
     fn stats(&self) -> Stats {

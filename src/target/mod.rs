@@ -52,6 +52,8 @@ pub type TResult<T> = Result<T, TargetError>;
 
 /// File name → sha256 computed by the server (`None`: the file is absent).
 pub type Hashes = Vec<(RemoteName, Option<String>)>;
+/// Files and their sizes, `None` for a file that is absent.
+pub type Sizes = Vec<(RemoteName, Option<u64>)>;
 
 /// One entry at the target root.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -173,6 +175,11 @@ pub trait Reader {
     /// sha256 of each file, computed by the server without a transfer
     /// (`None` in a pair: the file is absent). `Ok(None)`: not supported.
     fn hash_many(&mut self, _names: &[RemoteName]) -> TResult<Option<Hashes>> {
+        Ok(None)
+    }
+    /// Each file's size in bytes as the server reports it (`None` in a
+    /// pair: the file is absent). `Ok(None)`: not supported.
+    fn sizes_many(&mut self, _names: &[RemoteName]) -> TResult<Option<Sizes>> {
         Ok(None)
     }
     /// What observing a site needs first, which backends may fetch all at
@@ -435,5 +442,24 @@ fn open_ftp(
             target: site.target.display.clone(),
             message: masker.clean(&e.message),
         }
+    })
+}
+
+/// Open a provisioning root that no site file names yet (`import`) to
+/// read only, like [`open_reader`]: the handle has no method that writes,
+/// and an FTP connection refuses every changing command on the wire.
+pub fn open_reader_at(
+    target: &crate::site::model::Target,
+    password: &Secret,
+    connections: Option<usize>,
+) -> TResult<Box<dyn Reader + Send>> {
+    Ok(match &target.url {
+        TargetUrl::Dir(path) => Box::new(dir::DirTarget::new(path.clone())),
+        TargetUrl::Ftp { .. } => Box::new(ftp::FtpTarget::connect(
+            target,
+            password,
+            connections,
+            Access::ReadOnly,
+        )?),
     })
 }

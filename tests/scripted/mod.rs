@@ -43,6 +43,16 @@ pub struct Script {
     pub delay_retr: Option<Duration>,
     /// Names whose upload (STOR) is refused with 553.
     pub refuse_stor: Vec<String>,
+    /// Names whose upload the server keeps only the first half of, and
+    /// says 226 all the same (a full disk, a broken server).
+    pub truncate_stor: Vec<String>,
+    /// Refuse RNTO onto a file that exists, as FileZilla Server does.
+    pub refuse_rename_onto_existing: bool,
+    /// Answer MDTM with the time now plus this many seconds (`None`: no
+    /// MDTM, "500 Unknown command").
+    pub mdtm_offset: Option<i64>,
+    /// The final reply of every listing instead of "226 Directory send OK."
+    pub listing_done: Option<String>,
     /// The greeting's text after "220 " (default: one no client knows).
     pub greeting: Option<&'static str>,
 }
@@ -215,7 +225,9 @@ impl Session {
                     }
                     return Ok(());
                 }
-                "FEAT" => self.reply(c, "211-Features:\r\n MLST type*;size*;\r\n211 End")?,
+                "FEAT" => {
+                    self.reply(c, "211-Features:\r\n MLST type*;size*;\r\n SIZE\r\n211 End")?
+                }
                 "TYPE" => self.reply(c, "200 Switching to Binary mode.")?,
                 "OPTS" => self.reply(c, "200 OK")?,
                 "CWD" => self.reply(c, "250 Directory successfully changed.")?,
@@ -265,7 +277,8 @@ impl Session {
                     }
                     d.write_all(listing.as_bytes())?;
                     drop(d);
-                    self.reply(c, "226 Directory send OK.")?;
+                    let done = self.script.listing_done.as_deref();
+                    self.reply(c, done.unwrap_or("226 Directory send OK."))?;
                 }
                 "RETR" => {
                     if let Some(d) = self.script.delay_retr {
@@ -328,6 +341,12 @@ impl Session {
                     self.reply(c, "150 Ok to send data.")?;
                     let mut bytes = Vec::new();
                     d.read_to_end(&mut bytes)?;
+                    // The upload lands under a temporary name first: the
+                    // name it is meant for is the one without the suffix.
+                    let meant = arg.trim_end_matches(".polyops-tmp");
+                    if self.script.truncate_stor.iter().any(|n| n == meant) {
+                        bytes.truncate(bytes.len() / 2);
+                    }
                     self.folder.lock().expect("folder").files.insert(arg, bytes);
                     self.reply(c, "226 Transfer complete.")?;
                 }
@@ -341,6 +360,12 @@ impl Session {
                     }
                 }
                 "RNTO" => match rename_from.take() {
+                    Some(_)
+                        if self.script.refuse_rename_onto_existing
+                            && self.folder.lock().expect("folder").files.contains_key(&arg) =>
+                    {
+                        self.reply(c, "553 Rename failed: file exists")?;
+                    }
                     Some(from) => {
                         let mut f = self.folder.lock().expect("folder");
                         if let Some(b) = f.files.remove(&from) {
@@ -350,6 +375,41 @@ impl Session {
                         self.reply(c, "250 Rename successful.")?;
                     }
                     None => self.reply(c, "503 RNFR required first.")?,
+                },
+                "SIZE" => {
+                    let size = self
+                        .folder
+                        .lock()
+                        .expect("folder")
+                        .files
+                        .get(&arg)
+                        .map(Vec::len);
+                    match size {
+                        Some(n) => self.reply(c, &format!("213 {n}"))?,
+                        None => self.reply(c, "550 Could not get file size.")?,
+                    }
+                }
+                "MDTM" => match self.script.mdtm_offset {
+                    None => self.reply(c, "500 Unknown command.")?,
+                    Some(offset) => {
+                        let exists = self.folder.lock().expect("folder").files.contains_key(&arg);
+                        if exists {
+                            let now = std::time::SystemTime::now()
+                                .duration_since(std::time::UNIX_EPOCH)
+                                .expect("after 1970")
+                                .as_secs();
+                            let at = std::time::UNIX_EPOCH
+                                + Duration::from_secs(now.saturating_add_signed(offset));
+                            let stamp: String = humantime::format_rfc3339_seconds(at)
+                                .to_string()
+                                .chars()
+                                .filter(char::is_ascii_digit)
+                                .collect();
+                            self.reply(c, &format!("213 {stamp}"))?;
+                        } else {
+                            self.reply(c, "550 No such file.")?;
+                        }
+                    }
                 },
                 "DELE" => {
                     let removed = self.folder.lock().expect("folder").files.remove(&arg);

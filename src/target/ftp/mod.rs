@@ -3,6 +3,7 @@
 //! only what is safe to repeat is retried, after a fresh login.
 
 mod pool;
+pub mod probe;
 mod watchdog;
 mod wire;
 
@@ -20,7 +21,7 @@ use suppaftp::{FtpError, FtpStream, RustlsConnector, RustlsFtpStream};
 
 use super::{
     checked_entries, temp_name, Access, Entry, Fetched, Found, Hashes, Kind, Reader, RemoteName,
-    Stats, Survey, TResult, Target, TargetError, KEEP_BYTES, MAX_FILE_BYTES,
+    Sizes, Stats, Survey, TResult, Target, TargetError, KEEP_BYTES, MAX_FILE_BYTES,
 };
 use crate::site::model::{self, TargetUrl};
 use crate::site::name::check_command_line;
@@ -155,6 +156,9 @@ struct Settings {
 #[derive(Clone, Copy, Default)]
 struct Learnt {
     mlsd: bool,
+    /// SIZE is in FEAT (RFC 3659): apply checks uploads by size with it
+    /// when the server has no hash command.
+    size: bool,
     hash: Option<HashCommand>,
     /// Time of one round trip, measured at the first login.
     round_trip: Duration,
@@ -350,7 +354,9 @@ impl FtpTarget {
             .map(|n| wire::line(access, cmd.verb(), n))
             .collect::<Result<_, _>>()
             .map_err(|e| classify("hashing files", e))?;
-        let replies = self.retry("hashing files", |c, w| c.batch(w, &lines, true))?;
+        // An XSHA256 reply does not name its file either (see size_chunk).
+        let together = self.server.sequential;
+        let replies = self.retry("hashing files", |c, w| c.batch(w, &lines, together))?;
         self.stats.hashes += names.len();
         names
             .iter()
@@ -365,6 +371,44 @@ impl FtpTarget {
                 550 => Ok(None),
                 _ => Err(classify(
                     &format!("hashing {name}"),
+                    unexpected(code, &text),
+                )),
+            })
+            .collect()
+    }
+
+    /// `SIZE` of each name, pipelined: `213 <bytes>`, or 550 for a file
+    /// that is absent (RFC 3659).
+    fn size_chunk(&mut self, names: &[RemoteName]) -> TResult<Vec<Option<u64>>> {
+        let access = self.settings.access;
+        let lines: Vec<String> = names
+            .iter()
+            .map(|n| wire::line(access, "SIZE", n))
+            .collect::<Result<_, _>>()
+            .map_err(|e| classify("reading sizes", e))?;
+        // SIZE replies do not name their file: pipelined, they can be
+        // matched to their commands only on a server known to answer in
+        // order.
+        let together = self.server.sequential;
+        let replies = self.retry("reading sizes", |c, w| c.batch(w, &lines, together))?;
+        names
+            .iter()
+            .zip(replies)
+            .map(|(name, (code, text))| match code {
+                213 => text
+                    .split_whitespace()
+                    .last()
+                    .and_then(|n| n.parse::<u64>().ok())
+                    .map(Some)
+                    .ok_or_else(|| {
+                        TargetError::new(
+                            Kind::Refused,
+                            format!("size of {name}: unexpected reply {}", text.trim()),
+                        )
+                    }),
+                550 => Ok(None),
+                _ => Err(classify(
+                    &format!("size of {name}"),
                     unexpected(code, &text),
                 )),
             })
@@ -544,6 +588,7 @@ impl FtpTarget {
         let has = |name: &str| features.iter().any(|(k, _)| k.eq_ignore_ascii_case(name));
         // RFC 3659 announces MLSD through the MLST feature.
         self.server.mlsd = has("MLSD") || has("MLST");
+        self.server.size = has("SIZE");
         let hash_sha256 = features.iter().any(|(k, v)| {
             k.eq_ignore_ascii_case("HASH")
                 && v.as_deref()
@@ -1051,7 +1096,9 @@ fn set_timeouts(socket: &TcpStream, timeout: Duration) -> TResult<()> {
         .map_err(|e| TargetError::new(Kind::Transient, format!("setting timeouts: {e}")))
 }
 
-fn tls_config(ca_file: Option<&std::path::Path>) -> TResult<rustls::ClientConfig> {
+/// The certificates a server's own may chain to: `target.ca_file`, or the
+/// system trust store.
+fn root_store(ca_file: Option<&std::path::Path>) -> TResult<rustls::RootCertStore> {
     let mut roots = rustls::RootCertStore::empty();
     match ca_file {
         Some(path) => {
@@ -1088,6 +1135,11 @@ fn tls_config(ca_file: Option<&std::path::Path>) -> TResult<rustls::ClientConfig
             }
         }
     }
+    Ok(roots)
+}
+
+fn tls_config(ca_file: Option<&std::path::Path>) -> TResult<rustls::ClientConfig> {
+    let roots = root_store(ca_file)?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     Ok(rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
@@ -1271,6 +1323,22 @@ impl Reader for FtpTarget {
                 out[i] = sha;
                 counter.fetch_add(1, Ordering::Relaxed);
             },
+        )?;
+        Ok(Some(names.iter().cloned().zip(out).collect()))
+    }
+
+    fn sizes_many(&mut self, names: &[RemoteName]) -> TResult<Option<Sizes>> {
+        if !self.server.size {
+            return Ok(None);
+        }
+        let mut out: Vec<Option<u64>> = vec![None; names.len()];
+        self.parallel(
+            Job::Hash,
+            names.len(),
+            HASH_PIPELINE,
+            None,
+            &|c, r| whole(c.size_chunk(&names[r])),
+            &mut |i, size| out[i] = size,
         )?;
         Ok(Some(names.iter().cloned().zip(out).collect()))
     }

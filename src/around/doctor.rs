@@ -1,0 +1,1024 @@
+//! A check of a site's FTP target the way apply and the phones use it: one
+//! line per check, `ok`, `warn` or `fail`, saying what to change on the
+//! server when something is wrong.
+//!
+//! The checks write only polyops's own temporary names
+//! (`.polyops-doctor-<pid>-<n>….polyops-tmp`, never a name that is already
+//! on the target) and remove them before they end. Everything the server
+//! says passes the site's masker before it is printed.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crate::mask::Masker;
+use crate::polycom::reader::application;
+use crate::render::inputs::{sha256_hex, Inputs};
+use crate::render::render;
+use crate::site::model::{is_master_config, Site, TargetUrl};
+use crate::site::secret::Secret;
+use crate::target::ftp::probe::{self, Certificate, Passive, Rename};
+use crate::target::ftp::FtpTarget;
+use crate::target::{Access, Reader, RemoteName, Target, TargetError, TEMP_SUFFIX};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Ok,
+    Warn,
+    Fail,
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Status::Ok => "ok  ",
+            Status::Warn => "warn",
+            Status::Fail => "fail",
+        })
+    }
+}
+
+/// One check's outcome: what was found and, unless all is well, what to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Check {
+    pub status: Status,
+    pub name: &'static str,
+    pub text: String,
+}
+
+impl Check {
+    fn ok(name: &'static str, text: impl Into<String>) -> Self {
+        Self {
+            status: Status::Ok,
+            name,
+            text: text.into(),
+        }
+    }
+    fn warn(name: &'static str, text: impl Into<String>) -> Self {
+        Self {
+            status: Status::Warn,
+            name,
+            text: text.into(),
+        }
+    }
+    fn fail(name: &'static str, text: impl Into<String>) -> Self {
+        Self {
+            status: Status::Fail,
+            name,
+            text: text.into(),
+        }
+    }
+}
+
+impl fmt::Display for Check {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}: {}", self.status, self.name, self.text)
+    }
+}
+
+/// Certificates this close to their end are a warning.
+pub const CERTIFICATE_WARN_DAYS: u64 = 14;
+/// A server clock further off than this is a warning.
+pub const CLOCK_SKEW: Duration = Duration::from_secs(5 * 60);
+/// Where the pure-ftpd listing stops unless `-L` says otherwise.
+const PURE_FTPD_LISTING: usize = 10_000;
+/// The files a phone may write at the root beside the site's own:
+/// `<mac>-phone.cfg`, `-web.cfg`, `-boot.log`, `-app.log`,
+/// `-directory.xml`, `-calls.xml`.
+const PHONE_FILES: usize = 6;
+/// The guide's permissions step for FileZilla Server, the server it uses.
+const FILEZILLA: &str =
+    "FileZilla Server: every Files and Directories permission, guide §4 step 2e";
+
+/// The files the site puts at the root and its phones' master files, as
+/// rendered. Neither depends on a secret (a `<mac>.cfg` names files, it
+/// holds no password), so no secret is resolved for them.
+pub fn declared(site: &Site) -> (BTreeSet<String>, Vec<(String, Vec<u8>)>) {
+    let none = Inputs {
+        passwords: BTreeMap::new(),
+        params: BTreeMap::new(),
+        firmware: BTreeMap::new(),
+    };
+    let rendered = render(site, &none);
+    let mut names: BTreeSet<String> = rendered.keys().cloned().collect();
+    names.extend(site.blobs().map(|b| b.name.clone()));
+    let masters = rendered
+        .into_iter()
+        .filter(|(n, _)| is_master_config(n))
+        .collect();
+    (names, masters)
+}
+
+/// A duration as a person says it: `45 s`, `7 min 12 s`, `3 h 5 min`,
+/// `2 days 4 h`.
+pub fn human(d: Duration) -> String {
+    let s = d.as_secs();
+    match s {
+        0..60 => format!("{s} s"),
+        60..3600 => format!("{} min {} s", s / 60, s % 60),
+        3600..86400 => format!("{} h {} min", s / 3600, s % 3600 / 60),
+        _ => format!(
+            "{} day{} {} h",
+            s / 86400,
+            if s / 86400 == 1 { "" } else { "s" },
+            s % 86400 / 3600
+        ),
+    }
+}
+
+fn date(t: SystemTime) -> String {
+    humantime::format_rfc3339_seconds(t).to_string()
+}
+
+/// Why logging in failed, and where to look.
+pub fn login_failed(message: &str, site: &Site) -> Check {
+    let (host, port, path) = match &site.target.url {
+        TargetUrl::Ftp {
+            host, port, path, ..
+        } => (host.as_str(), *port, path.as_str()),
+        TargetUrl::Dir(_) => ("", 0, ""),
+    };
+    let source = site
+        .target
+        .password
+        .as_ref()
+        .map_or("the factory default".to_owned(), |r| r.describe());
+    let hint = if message.contains("connecting to") || message.contains("cannot resolve") {
+        format!(
+            "check that the FTP server runs and listens on {host} port {port}, and that no firewall is in between"
+        )
+    } else if message.contains("logging in as") {
+        format!(
+            "check target.user ({}) and target.password (from {source}) against the server's account",
+            site.target.user
+        )
+    } else if message.contains("starting TLS") {
+        "ftps:// needs a server that offers explicit TLS (AUTH TLS) with a certificate this machine trusts: see the tls line".to_owned()
+    } else if message.contains("changing to folder") {
+        format!("the URL's path ({path}) must be a folder below the account's login folder")
+    } else if message.contains("greeting") || message.contains("no complete answer") {
+        format!("{host} port {port} answers, but not as an FTP server does")
+    } else {
+        "check the target's URL, user and password".to_owned()
+    };
+    Check::fail("login", format!("{message}; {hint}"))
+}
+
+/// The PASV reply and the listing that used a data connection.
+pub fn passive(p: &Passive, listed: Result<usize, String>, listing_command: &str) -> Check {
+    let cmd = p.command;
+    match listed {
+        Err(e) => Check::fail(
+            "passive",
+            format!(
+                "{cmd} was answered ({}), but the data connection failed: {e}; open the server's passive ports between this machine and the server, and set their range (vsftpd: pasv_min_port, pasv_max_port; proftpd: PassivePorts; pure-ftpd: -p)",
+                p.reply
+            ),
+        ),
+        Ok(n) => match p.named {
+            Some(named) if named != p.peer => Check::warn(
+                "passive",
+                format!(
+                    "{cmd} names {named}, not the server's {}: polyops connects to {} anyway (as curl and lftp do), but a phone may follow the reply; set the server's passive address to the one the phones reach it at (vsftpd: pasv_address; proftpd: MasqueradeAddress; pure-ftpd: -P)",
+                    p.peer, p.peer
+                ),
+            ),
+            _ => Check::ok(
+                "passive",
+                format!("{cmd} opened a data connection; {listing_command} listed {n} entries"),
+            ),
+        },
+    }
+}
+
+/// Whether one listing shows every name at the root, now and once the site
+/// and its phones' own files are all there.
+pub fn listing(entries: usize, cut: Option<&str>, greeting: &str, expected: usize) -> Check {
+    if let Some(reply) = cut {
+        return Check::warn(
+            "listing",
+            format!(
+                "the server cut its listing short ({reply}): polyops still checks every file it manages by name, but does not see the phones' own files or unmanaged files past the cut; raise the server's limit (pure-ftpd: -L FILES:DEPTH)"
+            ),
+        );
+    }
+    if greeting.to_ascii_lowercase().contains("pure-ftpd") && expected > PURE_FTPD_LISTING {
+        return Check::warn(
+            "listing",
+            format!(
+                "pure-ftpd lists at most {PURE_FTPD_LISTING} names unless told otherwise, and this site's root will hold up to {expected}; start it with -L {}:5",
+                expected.next_multiple_of(1000)
+            ),
+        );
+    }
+    Check::ok(
+        "listing",
+        format!(
+            "one listing showed all {entries} entries; the site's root will hold up to {expected} (its files, the state file and the files its phones write)"
+        ),
+    )
+}
+
+/// The server's MDTM of a file written between `before` and `after`.
+pub fn clock(server: SystemTime, before: SystemTime, after: SystemTime) -> Check {
+    // MDTM has whole seconds: a server in step may say up to 1 s less.
+    let slack = Duration::from_secs(2);
+    let (skew, way) = if let Ok(d) = before.duration_since(server + slack) {
+        (d + slack, "behind")
+    } else if let Ok(d) = server.duration_since(after) {
+        (d, "ahead of")
+    } else {
+        (Duration::ZERO, "")
+    };
+    if skew <= CLOCK_SKEW {
+        return Check::ok(
+            "clock",
+            format!(
+                "the server's time of the file it stored agrees with this machine's clock (within {})",
+                human(skew.max(Duration::from_secs(1)))
+            ),
+        );
+    }
+    let half_hours = (skew.as_secs() + 60) / 1800;
+    let zone = if half_hours >= 1 && skew.as_secs().abs_diff(half_hours * 1800) <= 60 {
+        " That is a whole time-zone step: the server may give MDTM in local time instead of UTC (vsftpd: use_localtime=NO)."
+    } else {
+        ""
+    };
+    Check::warn(
+        "clock",
+        format!(
+            "the server's clock is {} {way} this machine's; set it by NTP: the times of the files there (the phones' logs too) are off by as much, and tools that compare times (lftp, rclone, backups) are misled.{zone}",
+            human(skew)
+        ),
+    )
+}
+
+/// The server's certificate, as of `now`.
+pub fn certificate(
+    c: &Certificate,
+    host: &str,
+    now: SystemTime,
+    clean: &dyn Fn(&str) -> String,
+) -> Check {
+    let Some(der) = &c.der else {
+        return Check::fail(
+            "tls",
+            format!(
+                "the TLS handshake failed before a certificate came: {}; the server must offer explicit TLS (AUTH TLS) with a certificate (vsftpd: ssl_enable=YES, rsa_cert_file)",
+                clean(c.verified.as_ref().err().map_or("", String::as_str))
+            ),
+        );
+    };
+    let parsed = x509_parser::parse_x509_certificate(der);
+    let Ok((_, cert)) = parsed else {
+        return Check::fail(
+            "tls",
+            "the server's certificate is not a readable X.509 certificate; give the server a proper one",
+        );
+    };
+    let at = |t: i64| UNIX_EPOCH + Duration::from_secs(u64::try_from(t).unwrap_or(0));
+    let not_before = at(cert.validity().not_before.timestamp());
+    let not_after = at(cert.validity().not_after.timestamp());
+    let who = format!(
+        "issued to {} by {}",
+        clean(&cert.subject().to_string()),
+        clean(&cert.issuer().to_string())
+    );
+    if not_after <= now {
+        return Check::fail(
+            "tls",
+            format!(
+                "the server's certificate expired on {} ({who}); renew it: plan and apply refuse it",
+                date(not_after)
+            ),
+        );
+    }
+    if not_before > now {
+        return Check::fail(
+            "tls",
+            format!(
+                "the server's certificate is valid only from {} ({who}); check this machine's clock and the server's",
+                date(not_before)
+            ),
+        );
+    }
+    if let Err(e) = &c.verified {
+        return Check::fail(
+            "tls",
+            format!(
+                "the server's certificate is not trusted: {} ({who}, valid until {}); set target.ca_file to the CA that signed it, or give the server a certificate for {host} from a CA this machine trusts",
+                clean(e),
+                date(not_after)
+            ),
+        );
+    }
+    let left = not_after.duration_since(now).unwrap_or_default();
+    let days = left.as_secs() / 86400;
+    if days < CERTIFICATE_WARN_DAYS {
+        return Check::warn(
+            "tls",
+            format!(
+                "the server's certificate expires on {}, in {} ({who}); renew it before then: plan and apply refuse an expired one",
+                date(not_after),
+                human(left)
+            ),
+        );
+    }
+    Check::ok(
+        "tls",
+        format!(
+            "the certificate is trusted for {host}, {who}, valid until {} ({days} days)",
+            date(not_after)
+        ),
+    )
+}
+
+/// The reply a plain session got to `USER`: whether a phone, which does not
+/// speak FTPS, can log in.
+pub fn phones_login(reply: Result<(u32, String), String>, user: &str) -> Check {
+    match reply {
+        Ok((331 | 230, _)) => Check::ok(
+            "phones",
+            format!(
+                "the server takes a plain FTP login for {user} (no TLS), as the phones log in"
+            ),
+        ),
+        Ok((_, text)) => Check::warn(
+            "phones",
+            format!(
+                "the server refuses plain FTP logins ({}); the phones of the guide's firmware fetch their files over FTP, TFTP, HTTP or HTTPS, not FTPS: let the phones' account log in without TLS (vsftpd: force_local_logins_ssl=NO; proftpd: TLSRequired off; pure-ftpd: -Y 1), or give the phones another boot server",
+                text.trim()
+            ),
+        ),
+        Err(e) => Check::warn("phones", format!("could not ask for a plain login: {e}")),
+    }
+}
+
+/// The files the phones' master files name that are neither on the target
+/// nor rendered by polyops.
+pub fn boot(
+    masters: &[(String, Vec<u8>)],
+    rendered: &BTreeSet<String>,
+    on_target: &BTreeSet<String>,
+    listing_cut: bool,
+    clean: &dyn Fn(&str) -> String,
+) -> Check {
+    if masters.is_empty() {
+        return Check::ok("boot", "the site declares no phone");
+    }
+    let mut missing: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let (mut there, mut coming) = (BTreeSet::new(), BTreeSet::new());
+    for (name, bytes) in masters {
+        let mac = name.trim_end_matches(".cfg").to_owned();
+        let Ok(app) = application(bytes) else {
+            continue;
+        };
+        for file in app.app_file_path.into_iter().chain(app.config_files) {
+            if on_target.contains(&file) {
+                there.insert(file);
+            } else if rendered.contains(&file) {
+                coming.insert(file);
+            } else {
+                missing.entry(file).or_default().push(mac.clone());
+            }
+        }
+    }
+    if missing.is_empty() {
+        let coming = if coming.is_empty() {
+            String::new()
+        } else {
+            format!(", {} more land with the next apply", coming.len())
+        };
+        return Check::ok(
+            "boot",
+            format!(
+                "every file the {} phones' <mac>.cfg name is on the target or rendered by polyops ({} there{coming})",
+                masters.len(),
+                there.len()
+            ),
+        );
+    }
+    let lower: BTreeMap<String, &String> =
+        on_target.iter().map(|n| (n.to_lowercase(), n)).collect();
+    let mut parts = Vec::new();
+    let mut release = false;
+    for (file, macs) in &missing {
+        release |= matches!(file.as_str(), "sip.ld" | "sip.cfg" | "phone1.cfg");
+        let shown: Vec<&str> = macs.iter().take(3).map(String::as_str).collect();
+        let more = if macs.len() > 3 { ", …" } else { "" };
+        let case = match lower.get(&file.to_lowercase()) {
+            Some(other) => format!(
+                "; the target has {}: the phones ask for {file}, rename it",
+                clean(other)
+            ),
+            None => String::new(),
+        };
+        parts.push(format!(
+            "{file} (named by {} phone{}: {}{more}{case})",
+            macs.len(),
+            if macs.len() == 1 { "" } else { "s" },
+            shown.join(", ")
+        ));
+    }
+    let fix = if release {
+        "put the SIP 3.2.7 release files (sip.ld, sip.cfg, phone1.cfg) at the target's root (guide §5), or list them in firmware.files; upload any other file or list it in files"
+    } else {
+        "upload them to the target's root, or list them in files"
+    };
+    let text = format!(
+        "{} on neither the target nor rendered by polyops: {}; the phones cannot boot without them, and apply refuses while one is missing; {fix}",
+        if missing.len() == 1 { "a file is" } else { "files are" },
+        parts.join(", ")
+    );
+    if listing_cut {
+        Check::warn(
+            "boot",
+            format!(
+                "not in the listing, which the server cut short, so maybe there after all: {text}"
+            ),
+        )
+    } else {
+        Check::fail("boot", text)
+    }
+}
+
+/// The server's hash of a file polyops stored, against its bytes.
+pub fn hashing(
+    command: Option<&str>,
+    hashed: Result<Option<String>, String>,
+    sha256: &str,
+    files: usize,
+) -> Check {
+    match (command, hashed) {
+        (None, _) | (Some(_), Ok(None)) => {
+            let text = format!(
+                "the server offers no HASH or XSHA256: plan downloads each of the site's {files} files to compare it"
+            );
+            if files >= 1000 {
+                Check::warn(
+                    "hashing",
+                    format!("{text}; on a site this size a server that hashes makes plan much faster (proftpd with mod_digest: DigestEngine on)"),
+                )
+            } else {
+                Check::ok("hashing", text)
+            }
+        }
+        (Some(cmd), Ok(Some(got))) if got == sha256 => Check::ok(
+            "hashing",
+            format!("{cmd}: the server's SHA-256 of the file it stored matches its bytes, so plan reads unchanged files without downloading them"),
+        ),
+        (Some(cmd), Ok(Some(got))) => Check::fail(
+            "hashing",
+            format!("{cmd} answered {got} for a file whose SHA-256 is {sha256}: plan would trust wrong hashes; fix or turn off the server's digest module (proftpd: DigestEngine off)"),
+        ),
+        (Some(cmd), Err(e)) => Check::fail(
+            "hashing",
+            format!("the server offers {cmd} but it failed: {e}; fix or turn off the server's digest module (proftpd: DigestEngine off)"),
+        ),
+    }
+}
+
+/// polyops's own names for the checks' files: a fresh prefix no entry at
+/// the root starts with.
+fn test_names(listed: &BTreeSet<String>) -> Option<[RemoteName; 3]> {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    for n in 0..10u32 {
+        let prefix = format!(
+            ".polyops-doctor-{}-{}",
+            std::process::id(),
+            nanos.wrapping_add(n) % 1_000_000
+        );
+        if listed.iter().any(|l| l.starts_with(&prefix)) {
+            continue;
+        }
+        let name = |s: &str| RemoteName::new(&format!("{prefix}{s}{TEMP_SUFFIX}")).ok();
+        return Some([name("")?, name("-new")?, name("-lock")?]);
+    }
+    None
+}
+
+/// The bytes of a test file.
+fn test_bytes(name: &RemoteName, what: &str) -> Vec<u8> {
+    format!("polyops doctor: {what} test file {name}, removed when the check ends\n").into_bytes()
+}
+
+/// The checks so far; each is also handed on as it is made (a slow server
+/// shows its lines one by one).
+struct Report<'a> {
+    checks: Vec<Check>,
+    each: &'a mut dyn FnMut(&Check),
+}
+
+impl Report<'_> {
+    fn push(&mut self, check: Check) {
+        (self.each)(&check);
+        self.checks.push(check);
+    }
+}
+
+/// Every check of `site`'s FTP target, in order; `each` hears each one as
+/// it is made. `password` logs in; `masker` cleans what the server says.
+pub fn examine(
+    site: &Site,
+    password: &Secret,
+    masker: &Masker,
+    each: &mut dyn FnMut(&Check),
+) -> Vec<Check> {
+    let clean = |t: &str| masker.clean(t);
+    let e = |e: TargetError| masker.clean(&e.message);
+    let mut checks = Report {
+        checks: Vec::new(),
+        each,
+    };
+    let TargetUrl::Ftp { tls, host, .. } = &site.target.url else {
+        checks.push(Check::fail(
+            "target",
+            format!(
+                "{} is a local folder: doctor checks the FTP server the phones boot from",
+                site.target.display
+            ),
+        ));
+        return checks.checks;
+    };
+    let (rendered, masters) = declared(site);
+
+    let login = FtpTarget::connect(&site.target, password, Some(1), Access::ReadWrite);
+    let login = match login {
+        Ok(t) => {
+            let greeting = t.greeting().unwrap_or_default();
+            let greeting = greeting
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_owned();
+            checks.push(Check::ok(
+                "login",
+                format!(
+                    "logged in as {}{}{}",
+                    site.target.user,
+                    if *tls { " over TLS" } else { "" },
+                    if greeting.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" (\"{}\")", clean(&greeting))
+                    }
+                ),
+            ));
+            Some((t, greeting))
+        }
+        Err(err) => {
+            checks.push(login_failed(&e(err), site));
+            None
+        }
+    };
+    if *tls {
+        checks.push(match probe::certificate(&site.target) {
+            Ok(c) => certificate(&c, host, SystemTime::now(), &clean),
+            Err(err) => Check::fail(
+                "tls",
+                format!("{}; ftps:// needs a server that offers explicit TLS (AUTH TLS): turn it on (vsftpd: ssl_enable=YES) or use ftp://", e(err)),
+            ),
+        });
+        checks.push(phones_login(
+            probe::plain_login(&site.target)
+                .map(|(code, text)| (code, clean(&text)))
+                .map_err(e),
+            &site.target.user,
+        ));
+    }
+    let Some((mut t, greeting)) = login else {
+        return checks.checks;
+    };
+
+    // Passive mode and the listing.
+    let listed = match t.passive_reply() {
+        Err(err) => {
+            checks.push(Check::fail(
+                "passive",
+                format!("{}; polyops and the phones use passive mode: turn it on (vsftpd: pasv_enable=YES)", e(err)),
+            ));
+            return checks.checks;
+        }
+        Ok(p) => {
+            let p = Passive {
+                reply: clean(&p.reply),
+                ..p
+            };
+            let cmd = t.listing_command();
+            match t.list() {
+                Ok(entries) => {
+                    checks.push(passive(&p, Ok(entries.len()), cmd));
+                    entries
+                }
+                Err(err) => {
+                    checks.push(passive(&p, Err(e(err)), cmd));
+                    return checks.checks;
+                }
+            }
+        }
+    };
+    let cut = t.stats().listing_cut.map(|c| clean(&c));
+    let expected = rendered.len() + 1 + PHONE_FILES * site.phones.len();
+    checks.push(listing(listed.len(), cut.as_deref(), &greeting, expected));
+    let on_target: BTreeSet<String> = listed.iter().map(|x| x.name.as_str().to_owned()).collect();
+
+    let Some([a, b, lock]) = test_names(&on_target) else {
+        checks.push(Check::fail("write", "found no free name for a test file"));
+        return checks.checks;
+    };
+    let ours = |n: &str| n == a.as_str() || n == b.as_str() || n == lock.as_str();
+
+    // Write, hash, time.
+    let first = test_bytes(&a, "a");
+    let before = SystemTime::now();
+    let wrote = t.write(&a, &first);
+    let after = SystemTime::now();
+    match wrote {
+        Err(err) => {
+            checks.push(Check::fail(
+                "write",
+                format!("{}; the account must be able to create files in the folder (vsftpd: write_enable=YES; {FILEZILLA}); the rename, delete, hashing and clock checks need a stored file and were not run", e(err)),
+            ));
+        }
+        Ok(()) => {
+            checks.push(Check::ok(
+                "write",
+                format!("stored {a} ({} bytes)", first.len()),
+            ));
+            let hashed = match t.hash_command() {
+                Some(_) => t
+                    .hash_many(std::slice::from_ref(&a))
+                    .map(|h| h.and_then(|h| h.into_iter().next().and_then(|(_, sha)| sha)))
+                    .map_err(e),
+                None => Ok(None),
+            };
+            checks.push(hashing(
+                t.hash_command(),
+                hashed,
+                &sha256_hex(&first),
+                rendered.len(),
+            ));
+            checks.push(match t.modified(&a) {
+                Ok(Some(at)) => clock(at, before, after),
+                Ok(None) => Check::warn(
+                    "clock",
+                    "the server has no MDTM, so its clock cannot be checked",
+                ),
+                Err(err) => {
+                    Check::warn("clock", format!("cannot read the time of {a}: {}", e(err)))
+                }
+            });
+            checks.push(rename(&mut t, &a, &b, &e));
+            checks.push(match t.delete(&a) {
+                Ok(()) => Check::ok("delete", format!("deleted {a}")),
+                Err(err) => Check::fail(
+                    "delete",
+                    format!("{}; the account must be able to delete files: apply deletes the files a site no longer declares ({FILEZILLA})", e(err)),
+                ),
+            });
+        }
+    }
+
+    // The lock is a folder.
+    checks.push(match t.make_dir(&lock) {
+        Err(err) => Check::fail(
+            "lock",
+            format!("{}; apply's lock is a folder (.polyops-lock): the account must be able to create and remove folders ({FILEZILLA})", e(err)),
+        ),
+        Ok(()) => match t.remove_dir(&lock) {
+            Ok(()) => Check::ok("lock", format!("created and removed the folder {lock}, as apply's lock does")),
+            Err(err) => Check::fail(
+                "lock",
+                format!("{}; apply's lock is a folder (.polyops-lock): the account must be able to remove folders ({FILEZILLA})", e(err)),
+            ),
+        },
+    });
+
+    checks.push(boot(&masters, &rendered, &on_target, cut.is_some(), &clean));
+
+    // Nothing of the checks' may stay behind.
+    let left: Vec<String> = match t.list() {
+        Ok(entries) => entries
+            .into_iter()
+            .filter(|x| ours(x.name.as_str()))
+            .filter_map(|x| {
+                let gone = if x.is_dir {
+                    t.remove_dir(&x.name)
+                } else {
+                    t.delete(&x.name)
+                };
+                gone.err().map(|_| x.name.as_str().to_owned())
+            })
+            .collect(),
+        Err(err) => vec![format!("(the final listing failed: {})", e(err))],
+    };
+    checks.push(if left.is_empty() {
+        Check::ok("cleanup", "no test file is left; no other file was touched")
+    } else {
+        Check::fail(
+            "cleanup",
+            format!("could not remove {}: remove them by hand", left.join(", ")),
+        )
+    });
+    checks.checks
+}
+
+/// Store `b`, rename it onto the existing `a` without apply's fallback,
+/// and read `a` back; where the server refuses, try apply's way.
+fn rename(
+    t: &mut FtpTarget,
+    a: &RemoteName,
+    b: &RemoteName,
+    e: &dyn Fn(TargetError) -> String,
+) -> Check {
+    let second = test_bytes(b, "b");
+    if let Err(err) = t.write(b, &second) {
+        return Check::fail("rename", e(err));
+    }
+    let check = match t.rename_without_fallback(b, a) {
+        Ok(Rename::Replaced) => match t.read(a, 4096) {
+            Ok(bytes) if bytes == second => Check::ok(
+                "rename",
+                format!("renamed {b} onto the existing {a}, which now holds the new bytes: apply's uploads land whole, in one step"),
+            ),
+            Ok(_) => Check::fail(
+                "rename",
+                format!("the server said it renamed {b} onto {a}, but {a} does not hold {b}'s bytes; use a server whose rename replaces the file"),
+            ),
+            Err(err) => Check::fail("rename", format!("reading {a} back: {}", e(err))),
+        },
+        Ok(Rename::Refused(reply)) => match t.rename(b, a) {
+            Ok(()) => Check::warn(
+                "rename",
+                format!("the server refuses to rename onto an existing file ({}), as FileZilla Server does: polyops copes by deleting the old file first, so for a moment a phone that boots finds no file under that name; to avoid it, let renames replace files (proftpd: AllowOverwrite on) or use a server that does (vsftpd, pure-ftpd)", e(TargetError::new(crate::target::Kind::Refused, reply))),
+            ),
+            Err(err) => Check::fail(
+                "rename",
+                format!("the server refuses to rename onto an existing file, and apply's way round it (delete, then rename) failed too: {}; grant the account rename and delete ({FILEZILLA})", e(err)),
+            ),
+        },
+        Err(err) => Check::fail(
+            "rename",
+            format!("{}; apply uploads to a temporary name and renames it into place: the account must be able to rename files ({FILEZILLA})", e(err)),
+        ),
+    };
+    let _ = t.delete(b);
+    check
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(secs: u64) -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(1_800_000_000 + secs)
+    }
+
+    #[test]
+    fn a_clock_in_step_is_ok_even_with_whole_seconds() {
+        // Written at .9 s, reported as the whole second before.
+        let before = at(100) + Duration::from_millis(900);
+        assert_eq!(
+            clock(at(100), before, before + Duration::from_millis(5)).status,
+            Status::Ok
+        );
+        assert_eq!(clock(at(400), at(100), at(101)).status, Status::Ok);
+    }
+
+    #[test]
+    fn a_clock_off_by_minutes_is_a_warning_that_says_by_how_much() {
+        let c = clock(at(100 + 7 * 60 + 12), at(100), at(100));
+        assert_eq!(c.status, Status::Warn);
+        assert!(c.text.contains("7 min 12 s ahead of"), "{}", c.text);
+        assert!(!c.text.contains("time-zone"), "{}", c.text);
+        let c = clock(at(100), at(100 + 5 * 3600), at(100 + 5 * 3600));
+        assert!(c.text.contains("5 h 0 min behind"), "{}", c.text);
+        assert!(c.text.contains("use_localtime=NO"), "{}", c.text);
+    }
+
+    #[test]
+    fn durations_read_as_people_say_them() {
+        assert_eq!(human(Duration::from_secs(45)), "45 s");
+        assert_eq!(human(Duration::from_secs(432)), "7 min 12 s");
+        assert_eq!(human(Duration::from_secs(3 * 3600 + 300)), "3 h 5 min");
+        assert_eq!(human(Duration::from_secs(86400 + 7200)), "1 day 2 h");
+        assert_eq!(human(Duration::from_secs(3 * 86400)), "3 days 0 h");
+    }
+
+    /// A certificate valid from `from` to `to` (year, month, day).
+    fn cert(from: (i32, u8, u8), to: (i32, u8, u8)) -> Vec<u8> {
+        let mut params =
+            rcgen::CertificateParams::new(vec!["ftp.example.com".to_owned()]).expect("params");
+        params.not_before = rcgen::date_time_ymd(from.0, from.1, from.2);
+        params.not_after = rcgen::date_time_ymd(to.0, to.1, to.2);
+        let key = rcgen::KeyPair::generate().expect("key");
+        params.self_signed(&key).expect("cert").der().to_vec()
+    }
+
+    /// Judged on 2026-06-01.
+    fn check_cert(der: Vec<u8>, verified: Result<(), String>) -> Check {
+        let c = Certificate {
+            der: Some(der),
+            verified,
+        };
+        let now = humantime::parse_rfc3339("2026-06-01T00:00:00Z").expect("a time");
+        certificate(&c, "ftp.example.com", now, &|t| t.to_owned())
+    }
+
+    #[test]
+    fn certificates_are_judged_by_trust_and_expiry() {
+        let ok = check_cert(cert((2026, 1, 1), (2026, 9, 1)), Ok(()));
+        assert_eq!(ok.status, Status::Ok, "{}", ok.text);
+        assert!(ok.text.contains("valid until"), "{}", ok.text);
+        let soon = check_cert(cert((2026, 1, 1), (2026, 6, 6)), Ok(()));
+        assert_eq!(soon.status, Status::Warn, "{}", soon.text);
+        assert!(soon.text.contains("renew it before then"), "{}", soon.text);
+        let gone = check_cert(
+            cert((2026, 1, 1), (2026, 5, 1)),
+            Err("certificate expired".to_owned()),
+        );
+        assert_eq!(gone.status, Status::Fail);
+        assert!(gone.text.contains("expired on"), "{}", gone.text);
+        let untrusted = check_cert(
+            cert((2026, 1, 1), (2026, 9, 1)),
+            Err("invalid peer certificate: UnknownIssuer".to_owned()),
+        );
+        assert_eq!(untrusted.status, Status::Fail);
+        assert!(
+            untrusted.text.contains("target.ca_file"),
+            "{}",
+            untrusted.text
+        );
+        let garbage = check_cert(b"not a certificate".to_vec(), Ok(()));
+        assert_eq!(garbage.status, Status::Fail);
+        let early = check_cert(cert((2026, 7, 1), (2027, 1, 1)), Ok(()));
+        assert_eq!(early.status, Status::Fail);
+        assert!(
+            early.text.contains("valid only from 2026-07-01"),
+            "{}",
+            early.text
+        );
+        let none = certificate(
+            &Certificate {
+                der: None,
+                verified: Err("handshake".to_owned()),
+            },
+            "h",
+            SystemTime::now(),
+            &|t| t.to_owned(),
+        );
+        assert_eq!(none.status, Status::Fail);
+    }
+
+    fn master(files: &str) -> Vec<u8> {
+        format!("<APPLICATION APP_FILE_PATH=\"sip.ld\" CONFIG_FILES=\"{files}\"/>").into_bytes()
+    }
+
+    fn set(names: &[&str]) -> BTreeSet<String> {
+        names.iter().map(|n| (*n).to_owned()).collect()
+    }
+
+    #[test]
+    fn the_boot_check_names_each_missing_file_and_its_phones() {
+        let masters = vec![
+            (
+                "0004f2000001.cfg".to_owned(),
+                master("201.cfg, altigen.cfg, phone1.cfg, sip.cfg"),
+            ),
+            (
+                "0004f2000002.cfg".to_owned(),
+                master("202.cfg, altigen.cfg, phone1.cfg, sip.cfg"),
+            ),
+        ];
+        let rendered = set(&[
+            "201.cfg",
+            "202.cfg",
+            "altigen.cfg",
+            "0004f2000001.cfg",
+            "0004f2000002.cfg",
+        ]);
+        let c = boot(
+            &masters,
+            &rendered,
+            &set(&["SIP.LD", "phone1.cfg"]),
+            false,
+            &|t| t.to_owned(),
+        );
+        assert_eq!(c.status, Status::Fail);
+        assert!(
+            c.text
+                .contains("sip.cfg (named by 2 phones: 0004f2000001, 0004f2000002)"),
+            "{}",
+            c.text
+        );
+        assert!(
+            c.text
+                .contains("the target has SIP.LD: the phones ask for sip.ld, rename it"),
+            "{}",
+            c.text
+        );
+        assert!(!c.text.contains("phone1.cfg (named"), "{}", c.text);
+        assert!(c.text.contains("guide §5"), "{}", c.text);
+        let cut = boot(&masters, &rendered, &set(&[]), true, &|t| t.to_owned());
+        assert_eq!(cut.status, Status::Warn);
+        let ok = boot(
+            &masters,
+            &rendered,
+            &set(&["sip.ld", "sip.cfg", "phone1.cfg", "altigen.cfg"]),
+            false,
+            &|t| t.to_owned(),
+        );
+        assert_eq!(ok.status, Status::Ok, "{}", ok.text);
+        assert!(
+            ok.text.contains("4 there, 2 more land with the next apply"),
+            "{}",
+            ok.text
+        );
+        assert_eq!(
+            boot(&[], &rendered, &set(&[]), false, &|t| t.to_owned()).status,
+            Status::Ok
+        );
+    }
+
+    #[test]
+    fn a_pasv_reply_naming_another_host_is_a_warning() {
+        let p = |named: &str| Passive {
+            command: "PASV",
+            reply: "227 ok".to_owned(),
+            named: named.parse().ok(),
+            peer: "192.0.2.10".parse().expect("an address"),
+        };
+        assert_eq!(passive(&p("192.0.2.10"), Ok(3), "MLSD").status, Status::Ok);
+        let w = passive(&p("10.0.0.5"), Ok(3), "MLSD");
+        assert_eq!(w.status, Status::Warn);
+        assert!(
+            w.text.contains("pasv_address") && w.text.contains("10.0.0.5"),
+            "{}",
+            w.text
+        );
+        assert_eq!(
+            passive(&p("192.0.2.10"), Err("refused".to_owned()), "MLSD").status,
+            Status::Fail
+        );
+    }
+
+    #[test]
+    fn listing_limits_are_warned_of_before_they_bite() {
+        assert_eq!(
+            listing(10, None, "220 (vsFTPd 3.0.3)", 50_000).status,
+            Status::Ok
+        );
+        let w = listing(
+            10,
+            None,
+            "220---------- Welcome to Pure-FTPd [privsep] ----------",
+            14_001,
+        );
+        assert_eq!(w.status, Status::Warn);
+        assert!(w.text.contains("-L 15000:5"), "{}", w.text);
+        let cut = listing(
+            10_000,
+            Some("226 Output truncated to 10000 matches"),
+            "",
+            20,
+        );
+        assert_eq!(cut.status, Status::Warn);
+    }
+
+    #[test]
+    fn server_hashes_are_checked_against_the_bytes() {
+        let sha = sha256_hex(b"x");
+        assert_eq!(
+            hashing(Some("XSHA256"), Ok(Some(sha.clone())), &sha, 5).status,
+            Status::Ok
+        );
+        assert_eq!(
+            hashing(Some("HASH"), Ok(Some("0".repeat(64))), &sha, 5).status,
+            Status::Fail
+        );
+        assert_eq!(hashing(None, Ok(None), &sha, 5).status, Status::Ok);
+        assert_eq!(hashing(None, Ok(None), &sha, 4001).status, Status::Warn);
+    }
+
+    #[test]
+    fn a_plain_login_refused_is_a_warning_with_the_servers_setting() {
+        assert_eq!(
+            phones_login(Ok((331, "331 Password".to_owned())), "PlcmSpIp").status,
+            Status::Ok
+        );
+        let w = phones_login(
+            Ok((
+                530,
+                "530 Non-anonymous sessions must use encryption.".to_owned(),
+            )),
+            "PlcmSpIp",
+        );
+        assert_eq!(w.status, Status::Warn);
+        assert!(w.text.contains("force_local_logins_ssl=NO"), "{}", w.text);
+    }
+}

@@ -1,0 +1,536 @@
+//! An inventory spreadsheet → a draft site: one row per phone, header
+//! `mac,model,extension` plus any of `name,label,password` (any case, any
+//! order). What spreadsheets export is read: a byte order mark, CRLF (or
+//! CR) line ends, quoted fields with commas, quotes and line breaks in
+//! them, `;` or tab as the separator (found in the header, or named by an
+//! Excel `sep=;` first line), blank rows, MACs in any common spelling.
+//!
+//! The parser is this file's own: the `csv` crate gives each record's
+//! position but not each field's, and every error here names the line and
+//! the column where its field starts (for a quoted field, its opening
+//! quote), counted in characters.
+
+use std::collections::BTreeMap;
+
+use crate::import::report::{Kind, Report};
+use crate::import::{
+    extension_key, parse_model, Dialplan, Draft, DraftTarget, Extension, Field, Imported, Phone,
+    Secrets, MODELS,
+};
+use crate::site::diagnostic::Diagnostic;
+use crate::site::file::Model;
+use crate::site::mac::Mac;
+use crate::site::rules::is_attribute_safe;
+use crate::site::secret::Secret;
+use crate::site::source::Pos;
+
+/// One field as read, and where it starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cell {
+    pub text: String,
+    pub pos: Pos,
+}
+
+/// One record: its fields, and the position just after its last one
+/// (where a missing field would have been).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    pub cells: Vec<Cell>,
+    pub end: Pos,
+}
+
+/// A syntax error: where, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyntaxError {
+    pub pos: Pos,
+    pub message: String,
+}
+
+/// Characters with CR LF and a lone CR read as LF, and their positions.
+struct Chars {
+    chars: Vec<char>,
+    at: usize,
+    pos: Pos,
+}
+
+impl Chars {
+    fn peek(&self) -> Option<char> {
+        match self.chars.get(self.at) {
+            Some('\r') => Some('\n'),
+            c => c.copied(),
+        }
+    }
+
+    fn next(&mut self) -> Option<char> {
+        let c = self.peek()?;
+        if self.chars[self.at] == '\r' && self.chars.get(self.at + 1) == Some(&'\n') {
+            self.at += 1;
+        }
+        self.at += 1;
+        if c == '\n' {
+            self.pos = Pos {
+                line: self.pos.line + 1,
+                col: 1,
+            };
+        } else {
+            self.pos.col += 1;
+        }
+        Some(c)
+    }
+}
+
+/// The separator a header line uses: the most frequent of `,` `;` tab
+/// outside quotes (`,` when there is none).
+fn separator(line: &str) -> char {
+    let mut quoted = false;
+    let mut counts = [(',', 0), (';', 0), ('\t', 0)];
+    for c in line.chars() {
+        if c == '"' {
+            quoted = !quoted;
+        } else if !quoted {
+            for (s, n) in &mut counts {
+                if c == *s {
+                    *n += 1;
+                }
+            }
+        }
+    }
+    counts
+        .iter()
+        .filter(|(_, n)| *n > 0)
+        .max_by_key(|(_, n)| *n)
+        .map_or(',', |(s, _)| *s)
+}
+
+/// Parse CSV text into rows; blank rows (nothing, or only separators) are
+/// left out.
+pub fn parse(text: &str) -> Result<Vec<Row>, SyntaxError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut chars = Chars {
+        chars: text.chars().collect(),
+        at: 0,
+        pos: Pos::START,
+    };
+    let first_line: String = text
+        .chars()
+        .take_while(|c| *c != '\n' && *c != '\r')
+        .collect();
+    let sep = match first_line.strip_prefix("sep=") {
+        Some(s) if s.chars().count() == 1 => {
+            while chars.next().is_some_and(|c| c != '\n') {}
+            s.chars().next().unwrap_or(',')
+        }
+        _ => separator(&first_line),
+    };
+    let blank = |c: char| c == ' ' || (c == '\t' && sep != '\t');
+    let mut rows = Vec::new();
+    while chars.peek().is_some() {
+        let mut cells = Vec::new();
+        loop {
+            while chars.peek().is_some_and(blank) {
+                chars.next();
+            }
+            let start = chars.pos;
+            let mut text = String::new();
+            if chars.peek() == Some('"') {
+                chars.next();
+                loop {
+                    match chars.next() {
+                        None => {
+                            return Err(SyntaxError {
+                                pos: start,
+                                message: "this quoted field is never closed".to_owned(),
+                            })
+                        }
+                        Some('"') if chars.peek() == Some('"') => {
+                            chars.next();
+                            text.push('"');
+                        }
+                        Some('"') => break,
+                        Some(c) => text.push(c),
+                    }
+                }
+                while chars.peek().is_some_and(blank) {
+                    chars.next();
+                }
+                if chars.peek().is_some_and(|c| c != sep && c != '\n') {
+                    return Err(SyntaxError {
+                        pos: chars.pos,
+                        message: format!(
+                            "text after the closing quote of the field at column {}",
+                            start.col
+                        ),
+                    });
+                }
+            } else {
+                while let Some(c) = chars.peek().filter(|c| *c != sep && *c != '\n') {
+                    chars.next();
+                    text.push(c);
+                }
+                let kept = text.trim_end_matches(blank).len();
+                text.truncate(kept);
+            }
+            cells.push(Cell { text, pos: start });
+            if chars.peek() == Some(sep) {
+                chars.next();
+                continue;
+            }
+            let end = chars.pos;
+            chars.next();
+            if !cells.iter().all(|c| c.text.is_empty()) {
+                rows.push(Row { cells, end });
+            }
+            break;
+        }
+    }
+    Ok(rows)
+}
+
+/// Errors at fields of one file.
+struct Errors<'a> {
+    file: &'a str,
+    list: Vec<Diagnostic>,
+}
+
+impl Errors<'_> {
+    fn add(&mut self, pos: Pos, column: &str, message: String) {
+        self.list
+            .push(Diagnostic::error(self.file, pos, column, message));
+    }
+}
+
+/// The columns an inventory may have.
+const COLUMNS: [&str; 6] = ["mac", "model", "extension", "name", "label", "password"];
+
+pub struct Options {
+    pub site: String,
+    pub target: DraftTarget,
+    pub address: String,
+    pub gmt_offset: i32,
+    /// The model of a row whose model is empty.
+    pub model: Option<Model>,
+}
+
+/// Read an inventory. `Err`: every bad row, each an error at its field;
+/// then nothing may be written.
+pub fn import(file: &str, text: &str, opts: &Options) -> Result<Imported, Vec<Diagnostic>> {
+    let rows = parse(text).map_err(|e| vec![Diagnostic::error(file, e.pos, "", e.message)])?;
+    let mut errors = Errors {
+        file,
+        list: Vec::new(),
+    };
+    let Some((header, rows)) = rows.split_first() else {
+        return Err(vec![Diagnostic::error(
+            file,
+            Pos::START,
+            "",
+            "the file is empty: expected a header line mac,model,extension (and any of name,label,password)",
+        )]);
+    };
+    let mut columns: BTreeMap<&str, usize> = BTreeMap::new();
+    for (i, cell) in header.cells.iter().enumerate() {
+        let name = cell.text.trim().to_ascii_lowercase();
+        match COLUMNS.iter().find(|c| **c == name) {
+            Some(c) if columns.contains_key(c) => {
+                errors.add(cell.pos, "", format!("column {c} is named twice"))
+            }
+            Some(c) => {
+                columns.insert(c, i);
+            }
+            None => errors.add(
+                cell.pos,
+                "",
+                format!(
+                    "unknown column {:?}: the columns are mac, model, extension, name, label and password",
+                    crate::mask::printable(&cell.text)
+                ),
+            ),
+        }
+    }
+    for required in ["mac", "extension"] {
+        if !columns.contains_key(required) {
+            errors.add(
+                header.cells.first().map_or(Pos::START, |c| c.pos),
+                "",
+                format!("the header has no {required} column"),
+            );
+        }
+    }
+    if !columns.contains_key("model") && opts.model.is_none() {
+        errors.add(
+            header.cells.first().map_or(Pos::START, |c| c.pos),
+            "",
+            "the header has no model column (or give every phone's model with --model)".to_owned(),
+        );
+    }
+    if !errors.list.is_empty() {
+        return Err(errors.list);
+    }
+
+    let mut draft = Draft::new(&opts.site, file, opts.target.clone());
+    draft.address = Field::Value(opts.address.clone());
+    draft.gmt_offset = Field::Value(opts.gmt_offset);
+    let mut secrets = Secrets::default();
+    let mut report = Report::default();
+    let mut macs: BTreeMap<Mac, usize> = BTreeMap::new();
+    let mut numbers: BTreeMap<String, usize> = BTreeMap::new();
+    let mut digits: Option<(usize, usize)> = None;
+    for row in rows {
+        let line = row.cells.first().map_or(row.end.line, |c| c.pos.line);
+        if let Some(extra) = row.cells.get(header.cells.len()) {
+            errors.add(
+                extra.pos,
+                "",
+                format!(
+                    "more fields than the header has columns ({})",
+                    header.cells.len()
+                ),
+            );
+            continue;
+        }
+        let cell = |column: &str| -> (String, Pos) {
+            match columns.get(column).and_then(|i| row.cells.get(*i)) {
+                Some(c) => (c.text.clone(), c.pos),
+                None => (String::new(), row.end),
+            }
+        };
+        let mut ok = true;
+
+        let (text, pos) = cell("mac");
+        let mac = if text.trim().is_empty() {
+            errors.add(
+                pos,
+                "mac",
+                "empty: every row is a phone and needs its MAC address".to_owned(),
+            );
+            None
+        } else {
+            match Mac::parse(&text) {
+                Ok(m) => match macs.get(&m) {
+                    Some(first) => {
+                        errors.add(pos, "mac", format!("MAC {m} is already on line {first}"));
+                        None
+                    }
+                    None => {
+                        macs.insert(m, line);
+                        Some(m)
+                    }
+                },
+                Err(e) => {
+                    let hint = if text.trim().bytes().all(|b| b.is_ascii_digit()) {
+                        " (a spreadsheet drops a MAC's leading zeros when it reads it as a number: format the column as text)"
+                    } else {
+                        ""
+                    };
+                    errors.add(pos, "mac", format!("{e}{hint}"));
+                    None
+                }
+            }
+        };
+
+        let (text, pos) = cell("model");
+        let model = if text.trim().is_empty() {
+            match opts.model {
+                Some(m) => Some(m),
+                None => {
+                    errors.add(pos, "model", format!("empty: give the phone's model ({MODELS}), or every empty one with --model"));
+                    None
+                }
+            }
+        } else {
+            match parse_model(&text) {
+                Some(m) => Some(m),
+                None => {
+                    errors.add(
+                        pos,
+                        "model",
+                        format!(
+                            "{:?} is not a supported model: {MODELS}",
+                            crate::mask::printable(&text)
+                        ),
+                    );
+                    None
+                }
+            }
+        };
+
+        let (number, pos) = cell("extension");
+        let number = number.trim().to_owned();
+        if number.is_empty() {
+            errors.add(
+                pos,
+                "extension",
+                "empty: every phone needs its extension number".to_owned(),
+            );
+            ok = false;
+        } else if !number.bytes().all(|b| b.is_ascii_digit()) {
+            errors.add(
+                pos,
+                "extension",
+                format!(
+                    "{:?} is not an extension number (digits only)",
+                    crate::mask::printable(&number)
+                ),
+            );
+            ok = false;
+        } else if !(3..=4).contains(&number.len()) || number.starts_with('0') {
+            errors.add(
+                pos,
+                "extension",
+                format!(
+                    "{number}: polyops handles extensions of 3 or 4 digits that start with 1 to 9"
+                ),
+            );
+            ok = false;
+        } else if let Some(first) = numbers.get(&number) {
+            errors.add(
+                pos,
+                "extension",
+                format!("extension {number} is already on line {first}; MaxCS registers an extension from one SIP phone at a time"),
+            );
+            ok = false;
+        } else if let Some((d, first)) = digits.filter(|(d, _)| *d != number.len()) {
+            errors.add(
+                pos,
+                "extension",
+                format!("{number} has {} digits and line {first}'s extension has {d}: a site's extensions all have the same number of digits", number.len()),
+            );
+            ok = false;
+        } else {
+            numbers.insert(number.clone(), line);
+            digits.get_or_insert((number.len(), line));
+        }
+
+        let mut texts = [None, None];
+        for (column, slot) in ["name", "label"].into_iter().zip(&mut texts) {
+            let (text, pos) = cell(column);
+            if !is_attribute_safe(&text) {
+                errors.add(
+                    pos,
+                    column,
+                    "must not contain control characters (a line break, a tab…)".to_owned(),
+                );
+                ok = false;
+            } else if !text.is_empty() {
+                *slot = Some(text);
+            }
+        }
+        let [name, label] = texts;
+        let (password, pos) = cell("password");
+        if !crate::polycom::xml::can_carry(&password) {
+            errors.add(
+                pos,
+                "password",
+                "holds a character a configuration file cannot carry".to_owned(),
+            );
+            ok = false;
+        }
+        let (Some(mac), Some(model), true) = (mac, model, ok) else {
+            continue;
+        };
+        let key = extension_key(&opts.site, &number);
+        if password.is_empty() {
+            secrets.missing.push(key.clone());
+            report.add(
+                file,
+                Kind::FillIn,
+                format!("line {line}: extension {number} has no password: set {key} in the secrets file"),
+            );
+        } else {
+            secrets.values.insert(key.clone(), Secret::new(password));
+        }
+        draft.extensions.push(Extension {
+            number: number.clone(),
+            name: name.filter(|n| *n != number),
+            label: label.filter(|l| *l != number),
+            password: key,
+            params: Default::default(),
+        });
+        draft.phones.push(Phone {
+            mac,
+            model: Field::Value(model),
+            model_note: None,
+            extension: number,
+        });
+    }
+    if !errors.list.is_empty() {
+        errors.list.sort_by_key(|d| d.pos);
+        return Err(errors.list);
+    }
+    draft.extensions.sort_by(|a, b| a.number.cmp(&b.number));
+    let first: Vec<u8> = draft
+        .extensions
+        .iter()
+        .filter_map(|e| e.number.bytes().next())
+        .map(|b| b - b'0')
+        .collect();
+    let lo = first.iter().min().copied().unwrap_or(1);
+    let hi = first.iter().max().copied().unwrap_or(7);
+    draft.dialplan = Dialplan {
+        extension_digits: digits.map(|(d, _)| d as u8).filter(|d| *d != 3),
+        first_digits: (lo < 1 || hi > 7).then_some((lo.min(1), hi.max(7))),
+        ..Dialplan::default()
+    };
+    Ok(Imported {
+        draft,
+        secrets,
+        report,
+        originals: BTreeMap::new(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts(rows: &[Row]) -> Vec<Vec<&str>> {
+        rows.iter()
+            .map(|r| r.cells.iter().map(|c| c.text.as_str()).collect())
+            .collect()
+    }
+
+    #[test]
+    fn what_a_spreadsheet_exports_is_read() {
+        let rows = parse(
+            "\u{feff}mac,name\r\n0004f2000607,\"Doe, Jane\"\r\n\r\n,,\r\n\"a\"\"b\", \"x\ny\"\r\n",
+        )
+        .expect("parses");
+        assert_eq!(
+            texts(&rows),
+            [
+                vec!["mac", "name"],
+                vec!["0004f2000607", "Doe, Jane"],
+                vec!["a\"b", "x\ny"]
+            ]
+        );
+        // The BOM takes no column; quoted fields start at their quote.
+        assert_eq!(rows[0].cells[0].pos, Pos { line: 1, col: 1 });
+        assert_eq!(rows[1].cells[1].pos, Pos { line: 2, col: 14 });
+        assert_eq!(rows[2].cells[0].pos, Pos { line: 5, col: 1 });
+        assert_eq!(rows[2].cells[1].pos, Pos { line: 5, col: 9 });
+    }
+
+    #[test]
+    fn semicolons_tabs_and_lone_carriage_returns_are_read_too() {
+        let rows = parse("mac;extension\r0004f2000607;201\r").expect("parses");
+        assert_eq!(
+            texts(&rows),
+            [vec!["mac", "extension"], vec!["0004f2000607", "201"]]
+        );
+        assert_eq!(rows[1].cells[1].pos, Pos { line: 2, col: 14 });
+        let rows = parse("sep=;\nmac;name\n1;Doe, J\n").expect("parses");
+        assert_eq!(texts(&rows)[1], ["1", "Doe, J"]);
+        let rows = parse("mac\textension\n  a  \t201\n").expect("parses");
+        assert_eq!(texts(&rows)[1], ["a", "201"]);
+        assert_eq!(rows[1].cells[0].pos, Pos { line: 2, col: 3 });
+    }
+
+    #[test]
+    fn broken_quotes_are_errors_at_their_place() {
+        let e = parse("a,b\n1,\"open\n").expect_err("never closed");
+        assert_eq!(e.pos, Pos { line: 2, col: 3 });
+        let e = parse("a,b\n1,\"x\"y\n").expect_err("text after quote");
+        assert_eq!(e.pos, Pos { line: 2, col: 6 });
+        assert!(e.message.contains("closing quote"), "{}", e.message);
+    }
+}
