@@ -20,9 +20,9 @@ const EXT_SECRET: &str = "Ext-s3cret-hostile";
 const HASH_KEY: &str = "hostile-hash-key-0123456789";
 
 /// The commands a read-only run may send.
-const READ_ONLY_VERBS: [&str; 14] = [
-    "USER", "PASS", "TYPE", "FEAT", "OPTS", "CWD", "PASV", "EPSV", "MLSD", "LIST", "RETR", "NOOP",
-    "QUIT", "SIZE",
+const READ_ONLY_VERBS: [&str; 15] = [
+    "USER", "PASS", "TYPE", "PWD", "FEAT", "OPTS", "CWD", "PASV", "EPSV", "MLSD", "LIST", "RETR",
+    "NOOP", "QUIT", "SIZE",
 ];
 
 fn site_yaml(url: &str, timeout: u64, phones: usize) -> String {
@@ -146,11 +146,15 @@ fn a_server_that_reads_commands_in_turn_is_applied_and_drifted_with_pipelined_lo
         .iter()
         .position(|l| l.starts_with("USER"))
         .expect("a login");
-    let verbs: Vec<&str> = log[first..first + 4]
+    let verbs: Vec<&str> = log[first..first + 6]
         .iter()
         .map(|l| l.split(' ').next().unwrap_or_default())
         .collect();
-    assert_eq!(verbs, ["USER", "PASS", "TYPE", "FEAT"], "{log:#?}");
+    assert_eq!(
+        verbs,
+        ["USER", "PASS", "TYPE", "PWD", "FEAT", "PASV"],
+        "{log:#?}"
+    );
     server.clear_log();
     let drift = run_bounded(&w, &["drift"], Duration::from_secs(60));
     assert_eq!(drift.code, 0, "{}{}", drift.stdout, drift.stderr);

@@ -2,6 +2,7 @@
 //! verified). Binary mode always; every connect and read has a timeout;
 //! only what is safe to repeat is retried, after a fresh login.
 
+mod idle;
 mod pool;
 pub mod probe;
 mod watchdog;
@@ -203,6 +204,13 @@ pub struct FtpTarget {
     data: Option<SocketAddr>,
     /// Whether a login of this connection opens a data connection ahead.
     data_ahead: bool,
+    /// Where this session's login started (its reply to PWD), when the
+    /// login was pipelined: a session that knows it may serve another
+    /// folder later (see `idle`).
+    home: Option<String>,
+    /// Whether every exchange of this session ended as expected, a file
+    /// absent aside: only then can no reply be left unread in it.
+    clean: bool,
     /// Extra logged-in connections for parallel work, opened on demand.
     pool: Vec<FtpTarget>,
     stats: Stats,
@@ -279,9 +287,14 @@ impl FtpTarget {
             pipeline: true,
             data: None,
             data_ahead,
+            home: None,
+            clean: true,
             pool: Vec::new(),
             stats: Stats::default(),
         };
+        if t.resume() {
+            return Ok(t);
+        }
         // A TLS handshake that met plaintext (a server that wrote a late
         // reply after AUTH TLS) is worth another try; nothing else is.
         let mut attempt = 1;
@@ -418,11 +431,139 @@ impl FtpTarget {
     fn reconnect(&mut self) -> TResult<()> {
         self.quit();
         self.data = None;
+        self.home = None;
         let result = self.connect_and_log_in();
         self.watchdog.disarm();
         let conn = result?;
         self.conn = Some(conn);
+        self.clean = true;
         Ok(())
+    }
+
+    /// Who may hand this target a session, or take one from it.
+    fn key(&self) -> idle::Key {
+        let s = &self.settings;
+        idle::Key::new(s.addr, &s.user, s.password.expose(), s.access)
+    }
+
+    /// Take a session another target of this server and account left
+    /// (see `idle`), and move it to this target's folder; whether one
+    /// was taken.
+    fn resume(&mut self) -> bool {
+        if self.settings.tls.is_some() {
+            return false;
+        }
+        let key = self.key();
+        while let Some(session) = idle::take(&key) {
+            match self.adopt(session) {
+                Adopted::Yes => return true,
+                // The next one would fail the same way: a fresh login
+                // reports why.
+                Adopted::Refused => return false,
+                Adopted::Ended => {}
+            }
+        }
+        false
+    }
+
+    /// Use `session`: its folder set from its home in one round trip,
+    /// with the passive command of the first transfer (with `data_ahead`).
+    /// A session that does not answer is ended; one that refuses the
+    /// folder is kept for others.
+    fn adopt(&mut self, session: idle::Idle) -> Adopted {
+        let idle::Idle {
+            key,
+            conn,
+            watchdog,
+            server,
+            home,
+        } = session;
+        let timeout = self.settings.timeout;
+        let w = wire_of(&self.settings, &watchdog);
+        let mut lines = vec![format!("CWD {home}")];
+        if !self.settings.path.is_empty() {
+            lines.push(format!("CWD {}", self.settings.path));
+        }
+        let folders = lines.len();
+        if self.data_ahead {
+            lines.push(wire::passive_command(self.settings.addr).to_owned());
+        }
+        let timed = {
+            let socket: &TcpStream = &conn.get_ref();
+            set_timeouts(socket, timeout)
+        };
+        let replies = timed.and_then(|()| {
+            watchdog.arm(timeout);
+            let replies = wire::pipelined(&conn, w, &lines);
+            watchdog.disarm();
+            replies.map_err(|e| deadline_error(&watchdog, timeout, "changing folders", e))
+        });
+        let Ok(replies) = replies else {
+            wire::quit(&conn, w);
+            return Adopted::Ended;
+        };
+        if !replies[..folders].iter().all(|r| (200..300).contains(&r.0)) {
+            let kept = idle::park(idle::Idle {
+                key,
+                conn,
+                watchdog,
+                server,
+                home,
+            });
+            if let Some(back) = kept {
+                wire::quit(&back.conn, wire_of(&self.settings, &back.watchdog));
+            }
+            return Adopted::Refused;
+        }
+        self.data = replies
+            .get(folders)
+            .and_then(|r| wire::passive_addr(self.settings.addr, r).ok());
+        self.conn = Some(Conn::Plain(conn));
+        self.watchdog = watchdog;
+        self.server = server;
+        self.probed = true;
+        self.home = Some(home);
+        Adopted::Yes
+    }
+
+    /// Keep this session for another target (see `idle`) if it can be
+    /// trusted to be in step; whether it was kept.
+    fn park(&mut self) -> bool {
+        let fit = self.clean
+            && self.pipeline
+            && self.server.sequential
+            && self.home.is_some()
+            && !self.watchdog.fired()
+            && matches!(self.conn, Some(Conn::Plain(_)));
+        if !fit {
+            return false;
+        }
+        let (Some(Conn::Plain(conn)), Some(home)) = (self.conn.take(), self.home.take()) else {
+            return false;
+        };
+        let session = idle::Idle {
+            key: self.key(),
+            conn,
+            watchdog: self.watchdog.clone(),
+            server: self.server,
+            home,
+        };
+        match idle::park(session) {
+            None => true,
+            Some(back) => {
+                self.conn = Some(Conn::Plain(back.conn));
+                false
+            }
+        }
+    }
+
+    /// A session that failed other than by a file being absent may hold a
+    /// reply nobody read: it is not handed on.
+    fn taint<T>(&mut self, result: TResult<T>) -> TResult<T> {
+        if result.as_ref().is_err_and(|e| e.kind != Kind::NotFound) {
+            self.clean = false;
+        }
+        result
     }
 
     /// Connect, read the greeting, log in and set the session up: each
@@ -499,6 +640,7 @@ impl FtpTarget {
             format!("USER {}", s.user),
             format!("PASS {}", s.password.expose()),
             "TYPE I".to_owned(),
+            "PWD".to_owned(),
         ];
         if probe {
             lines.push("FEAT".to_owned());
@@ -525,6 +667,7 @@ impl FtpTarget {
             _ => return Err(login_error(&s.user, login_refusal(&user))),
         }
         expect_ok("setting binary mode", &next()?)?;
+        self.home = wire::current_folder(&next()?);
         if probe {
             let feat = next()?;
             self.learn(c.get_welcome_msg(), &feat.1, round_trip);
@@ -700,6 +843,7 @@ impl FtpTarget {
             rename_and_passive(c, w, self.settings.addr, &temp, name, &mut self.pipeline);
         w.watchdog.disarm();
         if let Err(e) = renamed {
+            self.clean = false;
             let _ = self.delete(&temp);
             return Err(classify(&format!("renaming {temp} to {name}"), e));
         }
@@ -890,7 +1034,7 @@ impl FtpTarget {
                         self.conn = None;
                     }
                 }
-                other => return other,
+                other => return self.taint(other),
             }
         }
     }
@@ -1068,7 +1212,8 @@ fn deadline_error(dog: &Watchdog, timeout: Duration, what: &str, e: FtpError) ->
 }
 
 impl Drop for FtpTarget {
-    /// Every session ends at once: a plain one waits for nothing, and the
+    /// Every session ends at once, or is kept for another target of the
+    /// same server (see `idle`): a plain one waits for nothing, and the
     /// TLS ones end side by side, each within `QUIT_WAIT`.
     fn drop(&mut self) {
         let pool = std::mem::take(&mut self.pool);
@@ -1081,7 +1226,9 @@ impl Drop for FtpTarget {
         } else {
             drop(pool);
         }
-        self.quit();
+        if !self.park() {
+            self.quit();
+        }
     }
 }
 
@@ -1507,6 +1654,15 @@ impl Reader for FtpTarget {
     }
 }
 
+/// What became of a session offered to a target (`FtpTarget::adopt`).
+enum Adopted {
+    Yes,
+    /// It answered, but refused the target's folder.
+    Refused,
+    /// It did not answer as a session should: ended.
+    Ended,
+}
+
 /// The job indices of a survey: the state file, the listing, then the
 /// files.
 const SURVEY_STATE: usize = 0;
@@ -1611,8 +1767,10 @@ impl FtpTarget {
         w.watchdog.arm(w.timeout);
         let replies = c.batch(w, &[line], false);
         w.watchdog.disarm();
-        let replies = replies.map_err(|e| deadline_error(w.watchdog, w.timeout, what, e))?;
-        expect_ok(what, &replies[0])
+        let result = replies
+            .map_err(|e| deadline_error(w.watchdog, w.timeout, what, e))
+            .and_then(|replies| expect_ok(what, &replies[0]));
+        self.taint(result)
     }
 
     /// `once`, retried after passing failures: for what is safe to repeat.
@@ -1663,7 +1821,8 @@ impl Target for FtpTarget {
         w.watchdog.arm(w.timeout);
         let renamed = rename_once(c, w, from, to, &mut self.pipeline);
         w.watchdog.disarm();
-        renamed.map_err(|e| deadline_error(w.watchdog, w.timeout, &what, e))
+        let result = renamed.map_err(|e| deadline_error(w.watchdog, w.timeout, &what, e));
+        self.taint(result)
     }
 
     fn delete(&mut self, name: &RemoteName) -> TResult<()> {

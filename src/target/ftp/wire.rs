@@ -337,14 +337,31 @@ pub fn receive(
             return Ok::<_, FtpError>(reply);
         }
     };
-    let opened = own(&mut reader, &mut then_reply)?;
-    let outcome = if matches!(opened.0, 125 | 150) {
-        let mut sink = limit.sink();
-        let received = drain(&mut &data, &mut sink, w);
-        // Closed now, not when the watchdog forgets its copy.
-        let _ = data.shutdown(Shutdown::Both);
+    // The data is read from the moment its connection is open, beside
+    // the replies: a server that waits for the client to close the data
+    // connection before its final reply (vsftpd) would otherwise wait for
+    // the 150 to cross the link first, one more round trip a transfer.
+    let outcome = std::thread::scope(|scope| {
+        let data = &data;
+        let drainer = scope.spawn(move || {
+            let mut sink = limit.sink();
+            let received = drain(&mut &*data, &mut sink, w);
+            // Closed now, not when the watchdog forgets its copy.
+            let _ = data.shutdown(Shutdown::Both);
+            (sink, received)
+        });
+        // However the replies go, the data connection ends with this
+        // scope, and with it the drainer's read.
+        let _end = EndOnDrop(data);
+        let opened = own(&mut reader, &mut then_reply)?;
+        if !matches!(opened.0, 125 | 150) {
+            // Refused: no data comes.
+            return Ok(Err(opened));
+        }
+        let (sink, received) = drainer
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         w.watchdog.release_data();
-        drop(data);
         if let Err(e) = received {
             // Too large: the rest is not read; the session is out of step
             // and must not be used again.
@@ -353,17 +370,13 @@ pub fn receive(
             }
             return Err(FtpError::ConnectionError(e));
         }
-        // The final reply is read even after a failed read, so that no
-        // reply is left behind for the next command.
         let done = own(&mut reader, &mut then_reply)?;
-        if matches!(done.0, 226 | 250) {
+        Ok(if matches!(done.0, 226 | 250) {
             Ok((sink.finish(), done))
         } else {
             Err(done)
-        }
-    } else {
-        Err(opened)
-    };
+        })
+    })?;
     if then.is_some() && then_reply.is_none() {
         then_reply = Some(read_reply(&mut reader)?);
     }
@@ -404,6 +417,15 @@ pub fn open_data_watched(
         .map_err(FtpError::ConnectionError)?;
     watchdog.data(&data);
     Ok(data)
+}
+
+/// Shuts a data connection down when dropped.
+struct EndOnDrop<'a>(&'a TcpStream);
+
+impl Drop for EndOnDrop<'_> {
+    fn drop(&mut self) {
+        let _ = self.0.shutdown(Shutdown::Both);
+    }
 }
 
 fn write_and_close(mut data: &TcpStream, bytes: &[u8]) -> std::io::Result<()> {
@@ -472,6 +494,28 @@ pub fn read_reply(reader: &mut impl BufRead) -> Result<Reply, FtpError> {
         }
     }
     Ok((code, text))
+}
+
+/// The folder a reply to PWD names (`257 "/home/x" is the current
+/// directory`, a `"` inside written twice), or `None`.
+pub fn current_folder((code, text): &Reply) -> Option<String> {
+    if *code != 257 {
+        return None;
+    }
+    let rest = &text[text.find('"')? + 1..];
+    let mut folder = String::new();
+    let mut chars = rest.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '"' {
+            if chars.peek() == Some(&'"') {
+                chars.next();
+            } else {
+                return Some(folder);
+            }
+        }
+        folder.push(c);
+    }
+    None
 }
 
 /// The features a FEAT reply lists (RFC 2389: one per line, each line
@@ -629,6 +673,19 @@ mod tests {
         assert_eq!(r.outcome.err().map(|e| e.0), Some(426));
         assert!(r.then.is_none());
         assert_eq!(lines, ["RETR 201.cfg"]);
+    }
+
+    #[test]
+    fn pwd_replies_name_the_folder_with_quotes_undoubled() {
+        let pwd = |t: &str| current_folder(&(257, t.to_owned()));
+        assert_eq!(
+            pwd("257 \"/\" is the current directory\r\n").as_deref(),
+            Some("/")
+        );
+        assert_eq!(pwd("257 \"/a \"\"b\"\"\"\r\n").as_deref(), Some("/a \"b\""));
+        assert_eq!(pwd("257 no quotes\r\n"), None);
+        assert_eq!(pwd("257 \"/unterminated\r\n"), None);
+        assert_eq!(current_folder(&(500, "500 \"/\"\r\n".to_owned())), None);
     }
 
     #[test]
