@@ -215,6 +215,9 @@ timed() {
     "$@" >"$log.out" 2>"$log.err" || rc=$?
     t1=$EPOCHREALTIME
     c1=$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 }' /proc/stat)
+    # Sessions end as their client exits: vsftpd counts a session's CPU
+    # once it has reaped it, a moment later.
+    sleep 0.3
     v1=$(vsftpd_cpu)
     p1=$(cpu_of "$PROXY_PID")
     if ((rc != 0)); then
