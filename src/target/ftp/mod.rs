@@ -786,6 +786,9 @@ impl FtpTarget {
         files: &[(&RemoteName, &[u8])],
         stop: &AtomicBool,
     ) -> pool::Partial<()> {
+        if self.fuses_uploads() {
+            return self.upload_fused(files, stop);
+        }
         let mut landed = 0;
         // Stored under its temporary name, not renamed yet.
         let mut pending: Option<&RemoteName> = None;
@@ -825,6 +828,94 @@ impl FtpTarget {
         (vec![(); landed], error)
     }
 
+    /// Whether an upload's rename and the next upload's PASV can travel
+    /// with it (see `store_and_rename`): on a plain connection to a server
+    /// that reads commands in turn and has answered them in order.
+    fn fuses_uploads(&self) -> bool {
+        self.pipeline && self.server.sequential && matches!(self.conn, Some(Conn::Plain(_)))
+    }
+
+    /// `upload_batch` with `store_and_rename`: the files that landed are
+    /// a prefix of `files`.
+    fn upload_fused(
+        &mut self,
+        files: &[(&RemoteName, &[u8])],
+        stop: &AtomicBool,
+    ) -> pool::Partial<()> {
+        let mut landed = 0;
+        for (name, bytes) in files {
+            if stop.load(Ordering::SeqCst) {
+                break;
+            }
+            self.stats.uploads += 1;
+            if let Err(e) = self.store_and_rename(name, bytes) {
+                return (vec![(); landed], Some(e));
+            }
+            landed += 1;
+        }
+        (vec![(); landed], None)
+    }
+
+    /// Upload `name` under its temporary name and rename it into place,
+    /// on a plain connection to a server that reads commands in turn: the
+    /// next upload's PASV travels with the STOR, and RNFR + RNTO go the
+    /// moment the 226 says the whole file landed (never before it), so a
+    /// file waits for two round trips, not three. Retried after passing
+    /// failures from the STOR on (the same bytes land under the same
+    /// name); the temporary file is removed if it cannot be renamed.
+    fn store_and_rename(&mut self, name: &RemoteName, bytes: &[u8]) -> TResult<()> {
+        let temp = temp_name(name)?;
+        let peer = self.settings.addr;
+        let what = format!("renaming {temp} to {name}");
+        let lines = rename_lines(wire_of(&self.settings, &self.watchdog), &temp, name)
+            .map_err(|e| classify(&what, e))?;
+        let mut data_addr = self.data.take();
+        let mut next = None;
+        let mut renames = Vec::new();
+        let stored = self.retry_sized(
+            &format!("uploading {temp}"),
+            bytes.len() as u64,
+            |c, w| {
+                next = None;
+                let Conn::Plain(s) = c else {
+                    return Err(FtpError::BadResponse);
+                };
+                let addr = match data_addr.take() {
+                    Some(a) => a,
+                    None => wire::passive(s, w, peer)?,
+                };
+                let then = Some(wire::passive_command(peer));
+                let out = wire::store(s, w, &temp, bytes, addr, then, &lines)?;
+                next = out.then.and_then(|r| wire::passive_addr(peer, &r).ok());
+                renames = out.after;
+                Ok(())
+            },
+        );
+        self.data = next;
+        if let Err(e) = stored {
+            let _ = self.delete(&temp);
+            return Err(e);
+        }
+        let w = wire_of(&self.settings, &self.watchdog);
+        let c = self
+            .conn
+            .as_mut()
+            .ok_or_else(|| TargetError::new(Kind::Transient, "not connected"))?;
+        let [rnfr, rnto] = &renames[..] else {
+            return Err(TargetError::new(Kind::Transient, format!("{what}: no reply")));
+        };
+        w.watchdog.arm(w.timeout);
+        let renamed = settle_rename(c, w, &temp, name, rnfr, rnto, &mut self.pipeline, true);
+        w.watchdog.disarm();
+        if let Err(e) = renamed {
+            let e = deadline_error(w.watchdog, w.timeout, &what, e);
+            self.clean = false;
+            let _ = self.delete(&temp);
+            return Err(e);
+        }
+        Ok(())
+    }
+
     /// Rename `name`'s temporary file into place; on a plain connection
     /// also open the next upload's data connection (kept in `self.data`
     /// when the server answered in order). The temporary file is removed
@@ -853,19 +944,26 @@ impl FtpTarget {
 
     /// STOR `bytes` as `name`, over the data connection in `self.data` if
     /// one is open; retried (after a fresh login) on transient failures.
+    /// On a plain connection to a server that reads commands in turn, the
+    /// next data connection is opened in the same round trip.
     fn store(&mut self, name: &RemoteName, bytes: &[u8]) -> TResult<()> {
         let peer = self.settings.addr;
+        let then = (self.pipeline && self.server.sequential).then(|| wire::passive_command(peer));
         let mut data_addr = self.data.take();
-        self.retry_sized(
+        let mut next = None;
+        let stored = self.retry_sized(
             &format!("uploading {name}"),
             bytes.len() as u64,
             |c, w| match c {
                 Conn::Plain(s) => {
+                    next = None;
                     let addr = match data_addr.take() {
                         Some(a) => a,
                         None => wire::passive(s, w, peer)?,
                     };
-                    wire::store(s, w, name, bytes, addr)
+                    let out = wire::store(s, w, name, bytes, addr, then, &[])?;
+                    next = out.then.and_then(|r| wire::passive_addr(peer, &r).ok());
+                    Ok(())
                 }
                 Conn::Tls(s) => {
                     wire::line(w.access, "STOR", name)?;
@@ -876,7 +974,9 @@ impl FtpTarget {
                     s.put_file(name, &mut data).map(|_| ())
                 }
             },
-        )
+        );
+        self.data = next;
+        stored
     }
 
     /// How many files one connection transfers at a time: batches small

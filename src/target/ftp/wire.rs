@@ -175,22 +175,48 @@ pub fn passive(s: &FtpStream, w: Wire<'_>, peer: SocketAddr) -> Result<SocketAdd
     passive_addr(peer, &replies[0])
 }
 
+/// What an upload brought back besides its own replies.
+pub struct Stored {
+    /// The reply to the passive command that travelled with the STOR.
+    pub then: Option<Reply>,
+    /// The replies to the commands sent once the server said the whole
+    /// file landed.
+    pub after: Vec<Reply>,
+}
+
 /// `STOR name` with `bytes` over a data connection to `data_addr` (opened
 /// by PASV/EPSV just before). Small files go out right behind the command,
 /// so the whole upload waits for one round trip (150 and 226 arrive
-/// together) instead of two.
+/// together) instead of two. `then`, a PASV or EPSV for a server that runs
+/// commands one at a time ([`sequential`]), travels with the STOR; `after`
+/// (a rename into place) goes the moment the 226 arrives, never before it,
+/// so nothing acts on a file the server did not take whole.
 pub fn store(
     s: &FtpStream,
     w: Wire<'_>,
     name: &RemoteName,
     bytes: &[u8],
     data_addr: SocketAddr,
-) -> Result<(), FtpError> {
+    then: Option<&str>,
+    after: &[String],
+) -> Result<Stored, FtpError> {
     let command = line(w.access, "STOR", name)?;
+    for l in after {
+        check(w.access, l)?;
+    }
     let data = open_data(data_addr, w)?;
     let control: &TcpStream = &s.get_ref();
-    send(control, w, &[command])?;
+    let mut lines = vec![command];
+    lines.extend(then.map(str::to_owned));
+    send(control, w, &lines)?;
     let mut reader = BufReader::new(control);
+    // The reply to `then` comes after the STOR's last: it is read however
+    // the upload went, so that no reply is left behind for the next
+    // command.
+    let then_reply = |reader: &mut BufReader<&TcpStream>| match then {
+        Some(_) => read_reply(reader).map(Some),
+        None => Ok(None),
+    };
     let early = bytes.len() <= EARLY_DATA_MAX;
     let mut sent = if early {
         write_and_close(&data, bytes)
@@ -199,6 +225,7 @@ pub fn store(
     };
     let opened = read_reply(&mut reader)?;
     if !matches!(opened.0, 125 | 150) {
+        then_reply(&mut reader)?;
         return Err(unexpected(opened.0, &opened.1));
     }
     if !early {
@@ -208,11 +235,18 @@ pub fn store(
     // The final reply is read even after a failed write, so that no reply
     // is left behind for the next command.
     let done = read_reply(&mut reader)?;
-    sent.map_err(FtpError::ConnectionError)?;
-    if !matches!(done.0, 226 | 250) {
+    if sent.is_err() || !matches!(done.0, 226 | 250) {
+        then_reply(&mut reader)?;
+        sent.map_err(FtpError::ConnectionError)?;
         return Err(unexpected(done.0, &done.1));
     }
-    Ok(())
+    send(control, w, after)?;
+    let then = then_reply(&mut reader)?;
+    let after = after
+        .iter()
+        .map(|_| read_reply(&mut reader))
+        .collect::<Result<_, _>>()?;
+    Ok(Stored { then, after })
 }
 
 /// What a listing brought: its lines, the text of the server's final
