@@ -887,3 +887,70 @@ fn seven_thousand_phones_apply_then_plan_is_a_no_op_and_drift_is_found() {
         w.run(&["plan", "--detailed-exitcode"]).expect(0);
     }
 }
+
+/// Site `name` of two phones (extensions and MACs from `first`) on `url`.
+fn shared_site(server: &FtpServer, name: &str, url: &str, first: usize) -> String {
+    let mut y = format!(
+        "site: {name}\ntarget:\n  url: {url}\n  user: {}\n  password: {{env: FTP_PASSWORD}}\n  timeout_seconds: 20\n",
+        server.user
+    );
+    if let Some(ca) = &server.ca_file {
+        y.push_str(&format!("  ca_file: {}\n", ca.display()));
+    }
+    y.push_str("server:\n  address: 10.100.2.127\ntime:\n  zone: eastern\ndialplan:\n  extension_digits: 4\nextensions:\n");
+    for n in first..first + 2 {
+        y.push_str(&format!(
+            "  - number: \"{n}\"\n    password: {{env: EXT_PASSWORD}}\n"
+        ));
+    }
+    y.push_str("phones:\n");
+    for n in first..first + 2 {
+        y.push_str(&format!(
+            "  - mac: 0004f2{n:06x}\n    model: IP650\n    extension: \"{n}\"\n"
+        ));
+    }
+    y
+}
+
+#[test]
+fn sites_that_share_a_server_each_stay_in_their_own_folder() {
+    for_each_server("shared", |server| {
+        let mut w = Work::new();
+        w.secret("FTP_PASSWORD", &server.password);
+        w.secret("EXT_PASSWORD", EXT_SECRET);
+        w.secret("POLYOPS_HASH_KEY", HASH_KEY);
+        let names = ["s1", "s2", "s3"];
+        for (i, name) in names.iter().enumerate() {
+            let root = server.root.join(name);
+            ftp_support::firmware_package(&root);
+            ftp_support::chown_like(&root, &server.root);
+            let url = format!("{}{name}/", server.url);
+            w.write_site(name, &shared_site(server, name, &url, 1000 + 10 * i));
+        }
+        // One site at a time, in one run: on a server that reads commands
+        // in turn, the sessions one site leaves serve the next.
+        w.run(&["--parallel", "1", "apply", "--auto-approve"])
+            .expect(0);
+        w.run(&["render", "--out", "rendered"]).expect(0);
+        for name in names {
+            let mut files = read_dir(&server.root.join(name));
+            files.remove(".polyops-state.json");
+            for (f, _) in FIRMWARE_PACKAGE {
+                files.remove(f);
+            }
+            let want = read_dir(&w.path().join("rendered").join(name));
+            assert_eq!(files, want, "{name} on {server:?}");
+        }
+        w.run(&["--parallel", "1", "drift"]).expect(0);
+        // A change by hand in one folder is drift of that site alone.
+        let altigen = server.root.join("s2/altigen.cfg");
+        let mut bytes = std::fs::read(&altigen).expect("altigen.cfg");
+        bytes.extend_from_slice(b"<!-- by hand -->\n");
+        std::fs::write(&altigen, bytes).expect("edit altigen.cfg");
+        w.run(&["--parallel", "1", "drift", "s1", "s3"]).expect(0);
+        w.run(&["--parallel", "1", "drift", "s2"]).expect(2);
+        w.run(&["--parallel", "1", "apply", "--auto-approve"])
+            .expect(0);
+        w.run(&["--parallel", "1", "drift"]).expect(0);
+    });
+}

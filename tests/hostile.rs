@@ -20,9 +20,9 @@ const EXT_SECRET: &str = "Ext-s3cret-hostile";
 const HASH_KEY: &str = "hostile-hash-key-0123456789";
 
 /// The commands a read-only run may send.
-const READ_ONLY_VERBS: [&str; 14] = [
-    "USER", "PASS", "TYPE", "FEAT", "OPTS", "CWD", "PASV", "EPSV", "MLSD", "LIST", "RETR", "NOOP",
-    "QUIT", "SIZE",
+const READ_ONLY_VERBS: [&str; 15] = [
+    "USER", "PASS", "TYPE", "PWD", "FEAT", "OPTS", "CWD", "PASV", "EPSV", "MLSD", "LIST", "RETR",
+    "NOOP", "QUIT", "SIZE",
 ];
 
 fn site_yaml(url: &str, timeout: u64, phones: usize) -> String {
@@ -116,6 +116,70 @@ fn applied(server: &Scripted, w: &Work) {
     firmware_package(server);
     w.run(&["apply", "--auto-approve"]).expect(0);
     server.clear_log();
+}
+
+/// The greeting of the vsftpd in Debian 12: polyops takes it for a server
+/// that reads one command at a time, and pipelines its login.
+const VSFTPD: &str = "(vsFTPd 3.0.3)";
+
+#[test]
+fn a_server_that_reads_commands_in_turn_is_applied_and_drifted_with_pipelined_logins() {
+    let server = Scripted::start(
+        FTP_SECRET,
+        Script {
+            greeting: Some(VSFTPD),
+            ..Script::default()
+        },
+    );
+    let w = work(&server.url(), 10);
+    firmware_package(&server);
+    w.run(&["apply", "--auto-approve"]).expect(0);
+    let landed = server.files();
+    for name in ["altigen.cfg", "201.cfg", "202.cfg", "0004f2000000.cfg"] {
+        let bytes = landed
+            .get(name)
+            .unwrap_or_else(|| panic!("{name} did not land"));
+        assert!(!bytes.is_empty(), "{name} landed empty");
+    }
+    let log = server.log();
+    let first = log
+        .iter()
+        .position(|l| l.starts_with("USER"))
+        .expect("a login");
+    let verbs: Vec<&str> = log[first..first + 6]
+        .iter()
+        .map(|l| l.split(' ').next().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        verbs,
+        ["USER", "PASS", "TYPE", "PWD", "FEAT", "PASV"],
+        "{log:#?}"
+    );
+    server.clear_log();
+    let drift = run_bounded(&w, &["drift"], Duration::from_secs(60));
+    assert_eq!(drift.code, 0, "{}{}", drift.stdout, drift.stderr);
+    assert_read_only(&server);
+}
+
+#[test]
+fn a_refused_pipelined_login_is_one_masked_line() {
+    let server = Scripted::start(
+        FTP_SECRET,
+        Script {
+            greeting: Some(VSFTPD),
+            echo_pass: true,
+            ..Script::default()
+        },
+    );
+    let w = work(&server.url(), 10);
+    let r = run_bounded(&w, &["drift"], Duration::from_secs(60));
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("logging in as PlcmSpIp: 530"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("********"), "{}", r.stderr);
 }
 
 #[test]

@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::reconcile::state::{State, STATE_FILE};
-use crate::target::{Entry, Fetched, Kind, Reader, RemoteName, TargetError, MAX_STATE_BYTES};
+use crate::target::{Fetched, Found, Kind, Reader, RemoteName, TargetError, MAX_STATE_BYTES};
 
 pub struct Observed {
     /// Every file name at the root.
@@ -42,19 +42,27 @@ fn name(n: &str) -> Result<RemoteName, TargetError> {
 /// Observe `target` for a site that wants `wanted` (name → sha256) and may
 /// have written `override_names` (phones' own files, read for the drift
 /// report only). A server that hashes files saves downloading the files
-/// that are already as wanted.
+/// that are already as wanted. The state file, the listing, the wanted
+/// files and the override files the listing shows are asked for at once
+/// (`Reader::survey`); what only the state file names comes after.
 pub fn observe(
     target: &mut dyn Reader,
     site: &str,
     wanted: &BTreeMap<String, String>,
     override_names: &[String],
 ) -> Result<Observed, TargetError> {
-    target.expect_many();
-    let state_raw = match target.read(&name(STATE_FILE)?, MAX_STATE_BYTES) {
-        Ok(b) => Some(b),
-        Err(e) if e.kind == Kind::NotFound => None,
-        Err(e) => return Err(e),
-    };
+    let wanted_names: Vec<RemoteName> = wanted.keys().map(|n| name(n)).collect::<Result<_, _>>()?;
+    let override_names: Vec<RemoteName> = override_names
+        .iter()
+        .map(|n| name(n))
+        .collect::<Result<_, _>>()?;
+    let survey = target.survey(
+        &name(STATE_FILE)?,
+        MAX_STATE_BYTES,
+        &wanted_names,
+        &override_names,
+    )?;
+    let state_raw = survey.state;
     let state = match &state_raw {
         Some(b) => State::parse(b).map_err(|m| TargetError::new(Kind::Refused, m))?,
         None => State::new(site),
@@ -71,34 +79,28 @@ pub fn observe(
     let declared: BTreeSet<String> = wanted.keys().cloned().collect();
     let claims = state.claims(&declared);
     let mut warnings = claims.ignored;
-    let mut candidates: BTreeSet<RemoteName> = claims.owned.keys().cloned().collect();
-    for n in wanted.keys() {
-        candidates.insert(name(n)?);
+    let mut names: BTreeSet<String> = survey
+        .entries
+        .into_iter()
+        .filter(|e| !e.is_dir)
+        .map(|e| e.name.as_str().to_owned())
+        .collect();
+    // Files the state owns that the site no longer wants: only a state
+    // file names them, so they are asked for (by name, as every file where
+    // there is a state file) once it is read.
+    let extra: Vec<RemoteName> = claims
+        .owned
+        .keys()
+        .filter(|n| !wanted.contains_key(n.as_str()))
+        .cloned()
+        .collect();
+    let mut found = vec![survey.wanted];
+    if !extra.is_empty() {
+        found.push(match target.hash_many(&extra)? {
+            Some(hashes) => Found::Hashed(hashes),
+            None => Found::Read(target.read_many(&extra)?),
+        });
     }
-    let candidates: Vec<RemoteName> = candidates.into_iter().collect();
-    // With a state file most candidates exist: each is asked for by name
-    // (hashed while the folder is listed, or read), so none is missed where
-    // a listing is cut short (pure-ftpd stops at 10,000 names). Without one
-    // (a first apply) most do not exist: list first, ask only for those.
-    let files = |entries: Vec<Entry>| -> BTreeSet<String> {
-        entries
-            .into_iter()
-            .filter(|e| !e.is_dir)
-            .map(|e| e.name.as_str().to_owned())
-            .collect()
-    };
-    let (mut names, to_read, hashed) = if state_raw.is_some() {
-        let (entries, hashed) = target.list_and_hash(&candidates)?;
-        (files(entries), candidates, hashed)
-    } else {
-        let names = files(target.list()?);
-        let to_read: Vec<RemoteName> = candidates
-            .into_iter()
-            .filter(|n| names.contains(n.as_str()))
-            .collect();
-        let hashed = target.hash_many(&to_read)?;
-        (names, to_read, hashed)
-    };
     let mut hashes = BTreeMap::new();
     let mut contents = BTreeMap::new();
     let mut too_large = BTreeMap::new();
@@ -110,37 +112,44 @@ pub fn observe(
             too_large.insert(n.as_str().to_owned(), f.size);
         }
     };
-    match hashed {
-        Some(hashed) => {
-            let mut differ = Vec::new();
-            for (n, sha) in hashed {
-                // Absent (or gone since the listing).
-                let Some(sha) = sha else { continue };
-                if wanted.get(n.as_str()) != Some(&sha) {
-                    differ.push(n.clone());
+    for found in found {
+        match found {
+            Found::Hashed(hashed) => {
+                let mut differ = Vec::new();
+                for (n, sha) in hashed {
+                    // Absent (or gone since the listing).
+                    let Some(sha) = sha else { continue };
+                    if wanted.get(n.as_str()) != Some(&sha) {
+                        differ.push(n.clone());
+                    }
+                    names.insert(n.as_str().to_owned());
+                    hashes.insert(n.as_str().to_owned(), sha);
                 }
-                names.insert(n.as_str().to_owned());
-                hashes.insert(n.as_str().to_owned(), sha);
+                for (n, f) in target.read_many(&differ)? {
+                    keep(n, f);
+                }
             }
-            for (n, f) in target.read_many(&differ)? {
-                keep(n, f);
-            }
-        }
-        None => {
-            for (n, f) in target.read_many(&to_read)? {
-                names.insert(n.as_str().to_owned());
-                hashes.insert(n.as_str().to_owned(), f.sha256.clone());
-                keep(n, f);
+            Found::Read(read) => {
+                for (n, f) in read {
+                    names.insert(n.as_str().to_owned());
+                    hashes.insert(n.as_str().to_owned(), f.sha256.clone());
+                    keep(n, f);
+                }
             }
         }
     }
-    let present_overrides: Vec<RemoteName> = override_names
-        .iter()
-        .filter(|n| names.contains(*n))
-        .map(|n| name(n))
-        .collect::<Result<_, _>>()?;
+    // Override files past a listing cut short that were found by name
+    // anyway are read now; the others came with the survey.
+    let mut read_overrides = survey.listed;
+    let late: Vec<RemoteName> = override_names
+        .into_iter()
+        .filter(|n| names.contains(n.as_str()))
+        .filter(|n| !read_overrides.iter().any(|(r, _)| r == n))
+        .collect();
+    read_overrides.extend(target.read_many(&late)?);
+    read_overrides.sort_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
     let mut overrides = BTreeMap::new();
-    for (n, f) in target.read_many(&present_overrides)? {
+    for (n, f) in read_overrides {
         match f.bytes {
             Some(b) => {
                 overrides.insert(n.as_str().to_owned(), b);

@@ -172,9 +172,6 @@ pub trait Reader {
     /// whole and kept only up to [`KEEP_BYTES`]. Backends may fetch them in
     /// parallel.
     fn read_many(&mut self, names: &[RemoteName]) -> TResult<Vec<(RemoteName, Fetched)>>;
-    /// Work on many files follows: a backend that spreads it over several
-    /// sessions may start opening another now.
-    fn expect_many(&mut self) {}
     /// sha256 of each file, computed by the server without a transfer
     /// (`None` in a pair: the file is absent). `Ok(None)`: not supported.
     fn hash_many(&mut self, _names: &[RemoteName]) -> TResult<Option<Hashes>> {
@@ -185,11 +182,57 @@ pub trait Reader {
     fn sizes_many(&mut self, _names: &[RemoteName]) -> TResult<Option<Sizes>> {
         Ok(None)
     }
-    /// `list` and `hash_many(names)` at once; backends may run them side
-    /// by side. `names` may include files that do not exist.
-    fn list_and_hash(&mut self, names: &[RemoteName]) -> TResult<(Vec<Entry>, Option<Hashes>)> {
+    /// What observing a site needs first, which backends may fetch all at
+    /// once (a far server then costs its round trips once, not once per
+    /// step): the file `state` (up to `max_state` bytes; `None` if it does
+    /// not exist), the listing, each of `wanted` that exists (hashed by
+    /// the server where it can, else read; asked for by name where there
+    /// is a state file, else only if the listing shows it), and each of
+    /// `if_listed` that the listing shows, read.
+    fn survey(
+        &mut self,
+        state: &RemoteName,
+        max_state: u64,
+        wanted: &[RemoteName],
+        if_listed: &[RemoteName],
+    ) -> TResult<Survey> {
+        let state = match self.read(state, max_state) {
+            Ok(b) => Some(b),
+            Err(e) if e.kind == Kind::NotFound => None,
+            Err(e) => return Err(e),
+        };
         let entries = self.list()?;
-        Ok((entries, self.hash_many(names)?))
+        let listed: std::collections::BTreeSet<&str> = entries
+            .iter()
+            .filter(|e| !e.is_dir)
+            .map(|e| e.name.as_str())
+            .collect();
+        let shown = |names: &[RemoteName]| -> Vec<RemoteName> {
+            names
+                .iter()
+                .filter(|n| listed.contains(n.as_str()))
+                .cloned()
+                .collect()
+        };
+        let (to_ask, if_listed) = (
+            if state.is_some() {
+                wanted.to_vec()
+            } else {
+                shown(wanted)
+            },
+            shown(if_listed),
+        );
+        let wanted = match self.hash_many(&to_ask)? {
+            Some(hashes) => Found::Hashed(hashes),
+            None => Found::Read(self.read_many(&to_ask)?),
+        };
+        let listed = self.read_many(&if_listed)?;
+        Ok(Survey {
+            state,
+            entries,
+            wanted,
+            listed,
+        })
     }
     /// What observing cost: for `--verbose` and the benchmarks.
     fn stats(&self) -> Stats {
@@ -197,6 +240,26 @@ pub trait Reader {
     }
     /// A count of the files read or hashed so far, for progress.
     fn counter(&self) -> Arc<AtomicUsize>;
+}
+
+/// What [`Reader::survey`] found.
+#[derive(Debug, Clone)]
+pub struct Survey {
+    /// The state file's bytes; `None` when there is none.
+    pub state: Option<Vec<u8>>,
+    pub entries: Vec<Entry>,
+    /// The wanted files that exist.
+    pub wanted: Found,
+    /// The `if_listed` files the listing shows, read.
+    pub listed: Vec<(RemoteName, Fetched)>,
+}
+
+/// Files found: hashed by the server (`None` for a file that is absent),
+/// or read (only those that exist).
+#[derive(Debug, Clone)]
+pub enum Found {
+    Hashed(Hashes),
+    Read(Vec<(RemoteName, Fetched)>),
 }
 
 /// A provisioning root polyops may change: `apply` and `unlock` only.

@@ -53,6 +53,8 @@ pub struct Script {
     pub mdtm_offset: Option<i64>,
     /// The final reply of every listing instead of "226 Directory send OK."
     pub listing_done: Option<String>,
+    /// The greeting's text after "220 " (default: one no client knows).
+    pub greeting: Option<&'static str>,
 }
 
 #[derive(Default)]
@@ -182,7 +184,8 @@ impl Session {
     }
 
     fn session(&self, c: &mut TcpStream) -> std::io::Result<()> {
-        self.reply(c, "220 scripted test server")?;
+        let greeting = self.script.greeting.unwrap_or("scripted test server");
+        self.reply(c, &format!("220 {greeting}"))?;
         let mut reader = BufReader::new(c.try_clone()?);
         let mut passive: Option<TcpListener> = None;
         let mut rename_from: Option<String> = None;

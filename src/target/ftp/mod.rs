@@ -2,15 +2,18 @@
 //! verified). Binary mode always; every connect and read has a timeout;
 //! only what is safe to repeat is retried, after a fresh login.
 
+mod idle;
 mod pool;
 pub mod probe;
 mod watchdog;
 mod wire;
 
+use std::collections::BTreeSet;
 use std::io::Cursor;
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::ops::Range;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use suppaftp::list::ListParser;
@@ -18,8 +21,8 @@ use suppaftp::types::FileType;
 use suppaftp::{FtpError, FtpStream, RustlsConnector, RustlsFtpStream};
 
 use super::{
-    checked_entries, temp_name, Access, Entry, Fetched, Hashes, Kind, Reader, RemoteName, Sizes,
-    Stats, TResult, Target, TargetError, KEEP_BYTES, MAX_FILE_BYTES,
+    checked_entries, temp_name, Access, Entry, Fetched, Found, Hashes, Kind, Reader, RemoteName,
+    Sizes, Stats, Survey, TResult, Target, TargetError, KEEP_BYTES, MAX_FILE_BYTES,
 };
 use crate::site::model::{self, TargetUrl};
 use crate::site::name::check_command_line;
@@ -49,9 +52,11 @@ const CONNECTIONS_FAR: usize = 16;
 const HASH_PIPELINE: usize = 16;
 const HASH_PIPELINE_FAR: usize = 128;
 /// Most transfers one connection takes at a time: more leaves connections
-/// idle at the end of a run, fewer costs a round trip per batch (the last
-/// file of a batch cannot open the next one's data connection).
+/// idle at the end of a run. Fewer costs nothing: the last transfer of a
+/// batch opens the data connection of the next.
 const TRANSFER_BATCH: usize = 16;
+/// How long a TLS session's end may take (its QUIT and close_notify).
+const QUIT_WAIT: Duration = Duration::from_secs(2);
 
 /// What parallel work does: how many sessions pay off depends on it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -163,25 +168,17 @@ struct Learnt {
     sequential: bool,
 }
 
-/// A login running on a thread of its own.
-type Login = std::thread::JoinHandle<TResult<FtpTarget>>;
-
-/// Wait for a background login.
-fn finish(login: Login) -> TResult<FtpTarget> {
-    login
-        .join()
-        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-}
-
 /// How to open another connection like an existing one.
 struct Template {
     settings: Settings,
     learnt: Option<Learnt>,
+    /// Whether the connection will transfer files (see `FtpTarget::data`).
+    data_ahead: bool,
 }
 
 impl Template {
     fn open(&self) -> TResult<FtpTarget> {
-        FtpTarget::login(self.settings.clone(), self.learnt)
+        FtpTarget::login(self.settings.clone(), self.learnt, self.data_ahead)
     }
 }
 
@@ -198,13 +195,24 @@ pub struct FtpTarget {
     /// Whether commands may go out before the previous ones are answered
     /// (cleared for a server that answered out of order).
     pipeline: bool,
-    /// Pool connections busy with other work meanwhile (the listing beside
-    /// the hashing): the limit counts them too.
-    lent: usize,
+    /// A data connection the server opened for this session (its PASV or
+    /// EPSV was answered) that no transfer has used yet: the passive
+    /// command travelled with the login or with the last transfer, so the
+    /// next transfer needs no round trip of its own to open one. A server
+    /// listens on one passive port per session; every passive command
+    /// sent replaces this.
+    data: Option<SocketAddr>,
+    /// Whether a login of this connection opens a data connection ahead.
+    data_ahead: bool,
+    /// Where this session's login started (its reply to PWD), when the
+    /// login was pipelined: a session that knows it may serve another
+    /// folder later (see `idle`).
+    home: Option<String>,
+    /// Whether every exchange of this session ended as expected, a file
+    /// absent aside: only then can no reply be left unread in it.
+    clean: bool,
     /// Extra logged-in connections for parallel work, opened on demand.
     pool: Vec<FtpTarget>,
-    /// Another connection logging in meanwhile, for the pool.
-    spare: Option<Login>,
     stats: Stats,
 }
 
@@ -263,11 +271,13 @@ impl FtpTarget {
                 retried: Arc::default(),
             },
             None,
+            true,
         )
     }
 
-    /// A new logged-in connection.
-    fn login(settings: Settings, learnt: Option<Learnt>) -> TResult<Self> {
+    /// A new logged-in connection; with `data_ahead`, one that opens a data
+    /// connection as it logs in (on servers whose login is pipelined).
+    fn login(settings: Settings, learnt: Option<Learnt>, data_ahead: bool) -> TResult<Self> {
         let mut t = FtpTarget {
             settings,
             conn: None,
@@ -275,11 +285,16 @@ impl FtpTarget {
             server: learnt.unwrap_or_default(),
             probed: learnt.is_some(),
             pipeline: true,
-            lent: 0,
+            data: None,
+            data_ahead,
+            home: None,
+            clean: true,
             pool: Vec::new(),
-            spare: None,
             stats: Stats::default(),
         };
+        if t.resume() {
+            return Ok(t);
+        }
         // A TLS handshake that met plaintext (a server that wrote a late
         // reply after AUTH TLS) is worth another try; nothing else is.
         let mut attempt = 1;
@@ -295,41 +310,46 @@ impl FtpTarget {
         }
     }
 
-    /// How to open another connection like this one.
-    fn template(&self) -> Template {
+    /// How to open another connection like this one; `data_ahead`: for
+    /// work that transfers files.
+    fn template(&self, data_ahead: bool) -> Template {
         Template {
             settings: self.settings.clone(),
             learnt: self.probed.then_some(self.server),
+            data_ahead,
         }
     }
 
-    /// Another logged-in connection: from the pool, the login under way,
-    /// or a new login.
-    fn sibling(&mut self) -> TResult<FtpTarget> {
-        match (self.pool.pop(), self.spare.take()) {
-            (Some(c), spare) => {
-                self.spare = spare;
-                Ok(c)
-            }
-            (None, Some(login)) => finish(login),
-            (None, None) => self.template().open(),
-        }
-    }
-
-    /// How many connections parallel work may use, this one included.
-    fn connection_limit(&self, job: Job) -> usize {
+    /// How many connections parallel work of `items` items may use, this
+    /// one included. On a far server each transfer waits for round trips
+    /// on its connection, so sessions side by side pay, but each costs a
+    /// login (server CPU, a process or two on most servers): with n
+    /// transfers and k sessions the wait is about n/k transfers, and one
+    /// more session saves about n/k² of them, less than one once k is
+    /// past √n. So about √n sessions, at most `CONNECTIONS_FAR`.
+    fn connection_limit(&self, job: Job, items: usize) -> usize {
         self.settings
             .connections
             .unwrap_or(match job {
                 // Hashing is pipelined: more commands in flight, not more
                 // sessions, is what pays on a slow link.
                 Job::Hash => CONNECTIONS_HASHING,
-                _ if self.server.round_trip >= FAR => CONNECTIONS_FAR,
+                _ if self.server.round_trip >= FAR => CONNECTIONS_FAR
+                    .min(items.isqrt() + 1)
+                    .max(CONNECTIONS_DOWNLOAD),
                 Job::Download => CONNECTIONS_DOWNLOAD,
                 Job::Upload => CONNECTIONS_UPLOAD,
             })
-            .saturating_sub(self.lent)
             .max(1)
+    }
+
+    /// Hash commands one connection sends before reading their replies.
+    fn hash_pipeline(&self) -> usize {
+        if self.server.round_trip >= FAR {
+            HASH_PIPELINE_FAR
+        } else {
+            HASH_PIPELINE
+        }
     }
 
     /// Hash `names` on this connection: pipelined on plain connections,
@@ -409,14 +429,141 @@ impl FtpTarget {
     }
 
     fn reconnect(&mut self) -> TResult<()> {
-        if let Some(mut old) = self.conn.take() {
-            let _ = on!(&mut old, s => s.quit());
-        }
+        self.quit();
+        self.data = None;
+        self.home = None;
         let result = self.connect_and_log_in();
         self.watchdog.disarm();
         let conn = result?;
         self.conn = Some(conn);
+        self.clean = true;
         Ok(())
+    }
+
+    /// Who may hand this target a session, or take one from it.
+    fn key(&self) -> idle::Key {
+        let s = &self.settings;
+        idle::Key::new(s.addr, &s.user, s.password.expose(), s.access)
+    }
+
+    /// Take a session another target of this server and account left
+    /// (see `idle`), and move it to this target's folder; whether one
+    /// was taken.
+    fn resume(&mut self) -> bool {
+        if self.settings.tls.is_some() {
+            return false;
+        }
+        let key = self.key();
+        while let Some(session) = idle::take(&key) {
+            match self.adopt(session) {
+                Adopted::Yes => return true,
+                // The next one would fail the same way: a fresh login
+                // reports why.
+                Adopted::Refused => return false,
+                Adopted::Ended => {}
+            }
+        }
+        false
+    }
+
+    /// Use `session`: its folder set from its home in one round trip,
+    /// with the passive command of the first transfer (with `data_ahead`).
+    /// A session that does not answer is ended; one that refuses the
+    /// folder is kept for others.
+    fn adopt(&mut self, session: idle::Idle) -> Adopted {
+        let idle::Idle {
+            key,
+            conn,
+            watchdog,
+            server,
+            home,
+        } = session;
+        let timeout = self.settings.timeout;
+        let w = wire_of(&self.settings, &watchdog);
+        let mut lines = vec![format!("CWD {home}")];
+        if !self.settings.path.is_empty() {
+            lines.push(format!("CWD {}", self.settings.path));
+        }
+        let folders = lines.len();
+        if self.data_ahead {
+            lines.push(wire::passive_command(self.settings.addr).to_owned());
+        }
+        let timed = {
+            let socket: &TcpStream = &conn.get_ref();
+            set_timeouts(socket, timeout)
+        };
+        let replies = timed.and_then(|()| {
+            watchdog.arm(timeout);
+            let replies = wire::pipelined(&conn, w, &lines);
+            watchdog.disarm();
+            replies.map_err(|e| deadline_error(&watchdog, timeout, "changing folders", e))
+        });
+        let Ok(replies) = replies else {
+            wire::quit(&conn, w);
+            return Adopted::Ended;
+        };
+        if !replies[..folders].iter().all(|r| (200..300).contains(&r.0)) {
+            let kept = idle::park(idle::Idle {
+                key,
+                conn,
+                watchdog,
+                server,
+                home,
+            });
+            if let Some(back) = kept {
+                wire::quit(&back.conn, wire_of(&self.settings, &back.watchdog));
+            }
+            return Adopted::Refused;
+        }
+        self.data = replies
+            .get(folders)
+            .and_then(|r| wire::passive_addr(self.settings.addr, r).ok());
+        self.conn = Some(Conn::Plain(conn));
+        self.watchdog = watchdog;
+        self.server = server;
+        self.probed = true;
+        self.home = Some(home);
+        Adopted::Yes
+    }
+
+    /// Keep this session for another target (see `idle`) if it can be
+    /// trusted to be in step; whether it was kept.
+    fn park(&mut self) -> bool {
+        let fit = self.clean
+            && self.pipeline
+            && self.server.sequential
+            && self.home.is_some()
+            && !self.watchdog.fired()
+            && matches!(self.conn, Some(Conn::Plain(_)));
+        if !fit {
+            return false;
+        }
+        let (Some(Conn::Plain(conn)), Some(home)) = (self.conn.take(), self.home.take()) else {
+            return false;
+        };
+        let session = idle::Idle {
+            key: self.key(),
+            conn,
+            watchdog: self.watchdog.clone(),
+            server: self.server,
+            home,
+        };
+        match idle::park(session) {
+            None => true,
+            Some(back) => {
+                self.conn = Some(Conn::Plain(back.conn));
+                false
+            }
+        }
+    }
+
+    /// A session that failed other than by a file being absent may hold a
+    /// reply nobody read: it is not handed on.
+    fn taint<T>(&mut self, result: TResult<T>) -> TResult<T> {
+        if result.as_ref().is_err_and(|e| e.kind != Kind::NotFound) {
+            self.clean = false;
+        }
+        result
     }
 
     /// Connect, read the greeting, log in and set the session up: each
@@ -458,13 +605,16 @@ impl FtpTarget {
                 )
             }
         };
+        if let Conn::Plain(c) = &conn {
+            if c.get_welcome_msg().is_some_and(wire::sequential) {
+                self.log_in_at_once(c)?;
+                return Ok(conn);
+            }
+        }
         on!(&mut conn, c => {
             dog.arm(timeout);
             c.login(s.user.as_str(), s.password.expose())
-                .map_err(|e| match step("logging in", e) {
-                    e if e.kind == Kind::Transient => e,
-                    e => TargetError::new(Kind::Refused, format!("logging in as {}: {}", s.user, e.message.trim_start_matches("logging in: "))),
-                })?;
+                .map_err(|e| login_error(&s.user, step("logging in", e)))?;
             // Through suppaftp, which converts line ends on upload unless
             // it knows the type is binary.
             dog.arm(timeout);
@@ -473,6 +623,73 @@ impl FtpTarget {
         });
         self.set_up(&mut conn)?;
         Ok(conn)
+    }
+
+    /// Log in and set the session up in one round trip, on a plain
+    /// connection to a server that reads one command at a time (see
+    /// `wire::sequential`): USER, PASS, TYPE I, FEAT at the first login,
+    /// the session's options, and (with `data_ahead`) the passive command
+    /// of the first transfer go in one write. The password goes before
+    /// the server asked for it, to the same server that would ask.
+    fn log_in_at_once(&mut self, c: &FtpStream) -> TResult<()> {
+        let dog = self.watchdog.clone();
+        let s = self.settings.clone();
+        let (timeout, w) = (s.timeout, wire_of(&s, &dog));
+        let probe = !self.probed;
+        let mut lines = vec![
+            format!("USER {}", s.user),
+            format!("PASS {}", s.password.expose()),
+            "TYPE I".to_owned(),
+            "PWD".to_owned(),
+        ];
+        if probe {
+            lines.push("FEAT".to_owned());
+        }
+        let options = self.session_options();
+        lines.extend(options.iter().cloned());
+        if self.data_ahead {
+            lines.push(wire::passive_command(s.addr).to_owned());
+        }
+        dog.arm(timeout);
+        let (replies, round_trip) = wire::pipelined_timed(c, w, &lines)
+            .map_err(|e| deadline_error(&dog, timeout, "logging in", e))?;
+        let mut replies = replies.into_iter();
+        let mut next = || {
+            replies
+                .next()
+                .ok_or_else(|| TargetError::new(Kind::Transient, "logging in: a reply is missing"))
+        };
+        let (user, pass) = (next()?, next()?);
+        match (user.0, pass.0) {
+            // No password needed: PASS is then refused or ignored.
+            (230, _) | (331 | 332, 230 | 202) => {}
+            (331 | 332, _) => return Err(login_error(&s.user, login_refusal(&pass))),
+            _ => return Err(login_error(&s.user, login_refusal(&user))),
+        }
+        expect_ok("setting binary mode", &next()?)?;
+        self.home = wire::current_folder(&next()?);
+        if probe {
+            let feat = next()?;
+            self.learn(c.get_welcome_msg(), &feat.1, round_trip);
+        }
+        let option_replies = options
+            .iter()
+            .map(|_| next())
+            .collect::<TResult<Vec<_>>>()?;
+        self.settle_options(&options, &option_replies)?;
+        if self.data_ahead {
+            self.data = wire::passive_addr(s.addr, &next()?).ok();
+        }
+        if probe && self.server.hash == Some(HashCommand::Hash) {
+            // Learnt only now: one more round trip, at the first login.
+            let lines = ["OPTS HASH SHA-256".to_owned()];
+            dog.arm(timeout);
+            let replies = wire::pipelined(c, w, &lines)
+                .map_err(|e| deadline_error(&dog, timeout, "setting up the session", e))?;
+            self.settle_options(&lines, &replies)?;
+        }
+        self.probed = true;
+        Ok(())
     }
 
     /// After login and TYPE I: what the server offers (first login only),
@@ -493,34 +710,47 @@ impl FtpTarget {
                 )
             })?;
             let round_trip = started.elapsed();
-            // A server without FEAT answers 500: no features.
-            let features = wire::features(&replies[0].1);
-            let has = |name: &str| features.iter().any(|(k, _)| k.eq_ignore_ascii_case(name));
-            // RFC 3659 announces MLSD through the MLST feature.
-            self.server.mlsd = has("MLSD") || has("MLST");
-            self.server.size = has("SIZE");
-            let hash_sha256 = features.iter().any(|(k, v)| {
-                k.eq_ignore_ascii_case("HASH")
-                    && v.as_deref()
-                        .is_some_and(|v| v.to_ascii_uppercase().contains("SHA-256"))
-            });
-            self.server.hash = if has("XSHA256") {
-                Some(HashCommand::Xsha256)
-            } else if hash_sha256 {
-                Some(HashCommand::Hash)
-            } else {
-                None
-            };
-            self.server.round_trip = round_trip;
-            self.server.sequential =
-                on!(&*conn, c => c.get_welcome_msg()).is_some_and(wire::sequential);
+            let greeting = on!(&*conn, c => c.get_welcome_msg().map(str::to_owned));
+            self.learn(greeting.as_deref(), &replies[0].1, round_trip);
         }
         let lines = self.session_options();
         self.watchdog.arm(timeout);
         let replies = conn
             .batch(w, &lines, true)
             .map_err(|e| deadline_error(&self.watchdog, timeout, "setting up the session", e))?;
-        for (line, reply) in lines.iter().zip(&replies) {
+        self.settle_options(&lines, &replies)?;
+        self.probed = true;
+        Ok(())
+    }
+
+    /// What the greeting and the reply to FEAT say about the server, and
+    /// how long one round trip takes.
+    fn learn(&mut self, greeting: Option<&str>, feat: &str, round_trip: Duration) {
+        // A server without FEAT answers 500: no features.
+        let features = wire::features(feat);
+        let has = |name: &str| features.iter().any(|(k, _)| k.eq_ignore_ascii_case(name));
+        // RFC 3659 announces MLSD through the MLST feature.
+        self.server.mlsd = has("MLSD") || has("MLST");
+        self.server.size = has("SIZE");
+        let hash_sha256 = features.iter().any(|(k, v)| {
+            k.eq_ignore_ascii_case("HASH")
+                && v.as_deref()
+                    .is_some_and(|v| v.to_ascii_uppercase().contains("SHA-256"))
+        });
+        self.server.hash = if has("XSHA256") {
+            Some(HashCommand::Xsha256)
+        } else if hash_sha256 {
+            Some(HashCommand::Hash)
+        } else {
+            None
+        };
+        self.server.round_trip = round_trip;
+        self.server.sequential = greeting.is_some_and(wire::sequential);
+    }
+
+    /// What the replies to `session_options` lines mean.
+    fn settle_options(&mut self, lines: &[String], replies: &[Reply]) -> TResult<()> {
+        for (line, reply) in lines.iter().zip(replies) {
             if line.starts_with("OPTS HASH") {
                 if reply.0 != 200 {
                     self.server.hash = None;
@@ -529,7 +759,6 @@ impl FtpTarget {
                 expect_ok(&format!("changing to folder {}", self.settings.path), reply)?;
             }
         }
-        self.probed = true;
         Ok(())
     }
 
@@ -548,34 +777,32 @@ impl FtpTarget {
     /// Upload `files` on this connection, each under its temporary name,
     /// then renamed into place. On a plain connection a file costs two
     /// round trips: its data follows the STOR at once, and its rename
-    /// travels with the next file's PASV. Renames run in order, so the
-    /// files that landed are a prefix of `files`. Stops before the next
-    /// file once `stop` is set.
+    /// travels with the next upload's PASV (the last one's too: the next
+    /// batch, or whatever this connection does next, uses it). Renames run
+    /// in order, so the files that landed are a prefix of `files`. Stops
+    /// before the next file once `stop` is set.
     fn upload_batch(
         &mut self,
         files: &[(&RemoteName, &[u8])],
         stop: &AtomicBool,
     ) -> pool::Partial<()> {
+        if self.fuses_uploads() {
+            return self.upload_fused(files, stop);
+        }
         let mut landed = 0;
         // Stored under its temporary name, not renamed yet.
         let mut pending: Option<&RemoteName> = None;
-        let mut data_addr = None;
         let mut error = None;
         for (name, bytes) in files {
             if stop.load(Ordering::SeqCst) {
                 break;
             }
             if let Some(prev) = pending.take() {
-                match self.rename_then_passive(prev) {
-                    Ok(addr) => {
-                        landed += 1;
-                        data_addr = addr;
-                    }
-                    Err(e) => {
-                        error = Some(e);
-                        break;
-                    }
+                if let Err(e) = self.rename_then_passive(prev) {
+                    error = Some(e);
+                    break;
                 }
+                landed += 1;
             }
             self.stats.uploads += 1;
             let temp = match temp_name(name) {
@@ -585,7 +812,7 @@ impl FtpTarget {
                     break;
                 }
             };
-            if let Err(e) = self.store(&temp, bytes, data_addr.take()) {
+            if let Err(e) = self.store(&temp, bytes) {
                 let _ = self.delete(&temp);
                 error = Some(e);
                 break;
@@ -593,12 +820,7 @@ impl FtpTarget {
             pending = Some(name);
         }
         if let Some(last) = pending {
-            let renamed = temp_name(last).and_then(|temp| {
-                self.rename(&temp, last).inspect_err(|_| {
-                    let _ = self.delete(&temp);
-                })
-            });
-            match renamed {
+            match self.rename_then_passive(last) {
                 Ok(()) => landed += 1,
                 Err(e) => error = Some(e),
             }
@@ -606,47 +828,142 @@ impl FtpTarget {
         (vec![(); landed], error)
     }
 
+    /// Whether an upload's rename and the next upload's PASV can travel
+    /// with it (see `store_and_rename`): on a plain connection to a server
+    /// that reads commands in turn and has answered them in order.
+    fn fuses_uploads(&self) -> bool {
+        self.pipeline && self.server.sequential && matches!(self.conn, Some(Conn::Plain(_)))
+    }
+
+    /// `upload_batch` with `store_and_rename`: the files that landed are
+    /// a prefix of `files`.
+    fn upload_fused(
+        &mut self,
+        files: &[(&RemoteName, &[u8])],
+        stop: &AtomicBool,
+    ) -> pool::Partial<()> {
+        let mut landed = 0;
+        for (name, bytes) in files {
+            if stop.load(Ordering::SeqCst) {
+                break;
+            }
+            self.stats.uploads += 1;
+            if let Err(e) = self.store_and_rename(name, bytes) {
+                return (vec![(); landed], Some(e));
+            }
+            landed += 1;
+        }
+        (vec![(); landed], None)
+    }
+
+    /// Upload `name` under its temporary name and rename it into place,
+    /// on a plain connection to a server that reads commands in turn: the
+    /// next upload's PASV travels with the STOR, and RNFR + RNTO go the
+    /// moment the 226 says the whole file landed (never before it), so a
+    /// file waits for two round trips, not three. Retried after passing
+    /// failures from the STOR on (the same bytes land under the same
+    /// name); the temporary file is removed if it cannot be renamed.
+    fn store_and_rename(&mut self, name: &RemoteName, bytes: &[u8]) -> TResult<()> {
+        let temp = temp_name(name)?;
+        let peer = self.settings.addr;
+        let what = format!("renaming {temp} to {name}");
+        let lines = rename_lines(wire_of(&self.settings, &self.watchdog), &temp, name)
+            .map_err(|e| classify(&what, e))?;
+        let mut data_addr = self.data.take();
+        let mut next = None;
+        let mut renames = Vec::new();
+        let stored = self.retry_sized(
+            &format!("uploading {temp}"),
+            bytes.len() as u64,
+            |c, w| {
+                next = None;
+                let Conn::Plain(s) = c else {
+                    return Err(FtpError::BadResponse);
+                };
+                let addr = match data_addr.take() {
+                    Some(a) => a,
+                    None => wire::passive(s, w, peer)?,
+                };
+                let then = Some(wire::passive_command(peer));
+                let out = wire::store(s, w, &temp, bytes, addr, then, &lines)?;
+                next = out.then.and_then(|r| wire::passive_addr(peer, &r).ok());
+                renames = out.after;
+                Ok(())
+            },
+        );
+        self.data = next;
+        if let Err(e) = stored {
+            let _ = self.delete(&temp);
+            return Err(e);
+        }
+        let w = wire_of(&self.settings, &self.watchdog);
+        let c = self
+            .conn
+            .as_mut()
+            .ok_or_else(|| TargetError::new(Kind::Transient, "not connected"))?;
+        let [rnfr, rnto] = &renames[..] else {
+            return Err(TargetError::new(Kind::Transient, format!("{what}: no reply")));
+        };
+        w.watchdog.arm(w.timeout);
+        let renamed = settle_rename(c, w, &temp, name, rnfr, rnto, &mut self.pipeline, true);
+        w.watchdog.disarm();
+        if let Err(e) = renamed {
+            let e = deadline_error(w.watchdog, w.timeout, &what, e);
+            self.clean = false;
+            let _ = self.delete(&temp);
+            return Err(e);
+        }
+        Ok(())
+    }
+
     /// Rename `name`'s temporary file into place; on a plain connection
-    /// also open the next upload's data connection, whose address comes
-    /// back when the server answered in order.
-    fn rename_then_passive(&mut self, name: &RemoteName) -> TResult<Option<SocketAddr>> {
+    /// also open the next upload's data connection (kept in `self.data`
+    /// when the server answered in order). The temporary file is removed
+    /// if the rename fails.
+    fn rename_then_passive(&mut self, name: &RemoteName) -> TResult<()> {
         let temp = temp_name(name)?;
         let w = wire_of(&self.settings, &self.watchdog);
         let c = self
             .conn
             .as_mut()
             .ok_or_else(|| TargetError::new(Kind::Transient, "not connected"))?;
+        // The passive command below replaces any data connection open.
+        self.data = None;
         w.watchdog.arm(w.timeout);
         let (renamed, addr) =
             rename_and_passive(c, w, self.settings.addr, &temp, name, &mut self.pipeline);
         w.watchdog.disarm();
         if let Err(e) = renamed {
+            self.clean = false;
             let _ = self.delete(&temp);
             return Err(classify(&format!("renaming {temp} to {name}"), e));
         }
-        Ok(addr)
+        self.data = addr;
+        Ok(())
     }
 
-    /// STOR `bytes` as `name`, over the data connection at `data_addr` if
+    /// STOR `bytes` as `name`, over the data connection in `self.data` if
     /// one is open; retried (after a fresh login) on transient failures.
-    fn store(
-        &mut self,
-        name: &RemoteName,
-        bytes: &[u8],
-        data_addr: Option<SocketAddr>,
-    ) -> TResult<()> {
+    /// On a plain connection to a server that reads commands in turn, the
+    /// next data connection is opened in the same round trip.
+    fn store(&mut self, name: &RemoteName, bytes: &[u8]) -> TResult<()> {
         let peer = self.settings.addr;
-        let mut data_addr = data_addr;
-        self.retry_sized(
+        let then = (self.pipeline && self.server.sequential).then(|| wire::passive_command(peer));
+        let mut data_addr = self.data.take();
+        let mut next = None;
+        let stored = self.retry_sized(
             &format!("uploading {name}"),
             bytes.len() as u64,
             |c, w| match c {
                 Conn::Plain(s) => {
+                    next = None;
                     let addr = match data_addr.take() {
                         Some(a) => a,
                         None => wire::passive(s, w, peer)?,
                     };
-                    wire::store(s, w, name, bytes, addr)
+                    let out = wire::store(s, w, name, bytes, addr, then, &[])?;
+                    next = out.then.and_then(|r| wire::passive_addr(peer, &r).ok());
+                    Ok(())
                 }
                 Conn::Tls(s) => {
                     wire::line(w.access, "STOR", name)?;
@@ -657,33 +974,40 @@ impl FtpTarget {
                     s.put_file(name, &mut data).map(|_| ())
                 }
             },
-        )
+        );
+        self.data = next;
+        stored
     }
 
     /// How many files one connection transfers at a time: batches small
     /// enough that every connection gets several.
     fn batch_size(&self, files: usize, job: Job) -> usize {
-        (files / (self.connection_limit(job) * 4)).clamp(1, TRANSFER_BATCH)
+        (files / (self.connection_limit(job, files) * 4)).clamp(1, TRANSFER_BATCH)
     }
 
     /// Read `names` on this connection, `None` for each file the server
-    /// does not have. On a plain connection to a server that runs commands
-    /// one at a time, each RETR carries the next file's PASV, so a file
+    /// does not have and each that `skip` (asked just before its turn)
+    /// leaves out. On a plain connection to a server that runs commands
+    /// one at a time, each RETR carries the next file's PASV (the last
+    /// one's too, for whatever this connection does next), so a file
     /// costs one round trip.
-    fn read_batch(&mut self, names: &[RemoteName]) -> pool::Partial<Option<Fetched>> {
+    fn read_batch(
+        &mut self,
+        names: &[RemoteName],
+        skip: &dyn Fn(&RemoteName) -> bool,
+    ) -> pool::Partial<Option<Fetched>> {
         let mut out = Vec::with_capacity(names.len());
-        let mut data_addr = None;
-        for (i, name) in names.iter().enumerate() {
-            let more = i + 1 < names.len();
+        for name in names {
+            if skip(name) {
+                out.push(None);
+                continue;
+            }
             let limit = Limit::File {
                 keep: KEEP_BYTES,
                 max: MAX_FILE_BYTES,
             };
-            match self.fetch(name, data_addr.take(), more, limit) {
-                Ok((fetched, next)) => {
-                    out.push(Some(fetched));
-                    data_addr = next;
-                }
+            match self.fetch(name, limit) {
+                Ok(fetched) => out.push(Some(fetched)),
                 Err(e) if e.kind == Kind::NotFound => out.push(None),
                 Err(e) => return (out, Some(e)),
             }
@@ -691,41 +1015,37 @@ impl FtpTarget {
         (out, None)
     }
 
-    /// RETR `name`, over the data connection at `data_addr` if one is open;
-    /// retried (after a fresh login) on transient failures. With
-    /// `then_passive`, a plain connection opens the next data connection
-    /// in the same round trip and returns its address.
-    fn fetch(
-        &mut self,
-        name: &RemoteName,
-        data_addr: Option<SocketAddr>,
-        then_passive: bool,
-        limit: Limit,
-    ) -> TResult<(Fetched, Option<SocketAddr>)> {
+    /// RETR `name`, over the data connection in `self.data` if one is
+    /// open; retried (after a fresh login) on transient failures. On a
+    /// plain connection to a server that runs commands one at a time, the
+    /// next data connection is opened in the same round trip (into
+    /// `self.data`), whether or not the file was there.
+    fn fetch(&mut self, name: &RemoteName, limit: Limit) -> TResult<Fetched> {
         self.stats.downloads += 1;
         let peer = self.settings.addr;
-        let then = (then_passive && self.pipeline && self.server.sequential)
-            .then(|| wire::passive_command(peer));
+        let then = (self.pipeline && self.server.sequential).then(|| wire::passive_command(peer));
         let command = wire::line(self.settings.access, "RETR", name)
             .map_err(|e| classify(&format!("reading {name}"), e))?;
-        let mut data_addr = data_addr;
+        let mut data_addr = self.data.take();
         let mut in_order = true;
+        let mut next = None;
         let fetched = self.retry(&format!("reading {name}"), |c, w| match c {
             Conn::Plain(s) => {
+                next = None;
                 let addr = match data_addr.take() {
                     Some(a) => a,
                     None => wire::passive(s, w, peer)?,
                 };
                 let received = wire::receive(s, w, &command, addr, then, limit)?;
                 in_order &= received.in_order;
+                next = match (&received.then, received.in_order) {
+                    (Some(reply), true) => wire::passive_addr(peer, reply).ok(),
+                    _ => None,
+                };
                 let (fetched, _) = received
                     .outcome
                     .map_err(|(code, text)| wire::unexpected(code, &text))?;
-                let next = match (received.then, received.in_order) {
-                    (Some(reply), true) => wire::passive_addr(peer, &reply).ok(),
-                    _ => None,
-                };
-                Ok((fetched, next))
+                Ok(fetched)
             }
             Conn::Tls(s) => {
                 let mut sink = limit.sink();
@@ -734,13 +1054,32 @@ impl FtpTarget {
                     w.watchdog.release_data();
                     drained
                 })?;
-                Ok((sink.finish(), None))
+                Ok(sink.finish())
             }
         });
+        self.data = next;
         if !in_order {
             self.pipeline = false;
         }
         fetched
+    }
+
+    /// Send QUIT and end the session. On a plain connection nothing is
+    /// awaited (see `wire::quit`); under TLS the close is polite, bounded
+    /// by a short deadline.
+    fn quit(&mut self) {
+        let Some(mut conn) = self.conn.take() else {
+            return;
+        };
+        let w = wire_of(&self.settings, &self.watchdog);
+        match &mut conn {
+            Conn::Plain(s) => wire::quit(s, w),
+            Conn::Tls(s) => {
+                w.watchdog.arm(QUIT_WAIT.min(w.timeout));
+                let _ = s.quit();
+                w.watchdog.disarm();
+            }
+        }
     }
 
     /// Run `op`, reconnecting and retrying after transient failures. Each
@@ -785,14 +1124,17 @@ impl FtpTarget {
                     backoff *= 3;
                     attempt += 1;
                     // A failed reconnect is itself retried on the next turn.
-                    if let Err(e) = self.reconnect() {
+                    // The next attempt opens its own data connection.
+                    let reconnected = self.reconnect();
+                    self.data = None;
+                    if let Err(e) = reconnected {
                         if e.kind != Kind::Transient {
                             return Err(e);
                         }
                         self.conn = None;
                     }
                 }
-                other => return other,
+                other => return self.taint(other),
             }
         }
     }
@@ -899,6 +1241,26 @@ fn rename_and_passive(
     (renamed, addr)
 }
 
+/// A login's failure as polyops reports it: refused (a wrong password, an
+/// unknown user), unless another try may work (421 too many sessions).
+fn login_error(user: &str, e: TargetError) -> TargetError {
+    if e.kind == Kind::Transient {
+        return e;
+    }
+    TargetError::new(
+        Kind::Refused,
+        format!(
+            "logging in as {user}: {}",
+            e.message.trim_start_matches("logging in: ")
+        ),
+    )
+}
+
+/// The error a reply to USER or PASS is.
+fn login_refusal((code, text): &Reply) -> TargetError {
+    classify("logging in", unexpected(*code, text))
+}
+
 /// A positive completion reply, or the error it is.
 fn expect_ok(what: &str, (code, text): &Reply) -> TResult<()> {
     if (200..300).contains(code) {
@@ -950,9 +1312,22 @@ fn deadline_error(dog: &Watchdog, timeout: Duration, what: &str, e: FtpError) ->
 }
 
 impl Drop for FtpTarget {
+    /// Every session ends at once, or is kept for another target of the
+    /// same server (see `idle`): a plain one waits for nothing, and the
+    /// TLS ones end side by side, each within `QUIT_WAIT`.
     fn drop(&mut self) {
-        if let Some(c) = self.conn.as_mut() {
-            let _ = on!(c, s => s.quit());
+        let pool = std::mem::take(&mut self.pool);
+        if pool.iter().any(|p| matches!(p.conn, Some(Conn::Tls(_)))) {
+            std::thread::scope(|scope| {
+                for p in pool {
+                    scope.spawn(move || drop(p));
+                }
+            });
+        } else {
+            drop(pool);
+        }
+        if !self.park() {
+            self.quit();
         }
     }
 }
@@ -1108,22 +1483,40 @@ impl Reader for FtpTarget {
         let mlsd = self.server.mlsd;
         let command = if mlsd { "MLSD" } else { "LIST -a" };
         let peer = self.settings.addr;
-        let (lines, done) = self.retry("listing", |c, w| match c {
-            Conn::Plain(s) => wire::list(s, w, peer, command),
+        let then = (self.pipeline && self.server.sequential).then(|| wire::passive_command(peer));
+        let mut data_addr = self.data.take();
+        let mut in_order = true;
+        let listing = self.retry("listing", |c, w| match c {
+            Conn::Plain(s) => {
+                let l = wire::list(s, w, peer, command, data_addr.take(), then)?;
+                in_order &= l.in_order;
+                Ok(l)
+            }
             Conn::Tls(s) => {
                 let lines = if mlsd {
                     s.mlsd(None)
                 } else {
                     s.list(Some("-a"))
                 }?;
-                Ok((lines, String::new()))
+                Ok(wire::Listing {
+                    lines,
+                    done: String::new(),
+                    next: None,
+                    in_order: true,
+                })
             }
-        })?;
+        });
+        if !in_order {
+            self.pipeline = false;
+        }
+        let listing = listing?;
+        self.data = listing.next;
+        let done = listing.done;
         if done.to_ascii_lowercase().contains("truncat") {
             self.stats.listing_cut =
                 Some(done.lines().last().unwrap_or_default().trim().to_owned());
         }
-        let (entries, refused) = entries(&lines, mlsd);
+        let (entries, refused) = entries(&listing.lines, mlsd);
         self.stats.refused_names.extend(refused);
         Ok(entries)
     }
@@ -1133,7 +1526,7 @@ impl Reader for FtpTarget {
             keep: usize::try_from(max).unwrap_or(usize::MAX),
             max,
         };
-        let (fetched, _) = self.fetch(name, None, false, limit)?;
+        let fetched = self.fetch(name, limit)?;
         fetched.bytes.ok_or_else(|| {
             TargetError::new(Kind::Refused, format!("{name} is larger than {max} bytes"))
         })
@@ -1147,7 +1540,7 @@ impl Reader for FtpTarget {
             names.len(),
             self.batch_size(names.len(), Job::Download),
             None,
-            &|c, r| c.read_batch(&names[r]),
+            &|c, r| c.read_batch(&names[r], &|_| false),
             &mut |i, bytes| {
                 out[i] = bytes;
                 counter.fetch_add(1, Ordering::Relaxed);
@@ -1170,11 +1563,7 @@ impl Reader for FtpTarget {
         self.parallel(
             Job::Hash,
             names.len(),
-            if self.server.round_trip >= FAR {
-                HASH_PIPELINE_FAR
-            } else {
-                HASH_PIPELINE
-            },
+            self.hash_pipeline(),
             None,
             &|c, r| whole(c.hash_chunk(&names[r])),
             &mut |i, sha| {
@@ -1201,48 +1590,143 @@ impl Reader for FtpTarget {
         Ok(Some(names.iter().cloned().zip(out).collect()))
     }
 
-    /// The listing runs on a connection of its own while the others hash:
-    /// on proftpd an MLSD of 2,000 files takes about as long as hashing
-    /// them.
-    fn list_and_hash(&mut self, names: &[RemoteName]) -> TResult<(Vec<Entry>, Option<Hashes>)> {
-        if self.server.hash.is_none() {
-            return Ok((self.list()?, None));
-        }
-        if self.connection_limit(Job::Hash) < 2 {
-            let entries = self.list()?;
-            return Ok((entries, self.hash_many(names)?));
-        }
-        // Logged in before the hashing opens its own connections: servers
-        // stall on logins that arrive at the same instant.
-        let spare = self.sibling();
-        let (lister, hashes) = std::thread::scope(|scope| {
-            let lister = scope.spawn(move || {
-                let mut conn = spare?;
-                let listing = conn.list();
-                Ok::<_, TargetError>((conn, listing))
-            });
-            self.lent = 1;
-            let hashes = self.hash_many(names);
-            self.lent = 0;
-            (lister.join(), hashes)
-        });
-        let hashes = hashes?;
-        let entries = match lister {
-            Ok(Ok((conn, listing))) => {
-                self.pool.push(conn);
-                listing?
-            }
-            // No second session (a server that caps them): list here.
-            Ok(Err(_)) => self.list()?,
-            Err(panic) => std::panic::resume_unwind(panic),
+    /// Everything at once, over as many connections as the work takes
+    /// (logging in side by side): the state file on one, the listing on
+    /// another, the wanted files hashed (or read) in batches on the rest
+    /// and on those two when they are done, and the `if_listed` files last,
+    /// once the listing has said which are there. Until the state file is
+    /// known to be absent, every wanted file is asked for by name; after
+    /// that (a first apply), only those the listing shows.
+    fn survey(
+        &mut self,
+        state: &RemoteName,
+        max_state: u64,
+        wanted: &[RemoteName],
+        if_listed: &[RemoteName],
+    ) -> TResult<Survey> {
+        let hashing = self.server.hash.is_some();
+        let job = if hashing { Job::Hash } else { Job::Download };
+        let first_listed = SURVEY_FILES + wanted.len();
+        let per = if hashing {
+            self.hash_pipeline()
+        } else {
+            self.batch_size(wanted.len(), job)
         };
-        Ok((entries, hashes))
+        let mut ranges = vec![SURVEY_STATE..SURVEY_STATE + 1, SURVEY_LIST..SURVEY_LIST + 1];
+        ranges.extend(chunks(SURVEY_FILES..first_listed, per));
+        ranges.extend(chunks(
+            first_listed..first_listed + if_listed.len(),
+            self.batch_size(if_listed.len(), Job::Download),
+        ));
+        let known = Known::default();
+        let counter = Arc::clone(&self.settings.counter);
+        let mut state_bytes = None;
+        let mut entries = None;
+        let mut hashes: Vec<Option<String>> = vec![None; wanted.len()];
+        let mut files: Vec<Option<Fetched>> = vec![None; wanted.len() + if_listed.len()];
+        let work = |c: &mut FtpTarget, r: Range<usize>| -> pool::Partial<Piece> {
+            match r.start {
+                SURVEY_STATE => {
+                    let read = match c.read(state, max_state) {
+                        Ok(b) => Ok(Some(b)),
+                        Err(e) if e.kind == Kind::NotFound => Ok(None),
+                        Err(e) => Err(e),
+                    };
+                    if let Ok(b) = &read {
+                        known.state_absent(b.is_none());
+                    }
+                    whole(read.map(|b| vec![Piece::State(b)]))
+                }
+                SURVEY_LIST => {
+                    let mut publish = known.publisher();
+                    let listed = c.list();
+                    if let Ok(entries) = &listed {
+                        publish.names = Some(
+                            entries
+                                .iter()
+                                .filter(|e| !e.is_dir)
+                                .map(|e| e.name.as_str().to_owned())
+                                .collect(),
+                        );
+                    }
+                    drop(publish);
+                    whole(listed.map(|e| vec![Piece::Listing(e)]))
+                }
+                start if start < first_listed => {
+                    let names = &wanted[start - SURVEY_FILES..r.end - SURVEY_FILES];
+                    if hashing {
+                        whole(
+                            c.hash_chunk(names)
+                                .map(|h| h.into_iter().map(Piece::Hash).collect()),
+                        )
+                    } else {
+                        let (read, e) = c.read_batch(names, &|n| known.skip_unlisted(n));
+                        (read.into_iter().map(Piece::File).collect(), e)
+                    }
+                }
+                start => {
+                    let names = &if_listed[start - first_listed..r.end - first_listed];
+                    // A failed listing has stopped the work already.
+                    let Some(listed) = known.listing() else {
+                        return (Vec::new(), None);
+                    };
+                    let (read, e) = c.read_batch(names, &|n| !listed.contains(n.as_str()));
+                    (read.into_iter().map(Piece::File).collect(), e)
+                }
+            }
+        };
+        // The files that may be read after the listing are few where they
+        // are there at all (phones' own override files).
+        self.parallel_ranges(
+            job,
+            true,
+            SURVEY_FILES + wanted.len(),
+            &ranges,
+            None,
+            &work,
+            &mut |i, piece| match piece {
+                Piece::State(b) => state_bytes = Some(b),
+                Piece::Listing(e) => entries = Some(e),
+                Piece::Hash(h) => {
+                    hashes[i - SURVEY_FILES] = h;
+                    counter.fetch_add(1, Ordering::Relaxed);
+                }
+                Piece::File(f) => {
+                    files[i - SURVEY_FILES] = f;
+                    counter.fetch_add(1, Ordering::Relaxed);
+                }
+            },
+        )?;
+        let missing =
+            || TargetError::new(Kind::Transient, "observing: part of the work was not done");
+        let state = state_bytes.ok_or_else(missing)?;
+        let entries = entries.ok_or_else(missing)?;
+        let pair =
+            |names: &[RemoteName], found: Vec<Option<Fetched>>| -> Vec<(RemoteName, Fetched)> {
+                names
+                    .iter()
+                    .cloned()
+                    .zip(found)
+                    .filter_map(|(n, f)| f.map(|f| (n, f)))
+                    .collect()
+            };
+        let listed = pair(if_listed, files.split_off(wanted.len()));
+        let wanted = if hashing {
+            Found::Hashed(wanted.iter().cloned().zip(hashes).collect())
+        } else {
+            Found::Read(pair(wanted, files))
+        };
+        Ok(Survey {
+            state,
+            entries,
+            wanted,
+            listed,
+        })
     }
 
     fn stats(&self) -> Stats {
         let mut total = Stats {
-            // A login still under way is a session too.
-            connections: 1 + self.pool.len() + usize::from(self.spare.is_some()),
+            connections: 1 + self.pool.len(),
             retries: self
                 .settings
                 .retried
@@ -1268,16 +1752,105 @@ impl Reader for FtpTarget {
     fn counter(&self) -> Arc<std::sync::atomic::AtomicUsize> {
         Arc::clone(&self.settings.counter)
     }
+}
 
-    /// Parallel work needs a second session: its login (for a server that
-    /// checks passwords slowly, the costliest command) runs while this one
-    /// reads the state file and lists the folder.
-    fn expect_many(&mut self) {
-        if self.spare.is_none() && self.pool.is_empty() && self.connection_limit(Job::Download) >= 2
-        {
-            let template = self.template();
-            self.spare = Some(std::thread::spawn(move || template.open()));
+/// What became of a session offered to a target (`FtpTarget::adopt`).
+enum Adopted {
+    Yes,
+    /// It answered, but refused the target's folder.
+    Refused,
+    /// It did not answer as a session should: ended.
+    Ended,
+}
+
+/// The job indices of a survey: the state file, the listing, then the
+/// files.
+const SURVEY_STATE: usize = 0;
+const SURVEY_LIST: usize = 1;
+const SURVEY_FILES: usize = 2;
+
+/// One result of a survey's work.
+enum Piece {
+    State(Option<Vec<u8>>),
+    Listing(Vec<Entry>),
+    Hash(Option<String>),
+    File(Option<Fetched>),
+}
+
+/// `range` cut into consecutive ranges of at most `size`.
+fn chunks(range: Range<usize>, size: usize) -> impl Iterator<Item = Range<usize>> {
+    let size = size.max(1);
+    let end = range.end;
+    range.step_by(size).map(move |s| s..(s + size).min(end))
+}
+
+/// What a survey's connections learn from each other as they go: whether
+/// there is a state file, and which files the listing shows.
+#[derive(Default)]
+struct Known {
+    /// 0: not known yet; 1: there is a state file; 2: there is none.
+    state: std::sync::atomic::AtomicU8,
+    /// `None` until the listing is done; then its file names, or `None`
+    /// if it failed.
+    listing: Mutex<Option<Option<Arc<BTreeSet<String>>>>>,
+    done: Condvar,
+}
+
+impl Known {
+    fn state_absent(&self, absent: bool) {
+        self.state
+            .store(if absent { 2 } else { 1 }, Ordering::SeqCst);
+    }
+
+    fn slot(&self) -> std::sync::MutexGuard<'_, Option<Option<Arc<BTreeSet<String>>>>> {
+        // A panic while holding this lock leaves nothing half-changed.
+        self.listing
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Whether `name` need not be asked for: there is no state file (a
+    /// first apply: most wanted files are not there yet), and the listing
+    /// does not show it.
+    fn skip_unlisted(&self, name: &RemoteName) -> bool {
+        self.state.load(Ordering::SeqCst) == 2
+            && matches!(&*self.slot(), Some(Some(names)) if !names.contains(name.as_str()))
+    }
+
+    /// The listing's file names, once it is done; `None` if it failed.
+    fn listing(&self) -> Option<Arc<BTreeSet<String>>> {
+        let mut slot = self.slot();
+        loop {
+            if let Some(names) = &*slot {
+                return names.clone();
+            }
+            slot = self
+                .done
+                .wait(slot)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
         }
+    }
+
+    /// The one who lists publishes what it found when it is dropped, even
+    /// on an early return or a panic, so no one waits for it for ever.
+    fn publisher(&self) -> Publisher<'_> {
+        Publisher {
+            known: self,
+            names: None,
+        }
+    }
+}
+
+struct Publisher<'a> {
+    known: &'a Known,
+    /// The listing's file names; `None`: it failed.
+    names: Option<BTreeSet<String>>,
+}
+
+impl Drop for Publisher<'_> {
+    fn drop(&mut self) {
+        *self.known.slot() = Some(self.names.take().map(Arc::new));
+        self.known.done.notify_all();
     }
 }
 
@@ -1294,8 +1867,10 @@ impl FtpTarget {
         w.watchdog.arm(w.timeout);
         let replies = c.batch(w, &[line], false);
         w.watchdog.disarm();
-        let replies = replies.map_err(|e| deadline_error(w.watchdog, w.timeout, what, e))?;
-        expect_ok(what, &replies[0])
+        let result = replies
+            .map_err(|e| deadline_error(w.watchdog, w.timeout, what, e))
+            .and_then(|replies| expect_ok(what, &replies[0]));
+        self.taint(result)
     }
 
     /// `once`, retried after passing failures: for what is safe to repeat.
@@ -1332,7 +1907,7 @@ impl Target for FtpTarget {
     }
 
     fn write(&mut self, name: &RemoteName, bytes: &[u8]) -> TResult<()> {
-        self.store(name, bytes, None)
+        self.store(name, bytes)
     }
 
     fn rename(&mut self, from: &RemoteName, to: &RemoteName) -> TResult<()> {
@@ -1346,7 +1921,8 @@ impl Target for FtpTarget {
         w.watchdog.arm(w.timeout);
         let renamed = rename_once(c, w, from, to, &mut self.pipeline);
         w.watchdog.disarm();
-        renamed.map_err(|e| deadline_error(w.watchdog, w.timeout, &what, e))
+        let result = renamed.map_err(|e| deadline_error(w.watchdog, w.timeout, &what, e));
+        self.taint(result)
     }
 
     fn delete(&mut self, name: &RemoteName) -> TResult<()> {
@@ -1406,6 +1982,46 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn chunks_cover_a_range_in_order_without_overlap() {
+        let c: Vec<Range<usize>> = chunks(2..9, 3).collect();
+        assert_eq!(c, vec![2..5, 5..8, 8..9]);
+        assert_eq!(chunks(4..4, 3).count(), 0);
+        // A size of 0 is taken as 1, not as a loop without end.
+        assert_eq!(chunks(0..2, 0).count(), 2);
+    }
+
+    #[test]
+    fn unlisted_files_are_skipped_only_without_a_state_file_and_once_listed() {
+        let name = |n: &str| RemoteName::new(n).expect("valid");
+        let known = Known::default();
+        // Nothing known yet: every file is asked for.
+        assert!(!known.skip_unlisted(&name("201.cfg")));
+        let mut publish = known.publisher();
+        publish.names = Some(["altigen.cfg".to_owned()].into_iter().collect());
+        drop(publish);
+        // A listing, but the state file's fate is not known: still asked.
+        assert!(!known.skip_unlisted(&name("201.cfg")));
+        known.state_absent(false);
+        // There is a state file: everything is asked for by name.
+        assert!(!known.skip_unlisted(&name("201.cfg")));
+        known.state_absent(true);
+        assert!(known.skip_unlisted(&name("201.cfg")));
+        assert!(!known.skip_unlisted(&name("altigen.cfg")));
+        assert_eq!(known.listing().map(|l| l.len()), Some(1));
+    }
+
+    #[test]
+    fn a_listing_that_failed_wakes_those_who_wait_for_it() {
+        let known = Known::default();
+        std::thread::scope(|scope| {
+            let waiter = scope.spawn(|| known.listing());
+            // Dropped without names: the listing failed.
+            drop(known.publisher());
+            assert!(waiter.join().expect("no panic").is_none());
+        });
     }
 
     #[test]

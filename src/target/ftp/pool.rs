@@ -25,13 +25,8 @@ pub fn whole<R>(result: TResult<Vec<R>>) -> Partial<R> {
 type Message<R> = Result<Vec<(usize, R)>, TargetError>;
 
 impl FtpTarget {
-    /// Run `work` (a `job`) over `0..total` in chunks of `chunk`, spread
-    /// over up to `connection_limit(job)` connections. Work starts at once on the
-    /// connections already open; the missing ones log in meanwhile, one
-    /// after another (servers stall on logins that arrive at the same
-    /// instant), and join as they come. They stay open for the next call.
-    /// `on_result` hears each index's result on this thread. The first
-    /// error stops the rest.
+    /// Run `work` (a `job`) over `0..total` in chunks of `chunk`: see
+    /// [`FtpTarget::parallel_ranges`].
     pub(super) fn parallel<R: Send>(
         &mut self,
         job: Job,
@@ -41,30 +36,49 @@ impl FtpTarget {
         work: &Work<'_, R>,
         on_result: &mut dyn FnMut(usize, R),
     ) -> TResult<()> {
-        let chunk = chunk.max(1);
-        let want = self.connection_limit(job).min(total.div_ceil(chunk));
+        let ranges: Vec<Range<usize>> = super::chunks(0..total, chunk).collect();
+        self.parallel_ranges(job, job != Job::Hash, total, &ranges, stop, work, on_result)
+    }
+
+    /// Run `work` (a `job` of about `items` files) over each of `ranges`,
+    /// in their order, spread over up to `connection_limit(job, items)`
+    /// connections. Work starts at once
+    /// on the connections already open; the missing ones log in meanwhile,
+    /// side by side (a login is round trips of waiting, which need not
+    /// wait for each other), each opening a data connection ahead when
+    /// `transfers`, and join as they come. They stay open for the next
+    /// call. `on_result` hears each index's result on this thread. The
+    /// first error stops the rest.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn parallel_ranges<R: Send>(
+        &mut self,
+        job: Job,
+        transfers: bool,
+        items: usize,
+        ranges: &[Range<usize>],
+        stop: Option<&AtomicBool>,
+        work: &Work<'_, R>,
+        on_result: &mut dyn FnMut(usize, R),
+    ) -> TResult<()> {
+        let want = self.connection_limit(job, items).min(ranges.len());
         let mut pool = std::mem::take(&mut self.pool);
         let ready = pool.len().min(want.saturating_sub(1));
         let to_open = want.saturating_sub(1 + ready);
-        // A login under way is the first to join; unused, it stays spare.
-        let spare = if to_open > 0 { self.spare.take() } else { None };
-        let template = self.template();
+        let template = self.template(transfers);
         let next = AtomicUsize::new(0);
         let failed = AtomicBool::new(false);
         let more = || {
             !failed.load(Ordering::SeqCst)
                 && !stop.is_some_and(|s| s.load(Ordering::SeqCst))
-                && next.load(Ordering::SeqCst) < total
+                && next.load(Ordering::SeqCst) < ranges.len()
         };
         let run = |conn: &mut FtpTarget, tx: &mpsc::Sender<Message<R>>| {
             while more() {
-                let start = next.fetch_add(chunk, Ordering::SeqCst);
-                if start >= total {
+                let Some(range) = ranges.get(next.fetch_add(1, Ordering::SeqCst)) else {
                     break;
-                }
-                let range = start..(start + chunk).min(total);
+                };
                 let (results, error) = work(conn, range.clone());
-                let _ = tx.send(Ok(range.zip(results).collect()));
+                let _ = tx.send(Ok(range.clone().zip(results).collect()));
                 if let Some(e) = error {
                     failed.store(true, Ordering::SeqCst);
                     let _ = tx.send(Err(e));
@@ -74,35 +88,26 @@ impl FtpTarget {
         };
         let (tx, rx) = mpsc::channel::<Message<R>>();
         let (back_tx, back_rx) = mpsc::channel::<FtpTarget>();
-        let (result, unused) = std::thread::scope(|scope| {
+        let result = std::thread::scope(|scope| {
             let (run, more, template) = (&run, &more, &template);
             for conn in std::iter::once(&mut *self).chain(pool.iter_mut().take(ready)) {
                 let tx = tx.clone();
                 scope.spawn(move || run(conn, &tx));
             }
-            let opener = (to_open > 0).then(|| {
-                let tx = tx.clone();
+            for _ in 0..to_open {
+                let (tx, back_tx) = (tx.clone(), back_tx.clone());
                 scope.spawn(move || {
-                    let mut spare = spare;
-                    for _ in 0..to_open {
-                        if !more() {
-                            break;
-                        }
-                        let opened = match spare.take() {
-                            Some(login) => super::finish(login),
-                            None => template.open(),
-                        };
-                        // A server that caps sessions per user: work with fewer.
-                        let Ok(mut conn) = opened else { break };
-                        let (tx, back_tx) = (tx.clone(), back_tx.clone());
-                        scope.spawn(move || {
-                            run(&mut conn, &tx);
-                            let _ = back_tx.send(conn);
-                        });
+                    if !more() {
+                        return;
                     }
-                    spare
-                })
-            });
+                    // A server that caps sessions per user: work with fewer.
+                    let Ok(mut conn) = template.open() else {
+                        return;
+                    };
+                    run(&mut conn, &tx);
+                    let _ = back_tx.send(conn);
+                });
+            }
             drop(tx);
             let mut first_error = None;
             for message in rx {
@@ -117,16 +122,8 @@ impl FtpTarget {
                     }
                 }
             }
-            let unused = opener.and_then(|opener| {
-                opener
-                    .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            });
-            (first_error.map_or(Ok(()), Err), unused)
+            first_error.map_or(Ok(()), Err)
         });
-        if unused.is_some() {
-            self.spare = unused;
-        }
         pool.extend(back_rx.try_iter());
         self.pool = pool;
         result

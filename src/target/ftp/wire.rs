@@ -75,10 +75,39 @@ pub const EARLY_DATA_MAX: usize = 64 * 1024;
 /// Send every command, then read every reply: one round trip for many
 /// commands. No command may open a data connection.
 pub fn pipelined(s: &FtpStream, w: Wire<'_>, lines: &[String]) -> Result<Vec<Reply>, FtpError> {
+    pipelined_timed(s, w, lines).map(|(replies, _)| replies)
+}
+
+/// [`pipelined`], and how long the first reply took: the round trip,
+/// which the replies after it (a login checking a password) do not hold
+/// up.
+pub fn pipelined_timed(
+    s: &FtpStream,
+    w: Wire<'_>,
+    lines: &[String],
+) -> Result<(Vec<Reply>, Duration), FtpError> {
     let stream: &TcpStream = &s.get_ref();
+    let started = Instant::now();
     send(stream, w, lines)?;
     let mut reader = BufReader::new(stream);
-    lines.iter().map(|_| read_reply(&mut reader)).collect()
+    let mut replies = Vec::with_capacity(lines.len());
+    let mut first = Duration::ZERO;
+    for i in 0..lines.len() {
+        replies.push(read_reply(&mut reader)?);
+        if i == 0 {
+            first = started.elapsed();
+        }
+    }
+    Ok((replies, first))
+}
+
+/// Send QUIT and close, without waiting for the 221: every command before
+/// it has been answered, so the reply tells polyops nothing, and a session
+/// that ends waits one round trip less.
+pub fn quit(s: &FtpStream, w: Wire<'_>) {
+    let stream: &TcpStream = &s.get_ref();
+    let _ = send(stream, w, &["QUIT".to_owned()]);
+    let _ = stream.shutdown(Shutdown::Write);
 }
 
 /// The one place that writes commands to a plain control connection.
@@ -146,22 +175,48 @@ pub fn passive(s: &FtpStream, w: Wire<'_>, peer: SocketAddr) -> Result<SocketAdd
     passive_addr(peer, &replies[0])
 }
 
+/// What an upload brought back besides its own replies.
+pub struct Stored {
+    /// The reply to the passive command that travelled with the STOR.
+    pub then: Option<Reply>,
+    /// The replies to the commands sent once the server said the whole
+    /// file landed.
+    pub after: Vec<Reply>,
+}
+
 /// `STOR name` with `bytes` over a data connection to `data_addr` (opened
 /// by PASV/EPSV just before). Small files go out right behind the command,
 /// so the whole upload waits for one round trip (150 and 226 arrive
-/// together) instead of two.
+/// together) instead of two. `then`, a PASV or EPSV for a server that runs
+/// commands one at a time ([`sequential`]), travels with the STOR; `after`
+/// (a rename into place) goes the moment the 226 arrives, never before it,
+/// so nothing acts on a file the server did not take whole.
 pub fn store(
     s: &FtpStream,
     w: Wire<'_>,
     name: &RemoteName,
     bytes: &[u8],
     data_addr: SocketAddr,
-) -> Result<(), FtpError> {
+    then: Option<&str>,
+    after: &[String],
+) -> Result<Stored, FtpError> {
     let command = line(w.access, "STOR", name)?;
+    for l in after {
+        check(w.access, l)?;
+    }
     let data = open_data(data_addr, w)?;
     let control: &TcpStream = &s.get_ref();
-    send(control, w, &[command])?;
+    let mut lines = vec![command];
+    lines.extend(then.map(str::to_owned));
+    send(control, w, &lines)?;
     let mut reader = BufReader::new(control);
+    // The reply to `then` comes after the STOR's last: it is read however
+    // the upload went, so that no reply is left behind for the next
+    // command.
+    let then_reply = |reader: &mut BufReader<&TcpStream>| match then {
+        Some(_) => read_reply(reader).map(Some),
+        None => Ok(None),
+    };
     let early = bytes.len() <= EARLY_DATA_MAX;
     let mut sent = if early {
         write_and_close(&data, bytes)
@@ -170,6 +225,7 @@ pub fn store(
     };
     let opened = read_reply(&mut reader)?;
     if !matches!(opened.0, 125 | 150) {
+        then_reply(&mut reader)?;
         return Err(unexpected(opened.0, &opened.1));
     }
     if !early {
@@ -179,24 +235,52 @@ pub fn store(
     // The final reply is read even after a failed write, so that no reply
     // is left behind for the next command.
     let done = read_reply(&mut reader)?;
-    sent.map_err(FtpError::ConnectionError)?;
-    if !matches!(done.0, 226 | 250) {
+    if sent.is_err() || !matches!(done.0, 226 | 250) {
+        then_reply(&mut reader)?;
+        sent.map_err(FtpError::ConnectionError)?;
         return Err(unexpected(done.0, &done.1));
     }
-    Ok(())
+    send(control, w, after)?;
+    let then = then_reply(&mut reader)?;
+    let after = after
+        .iter()
+        .map(|_| read_reply(&mut reader))
+        .collect::<Result<_, _>>()?;
+    Ok(Stored { then, after })
 }
 
-/// A listing (`MLSD`, `LIST -a`) over a fresh passive data connection:
-/// its lines, and the text of the server's final reply (which may say the
-/// listing was cut short).
+/// What a listing brought: its lines, the text of the server's final
+/// reply (which may say the listing was cut short), and the next data
+/// address when a passive command travelled with it.
+pub struct Listing {
+    pub lines: Vec<String>,
+    pub done: String,
+    pub next: Option<SocketAddr>,
+    /// Whether the passive reply came after the listing's own.
+    pub in_order: bool,
+}
+
+/// A listing (`MLSD`, `LIST -a`) over the data connection at `data_addr`
+/// (opened by PASV/EPSV before), or a fresh one. `then`: as for
+/// [`receive`].
 pub fn list(
     s: &FtpStream,
     w: Wire<'_>,
     peer: SocketAddr,
     command: &str,
-) -> Result<(Vec<String>, String), FtpError> {
-    let addr = passive(s, w, peer)?;
-    let received = receive(s, w, command, addr, None, Limit::Listing)?;
+    data_addr: Option<SocketAddr>,
+    then: Option<&str>,
+) -> Result<Listing, FtpError> {
+    let addr = match data_addr {
+        Some(a) => a,
+        None => passive(s, w, peer)?,
+    };
+    let received = receive(s, w, command, addr, then, Limit::Listing)?;
+    let in_order = received.in_order;
+    let next = match (&received.then, in_order) {
+        (Some(reply), true) => passive_addr(peer, reply).ok(),
+        _ => None,
+    };
     let (fetched, done) = received
         .outcome
         .map_err(|(code, text)| unexpected(code, &text))?;
@@ -206,7 +290,12 @@ pub fn list(
         .map(|l| l.trim_end_matches('\r').to_owned())
         .filter(|l| !l.is_empty())
         .collect();
-    Ok((lines, done.1))
+    Ok(Listing {
+        lines,
+        done: done.1,
+        next,
+        in_order,
+    })
 }
 
 /// How much of a transfer is kept, and how much is accepted at all.
@@ -282,14 +371,31 @@ pub fn receive(
             return Ok::<_, FtpError>(reply);
         }
     };
-    let opened = own(&mut reader, &mut then_reply)?;
-    let outcome = if matches!(opened.0, 125 | 150) {
-        let mut sink = limit.sink();
-        let received = drain(&mut &data, &mut sink, w);
-        // Closed now, not when the watchdog forgets its copy.
-        let _ = data.shutdown(Shutdown::Both);
+    // The data is read from the moment its connection is open, beside
+    // the replies: a server that waits for the client to close the data
+    // connection before its final reply (vsftpd) would otherwise wait for
+    // the 150 to cross the link first, one more round trip a transfer.
+    let outcome = std::thread::scope(|scope| {
+        let data = &data;
+        let drainer = scope.spawn(move || {
+            let mut sink = limit.sink();
+            let received = drain(&mut &*data, &mut sink, w);
+            // Closed now, not when the watchdog forgets its copy.
+            let _ = data.shutdown(Shutdown::Both);
+            (sink, received)
+        });
+        // However the replies go, the data connection ends with this
+        // scope, and with it the drainer's read.
+        let _end = EndOnDrop(data);
+        let opened = own(&mut reader, &mut then_reply)?;
+        if !matches!(opened.0, 125 | 150) {
+            // Refused: no data comes.
+            return Ok(Err(opened));
+        }
+        let (sink, received) = drainer
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         w.watchdog.release_data();
-        drop(data);
         if let Err(e) = received {
             // Too large: the rest is not read; the session is out of step
             // and must not be used again.
@@ -298,17 +404,13 @@ pub fn receive(
             }
             return Err(FtpError::ConnectionError(e));
         }
-        // The final reply is read even after a failed read, so that no
-        // reply is left behind for the next command.
         let done = own(&mut reader, &mut then_reply)?;
-        if matches!(done.0, 226 | 250) {
+        Ok(if matches!(done.0, 226 | 250) {
             Ok((sink.finish(), done))
         } else {
             Err(done)
-        }
-    } else {
-        Err(opened)
-    };
+        })
+    })?;
     if then.is_some() && then_reply.is_none() {
         then_reply = Some(read_reply(&mut reader)?);
     }
@@ -349,6 +451,15 @@ pub fn open_data_watched(
         .map_err(FtpError::ConnectionError)?;
     watchdog.data(&data);
     Ok(data)
+}
+
+/// Shuts a data connection down when dropped.
+struct EndOnDrop<'a>(&'a TcpStream);
+
+impl Drop for EndOnDrop<'_> {
+    fn drop(&mut self) {
+        let _ = self.0.shutdown(Shutdown::Both);
+    }
 }
 
 fn write_and_close(mut data: &TcpStream, bytes: &[u8]) -> std::io::Result<()> {
@@ -417,6 +528,28 @@ pub fn read_reply(reader: &mut impl BufRead) -> Result<Reply, FtpError> {
         }
     }
     Ok((code, text))
+}
+
+/// The folder a reply to PWD names (`257 "/home/x" is the current
+/// directory`, a `"` inside written twice), or `None`.
+pub fn current_folder((code, text): &Reply) -> Option<String> {
+    if *code != 257 {
+        return None;
+    }
+    let rest = &text[text.find('"')? + 1..];
+    let mut folder = String::new();
+    let mut chars = rest.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '"' {
+            if chars.peek() == Some(&'"') {
+                chars.next();
+            } else {
+                return Some(folder);
+            }
+        }
+        folder.push(c);
+    }
+    None
 }
 
 /// The features a FEAT reply lists (RFC 2389: one per line, each line
@@ -574,6 +707,19 @@ mod tests {
         assert_eq!(r.outcome.err().map(|e| e.0), Some(426));
         assert!(r.then.is_none());
         assert_eq!(lines, ["RETR 201.cfg"]);
+    }
+
+    #[test]
+    fn pwd_replies_name_the_folder_with_quotes_undoubled() {
+        let pwd = |t: &str| current_folder(&(257, t.to_owned()));
+        assert_eq!(
+            pwd("257 \"/\" is the current directory\r\n").as_deref(),
+            Some("/")
+        );
+        assert_eq!(pwd("257 \"/a \"\"b\"\"\"\r\n").as_deref(), Some("/a \"b\""));
+        assert_eq!(pwd("257 no quotes\r\n"), None);
+        assert_eq!(pwd("257 \"/unterminated\r\n"), None);
+        assert_eq!(current_folder(&(500, "500 \"/\"\r\n".to_owned())), None);
     }
 
     #[test]

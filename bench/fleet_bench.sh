@@ -1,0 +1,555 @@
+#!/usr/bin/env bash
+# The fleet benchmark: many small sites on one far-away server. polyops
+# drift of every site against a loop of `lftp mirror -R --dry-run` per
+# site, one site after another and 8 at a time; and a first apply.
+#
+#     sudo bench/fleet_bench.sh                  # ~10 minutes on 2 cores
+#     RUNS=3 BIG_RUNS=1 sudo bench/fleet_bench.sh
+#
+# What it does (as root, on a fresh Debian/Ubuntu machine):
+#   - installs vsftpd, lftp, jq (apt-get) when missing; builds polyops
+#     (cargo build --release);
+#   - starts a vsftpd of its own on 127.0.0.1 (a free control port, passive
+#     ports FLEET_PASV_BASE.., default 47000-47999, clear of
+#     .ci/ftp-servers.sh's 40000-40399), for a system user of its own
+#     (FLEET_USER, default plcmfleet: .ci/ftp-servers.sh resets the
+#     passwords of its users at every start, which would log this bench
+#     out), with its FTP root on tmpfs;
+#   - starts bench/ftp_proxy.py in front of it: every reply DELAY_MS (25)
+#     late, and every data connection reaching the server DELAY_MS after
+#     the client made it (the setup of a TCP connection over a slow link;
+#     this kernel has no netem); the proxy also counts sessions, commands,
+#     rounds (waits for the server) and data connections;
+#   - generates BIG_SITES (200) sites of PHONES (12) phones, each its own
+#     folder on the one vsftpd (bench/gen_fleet.py; 25 files a site), puts
+#     the boot files the phones need (sip.ld, sip.cfg, phone1.cfg) in each
+#     folder, applies every site once, and gives lftp local copies
+#     (`polyops render --out`) whose modification times are the uploaded
+#     files' (lftp compares size and time: its dry run is then a no-op, as
+#     polyops's drift is);
+#   - measures, tools interleaved run by run, RUNS (5) times:
+#       drift-40   `polyops drift` of SITES (40) sites (with --parallel
+#                  PARALLEL when polyops has it), a sequential loop of
+#                  `lftp mirror -R --dry-run` per site, and the same loop
+#                  run PARALLEL (8) sites at a time (xargs -P); also
+#                  `polyops drift SITE` run 8 at a time by xargs, the shape
+#                  a fleet had before --parallel
+#       drift-200  the same over BIG_SITES sites, BIG_RUNS (3) times (the
+#                  sequential lftp loop LFTP_BIG_RUNS (1) time: ~3 minutes)
+#       sweep      polyops drift of the SITES sites with --connections N for
+#                  each N of SWEEP_CONNECTIONS ("2 4 6 8 16"), SWEEP_RUNS (3)
+#                  times
+#       apply-40   a first `polyops apply` of SITES sites into emptied
+#                  folders (the boot files stay), APPLY_RUNS (3) times,
+#                  against `lftp mirror -R` 8 sites at a time
+#       counts     one site alone, through the proxy's counters: sessions,
+#                  commands, rounds, data connections, wall time
+#   - prints a results table and writes it as Markdown to REPORT
+#     (default target/fleet_bench.md).
+#
+# Every drift must exit 0 and every lftp dry run print nothing; every
+# applied folder is compared with the rendered tree. Only 127.0.0.1 is
+# ever contacted.
+#
+# Environment: SITES (40), BIG_SITES (200; 0 skips drift-200), PHONES (12),
+# DELAY_MS (25), RUNS (5), BIG_RUNS (3), LFTP_BIG_RUNS (1), APPLY_RUNS (3),
+# SWEEP_RUNS (3), SWEEP_CONNECTIONS ("2 4 6 8 16"), PARALLEL (8),
+# SECTIONS ("counts drift-40 sweep apply-40 drift-200"), PAUSE
+# (0.3 s between commands), REPORT, KEEP=1 (keep the work folder),
+# BENCH_DIR (parent of the work folder; default /dev/shm), NO_WAIT=1 (do
+# not wait for a test suite to end), FLEET_USER, FLEET_PASV_BASE,
+# POLYOPS_ARGS (extra polyops options, e.g. "--connections 8"), POLYOPS_BIN
+# (measure this binary instead of building one).
+set -euo pipefail
+export LC_ALL=C
+
+SITES=${SITES:-40}
+BIG_SITES=${BIG_SITES:-200}
+PHONES=${PHONES:-12}
+DELAY_MS=${DELAY_MS:-25}
+RUNS=${RUNS:-5}
+BIG_RUNS=${BIG_RUNS:-3}
+LFTP_BIG_RUNS=${LFTP_BIG_RUNS:-1}
+APPLY_RUNS=${APPLY_RUNS:-3}
+SWEEP_RUNS=${SWEEP_RUNS:-3}
+SWEEP_CONNECTIONS=${SWEEP_CONNECTIONS:-2 4 6 8 16}
+PARALLEL=${PARALLEL:-8}
+PAUSE=${PAUSE:-0.3}
+SECTIONS=${SECTIONS:-counts drift-40 sweep apply-40 drift-200}
+FLEET_USER=${FLEET_USER:-plcmfleet}
+PASV_LO=${FLEET_PASV_BASE:-47000}
+PASV_HI=$((PASV_LO + 999))
+read -r -a POLYOPS_ARGS <<<"${POLYOPS_ARGS:-}"
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+REPORT=${REPORT:-$ROOT/target/fleet_bench.md}
+BUSY_PATTERN='cargo test|\.ci/run|ftp_scenarios'
+T_START=$EPOCHREALTIME
+
+say() { printf 'fleet_bench: %s\n' "$*" >&2; }
+die() {
+    say "ERROR: $*"
+    exit 1
+}
+
+[[ $(id -u) -eq 0 ]] || die "run as root: vsftpd needs it (sudo $0)"
+((BIG_SITES == 0 || BIG_SITES >= SITES)) || die "BIG_SITES must be 0 or at least SITES"
+
+# ---------------------------------------------------------------- install
+
+APT_UPDATED=
+apt_install() {
+    local missing=() p
+    for p in "$@"; do
+        [[ $(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null) == installed ]] || missing+=("$p")
+    done
+    [[ ${#missing[@]} -eq 0 ]] && return 0
+    if [[ -z $APT_UPDATED ]]; then
+        say "apt-get update"
+        apt-get update -qq >/dev/null
+        APT_UPDATED=1
+    fi
+    say "apt-get install ${missing[*]}"
+    # vsftpd's package would start a vsftpd on *:21 where an init system
+    # runs; policy-rc.d keeps it from doing so.
+    local policy=/usr/sbin/policy-rc.d made=
+    if [[ ! -e $policy ]]; then
+        printf '#!/bin/sh\nexit 101\n' >"$policy"
+        chmod 755 "$policy"
+        made=1
+    fi
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    [[ -n $made ]] && rm -f "$policy"
+    return 0
+}
+apt_install vsftpd lftp jq python3 procps
+command -v cargo >/dev/null || die "cargo is missing: install Rust (https://rustup.rs) first"
+
+if [[ -n ${POLYOPS_BIN:-} ]]; then
+    BIN=$POLYOPS_BIN
+else
+    say "cargo build --release"
+    cargo build --release --quiet --manifest-path "$ROOT/Cargo.toml"
+    BIN=$ROOT/target/release/polyops
+fi
+
+# ---------------------------------------------------------------- work folder
+
+base=${BENCH_DIR:-/dev/shm}
+[[ -d $base && -w $base ]] || base=/tmp
+WORK=$(mktemp -d "$base/polyops-fleet.XXXXXX")
+chmod 711 "$WORK" # the FTP user must reach its root below it
+mkdir -p "$WORK/logs" "$WORK/root" "$WORK/vsftpd"
+: >"$WORK/results.tsv"
+: >"$WORK/counts.jsonl"
+PIDS=()
+cleanup() {
+    local rc=$? pid
+    for pid in "${PIDS[@]}"; do
+        kill "$pid" 2>/dev/null || true
+    done
+    for pid in "${PIDS[@]}"; do
+        wait "$pid" 2>/dev/null || true
+    done
+    usermod -L "$FLEET_USER" >/dev/null 2>&1 || true
+    if [[ ${KEEP:-} == 1 || $rc -ne 0 ]]; then
+        say "work folder kept: $WORK"
+    else
+        rm -rf "$WORK"
+    fi
+}
+trap cleanup EXIT
+
+# ---------------------------------------------------------------- helpers
+
+# Wait until no test suite runs: it would share the two cores.
+wait_idle() {
+    [[ ${NO_WAIT:-} == 1 ]] && return 0
+    local waited=0
+    while pgrep -f "$BUSY_PATTERN" >/dev/null; do
+        ((waited % 60 == 0)) && say "waiting: a test suite runs"
+        sleep 5
+        waited=$((waited + 5))
+    done
+    if ((waited > 0)); then
+        say "idle after ${waited}s; letting the machine settle"
+        sleep 5
+    fi
+}
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+proxy_cmd() { # COMMAND -> reply line
+    local reply
+    exec 7<>"/dev/tcp/127.0.0.1/$CTL_PORT"
+    printf '%s\n' "$1" >&7
+    read -r reply <&7
+    exec 7<&- 7>&-
+    printf '%s\n' "$reply"
+}
+
+# CPU seconds (user + system) a process and its reaped children used.
+cpu_of() {
+    awk '{ printf "%.2f\n", ($14 + $15 + $16 + $17) / 100 }' "/proc/$1/stat"
+}
+
+pause() { sleep "$PAUSE"; }
+
+site_names() { # N -> site001 .. siteN
+    local i
+    for ((i = 1; i <= $1; i++)); do printf 'site%03d\n' "$i"; done
+}
+
+# timed SECTION SCENARIO TOOL RUN CMD...: run CMD once, record its wall
+# time, and the CPU seconds of the whole machine, vsftpd and the proxy.
+timed() {
+    local section=$1 scen=$2 tool=$3 run=$4
+    shift 4
+    local log="$WORK/logs/$scen.$tool.$run" t0 t1 rc=0 us c0 c1 v0 v1 p0 p1
+    pause
+    c0=$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 }' /proc/stat)
+    v0=$(vsftpd_cpu)
+    p0=$(cpu_of "$PROXY_PID")
+    t0=$EPOCHREALTIME
+    "$@" >"$log.out" 2>"$log.err" || rc=$?
+    t1=$EPOCHREALTIME
+    c1=$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 }' /proc/stat)
+    # Sessions end as their client exits: vsftpd counts a session's CPU
+    # once it has reaped it, a moment later.
+    sleep 0.3
+    v1=$(vsftpd_cpu)
+    p1=$(cpu_of "$PROXY_PID")
+    if ((rc != 0)); then
+        say "$scen / $tool run $run failed (exit $rc); last lines of $log.err:"
+        tail -n 5 "$log.err" >&2
+        exit 1
+    fi
+    us=$((${t1/./} - ${t0/./}))
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$section" "$scen" "$tool" "$run" "$us" \
+        "$(awk -v a="$c0" -v b="$c1" 'BEGIN { printf "%.2f", (b - a) / 100 }')" \
+        "$(awk -v a="$v0" -v b="$v1" 'BEGIN { printf "%.2f", b - a }')" \
+        "$(awk -v a="$p0" -v b="$p1" 'BEGIN { printf "%.2f", b - a }')" >>"$WORK/results.tsv"
+    printf '  %-14s %-40s run %d: %3d.%03d s\n' "$scen" "$tool" "$run" $((us / 1000000)) $((us % 1000000 / 1000)) >&2
+}
+
+# CPU seconds of vsftpd's listener and every session it forked and reaped.
+vsftpd_cpu() {
+    cpu_of "$VSFTPD_PID"
+}
+
+# ---------------------------------------------------------------- the server
+
+say "starting vsftpd on 127.0.0.1 (user $FLEET_USER, passive ports $PASV_LO-$PASV_HI)"
+PASSWORD=$(openssl rand -hex 16)
+grep -qx /bin/bash /etc/shells || echo /bin/bash >>/etc/shells
+if id "$FLEET_USER" >/dev/null 2>&1; then
+    usermod -d "$WORK/root" -s /bin/bash "$FLEET_USER" >/dev/null
+else
+    useradd -M -d "$WORK/root" -s /bin/bash "$FLEET_USER"
+fi
+# A SHA-512 crypt hash (~3 ms a login here), not Debian's default
+# yescrypt (~40 ms of CPU a login on this machine): on a real fleet the
+# server's CPU is its own, here it is one of the two cores the clients
+# and the proxy use too. The report says what a login costs vsftpd.
+printf '%s:%s\n' "$FLEET_USER" "$(openssl passwd -6 "$PASSWORD")" | chpasswd -e
+usermod -U "$FLEET_USER" >/dev/null 2>&1 || true
+chown "$FLEET_USER:" "$WORK/root"
+chmod 755 "$WORK/root"
+mkdir -p /var/run/vsftpd/empty
+FTP_PORT=$(free_port)
+cat >"$WORK/vsftpd/vsftpd.conf" <<EOF
+listen=YES
+listen_ipv6=NO
+listen_address=127.0.0.1
+listen_port=$FTP_PORT
+background=NO
+anonymous_enable=NO
+local_enable=YES
+write_enable=YES
+local_umask=022
+local_root=$WORK/root
+chroot_local_user=YES
+allow_writeable_chroot=YES
+pasv_enable=YES
+pasv_address=127.0.0.1
+pasv_min_port=$PASV_LO
+pasv_max_port=$PASV_HI
+port_enable=NO
+pam_service_name=vsftpd
+secure_chroot_dir=/var/run/vsftpd/empty
+seccomp_sandbox=NO
+max_clients=0
+max_per_ip=0
+dirmessage_enable=NO
+use_localtime=NO
+xferlog_enable=NO
+EOF
+chmod 600 "$WORK/vsftpd/vsftpd.conf"
+setsid vsftpd "$WORK/vsftpd/vsftpd.conf" 2>"$WORK/logs/vsftpd.log" &
+VSFTPD_PID=$!
+PIDS+=("$VSFTPD_PID")
+
+PROXY_PORT=$(free_port)
+CTL_PORT=$(free_port)
+python3 "$ROOT/bench/ftp_proxy.py" --listen "$PROXY_PORT" --upstream "$FTP_PORT" --control "$CTL_PORT" \
+    --delay-ms "$DELAY_MS" --data-delay-ms "$DELAY_MS" 2>"$WORK/logs/proxy.log" &
+PROXY_PID=$!
+PIDS+=("$PROXY_PID")
+for _ in $(seq 50); do
+    (exec 6<>"/dev/tcp/127.0.0.1/$CTL_PORT") 2>/dev/null && (exec 6<>"/dev/tcp/127.0.0.1/$FTP_PORT") 2>/dev/null && break
+    sleep 0.1
+done
+proxy_cmd reset >/dev/null || die "the proxy did not start"
+python3 - "$FTP_PORT" "$FLEET_USER" "$PASSWORD" <<'EOF' || die "cannot log in to vsftpd (see $WORK/logs/vsftpd.log)"
+import ftplib, sys
+f = ftplib.FTP()
+f.connect("127.0.0.1", int(sys.argv[1]), timeout=10)
+f.login(sys.argv[2], sys.argv[3])
+f.quit()
+EOF
+
+# ---------------------------------------------------------------- the sites
+
+export POLYOPS_FTP_PASSWORD=$PASSWORD FLEET_EXT_PASSWORD=fleet-ext-secret
+ALL=$((BIG_SITES > SITES ? BIG_SITES : SITES))
+python3 "$ROOT/bench/gen_fleet.py" "$WORK/sites-all" "$ALL" "ftp://127.0.0.1:$PROXY_PORT/" "$FLEET_USER" "$PHONES"
+mkdir -p "$WORK/sites-$SITES"
+for s in $(site_names "$SITES"); do cp "$WORK/sites-all/$s.yaml" "$WORK/sites-$SITES/"; done
+"$BIN" --sites "$WORK/sites-all" validate >/dev/null
+"$BIN" --sites "$WORK/sites-all" render --out "$WORK/render" >/dev/null
+NFILES=$(find "$WORK/render/site001" -type f | wc -l)
+say "$ALL sites of $PHONES phones, $NFILES files each ($(du -sb "$WORK/render/site001" | cut -f1) bytes)"
+
+# What the phones boot from beside the rendered files (the boot check
+# looks for them), owned like uploaded files.
+for s in $(site_names "$ALL"); do
+    mkdir -p "$WORK/root/$s"
+    head -c 4096 /dev/zero >"$WORK/root/$s/sip.ld"
+    printf '<sip/>\n' >"$WORK/root/$s/sip.cfg"
+    printf '<phone1/>\n' >"$WORK/root/$s/phone1.cfg"
+done
+chown -R "$FLEET_USER:" "$WORK/root"
+
+HAS_PARALLEL=
+if "$BIN" drift --help 2>/dev/null | grep -q -- '--parallel'; then
+    HAS_PARALLEL=1
+fi
+pol() { "$BIN" "${POLYOPS_ARGS[@]}" "$@"; }
+par() { [[ -n $HAS_PARALLEL ]] && printf '%s\n' --parallel "$PARALLEL"; }
+
+# Every site's folder holds exactly the rendered files (and the boot files).
+check_applied() { # N WHAT
+    local s
+    for s in $(site_names "$1"); do
+        if ! diff -rq -x .polyops-state.json -x sip.ld -x sip.cfg -x phone1.cfg \
+            "$WORK/render/$s" "$WORK/root/$s" >"$WORK/logs/diff.txt" 2>&1; then
+            say "$2: $s differs from the rendered tree:"
+            head -n 5 "$WORK/logs/diff.txt" >&2
+            exit 1
+        fi
+    done
+}
+
+# lftp's local copies carry the uploaded files' modification times.
+sync_times() { # N
+    python3 - "$WORK/render" "$WORK/root" "$1" <<'EOF'
+import os, sys
+local, remote, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+for i in range(1, n + 1):
+    site = f"site{i:03d}"
+    for name in os.listdir(os.path.join(local, site)):
+        st = os.stat(os.path.join(remote, site, name))
+        os.utime(os.path.join(local, site, name), ns=(st.st_atime_ns, st.st_mtime_ns))
+EOF
+}
+
+# Empty the first N folders but for the boot files.
+empty_sites() { # N
+    local s
+    for s in $(site_names "$1"); do
+        find "$WORK/root/$s" -mindepth 1 -maxdepth 1 ! -name sip.ld ! -name sip.cfg ! -name phone1.cfg -exec rm -rf {} +
+    done
+}
+
+say "applying all $ALL sites once (setup, $PARALLEL at a time)"
+site_names "$ALL" | xargs -P "$PARALLEL" -I{} "$BIN" --sites "$WORK/sites-all" apply --auto-approve {} \
+    >"$WORK/logs/setup.out" 2>"$WORK/logs/setup.err" || die "the setup apply failed; see $WORK/logs/setup.err"
+check_applied "$ALL" "setup apply"
+sync_times "$ALL"
+
+# ---------------------------------------------------------------- the tools
+
+# drift of every site in DIR: exit 0, nothing drifted.
+pol_drift() { # DIR [OPTION...]
+    pol --sites "$1" "${@:2}" drift $(par)
+}
+# The shape of a fleet before --parallel: one polyops per site, 8 at a time.
+pol_drift_xargs() { # DIR [OPTION...]
+    find "$1" -name 'site*.yaml' -printf '%f\n' | sed 's/\.yaml$//' | sort |
+        xargs -P "$PARALLEL" -I{} "$BIN" "${POLYOPS_ARGS[@]}" --sites "$1" "${@:2}" drift {}
+}
+pol_apply() { # DIR
+    pol --sites "$1" apply --auto-approve $(par)
+}
+
+# One lftp dry run (or, with --upload, a mirror) of site S. lftp's
+# defaults, as a user would run it; it must print nothing for a dry run.
+lftp_one() { # SITE [--upload]
+    local s=$1 dry=--dry-run out
+    [[ ${2:-} == --upload ]] && dry=
+    out=$(lftp -u "$FLEET_USER,$PASSWORD" \
+        -e "set cmd:fail-exit yes; mirror -R $dry $WORK/render/$s $s; quit" \
+        "ftp://127.0.0.1:$PROXY_PORT") || return 1
+    # A dry run names the folder it would create, though it exists.
+    out=$(grep -v '^mkdir -p ' <<<"$out" || true)
+    if [[ -n $dry && -n $out ]]; then
+        printf 'lftp %s: not a no-op:\n%s\n' "$s" "$out" | sed -E 's#//[^@/]*@#//***@#g' | head -n 5 >&2
+        return 1
+    fi
+}
+export -f lftp_one
+export FLEET_USER PASSWORD WORK PROXY_PORT
+lftp_loop() { # N
+    local s
+    for s in $(site_names "$1"); do lftp_one "$s"; done
+}
+lftp_xargs() { # N [--upload]
+    site_names "$1" | xargs -P "$PARALLEL" -I{} bash -c 'lftp_one "$1" '"${2:-}" _ {}
+}
+
+# ---------------------------------------------------------------- sections
+
+# What one login costs vsftpd: N logins one after another, straight to
+# the server (no proxy), by a bare Python client.
+logins() { # N
+    python3 - "$FTP_PORT" "$FLEET_USER" "$PASSWORD" "$1" <<'EOF'
+import ftplib, sys
+for _ in range(int(sys.argv[4])):
+    f = ftplib.FTP()
+    f.connect("127.0.0.1", int(sys.argv[1]), timeout=10)
+    f.login(sys.argv[2], sys.argv[3])
+    f.quit()
+EOF
+}
+
+section_counts() {
+    local stats verbose s=site001 one=$WORK/sites-one
+    timed counts logins-20 "python ftplib, 20 logins, no proxy" 1 logins 20
+    mkdir -p "$one"
+    cp "$WORK/sites-all/$s.yaml" "$one/"
+    for tool in polyops lftp; do
+        proxy_cmd reset >/dev/null
+        if [[ $tool == polyops ]]; then
+            timed counts drift-1 polyops 1 pol --sites "$one" -v drift "$s"
+        else
+            timed counts drift-1 lftp 1 lftp_one "$s"
+        fi
+        stats=$(proxy_cmd stats)
+        verbose=$(grep -m1 ': observed ' "$WORK/logs/drift-1.$tool.1.err" || true)
+        jq -cn --arg scen drift-1 --arg tool "$tool" --arg verbose "$verbose" --argjson stats "$stats" \
+            '{scenario: $scen, tool: $tool, verbose: $verbose, stats: $stats}' >>"$WORK/counts.jsonl"
+    done
+    # A first apply of one site.
+    empty_sites 1
+    proxy_cmd reset >/dev/null
+    timed counts apply-1 polyops 1 pol --sites "$one" -v apply --auto-approve "$s"
+    stats=$(proxy_cmd stats)
+    jq -cn --arg scen apply-1 --arg tool polyops --argjson stats "$stats" \
+        '{scenario: $scen, tool: $tool, verbose: "", stats: $stats}' >>"$WORK/counts.jsonl"
+    check_applied 1 "apply of one site"
+    # The whole fleet's drift, counted once.
+    proxy_cmd reset >/dev/null
+    timed counts drift-all polyops 1 pol_drift "$WORK/sites-$SITES"
+    stats=$(proxy_cmd stats)
+    jq -cn --arg scen "drift-$SITES" --arg tool polyops --argjson stats "$stats" \
+        '{scenario: $scen, tool: $tool, verbose: "", stats: $stats}' >>"$WORK/counts.jsonl"
+    sync_times 1
+}
+
+section_drift_40() {
+    local i
+    for i in $(seq "$RUNS"); do
+        timed drift-40 "drift-$SITES" polyops "$i" pol_drift "$WORK/sites-$SITES"
+        timed drift-40 "drift-$SITES" "lftp loop" "$i" lftp_loop "$SITES"
+        timed drift-40 "drift-$SITES" "lftp xargs -P $PARALLEL" "$i" lftp_xargs "$SITES"
+        timed drift-40 "drift-$SITES" "polyops xargs -P $PARALLEL" "$i" pol_drift_xargs "$WORK/sites-$SITES"
+    done
+}
+
+# polyops --connections N (the sessions of one site) over the same fleet.
+section_sweep() {
+    local i c
+    for i in $(seq "$SWEEP_RUNS"); do
+        for c in $SWEEP_CONNECTIONS; do
+            if [[ -n $HAS_PARALLEL ]]; then
+                timed sweep "drift-$SITES" "polyops --connections $c" "$i" \
+                    pol_drift "$WORK/sites-$SITES" --connections "$c"
+            fi
+            timed sweep "drift-$SITES" "polyops xargs -P $PARALLEL --connections $c" "$i" \
+                pol_drift_xargs "$WORK/sites-$SITES" --connections "$c"
+        done
+    done
+}
+
+section_drift_200() {
+    local i
+    ((BIG_SITES > 0)) || return 0
+    for i in $(seq "$BIG_RUNS"); do
+        timed drift-200 "drift-$BIG_SITES" polyops "$i" pol_drift "$WORK/sites-all"
+        if ((i <= LFTP_BIG_RUNS)); then
+            timed drift-200 "drift-$BIG_SITES" "lftp loop" "$i" lftp_loop "$BIG_SITES"
+        fi
+        timed drift-200 "drift-$BIG_SITES" "lftp xargs -P $PARALLEL" "$i" lftp_xargs "$BIG_SITES"
+    done
+}
+
+section_apply_40() {
+    local i
+    for i in $(seq "$APPLY_RUNS"); do
+        empty_sites "$SITES"
+        timed apply-40 "apply-$SITES" polyops "$i" pol_apply "$WORK/sites-$SITES"
+        check_applied "$SITES" "polyops apply"
+        empty_sites "$SITES"
+        timed apply-40 "apply-$SITES" "lftp xargs -P $PARALLEL" "$i" lftp_xargs "$SITES" --upload
+        check_applied "$SITES" "lftp mirror -R"
+    done
+    # Leave the folders as polyops keeps them, for any later section.
+    empty_sites "$SITES"
+    pol_apply "$WORK/sites-$SITES" >/dev/null 2>&1
+    sync_times "$SITES"
+}
+
+for section in $SECTIONS; do
+    fn=section_${section//-/_}
+    declare -F "$fn" >/dev/null || die "unknown section $section (SECTIONS: counts drift-40 sweep apply-40 drift-200)"
+    wait_idle
+    say "== $section"
+    "$fn"
+done
+
+# ---------------------------------------------------------------- report
+
+T_END=$EPOCHREALTIME
+jq -n \
+    --arg command "${BENCH_COMMAND:-bench/fleet_bench.sh}" \
+    --arg sites "$SITES" --arg big_sites "$BIG_SITES" --arg phones "$PHONES" --arg files "$NFILES" \
+    --arg delay_ms "$DELAY_MS" --arg runs "$RUNS" --arg big_runs "$BIG_RUNS" \
+    --arg lftp_big_runs "$LFTP_BIG_RUNS" --arg apply_runs "$APPLY_RUNS" \
+    --arg parallel "$PARALLEL" --arg has_parallel "${HAS_PARALLEL:-}" --arg pause "$PAUSE" \
+    --arg polyops_args "${POLYOPS_ARGS[*]}" \
+    --arg nproc "$(nproc)" \
+    --arg cpu "$(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')" \
+    --arg kernel "$(uname -r)" \
+    --arg os "$(. /etc/os-release 2>/dev/null && echo "$PRETTY_NAME")" \
+    --arg load "$(cut -d' ' -f1-3 /proc/loadavg)" \
+    --arg polyops "$("$BIN" --version)" \
+    --arg revision "$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$ROOT" diff --quiet HEAD -- src Cargo.toml Cargo.lock 2>/dev/null || echo ' + local changes')" \
+    --arg lftp "$(lftp --version | head -n 1 | sed -E 's/.*Version ([^ ]+).*/\1/')" \
+    --arg vsftpd "$(dpkg-query -W -f='${Version}' vsftpd 2>/dev/null)" \
+    --arg seconds "$(((${T_END/./} - ${T_START/./}) / 1000000))" \
+    '$ARGS.named' >"$WORK/meta.json"
+
+mkdir -p "$(dirname "$REPORT")"
+python3 "$ROOT/bench/fleet_report.py" "$WORK" "$REPORT"
+say "Markdown report: $REPORT"
