@@ -872,25 +872,21 @@ impl FtpTarget {
         let mut data_addr = self.data.take();
         let mut next = None;
         let mut renames = Vec::new();
-        let stored = self.retry_sized(
-            &format!("uploading {temp}"),
-            bytes.len() as u64,
-            |c, w| {
-                next = None;
-                let Conn::Plain(s) = c else {
-                    return Err(FtpError::BadResponse);
-                };
-                let addr = match data_addr.take() {
-                    Some(a) => a,
-                    None => wire::passive(s, w, peer)?,
-                };
-                let then = Some(wire::passive_command(peer));
-                let out = wire::store(s, w, &temp, bytes, addr, then, &lines)?;
-                next = out.then.and_then(|r| wire::passive_addr(peer, &r).ok());
-                renames = out.after;
-                Ok(())
-            },
-        );
+        let stored = self.retry_sized(&format!("uploading {temp}"), bytes.len() as u64, |c, w| {
+            next = None;
+            let Conn::Plain(s) = c else {
+                return Err(FtpError::BadResponse);
+            };
+            let addr = match data_addr.take() {
+                Some(a) => a,
+                None => wire::passive(s, w, peer)?,
+            };
+            let then = Some(wire::passive_command(peer));
+            let out = wire::store(s, w, &temp, bytes, addr, then, &lines)?;
+            next = out.then.and_then(|r| wire::passive_addr(peer, &r).ok());
+            renames = out.after;
+            Ok(())
+        });
         self.data = next;
         if let Err(e) = stored {
             let _ = self.delete(&temp);
@@ -902,7 +898,10 @@ impl FtpTarget {
             .as_mut()
             .ok_or_else(|| TargetError::new(Kind::Transient, "not connected"))?;
         let [rnfr, rnto] = &renames[..] else {
-            return Err(TargetError::new(Kind::Transient, format!("{what}: no reply")));
+            return Err(TargetError::new(
+                Kind::Transient,
+                format!("{what}: no reply"),
+            ));
         };
         w.watchdog.arm(w.timeout);
         let renamed = settle_rename(c, w, &temp, name, rnfr, rnto, &mut self.pipeline, true);
@@ -951,30 +950,31 @@ impl FtpTarget {
         let then = (self.pipeline && self.server.sequential).then(|| wire::passive_command(peer));
         let mut data_addr = self.data.take();
         let mut next = None;
-        let stored = self.retry_sized(
-            &format!("uploading {name}"),
-            bytes.len() as u64,
-            |c, w| match c {
-                Conn::Plain(s) => {
-                    next = None;
-                    let addr = match data_addr.take() {
-                        Some(a) => a,
-                        None => wire::passive(s, w, peer)?,
-                    };
-                    let out = wire::store(s, w, name, bytes, addr, then, &[])?;
-                    next = out.then.and_then(|r| wire::passive_addr(peer, &r).ok());
-                    Ok(())
-                }
-                Conn::Tls(s) => {
-                    wire::line(w.access, "STOR", name)?;
-                    let mut data = ReleaseAtEnd {
-                        bytes: Cursor::new(bytes),
-                        watchdog: w.watchdog,
-                    };
-                    s.put_file(name, &mut data).map(|_| ())
-                }
-            },
-        );
+        let stored =
+            self.retry_sized(
+                &format!("uploading {name}"),
+                bytes.len() as u64,
+                |c, w| match c {
+                    Conn::Plain(s) => {
+                        next = None;
+                        let addr = match data_addr.take() {
+                            Some(a) => a,
+                            None => wire::passive(s, w, peer)?,
+                        };
+                        let out = wire::store(s, w, name, bytes, addr, then, &[])?;
+                        next = out.then.and_then(|r| wire::passive_addr(peer, &r).ok());
+                        Ok(())
+                    }
+                    Conn::Tls(s) => {
+                        wire::line(w.access, "STOR", name)?;
+                        let mut data = ReleaseAtEnd {
+                            bytes: Cursor::new(bytes),
+                            watchdog: w.watchdog,
+                        };
+                        s.put_file(name, &mut data).map(|_| ())
+                    }
+                },
+            );
         self.data = next;
         stored
     }
