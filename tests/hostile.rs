@@ -674,24 +674,7 @@ fn long_runs_log_progress_and_per_file_lines_only_with_verbose() {
     );
 
     // On a terminal (script(1) gives polyops one): a bar, not log lines.
-    let polyops = w.command(&[]);
-    let mut on_tty = std::process::Command::new("script");
-    on_tty
-        .args([
-            "-qec",
-            &format!("{} drift", env!("CARGO_BIN_EXE_polyops")),
-            "/dev/null",
-        ])
-        .current_dir(w.path())
-        .stdin(Stdio::null());
-    for (k, v) in polyops.get_envs() {
-        if let Some(v) = v {
-            on_tty.env(k, v);
-        }
-    }
-    let out = on_tty.output().expect("run polyops under script(1)");
-    let shown = String::from_utf8_lossy(&out.stdout);
-    w.assert_no_secret(&shown, "the terminal");
+    let shown = w.run_on_terminal("drift");
     assert!(shown.contains("lab: reading ["), "{shown}");
     assert!(shown.contains("/61 files"), "{shown}");
     assert!(!shown.contains(" of 61 files"), "{shown}");

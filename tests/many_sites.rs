@@ -12,7 +12,6 @@ mod ftp_support;
 mod scripted;
 
 use std::path::Path;
-use std::process::Stdio;
 use std::time::Duration;
 
 use scripted::{Script, Scripted};
@@ -273,24 +272,7 @@ fn on_a_terminal_a_bar_counts_the_sites_done() {
         w.write_site(&name, &site(&name, &server.url(), 201 + i, "EXT_PASSWORD"));
     }
     w.run(&["apply", "--auto-approve"]).expect(0);
-    let polyops = w.command(&[]);
-    let mut on_tty = std::process::Command::new("script");
-    on_tty
-        .args([
-            "-qec",
-            &format!("{} drift --parallel 1", env!("CARGO_BIN_EXE_polyops")),
-            "/dev/null",
-        ])
-        .current_dir(w.path())
-        .stdin(Stdio::null());
-    for (k, v) in polyops.get_envs() {
-        if let Some(v) = v {
-            on_tty.env(k, v);
-        }
-    }
-    let out = on_tty.output().expect("run polyops under script(1)");
-    let shown = String::from_utf8_lossy(&out.stdout);
-    w.assert_no_secret(&shown, "the terminal");
+    let shown = w.run_on_terminal("drift --parallel 1");
     assert!(shown.contains("drift ["), "{shown}");
     assert!(shown.contains("/3 sites"), "{shown}");
     // And the report still reads in site order.

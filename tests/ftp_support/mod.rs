@@ -504,6 +504,31 @@ impl Work {
         run
     }
 
+    /// Run polyops on a terminal (script(1) gives it one) with `args` (a
+    /// command line, as the shell reads it); what the terminal showed,
+    /// checked for secrets like any output.
+    pub fn run_on_terminal(&self, args: &str) -> String {
+        let polyops = self.command(&[]);
+        let mut on_tty = Command::new("script");
+        on_tty
+            .args([
+                "-qec",
+                &format!("{} {args}", env!("CARGO_BIN_EXE_polyops")),
+                "/dev/null",
+            ])
+            .current_dir(self.path())
+            .stdin(std::process::Stdio::null());
+        for (k, v) in polyops.get_envs() {
+            if let Some(v) = v {
+                on_tty.env(k, v);
+            }
+        }
+        let out = on_tty.output().expect("run polyops under script(1)");
+        let shown = String::from_utf8_lossy(&out.stdout).into_owned();
+        self.assert_no_secret(&shown, "the terminal");
+        shown
+    }
+
     pub fn assert_no_secret(&self, text: &str, what: &str) {
         for s in &self.secrets {
             assert!(!text.contains(s.as_str()), "{what} leaks a secret:\n{text}");
