@@ -47,7 +47,7 @@ pub enum Error {
     },
 
     #[error("site {site}: target {target}: {message}")]
-    Target {
+    Remote {
         site: String,
         target: String,
         message: String,

@@ -2,17 +2,16 @@
 //!
 //! The pipeline, one folder a stage, each using only those before it:
 //! `site` (load and check site files) → `polycom` (the phones' XML) →
-//! `render` (files per site) → `target` (FTP and `dir:` roots, read and
-//! written) → `reconcile` (observe, plan, apply) → `output` (text, JSON,
+//! `render` (files per site) → `remote` (FTP and `dir:` provisioning
+//! roots, read and written) → `reconcile` (observe, plan, apply) → `output` (text, JSON,
 //! markdown) → `commands` (one file per command). `import` reads what
 //! exists (a hand-made root, an inventory) into a new site file; it uses
-//! `site`, `polycom`, `render` and the read side of `target`. Beside the
-//! pipeline, `around` serves what the phones need besides their files
+//! `site`, `polycom`, `render` and the read side of `remote`. Beside the
+//! pipeline, `setup` serves what the phones need besides their files
 //! (DHCP, the PBX's own settings, a check of the target). `mask` (what of a
 //! secret or of outside text may be printed) serves the stages from
-//! `target` on, `error` all of them; `cli` turns arguments into a `Config`.
+//! `remote` on, `error` all of them; `cli` turns arguments into a `Config`.
 
-pub mod around;
 pub mod cli;
 pub mod commands;
 pub mod error;
@@ -21,9 +20,10 @@ pub mod mask;
 pub mod output;
 pub mod polycom;
 pub mod reconcile;
+pub mod remote;
 pub mod render;
+pub mod setup;
 pub mod site;
-pub mod target;
 
 use std::io::Write;
 

@@ -3,8 +3,8 @@
 //! be on the target after apply. plan warns, drift counts it as drift,
 //! apply refuses unless `--allow-incomplete`. Against `dir:` targets.
 
-mod common;
-mod scripted;
+use crate::common;
+use crate::scripted;
 
 use std::collections::BTreeMap;
 use std::path::Path;

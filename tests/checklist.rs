@@ -2,7 +2,7 @@
 //! per system, the §10 limitations; markdown task lists or plain text; no
 //! password in either, and no network.
 
-mod common;
+use crate::common;
 
 use common::Test;
 

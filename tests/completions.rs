@@ -3,8 +3,8 @@
 //! fish --no-execute) and names every command; each man page renders with
 //! groff without a warning and lists every command.
 
-mod common;
-mod tools;
+use crate::common;
+use crate::tools;
 
 use std::path::Path;
 

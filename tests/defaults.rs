@@ -2,7 +2,7 @@
 //! own value wins; a mapping merges key by key; a list replaces), and a
 //! finding about a value it set names it, at its line.
 
-mod common;
+use crate::common;
 
 use common::xml::Params;
 use common::Test;

@@ -7,8 +7,8 @@
 //! To accept a deliberate change of the PowerShell:
 //! `UPDATE_GOLDEN=1 cargo test --test dhcp`, then read the diff.
 
-mod common;
-mod tools;
+use crate::common;
+use crate::tools;
 
 use std::path::{Path, PathBuf};
 

@@ -4,8 +4,8 @@
 //! server that misbehaves on purpose. Every run checks that no secret is
 //! printed, and that the target holds exactly what it held before.
 
-mod ftp_support;
-mod scripted;
+use crate::ftp_support;
+use crate::scripted;
 
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -7,11 +7,10 @@
 
 // common and ftp_support both include tests/common/package.rs, the
 // firmware package's stand-in files, so each can be used alone.
-#![allow(clippy::duplicate_mod)]
 
-mod common;
-mod ftp_support;
-mod scripted;
+use crate::common;
+use crate::ftp_support;
+use crate::scripted;
 
 use std::collections::BTreeMap;
 

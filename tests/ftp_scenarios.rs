@@ -1,7 +1,7 @@
 //! plan / apply / drift against real FTP servers: the in-process server
 //! always, and vsftpd, proftpd and pure-ftpd when `.ci/run` started them.
 
-mod ftp_support;
+use crate::ftp_support;
 
 use std::collections::BTreeMap;
 use std::path::Path;

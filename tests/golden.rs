@@ -5,7 +5,7 @@
 //! To accept a deliberate change: `UPDATE_GOLDEN=1 cargo test --test golden`,
 //! then read the diff before committing it.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

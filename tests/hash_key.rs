@@ -3,7 +3,7 @@
 //! HMAC-SHA256 under the hash key, or not at all without one; staleness
 //! stays exact; the key itself is never shown.
 
-mod common;
+use crate::common;
 
 use hmac::{Hmac, Mac};
 use serde_json::Value;

@@ -5,8 +5,8 @@
 //! and against `dir:` targets, and check that polyops neither obeys nor
 //! prints what it reads there.
 
-mod ftp_support;
-mod scripted;
+use crate::ftp_support;
+use crate::scripted;
 
 use std::process::Stdio;
 use std::time::{Duration, Instant};

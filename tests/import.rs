@@ -4,8 +4,8 @@
 //! parameters but for what the report names, applies, and then plans
 //! nothing.
 
-mod common;
-mod handmade;
+use crate::common;
+use crate::handmade;
 
 use std::collections::BTreeMap;
 

@@ -3,8 +3,8 @@
 //! `.ci/run` started them), imported read-only, then applied; a second
 //! plan has nothing to do.
 
-mod ftp_support;
-mod handmade;
+use crate::ftp_support;
+use crate::handmade;
 
 use std::collections::BTreeMap;
 use std::path::Path;

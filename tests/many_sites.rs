@@ -5,11 +5,9 @@
 //! is waited for under `--lock-timeout`.
 
 // common and ftp_support both include tests/common/package.rs.
-#![allow(clippy::duplicate_mod)]
 
-mod common;
-mod ftp_support;
-mod scripted;
+use crate::ftp_support;
+use crate::scripted;
 
 use std::path::Path;
 use std::time::Duration;

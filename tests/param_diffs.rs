@@ -3,7 +3,7 @@
 //! change of bytes alone "formatting only" — end to end against a `dir:`
 //! target.
 
-mod common;
+use crate::common;
 
 use common::{Output, Test};
 use serde_json::{json, Value};

@@ -3,7 +3,7 @@
 //! `params-<mac>.cfg`), polling, static `files` and `config_files`; read
 //! back the way a phone reads them, and the rules that guard them.
 
-mod common;
+use crate::common;
 
 use common::xml::Params;
 use common::{dedent, Output, Test};

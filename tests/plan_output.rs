@@ -1,7 +1,7 @@
 //! SPEC §4: what `plan` and `drift` print, end to end against a `dir:`
 //! target (a local folder standing in for the FTP root).
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

@@ -2,7 +2,7 @@
 //! phone reads it (XML attributes), against the values of the MaxCS 7.0
 //! guide §6.1-6.3.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 

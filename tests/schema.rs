@@ -2,7 +2,7 @@
 //! checked in; `polyops schema` prints it, and this test fails when the two
 //! differ.
 
-mod common;
+use crate::common;
 
 use common::Test;
 

@@ -2,7 +2,7 @@
 //! exactly one shard; `--changed-since REF` takes only the sites whose
 //! files changed in git.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::path::Path;

@@ -6,7 +6,7 @@
 //! Each fixture below breaks one rule; the asserted prefix is the line and
 //! column of the offending value (or key, for an unknown field) in it.
 
-mod common;
+use crate::common;
 
 use common::{Output, Test, EXAMPLE_SITE};
 

@@ -22,9 +22,9 @@ use crate::reconcile::apply::{self, Outcome};
 use crate::reconcile::lock::{self, Acquire};
 use crate::reconcile::plan::{Action, SitePlan};
 use crate::reconcile::published::HashKey;
+use crate::remote::{self, Reader, Writer};
 use crate::site::model::Site;
 use crate::site::secret::SecretStore;
-use crate::target::{self, Reader, Target};
 
 fn read_plan_file(path: &Path) -> Result<Report, Error> {
     let bad = |message: String| Error::PlanFile {
@@ -324,7 +324,7 @@ fn apply_site(
     out: &mut dyn Write,
 ) -> Result<SitePlan, Error> {
     let (local, mut target) = render_and_open(site, store, || {
-        target::open(site, store, config.connections)
+        remote::open(site, store, config.connections)
     })?;
     let masker = local.masker.clone();
     target
@@ -403,7 +403,7 @@ fn apply_site(
 fn apply_locked(
     site: &Site,
     p: &mut Prepared,
-    target: &mut dyn Target,
+    target: &mut dyn Writer,
     saved: Option<&SitePlan>,
     opts: &ApplyOptions,
     stop: &AtomicBool,

@@ -4,9 +4,9 @@
 use std::io::Write;
 
 use super::{checked_sites, write_out};
-use crate::around::checklist::{checklist, render, Style};
 use crate::cli::{ChecklistFormat, Config};
 use crate::error::Error;
+use crate::setup::checklist::{checklist, render, Style};
 
 pub fn run(config: &Config, format: ChecklistFormat, out: &mut dyn Write) -> Result<i32, Error> {
     let catalog = checked_sites(config)?;

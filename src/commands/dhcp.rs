@@ -4,9 +4,9 @@
 use std::io::Write;
 
 use super::{checked_sites, write_out};
-use crate::around::dhcp::{boot_options, render, Syntax};
 use crate::cli::{Config, DhcpFormat};
 use crate::error::Error;
+use crate::setup::dhcp::{boot_options, render, Syntax};
 
 pub fn run(config: &Config, format: DhcpFormat, out: &mut dyn Write) -> Result<i32, Error> {
     let catalog = checked_sites(config)?;

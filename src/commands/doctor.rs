@@ -4,18 +4,18 @@
 use std::io::Write;
 
 use super::{checked_sites, secret_store, write_out};
-use crate::around::doctor::{examine, Status};
 use crate::cli::Config;
 use crate::error::Error;
 use crate::mask::Masker;
-use crate::target;
+use crate::remote;
+use crate::setup::doctor::{examine, Status};
 
 pub fn run(config: &Config, out: &mut dyn Write) -> Result<i32, Error> {
     let catalog = checked_sites(config)?;
     let store = secret_store(config)?;
     let mut errors = Vec::new();
     for site in catalog.selected() {
-        let password = match target::ftp_password(site, &store) {
+        let password = match remote::ftp_password(site, &store) {
             Ok(p) => p,
             Err(e) => {
                 errors.push(e);
@@ -52,7 +52,7 @@ pub fn run(config: &Config, out: &mut dyn Write) -> Result<i32, Error> {
             .as_bytes(),
         )?;
         if failed > 0 {
-            errors.push(Error::Target {
+            errors.push(Error::Remote {
                 site: site.name.clone(),
                 target: site.target.display.clone(),
                 message: format!(

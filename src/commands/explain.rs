@@ -1,7 +1,7 @@
 //! `explain SITE PHONE`: the parameters one phone runs after apply (or, with
 //! `--observed`, as the target is now), each with the file it comes from
 //! and the files it shadows. Read-only: the target is opened with
-//! `target::open_reader`, whose handle has no method that writes.
+//! `remote::open_reader`, whose handle has no method that writes.
 
 use std::io::Write;
 
@@ -11,9 +11,9 @@ use crate::cli::{Config, ExplainFormat, ExplainOptions};
 use crate::error::Error;
 use crate::output::explain::{write_json, write_text};
 use crate::reconcile::explain::{explain, Request};
+use crate::remote;
 use crate::site::mac::Mac;
 use crate::site::model::{Phone, Site};
-use crate::target;
 
 /// How many phones an unknown-phone error lists as examples.
 const PHONES_SHOWN: usize = 5;
@@ -29,7 +29,7 @@ pub fn run(config: &Config, opts: &ExplainOptions, out: &mut dyn Write) -> Resul
     // Missing secrets fail here, as they fail plan: the rendered files
     // need every password of the site.
     let (local, mut reader) = render_and_open(site, &store, || {
-        target::open_reader(site, &store, config.connections)
+        remote::open_reader(site, &store, config.connections)
     })?;
     let request = Request {
         site,

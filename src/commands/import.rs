@@ -150,13 +150,13 @@ fn read_root(
     // A server may echo anything, the password included: its words pass
     // the masker before they are printed.
     let masker = Masker::new([password.expose().to_owned()]);
-    let failed = |e: crate::target::TargetError| Error::Target {
+    let failed = |e: crate::remote::RemoteError| Error::Remote {
         site: opts.site.clone(),
         target: url.to_owned(),
         message: masker.clean(&e.message),
     };
     let mut reader =
-        crate::target::open_reader_at(&target, password, config.connections).map_err(failed)?;
+        crate::remote::open_reader_at(&target, password, config.connections).map_err(failed)?;
     root::import(
         &mut *reader,
         &root::Options {

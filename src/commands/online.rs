@@ -13,11 +13,11 @@ use crate::reconcile::boot;
 use crate::reconcile::observe::{observe, Observed};
 use crate::reconcile::plan::{override_names, SitePlan};
 use crate::reconcile::published::HashKey;
+use crate::remote::{Reader, RemoteError, RemoteName, Stats};
 use crate::render::inputs::{sha256_hex, Inputs};
 use crate::render::{render, Rendered};
 use crate::site::model::Site;
 use crate::site::secret::SecretStore;
-use crate::target::{Reader, RemoteName, Stats, TargetError};
 
 /// What a site needs before its target is read: its files, its masker,
 /// the hash of its site file.
@@ -38,8 +38,8 @@ pub(super) struct Prepared {
 /// A target's failure as the site's error. The message may quote the
 /// server (which may echo anything, a password included): it passes the
 /// site's masker and loses control characters.
-pub(super) fn target_error(site: &Site, masker: &Masker, e: crate::target::TargetError) -> Error {
-    Error::Target {
+pub(super) fn target_error(site: &Site, masker: &Masker, e: crate::remote::RemoteError) -> Error {
+    Error::Remote {
         site: site.name.clone(),
         target: site.target.display.clone(),
         message: masker.clean(&e.message),
@@ -166,7 +166,7 @@ fn look_up_unlisted(
     desired: &Rendered,
     observed: &mut Observed,
     target: &mut dyn Reader,
-) -> Result<(), TargetError> {
+) -> Result<(), RemoteError> {
     // A name that cannot be a remote name cannot be on the target either.
     let unlisted: Vec<RemoteName> = boot::needed(site, desired)
         .into_keys()

@@ -13,9 +13,9 @@ use crate::error::Error;
 use crate::output::{Mode, Report};
 use crate::reconcile::plan::SitePlan;
 use crate::reconcile::published::HashKey;
+use crate::remote;
 use crate::site::model::Site;
 use crate::site::secret::SecretStore;
-use crate::target;
 
 /// Plan one site, read-only. A plan warns when the phones would miss a
 /// file after apply (drift reports it as drift instead).
@@ -27,7 +27,7 @@ fn plan_site(
     key: Option<&HashKey>,
 ) -> Result<SitePlan, Error> {
     let (local, mut target) = render_and_open(site, store, || {
-        target::open_reader(site, store, config.connections)
+        remote::open_reader(site, store, config.connections)
     })?;
     let p = observe_and_plan(config, site, local, target.as_mut(), key)?;
     if mode == Mode::Plan && !p.plan.boot.is_complete() {

@@ -8,15 +8,15 @@ use crate::cli::Config;
 use crate::error::Error;
 use crate::mask::Masker;
 use crate::reconcile::lock;
-use crate::target;
+use crate::remote;
 
 /// `unlock`: remove a lock left by a killed apply.
 pub fn run(config: &Config, out: &mut dyn Write) -> Result<i32, Error> {
     let catalog = checked_sites(config)?;
     let store = secret_store(config)?;
     for site in catalog.selected() {
-        let mut target = target::open(site, &store, config.connections)?;
-        let masker = Masker::new(target::ftp_password(site, &store).map(|p| p.expose().to_owned()));
+        let mut target = remote::open(site, &store, config.connections)?;
+        let masker = Masker::new(remote::ftp_password(site, &store).map(|p| p.expose().to_owned()));
         let line =
             match lock::holder(target.as_mut()).map_err(|e| target_error(site, &masker, e))? {
                 None => format!("{}: no lock on {}\n", site.name, site.target.display),

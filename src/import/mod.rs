@@ -8,7 +8,7 @@
 //! Nothing here writes to a target: a root is read through a [`Reader`],
 //! which has no method that writes.
 //!
-//! [`Reader`]: crate::target::Reader
+//! [`Reader`]: crate::remote::Reader
 
 pub mod csv;
 pub mod logs;

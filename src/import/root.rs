@@ -30,10 +30,10 @@ use crate::import::report::{Kind, Report};
 use crate::import::{Draft, DraftTarget, Field, Imported, Phone, Secrets, MODELS};
 use crate::polycom::catalog::catalog;
 use crate::polycom::reader::{application, parameter_map, Application, Parameters};
+use crate::remote::{Reader, RemoteName, RemoteResult};
 use crate::site::file::Model;
 use crate::site::mac::Mac;
 use crate::site::model::{is_params_file, is_phone_written, ALTIGEN_CFG};
-use crate::target::{Reader, RemoteName, TResult};
 
 pub struct Options {
     pub site: String,
@@ -130,7 +130,7 @@ struct Master {
     raw_config_files: String,
 }
 
-pub fn import(reader: &mut dyn Reader, opts: &Options) -> TResult<Imported> {
+pub fn import(reader: &mut dyn Reader, opts: &Options) -> RemoteResult<Imported> {
     let mut report = Report::default();
     let listing = Listing {
         names: reader
@@ -151,8 +151,8 @@ pub fn import(reader: &mut dyn Reader, opts: &Options) -> TResult<Imported> {
         .filter(|(m, _)| m.as_str() != "000000000000")
         .collect();
     if candidates.is_empty() && listing.find(ALTIGEN_CFG).is_none() {
-        return Err(crate::target::TargetError::new(
-            crate::target::Kind::NotFound,
+        return Err(crate::remote::RemoteError::new(
+            crate::remote::Cause::NotFound,
             "no master file (<mac>.cfg) and no altigen.cfg at the root: nothing to import (is this the phones' provisioning root?)",
         ));
     }
@@ -537,7 +537,7 @@ fn normalise(file: &str, p: &Parameters, report: &mut Report) -> Vec<(String, St
 type Logs = BTreeMap<Mac, Vec<(String, Vec<u8>)>>;
 
 /// The boot and application logs of the kept phones, by MAC.
-fn read_logs(reader: &mut dyn Reader, listing: &Listing, kept: &[&Master]) -> TResult<Logs> {
+fn read_logs(reader: &mut dyn Reader, listing: &Listing, kept: &[&Master]) -> RemoteResult<Logs> {
     let mut names: Vec<(Mac, RemoteName)> = Vec::new();
     for m in kept {
         for suffix in ["-boot.log", "-app.log"] {

@@ -9,10 +9,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::reconcile::plan::{Action, FileChange, SitePlan};
 use crate::reconcile::state::{State, STATE_FILE};
+use crate::remote::{temp_name, Cause, RemoteError, RemoteName, Writer};
 use crate::render::inputs::sha256_hex;
 use crate::render::Rendered;
 use crate::site::model::is_master_config;
-use crate::target::{temp_name, Kind, RemoteName, Target, TargetError};
 
 pub enum Outcome {
     Done,
@@ -22,8 +22,8 @@ pub enum Outcome {
     },
 }
 
-fn name(n: &str) -> Result<RemoteName, TargetError> {
-    RemoteName::new(n).map_err(|why| TargetError::new(Kind::Refused, format!("{n}: {why}")))
+fn name(n: &str) -> Result<RemoteName, RemoteError> {
+    RemoteName::new(n).map_err(|why| RemoteError::new(Cause::Refused, format!("{n}: {why}")))
 }
 
 /// Execute `plan` with the bytes of `desired`. `owned` is what the
@@ -32,7 +32,7 @@ fn name(n: &str) -> Result<RemoteName, TargetError> {
 /// without failing the apply.
 #[allow(clippy::too_many_arguments)]
 pub fn execute(
-    target: &mut dyn Target,
+    target: &mut dyn Writer,
     plan: &SitePlan,
     desired: &Rendered,
     owned: &BTreeMap<String, Option<String>>,
@@ -40,7 +40,7 @@ pub fn execute(
     stop: &AtomicBool,
     progress: &mut dyn FnMut(String),
     warn: &mut dyn FnMut(String),
-) -> Result<Outcome, TargetError> {
+) -> Result<Outcome, RemoteError> {
     target.ensure_root()?;
     let changes: Vec<_> = plan
         .files
@@ -107,7 +107,7 @@ pub fn execute(
         let mut names = Vec::new();
         for f in &wave {
             let bytes = desired.get(&f.name).ok_or_else(|| {
-                TargetError::new(Kind::Refused, format!("{} is not rendered", f.name))
+                RemoteError::new(Cause::Refused, format!("{} is not rendered", f.name))
             })?;
             names.push((name(&f.name)?, bytes.as_slice()));
         }
@@ -153,7 +153,7 @@ pub fn execute(
         }
         match target.delete(&name(&f.name)?) {
             Ok(()) => {}
-            Err(e) if e.kind == Kind::NotFound => {}
+            Err(e) if e.cause == Cause::NotFound => {}
             Err(e) => {
                 let _ = write_state(target, &state);
                 return Err(e);
@@ -175,8 +175,8 @@ pub fn execute(
             .iter()
             .map(|w| format!("{} ({})", w.name, w.why))
             .collect();
-        return Err(TargetError::new(
-            Kind::Refused,
+        return Err(RemoteError::new(
+            Cause::Refused,
             format!(
                 "{} of the files written {} not what was uploaded: {}; the state file records what is there, so the next plan shows it",
                 wrong.len(),
@@ -201,10 +201,10 @@ struct Mismatch {
 /// hash where it has one, else by its size. A target that offers neither
 /// is not checked.
 fn verify(
-    target: &mut dyn Target,
+    target: &mut dyn Writer,
     written: &[&FileChange],
     desired: &Rendered,
-) -> Result<Vec<Mismatch>, TargetError> {
+) -> Result<Vec<Mismatch>, RemoteError> {
     if written.is_empty() {
         return Ok(Vec::new());
     }
@@ -275,7 +275,7 @@ fn verify(
 }
 
 /// Replace the state file atomically.
-fn write_state(target: &mut dyn Target, state: &State) -> Result<(), TargetError> {
+fn write_state(target: &mut dyn Writer, state: &State) -> Result<(), RemoteError> {
     let file = name(STATE_FILE)?;
     let temp = temp_name(&file)?;
     target.write(&temp, &state.to_bytes())?;

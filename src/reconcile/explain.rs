@@ -17,12 +17,12 @@ use crate::polycom::effective::{self, Effective};
 use crate::polycom::reader::{application, parameter_map, Application, Parameters};
 use crate::reconcile::plan::OVERRIDE_SUFFIXES;
 use crate::reconcile::state::{State, STATE_FILE};
+use crate::remote::{
+    Cause, Fetched, Reader, RemoteError, RemoteName, RemoteResult, KEEP_BYTES, MAX_STATE_BYTES,
+};
 use crate::render::Rendered;
 use crate::site::model::{Phone, Site};
 use crate::site::secret::MASK;
-use crate::target::{
-    Fetched, Kind, Reader, RemoteName, TResult, TargetError, KEEP_BYTES, MAX_STATE_BYTES,
-};
 
 /// Version of the JSON shape of an explanation; bumped only with an
 /// incompatible change.
@@ -150,9 +150,9 @@ pub struct Request<'a> {
     pub masker: &'a Masker,
 }
 
-fn name(n: &str) -> TResult<RemoteName> {
+fn name(n: &str) -> RemoteResult<RemoteName> {
     RemoteName::new(n)
-        .map_err(|why| TargetError::new(Kind::Refused, format!("cannot use the name {n}: {why}")))
+        .map_err(|why| RemoteError::new(Cause::Refused, format!("cannot use the name {n}: {why}")))
 }
 
 /// The bytes of a file the phone loads, or why there are none to read.
@@ -166,7 +166,7 @@ enum Got {
 /// Explain one phone of a site. `Err` only when the target fails; a file
 /// that is missing or does not parse is a warning, and the explanation
 /// goes on without it.
-pub fn explain(req: &Request, target: &mut dyn Reader) -> TResult<Explanation> {
+pub fn explain(req: &Request, target: &mut dyn Reader) -> RemoteResult<Explanation> {
     let mac = req.phone.mac.as_str();
     let mut warnings = Vec::new();
     let listing: BTreeSet<RemoteName> = target
@@ -263,7 +263,7 @@ fn slots(
     config_files: &[String],
     deleted: &BTreeSet<String>,
     warnings: &mut Vec<String>,
-) -> TResult<Vec<Slot>> {
+) -> RemoteResult<Vec<Slot>> {
     let mut slots = Vec::new();
     for suffix in OVERRIDE_SUFFIXES {
         let lower = format!("{}{suffix}", req.phone.mac);
@@ -327,7 +327,11 @@ fn slots(
 
 /// Read, in one go, every slot that comes from the target; a slot takes
 /// the first of its candidates that is there.
-fn fill(slots: &mut [Slot], target: &mut dyn Reader, warnings: &mut Vec<String>) -> TResult<()> {
+fn fill(
+    slots: &mut [Slot],
+    target: &mut dyn Reader,
+    warnings: &mut Vec<String>,
+) -> RemoteResult<()> {
     let wanted: Vec<RemoteName> = slots
         .iter()
         .filter(|s| s.got.is_none())
@@ -433,7 +437,7 @@ fn master(
     target: &mut dyn Reader,
     listing: &BTreeSet<RemoteName>,
     warnings: &mut Vec<String>,
-) -> TResult<(Master, Vec<String>)> {
+) -> RemoteResult<(Master, Vec<String>)> {
     let own = format!("{}.cfg", req.phone.mac);
     let (used, got) = if req.observed {
         let mut read: BTreeMap<String, Fetched> = target
@@ -526,10 +530,10 @@ fn deleted_by_apply(
     req: &Request,
     target: &mut dyn Reader,
     warnings: &mut Vec<String>,
-) -> TResult<BTreeSet<String>> {
+) -> RemoteResult<BTreeSet<String>> {
     let raw = match target.read(&name(STATE_FILE)?, MAX_STATE_BYTES) {
         Ok(b) => b,
-        Err(e) if e.kind == Kind::NotFound => return Ok(BTreeSet::new()),
+        Err(e) if e.cause == Cause::NotFound => return Ok(BTreeSet::new()),
         Err(e) => return Err(e),
     };
     let state = match State::parse(&raw) {
@@ -590,7 +594,7 @@ fn one_line(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::target::dir::DirTarget;
+    use crate::remote::dir::DirRemote;
 
     const SITE: &str = "site: hq\ntarget: {url: \"dir:unused\"}\nserver: {address: 10.0.0.1}\ntime: {zone: pacific}\nextensions:\n  - {number: \"201\", password: pw}\nphones:\n  - {mac: 0004f2000607, model: IP650, extension: \"201\"}\n";
 
@@ -623,7 +627,7 @@ mod tests {
             params: &[],
             masker: &masker,
         };
-        explain(&request, &mut DirTarget::new(dir.path().to_owned())).expect("explained")
+        explain(&request, &mut DirRemote::new(dir.path().to_owned())).expect("explained")
     }
 
     fn sources(e: &Explanation) -> Vec<(&str, Source, Option<&str>)> {

@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::mask::printable;
-use crate::target::{Kind, Reader, RemoteName, Target, TargetError};
+use crate::remote::{Cause, Reader, RemoteError, RemoteName, Writer};
 
 pub const LOCK_DIR: &str = ".polyops-lock";
 pub const OWNER_FILE: &str = "owner.json";
@@ -92,7 +92,7 @@ pub enum Acquire {
 
 /// Take the lock, or say who holds it. If the owner file cannot be
 /// written, the lock is removed again before the error is returned.
-pub fn acquire(target: &mut dyn Target, site: &str) -> Result<Acquire, TargetError> {
+pub fn acquire(target: &mut dyn Writer, site: &str) -> Result<Acquire, RemoteError> {
     match target.make_dir(&lock_dir()) {
         Ok(()) => {
             let owner = Owner::me(site);
@@ -100,8 +100,8 @@ pub fn acquire(target: &mut dyn Target, site: &str) -> Result<Acquire, TargetErr
             if let Err(e) = target.write(&owner_file(), &bytes) {
                 let _ = target.delete(&owner_file());
                 let _ = target.remove_dir(&lock_dir());
-                return Err(TargetError::new(
-                    e.kind,
+                return Err(RemoteError::new(
+                    e.cause,
                     format!(
                         "could not write the lock's owner file: {}; if {LOCK_DIR} is left on the target, `polyops unlock` removes it",
                         e.message
@@ -118,7 +118,7 @@ pub fn acquire(target: &mut dyn Target, site: &str) -> Result<Acquire, TargetErr
 }
 
 /// `Some` when something named like the lock is at the root.
-pub fn holder(target: &mut dyn Reader) -> Result<Option<Holder>, TargetError> {
+pub fn holder(target: &mut dyn Reader) -> Result<Option<Holder>, RemoteError> {
     let entry = target
         .list()?
         .into_iter()
@@ -135,7 +135,7 @@ pub fn holder(target: &mut dyn Reader) -> Result<Option<Holder>, TargetError> {
                 .map(Holder::Owner)
                 .unwrap_or(Holder::Unknown),
         )),
-        Err(e) if e.kind == Kind::Transient => Err(e),
+        Err(e) if e.cause == Cause::Transient => Err(e),
         Err(_) => Ok(Some(Holder::Unknown)),
     }
 }
@@ -144,15 +144,15 @@ pub fn holder(target: &mut dyn Reader) -> Result<Option<Holder>, TargetError> {
 /// `unlock`, a plain file in its place included). FTP servers answer 550
 /// both for "no such file" and "permission denied", so success is judged
 /// by the lock being gone afterwards.
-pub fn release(target: &mut dyn Target) -> Result<(), TargetError> {
+pub fn release(target: &mut dyn Writer) -> Result<(), RemoteError> {
     // The owner file and the folder first, then one look at what is left:
     // the end of every apply costs one listing.
     let deleted = match target.delete(&owner_file()) {
-        Err(e) if e.kind == Kind::Transient => return Err(e),
+        Err(e) if e.cause == Cause::Transient => return Err(e),
         other => other,
     };
     let mut removed = match target.remove_dir(&lock_dir()) {
-        Err(e) if e.kind == Kind::Transient => return Err(e),
+        Err(e) if e.cause == Cause::Transient => return Err(e),
         other => other,
     };
     let mut left = holder(target)?;
@@ -162,8 +162,8 @@ pub fn release(target: &mut dyn Target) -> Result<(), TargetError> {
     }
     if left.is_some() {
         let why = removed.err().or(deleted.err()).map(|e| e.message);
-        return Err(TargetError::new(
-            Kind::Refused,
+        return Err(RemoteError::new(
+            Cause::Refused,
             format!(
                 "could not remove the lock folder {LOCK_DIR}{}",
                 why.map(|w| format!(": {w}")).unwrap_or_default()

@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::reconcile::state::{State, STATE_FILE};
-use crate::target::{Fetched, Found, Kind, Reader, RemoteName, TargetError, MAX_STATE_BYTES};
+use crate::remote::{Cause, Fetched, Found, Reader, RemoteError, RemoteName, MAX_STATE_BYTES};
 
 pub struct Observed {
     /// Every file name at the root.
@@ -17,7 +17,7 @@ pub struct Observed {
     pub hashes: BTreeMap<String, String>,
     /// Bytes of those files, when read: all of them, or (when the server
     /// hashes files itself) only those that differ from what is wanted;
-    /// never a file larger than `target::KEEP_BYTES`.
+    /// never a file larger than `remote::KEEP_BYTES`.
     pub contents: BTreeMap<String, Vec<u8>>,
     /// Files read whose bytes were too large to keep: their sizes.
     pub too_large: BTreeMap<String, u64>,
@@ -27,16 +27,16 @@ pub struct Observed {
     /// What the state may claim (see `State::claims`): name → sha256.
     pub owned: BTreeMap<String, Option<String>>,
     /// Override files written by declared phones (no larger than
-    /// `target::KEEP_BYTES`).
+    /// `remote::KEEP_BYTES`).
     pub overrides: BTreeMap<String, Vec<u8>>,
     /// What the caller should hear: state entries ignored, names in the
     /// listing that could not be used. Printable already.
     pub warnings: Vec<String>,
 }
 
-fn name(n: &str) -> Result<RemoteName, TargetError> {
+fn name(n: &str) -> Result<RemoteName, RemoteError> {
     RemoteName::new(n)
-        .map_err(|why| TargetError::new(Kind::Refused, format!("cannot use the name {n}: {why}")))
+        .map_err(|why| RemoteError::new(Cause::Refused, format!("cannot use the name {n}: {why}")))
 }
 
 /// Observe `target` for a site that wants `wanted` (name → sha256) and may
@@ -50,7 +50,7 @@ pub fn observe(
     site: &str,
     wanted: &BTreeMap<String, String>,
     override_names: &[String],
-) -> Result<Observed, TargetError> {
+) -> Result<Observed, RemoteError> {
     let wanted_names: Vec<RemoteName> = wanted.keys().map(|n| name(n)).collect::<Result<_, _>>()?;
     let override_names: Vec<RemoteName> = override_names
         .iter()
@@ -64,12 +64,12 @@ pub fn observe(
     )?;
     let state_raw = survey.state;
     let state = match &state_raw {
-        Some(b) => State::parse(b).map_err(|m| TargetError::new(Kind::Refused, m))?,
+        Some(b) => State::parse(b).map_err(|m| RemoteError::new(Cause::Refused, m))?,
         None => State::new(site),
     };
     if !state.site.is_empty() && state.site != site {
-        return Err(TargetError::new(
-            Kind::Refused,
+        return Err(RemoteError::new(
+            Cause::Refused,
             format!(
                 "{STATE_FILE} belongs to site {}, not {site}: two sites must not share a target",
                 crate::mask::printable(&state.site)

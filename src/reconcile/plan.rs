@@ -688,7 +688,7 @@ impl SitePlan {
 }
 
 /// What stands for the diff of a file whose bytes on the target were too
-/// large to keep (over `target::KEEP_BYTES`, read only for its sha256):
+/// large to keep (over `remote::KEEP_BYTES`, read only for its sha256):
 /// the same note as [`unified`] gives for any side over the cap. No hash
 /// is shown of a file that `carries_secret` (SPEC §10).
 pub fn too_large(

@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 
 use std::collections::BTreeSet;
 
+use crate::remote::{RemoteName, TEMP_SUFFIX};
 use crate::site::model::{is_master_config, is_phone_written};
-use crate::target::{RemoteName, TEMP_SUFFIX};
 
 pub const STATE_FILE: &str = ".polyops-state.json";
 const VERSION: u32 = 1;

@@ -16,9 +16,6 @@
 //! but for `PATH` and `HOME`, so a developer's own `POLYOPS_*` or
 //! `EXT_*_PASSWORD` variables never change a result.
 
-// Each test binary uses a different subset of these helpers.
-#![allow(dead_code)]
-
 pub mod package;
 pub mod xml;
 

@@ -2,11 +2,7 @@
 //! 127.0.0.1 (always), plus the real servers `.ci/run` starts, listed in
 //! the JSON file named by `POLYOPS_FTP_SERVERS_FILE`.
 
-#![allow(dead_code)]
-
-#[path = "../common/package.rs"]
-mod package;
-pub use package::FIRMWARE_PACKAGE;
+pub use crate::common::FIRMWARE_PACKAGE;
 
 use std::fmt;
 use std::net::TcpListener;

@@ -5,10 +5,7 @@
 //! the guide's own scanning typos (`phonel.cfg`, `msg.mwi.l.`), and the
 //! firmware package's files beside them (guide §5).
 
-#![allow(dead_code)]
-
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use polyops::polycom::reader::parameter_map;
 
@@ -330,10 +327,6 @@ CONFIG_FILES_SPIP500="phone1_212.cfg, sip_212.cfg"/>
         }
         files
     }
-
-    pub fn write(&self, dir: &Path) {
-        write_files(dir, &self.files());
-    }
 }
 
 /// Set each parameter the text has already where it stands (as a person
@@ -355,13 +348,6 @@ fn edit_in_place<'a>(
         }
     }
     rest
-}
-
-pub fn write_files(dir: &Path, files: &BTreeMap<String, Vec<u8>>) {
-    std::fs::create_dir_all(dir).expect("root folder");
-    for (name, bytes) in files {
-        std::fs::write(dir.join(name), bytes).expect("hand-made file");
-    }
 }
 
 /// A boot log line naming the model by its platform code.

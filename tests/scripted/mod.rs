@@ -5,8 +5,6 @@
 //! command line it receives, exactly as received, so a test can prove what
 //! polyops did and did not send. 127.0.0.1 only.
 
-#![allow(dead_code)]
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
@@ -65,7 +63,6 @@ struct Folder {
 
 pub struct Scripted {
     pub port: u16,
-    pub password: String,
     folder: Arc<Mutex<Folder>>,
     log: Arc<Mutex<Vec<String>>>,
     script: Arc<Mutex<Script>>,
@@ -77,7 +74,6 @@ impl Scripted {
         let port = listener.local_addr().expect("address").port();
         let server = Scripted {
             port,
-            password: password.to_owned(),
             folder: Arc::default(),
             log: Arc::default(),
             script: Arc::new(Mutex::new(script)),
@@ -114,14 +110,6 @@ impl Scripted {
             .expect("folder")
             .files
             .insert(name.to_owned(), bytes.to_vec());
-    }
-
-    pub fn mkdir(&self, name: &str) {
-        self.folder
-            .lock()
-            .expect("folder")
-            .dirs
-            .insert(name.to_owned());
     }
 
     pub fn get(&self, name: &str) -> Option<Vec<u8>> {

@@ -3,8 +3,6 @@
 //! with a printed note, except under `CI=true`, where it fails: CI installs
 //! them (`.ci/run`), so a missing tool there is a broken CI, not a skip.
 
-#![allow(dead_code)]
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

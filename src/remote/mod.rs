@@ -18,7 +18,7 @@ pub use crate::site::name::{RemoteName, TEMP_SUFFIX};
 
 /// Why a target operation failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
+pub enum Cause {
     /// The file or folder does not exist.
     NotFound,
     /// The server refused (permissions, already exists, bad name…).
@@ -28,27 +28,27 @@ pub enum Kind {
 }
 
 #[derive(Debug, Clone)]
-pub struct TargetError {
-    pub kind: Kind,
+pub struct RemoteError {
+    pub cause: Cause,
     pub message: String,
 }
 
-impl TargetError {
-    pub fn new(kind: Kind, message: impl Into<String>) -> Self {
+impl RemoteError {
+    pub fn new(cause: Cause, message: impl Into<String>) -> Self {
         Self {
-            kind,
+            cause,
             message: message.into(),
         }
     }
 }
 
-impl fmt::Display for TargetError {
+impl fmt::Display for RemoteError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.message)
     }
 }
 
-pub type TResult<T> = Result<T, TargetError>;
+pub type RemoteResult<T> = Result<T, RemoteError>;
 
 /// File name → sha256 computed by the server (`None`: the file is absent).
 pub type Hashes = Vec<(RemoteName, Option<String>)>;
@@ -164,22 +164,22 @@ fn hex(bytes: &[u8]) -> String {
 pub trait Reader {
     /// The entries at the root. A name that cannot be a [`RemoteName`] is
     /// left out and counted in [`Stats::refused_names`].
-    fn list(&mut self) -> TResult<Vec<Entry>>;
+    fn list(&mut self) -> RemoteResult<Vec<Entry>>;
     /// A small file's bytes (the state file, the lock's owner file):
     /// an error if it is larger than `max`.
-    fn read(&mut self, name: &RemoteName, max: u64) -> TResult<Vec<u8>>;
+    fn read(&mut self, name: &RemoteName, max: u64) -> RemoteResult<Vec<u8>>;
     /// Several files, leaving out those that do not exist; each is hashed
     /// whole and kept only up to [`KEEP_BYTES`]. Backends may fetch them in
     /// parallel.
-    fn read_many(&mut self, names: &[RemoteName]) -> TResult<Vec<(RemoteName, Fetched)>>;
+    fn read_many(&mut self, names: &[RemoteName]) -> RemoteResult<Vec<(RemoteName, Fetched)>>;
     /// sha256 of each file, computed by the server without a transfer
     /// (`None` in a pair: the file is absent). `Ok(None)`: not supported.
-    fn hash_many(&mut self, _names: &[RemoteName]) -> TResult<Option<Hashes>> {
+    fn hash_many(&mut self, _names: &[RemoteName]) -> RemoteResult<Option<Hashes>> {
         Ok(None)
     }
     /// Each file's size in bytes as the server reports it (`None` in a
     /// pair: the file is absent). `Ok(None)`: not supported.
-    fn sizes_many(&mut self, _names: &[RemoteName]) -> TResult<Option<Sizes>> {
+    fn sizes_many(&mut self, _names: &[RemoteName]) -> RemoteResult<Option<Sizes>> {
         Ok(None)
     }
     /// What observing a site needs first, which backends may fetch all at
@@ -195,10 +195,10 @@ pub trait Reader {
         max_state: u64,
         wanted: &[RemoteName],
         if_listed: &[RemoteName],
-    ) -> TResult<Survey> {
+    ) -> RemoteResult<Survey> {
         let state = match self.read(state, max_state) {
             Ok(b) => Some(b),
-            Err(e) if e.kind == Kind::NotFound => None,
+            Err(e) if e.cause == Cause::NotFound => None,
             Err(e) => return Err(e),
         };
         let entries = self.list()?;
@@ -265,18 +265,18 @@ pub enum Found {
 /// A provisioning root polyops may change: `apply` and `unlock` only.
 /// Names are relative to the root; a name may hold one `/` only below
 /// polyops's own lock folder.
-pub trait Target: Reader {
+pub trait Writer: Reader {
     /// Create or overwrite a file (not atomic: callers write a temporary
     /// name and `rename` it).
-    fn write(&mut self, name: &RemoteName, bytes: &[u8]) -> TResult<()>;
+    fn write(&mut self, name: &RemoteName, bytes: &[u8]) -> RemoteResult<()>;
     /// Rename, replacing `to` if it exists.
-    fn rename(&mut self, from: &RemoteName, to: &RemoteName) -> TResult<()>;
-    fn delete(&mut self, name: &RemoteName) -> TResult<()>;
+    fn rename(&mut self, from: &RemoteName, to: &RemoteName) -> RemoteResult<()>;
+    fn delete(&mut self, name: &RemoteName) -> RemoteResult<()>;
     /// Create a folder; fails with `Refused` if it exists (this is the lock).
-    fn make_dir(&mut self, name: &RemoteName) -> TResult<()>;
-    fn remove_dir(&mut self, name: &RemoteName) -> TResult<()>;
+    fn make_dir(&mut self, name: &RemoteName) -> RemoteResult<()>;
+    fn remove_dir(&mut self, name: &RemoteName) -> RemoteResult<()>;
     /// Make sure the root exists (a `dir:` target is created on first apply).
-    fn ensure_root(&mut self) -> TResult<()> {
+    fn ensure_root(&mut self) -> RemoteResult<()> {
         Ok(())
     }
     /// Upload each file under a temporary name and rename it into place, so
@@ -288,7 +288,7 @@ pub trait Target: Reader {
         files: &[(&RemoteName, &[u8])],
         stop: &AtomicBool,
         done: &mut dyn FnMut(&RemoteName),
-    ) -> TResult<()> {
+    ) -> RemoteResult<()> {
         for (name, bytes) in files {
             if stop.load(Ordering::SeqCst) {
                 return Ok(());
@@ -320,21 +320,21 @@ pub struct Stats {
 }
 
 /// The temporary name an upload of `name` lands under.
-pub fn temp_name(name: &RemoteName) -> TResult<RemoteName> {
+pub fn temp_name(name: &RemoteName) -> RemoteResult<RemoteName> {
     RemoteName::new(&format!("{name}{TEMP_SUFFIX}")).map_err(|why| {
-        TargetError::new(
-            Kind::Refused,
+        RemoteError::new(
+            Cause::Refused,
             format!("{name} has no temporary name: {why}"),
         )
     })
 }
 
 /// Write `name` atomically: temporary name, then rename over the final one.
-pub fn upload_one<T: Target + ?Sized>(
+pub fn upload_one<T: Writer + ?Sized>(
     target: &mut T,
     name: &RemoteName,
     bytes: &[u8],
-) -> TResult<()> {
+) -> RemoteResult<()> {
     let temp = temp_name(name)?;
     let result = target
         .write(&temp, bytes)
@@ -386,7 +386,7 @@ pub fn open(
     site: &Site,
     store: &SecretStore,
     connections: Option<usize>,
-) -> Result<Box<dyn Target + Send>, Error> {
+) -> Result<Box<dyn Writer + Send>, Error> {
     Ok(
         match backend(site, store, connections, Access::ReadWrite)? {
             Backend::Dir(d) => Box::new(d),
@@ -396,8 +396,8 @@ pub fn open(
 }
 
 enum Backend {
-    Dir(dir::DirTarget),
-    Ftp(Box<ftp::FtpTarget>),
+    Dir(dir::DirRemote),
+    Ftp(Box<ftp::FtpRemote>),
 }
 
 fn backend(
@@ -407,7 +407,7 @@ fn backend(
     access: Access,
 ) -> Result<Backend, Error> {
     Ok(match &site.target.url {
-        TargetUrl::Dir(path) => Backend::Dir(dir::DirTarget::new(path.clone())),
+        TargetUrl::Dir(path) => Backend::Dir(dir::DirRemote::new(path.clone())),
         TargetUrl::Ftp { .. } => {
             Backend::Ftp(Box::new(open_ftp(site, store, connections, access)?))
         }
@@ -431,13 +431,13 @@ fn open_ftp(
     store: &SecretStore,
     connections: Option<usize>,
     access: Access,
-) -> Result<ftp::FtpTarget, Error> {
+) -> Result<ftp::FtpRemote, Error> {
     let password = ftp_password(site, store)?;
-    ftp::FtpTarget::connect(&site.target, &password, connections, access).map_err(|e| {
+    ftp::FtpRemote::connect(&site.target, &password, connections, access).map_err(|e| {
         // A server may echo what it was sent, the password included, and
         // say anything else: its words pass the masker before printing.
         let masker = crate::mask::Masker::new([password.expose().to_owned()]);
-        Error::Target {
+        Error::Remote {
             site: site.name.clone(),
             target: site.target.display.clone(),
             message: masker.clean(&e.message),
@@ -452,10 +452,10 @@ pub fn open_reader_at(
     target: &crate::site::model::Target,
     password: &Secret,
     connections: Option<usize>,
-) -> TResult<Box<dyn Reader + Send>> {
+) -> RemoteResult<Box<dyn Reader + Send>> {
     Ok(match &target.url {
-        TargetUrl::Dir(path) => Box::new(dir::DirTarget::new(path.clone())),
-        TargetUrl::Ftp { .. } => Box::new(ftp::FtpTarget::connect(
+        TargetUrl::Dir(path) => Box::new(dir::DirRemote::new(path.clone())),
+        TargetUrl::Ftp { .. } => Box::new(ftp::FtpRemote::connect(
             target,
             password,
             connections,

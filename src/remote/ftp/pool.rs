@@ -4,29 +4,29 @@ use std::ops::Range;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
 
-use super::{FtpTarget, Job};
-use crate::target::{TResult, TargetError};
+use super::{FtpRemote, Job};
+use crate::remote::{RemoteError, RemoteResult};
 
 /// What one connection did with a range of job indices: the results of a
 /// prefix of the range, and the error that stopped it there, if any.
-pub type Partial<R> = (Vec<R>, Option<TargetError>);
+pub type Partial<R> = (Vec<R>, Option<RemoteError>);
 
 /// Work on one connection over a range of job indices.
-pub type Work<'a, R> = dyn Fn(&mut FtpTarget, Range<usize>) -> Partial<R> + Sync + 'a;
+pub type Work<'a, R> = dyn Fn(&mut FtpRemote, Range<usize>) -> Partial<R> + Sync + 'a;
 
 /// All of a range's results, or none of them.
-pub fn whole<R>(result: TResult<Vec<R>>) -> Partial<R> {
+pub fn whole<R>(result: RemoteResult<Vec<R>>) -> Partial<R> {
     match result {
         Ok(results) => (results, None),
         Err(e) => (Vec::new(), Some(e)),
     }
 }
 
-type Message<R> = Result<Vec<(usize, R)>, TargetError>;
+type Message<R> = Result<Vec<(usize, R)>, RemoteError>;
 
-impl FtpTarget {
+impl FtpRemote {
     /// Run `work` (a `job`) over `0..total` in chunks of `chunk`: see
-    /// [`FtpTarget::parallel_ranges`].
+    /// [`FtpRemote::parallel_ranges`].
     pub(super) fn parallel<R: Send>(
         &mut self,
         job: Job,
@@ -35,7 +35,7 @@ impl FtpTarget {
         stop: Option<&AtomicBool>,
         work: &Work<'_, R>,
         on_result: &mut dyn FnMut(usize, R),
-    ) -> TResult<()> {
+    ) -> RemoteResult<()> {
         let ranges: Vec<Range<usize>> = super::chunks(0..total, chunk).collect();
         self.parallel_ranges(job, job != Job::Hash, total, &ranges, stop, work, on_result)
     }
@@ -59,7 +59,7 @@ impl FtpTarget {
         stop: Option<&AtomicBool>,
         work: &Work<'_, R>,
         on_result: &mut dyn FnMut(usize, R),
-    ) -> TResult<()> {
+    ) -> RemoteResult<()> {
         let want = self.connection_limit(job, items).min(ranges.len());
         let mut pool = std::mem::take(&mut self.pool);
         let ready = pool.len().min(want.saturating_sub(1));
@@ -72,7 +72,7 @@ impl FtpTarget {
                 && !stop.is_some_and(|s| s.load(Ordering::SeqCst))
                 && next.load(Ordering::SeqCst) < ranges.len()
         };
-        let run = |conn: &mut FtpTarget, tx: &mpsc::Sender<Message<R>>| {
+        let run = |conn: &mut FtpRemote, tx: &mpsc::Sender<Message<R>>| {
             while more() {
                 let Some(range) = ranges.get(next.fetch_add(1, Ordering::SeqCst)) else {
                     break;
@@ -87,7 +87,7 @@ impl FtpTarget {
             }
         };
         let (tx, rx) = mpsc::channel::<Message<R>>();
-        let (back_tx, back_rx) = mpsc::channel::<FtpTarget>();
+        let (back_tx, back_rx) = mpsc::channel::<FtpRemote>();
         let result = std::thread::scope(|scope| {
             let (run, more, template) = (&run, &more, &template);
             for conn in std::iter::once(&mut *self).chain(pool.iter_mut().take(ready)) {

@@ -14,8 +14,8 @@ use std::time::{Duration, Instant};
 use suppaftp::{FtpError, FtpStream, Status};
 
 use super::watchdog::Watchdog;
+use crate::remote::{Access, Fetched, RemoteName, Sink};
 use crate::site::name::check_command_line;
-use crate::target::{Access, Fetched, RemoteName, Sink};
 
 /// A reply: its code and its whole text (every line of a multi-line one).
 pub type Reply = (u32, String);

@@ -21,8 +21,8 @@ use suppaftp::types::FileType;
 use suppaftp::{FtpError, FtpStream, RustlsConnector, RustlsFtpStream};
 
 use super::{
-    checked_entries, temp_name, Access, Entry, Fetched, Found, Hashes, Kind, Reader, RemoteName,
-    Sizes, Stats, Survey, TResult, Target, TargetError, KEEP_BYTES, MAX_FILE_BYTES,
+    checked_entries, temp_name, Access, Cause, Entry, Fetched, Found, Hashes, Reader, RemoteError,
+    RemoteName, RemoteResult, Sizes, Stats, Survey, Writer, KEEP_BYTES, MAX_FILE_BYTES,
 };
 use crate::site::model::{self, TargetUrl};
 use crate::site::name::check_command_line;
@@ -172,17 +172,17 @@ struct Learnt {
 struct Template {
     settings: Settings,
     learnt: Option<Learnt>,
-    /// Whether the connection will transfer files (see `FtpTarget::data`).
+    /// Whether the connection will transfer files (see `FtpRemote::data`).
     data_ahead: bool,
 }
 
 impl Template {
-    fn open(&self) -> TResult<FtpTarget> {
-        FtpTarget::login(self.settings.clone(), self.learnt, self.data_ahead)
+    fn open(&self) -> RemoteResult<FtpRemote> {
+        FtpRemote::login(self.settings.clone(), self.learnt, self.data_ahead)
     }
 }
 
-pub struct FtpTarget {
+pub struct FtpRemote {
     settings: Settings,
     conn: Option<Conn>,
     /// Ends an exchange on this connection that outlives its deadline.
@@ -212,17 +212,17 @@ pub struct FtpTarget {
     /// absent aside: only then can no reply be left unread in it.
     clean: bool,
     /// Extra logged-in connections for parallel work, opened on demand.
-    pool: Vec<FtpTarget>,
+    pool: Vec<FtpRemote>,
     stats: Stats,
 }
 
-impl FtpTarget {
+impl FtpRemote {
     pub fn connect(
         target: &model::Target,
         password: &Secret,
         connections: Option<usize>,
         access: Access,
-    ) -> TResult<Self> {
+    ) -> RemoteResult<Self> {
         let TargetUrl::Ftp {
             tls,
             host,
@@ -230,13 +230,13 @@ impl FtpTarget {
             path,
         } = &target.url
         else {
-            return Err(TargetError::new(Kind::Refused, "not an FTP URL"));
+            return Err(RemoteError::new(Cause::Refused, "not an FTP URL"));
         };
         let addr = (host.as_str(), *port)
             .to_socket_addrs()
-            .map_err(|e| TargetError::new(Kind::Refused, format!("cannot resolve {host}: {e}")))?
+            .map_err(|e| RemoteError::new(Cause::Refused, format!("cannot resolve {host}: {e}")))?
             .next()
-            .ok_or_else(|| TargetError::new(Kind::Refused, format!("{host} has no address")))?;
+            .ok_or_else(|| RemoteError::new(Cause::Refused, format!("{host} has no address")))?;
         // They go on the control connection as they are: a line break in
         // one would be a second command.
         for (field, value) in [
@@ -245,8 +245,8 @@ impl FtpTarget {
             ("the URL's path", path.as_str()),
         ] {
             check_command_line(value).map_err(|_| {
-                TargetError::new(
-                    Kind::Refused,
+                RemoteError::new(
+                    Cause::Refused,
                     format!("{field} holds CR, LF or NUL, which FTP cannot send"),
                 )
             })?;
@@ -277,8 +277,8 @@ impl FtpTarget {
 
     /// A new logged-in connection; with `data_ahead`, one that opens a data
     /// connection as it logs in (on servers whose login is pipelined).
-    fn login(settings: Settings, learnt: Option<Learnt>, data_ahead: bool) -> TResult<Self> {
-        let mut t = FtpTarget {
+    fn login(settings: Settings, learnt: Option<Learnt>, data_ahead: bool) -> RemoteResult<Self> {
+        let mut t = FtpRemote {
             settings,
             conn: None,
             watchdog: Watchdog::new(),
@@ -354,10 +354,10 @@ impl FtpTarget {
 
     /// Hash `names` on this connection: pipelined on plain connections,
     /// one command at a time under TLS.
-    fn hash_chunk(&mut self, names: &[RemoteName]) -> TResult<Vec<Option<String>>> {
+    fn hash_chunk(&mut self, names: &[RemoteName]) -> RemoteResult<Vec<Option<String>>> {
         let Some(cmd) = self.server.hash else {
-            return Err(TargetError::new(
-                Kind::Refused,
+            return Err(RemoteError::new(
+                Cause::Refused,
                 "the server cannot hash files",
             ));
         };
@@ -376,8 +376,8 @@ impl FtpTarget {
             .zip(replies)
             .map(|(name, (code, text))| match code {
                 200..=299 => wire::hex_digest(&text).map(Some).ok_or_else(|| {
-                    TargetError::new(
-                        Kind::Refused,
+                    RemoteError::new(
+                        Cause::Refused,
                         format!("hashing {name}: unexpected reply {}", text.trim()),
                     )
                 }),
@@ -392,7 +392,7 @@ impl FtpTarget {
 
     /// `SIZE` of each name, pipelined: `213 <bytes>`, or 550 for a file
     /// that is absent (RFC 3659).
-    fn size_chunk(&mut self, names: &[RemoteName]) -> TResult<Vec<Option<u64>>> {
+    fn size_chunk(&mut self, names: &[RemoteName]) -> RemoteResult<Vec<Option<u64>>> {
         let access = self.settings.access;
         let lines: Vec<String> = names
             .iter()
@@ -414,8 +414,8 @@ impl FtpTarget {
                     .and_then(|n| n.parse::<u64>().ok())
                     .map(Some)
                     .ok_or_else(|| {
-                        TargetError::new(
-                            Kind::Refused,
+                        RemoteError::new(
+                            Cause::Refused,
                             format!("size of {name}: unexpected reply {}", text.trim()),
                         )
                     }),
@@ -428,7 +428,7 @@ impl FtpTarget {
             .collect()
     }
 
-    fn reconnect(&mut self) -> TResult<()> {
+    fn reconnect(&mut self) -> RemoteResult<()> {
         self.quit();
         self.data = None;
         self.home = None;
@@ -559,8 +559,8 @@ impl FtpTarget {
 
     /// A session that failed other than by a file being absent may hold a
     /// reply nobody read: it is not handed on.
-    fn taint<T>(&mut self, result: TResult<T>) -> TResult<T> {
-        if result.as_ref().is_err_and(|e| e.kind != Kind::NotFound) {
+    fn taint<T>(&mut self, result: RemoteResult<T>) -> RemoteResult<T> {
+        if result.as_ref().is_err_and(|e| e.cause != Cause::NotFound) {
             self.clean = false;
         }
         result
@@ -569,13 +569,13 @@ impl FtpTarget {
     /// Connect, read the greeting, log in and set the session up: each
     /// step under its own deadline, so a server that accepts but never
     /// greets, or answers a byte at a time, cannot hold polyops.
-    fn connect_and_log_in(&mut self) -> TResult<Conn> {
+    fn connect_and_log_in(&mut self) -> RemoteResult<Conn> {
         let s = &self.settings;
         let timeout = s.timeout;
         let dog = self.watchdog.clone();
         let passive = move |addr: SocketAddr| wire::open_data_watched(addr, timeout, &dog);
         let socket = TcpStream::connect_timeout(&s.addr, timeout).map_err(|e| {
-            TargetError::new(Kind::Transient, format!("connecting to {}: {e}", s.addr))
+            RemoteError::new(Cause::Transient, format!("connecting to {}: {e}", s.addr))
         })?;
         set_timeouts(&socket, timeout)?;
         self.watchdog.control(&socket);
@@ -631,7 +631,7 @@ impl FtpTarget {
     /// the session's options, and (with `data_ahead`) the passive command
     /// of the first transfer go in one write. The password goes before
     /// the server asked for it, to the same server that would ask.
-    fn log_in_at_once(&mut self, c: &FtpStream) -> TResult<()> {
+    fn log_in_at_once(&mut self, c: &FtpStream) -> RemoteResult<()> {
         let dog = self.watchdog.clone();
         let s = self.settings.clone();
         let (timeout, w) = (s.timeout, wire_of(&s, &dog));
@@ -657,7 +657,7 @@ impl FtpTarget {
         let mut next = || {
             replies
                 .next()
-                .ok_or_else(|| TargetError::new(Kind::Transient, "logging in: a reply is missing"))
+                .ok_or_else(|| RemoteError::new(Cause::Transient, "logging in: a reply is missing"))
         };
         let (user, pass) = (next()?, next()?);
         match (user.0, pass.0) {
@@ -675,7 +675,7 @@ impl FtpTarget {
         let option_replies = options
             .iter()
             .map(|_| next())
-            .collect::<TResult<Vec<_>>>()?;
+            .collect::<RemoteResult<Vec<_>>>()?;
         self.settle_options(&options, &option_replies)?;
         if self.data_ahead {
             self.data = wire::passive_addr(s.addr, &next()?).ok();
@@ -695,7 +695,7 @@ impl FtpTarget {
     /// After login and TYPE I: what the server offers (first login only),
     /// the hash algorithm, the folder. Commands go in two round trips at
     /// the first login, one at every later one.
-    fn set_up(&mut self, conn: &mut Conn) -> TResult<()> {
+    fn set_up(&mut self, conn: &mut Conn) -> RemoteResult<()> {
         let dog = self.watchdog.clone();
         let (w, timeout) = (wire_of(&self.settings, &dog), self.settings.timeout);
         if !self.probed {
@@ -749,7 +749,7 @@ impl FtpTarget {
     }
 
     /// What the replies to `session_options` lines mean.
-    fn settle_options(&mut self, lines: &[String], replies: &[Reply]) -> TResult<()> {
+    fn settle_options(&mut self, lines: &[String], replies: &[Reply]) -> RemoteResult<()> {
         for (line, reply) in lines.iter().zip(replies) {
             if line.starts_with("OPTS HASH") {
                 if reply.0 != 200 {
@@ -863,7 +863,7 @@ impl FtpTarget {
     /// file waits for two round trips, not three. Retried after passing
     /// failures from the STOR on (the same bytes land under the same
     /// name); the temporary file is removed if it cannot be renamed.
-    fn store_and_rename(&mut self, name: &RemoteName, bytes: &[u8]) -> TResult<()> {
+    fn store_and_rename(&mut self, name: &RemoteName, bytes: &[u8]) -> RemoteResult<()> {
         let temp = temp_name(name)?;
         let peer = self.settings.addr;
         let what = format!("renaming {temp} to {name}");
@@ -896,10 +896,10 @@ impl FtpTarget {
         let c = self
             .conn
             .as_mut()
-            .ok_or_else(|| TargetError::new(Kind::Transient, "not connected"))?;
+            .ok_or_else(|| RemoteError::new(Cause::Transient, "not connected"))?;
         let [rnfr, rnto] = &renames[..] else {
-            return Err(TargetError::new(
-                Kind::Transient,
+            return Err(RemoteError::new(
+                Cause::Transient,
                 format!("{what}: no reply"),
             ));
         };
@@ -919,13 +919,13 @@ impl FtpTarget {
     /// also open the next upload's data connection (kept in `self.data`
     /// when the server answered in order). The temporary file is removed
     /// if the rename fails.
-    fn rename_then_passive(&mut self, name: &RemoteName) -> TResult<()> {
+    fn rename_then_passive(&mut self, name: &RemoteName) -> RemoteResult<()> {
         let temp = temp_name(name)?;
         let w = wire_of(&self.settings, &self.watchdog);
         let c = self
             .conn
             .as_mut()
-            .ok_or_else(|| TargetError::new(Kind::Transient, "not connected"))?;
+            .ok_or_else(|| RemoteError::new(Cause::Transient, "not connected"))?;
         // The passive command below replaces any data connection open.
         self.data = None;
         w.watchdog.arm(w.timeout);
@@ -945,7 +945,7 @@ impl FtpTarget {
     /// one is open; retried (after a fresh login) on transient failures.
     /// On a plain connection to a server that reads commands in turn, the
     /// next data connection is opened in the same round trip.
-    fn store(&mut self, name: &RemoteName, bytes: &[u8]) -> TResult<()> {
+    fn store(&mut self, name: &RemoteName, bytes: &[u8]) -> RemoteResult<()> {
         let peer = self.settings.addr;
         let then = (self.pipeline && self.server.sequential).then(|| wire::passive_command(peer));
         let mut data_addr = self.data.take();
@@ -1008,7 +1008,7 @@ impl FtpTarget {
             };
             match self.fetch(name, limit) {
                 Ok(fetched) => out.push(Some(fetched)),
-                Err(e) if e.kind == Kind::NotFound => out.push(None),
+                Err(e) if e.cause == Cause::NotFound => out.push(None),
                 Err(e) => return (out, Some(e)),
             }
         }
@@ -1020,7 +1020,7 @@ impl FtpTarget {
     /// plain connection to a server that runs commands one at a time, the
     /// next data connection is opened in the same round trip (into
     /// `self.data`), whether or not the file was there.
-    fn fetch(&mut self, name: &RemoteName, limit: Limit) -> TResult<Fetched> {
+    fn fetch(&mut self, name: &RemoteName, limit: Limit) -> RemoteResult<Fetched> {
         self.stats.downloads += 1;
         let peer = self.settings.addr;
         let then = (self.pipeline && self.server.sequential).then(|| wire::passive_command(peer));
@@ -1089,7 +1089,7 @@ impl FtpTarget {
         &mut self,
         what: &str,
         op: impl FnMut(&mut Conn, Wire<'_>) -> Result<R, FtpError>,
-    ) -> TResult<R> {
+    ) -> RemoteResult<R> {
         self.retry_sized(what, 0, op)
     }
 
@@ -1100,7 +1100,7 @@ impl FtpTarget {
         what: &str,
         bytes: u64,
         mut op: impl FnMut(&mut Conn, Wire<'_>) -> Result<R, FtpError>,
-    ) -> TResult<R> {
+    ) -> RemoteResult<R> {
         let mut backoff = FIRST_BACKOFF;
         let mut attempt = 1;
         loop {
@@ -1113,10 +1113,10 @@ impl FtpTarget {
                     w.watchdog.disarm();
                     r.map_err(|e| deadline_error(w.watchdog, w.timeout, what, e))
                 }
-                None => Err(TargetError::new(Kind::Transient, "not connected")),
+                None => Err(RemoteError::new(Cause::Transient, "not connected")),
             };
             match result {
-                Err(e) if e.kind == Kind::Transient && attempt < ATTEMPTS => {
+                Err(e) if e.cause == Cause::Transient && attempt < ATTEMPTS => {
                     if let Ok(mut log) = self.settings.retried.lock() {
                         log.push(e.message);
                     }
@@ -1128,7 +1128,7 @@ impl FtpTarget {
                     let reconnected = self.reconnect();
                     self.data = None;
                     if let Err(e) = reconnected {
-                        if e.kind != Kind::Transient {
+                        if e.cause != Cause::Transient {
                             return Err(e);
                         }
                         self.conn = None;
@@ -1243,12 +1243,12 @@ fn rename_and_passive(
 
 /// A login's failure as polyops reports it: refused (a wrong password, an
 /// unknown user), unless another try may work (421 too many sessions).
-fn login_error(user: &str, e: TargetError) -> TargetError {
-    if e.kind == Kind::Transient {
+fn login_error(user: &str, e: RemoteError) -> RemoteError {
+    if e.cause == Cause::Transient {
         return e;
     }
-    TargetError::new(
-        Kind::Refused,
+    RemoteError::new(
+        Cause::Refused,
         format!(
             "logging in as {user}: {}",
             e.message.trim_start_matches("logging in: ")
@@ -1257,12 +1257,12 @@ fn login_error(user: &str, e: TargetError) -> TargetError {
 }
 
 /// The error a reply to USER or PASS is.
-fn login_refusal((code, text): &Reply) -> TargetError {
+fn login_refusal((code, text): &Reply) -> RemoteError {
     classify("logging in", unexpected(*code, text))
 }
 
 /// A positive completion reply, or the error it is.
-fn expect_ok(what: &str, (code, text): &Reply) -> TResult<()> {
+fn expect_ok(what: &str, (code, text): &Reply) -> RemoteResult<()> {
     if (200..300).contains(code) {
         Ok(())
     } else {
@@ -1298,10 +1298,10 @@ fn wire_of<'a>(settings: &Settings, watchdog: &'a Watchdog) -> Wire<'a> {
 
 /// `classify`, but an exchange the watchdog cut says so: the server did
 /// not answer in time (worth another session, as any timeout).
-fn deadline_error(dog: &Watchdog, timeout: Duration, what: &str, e: FtpError) -> TargetError {
+fn deadline_error(dog: &Watchdog, timeout: Duration, what: &str, e: FtpError) -> RemoteError {
     if dog.fired() {
-        return TargetError::new(
-            Kind::Transient,
+        return RemoteError::new(
+            Cause::Transient,
             format!(
                 "{what}: no complete answer from the server within {} s (target.timeout_seconds)",
                 timeout.as_secs()
@@ -1311,7 +1311,7 @@ fn deadline_error(dog: &Watchdog, timeout: Duration, what: &str, e: FtpError) ->
     classify(what, e)
 }
 
-impl Drop for FtpTarget {
+impl Drop for FtpRemote {
     /// Every session ends at once, or is kept for another target of the
     /// same server (see `idle`): a plain one waits for nothing, and the
     /// TLS ones end side by side, each within `QUIT_WAIT`.
@@ -1335,43 +1335,43 @@ impl Drop for FtpTarget {
 /// Timeouts on every read and write, and no Nagle delay: FTP is a
 /// request/reply protocol of small lines, which Nagle plus delayed ACKs
 /// would hold back ~40 ms each.
-fn set_timeouts(socket: &TcpStream, timeout: Duration) -> TResult<()> {
+fn set_timeouts(socket: &TcpStream, timeout: Duration) -> RemoteResult<()> {
     socket
         .set_read_timeout(Some(timeout))
         .and_then(|_| socket.set_write_timeout(Some(timeout)))
         .and_then(|_| socket.set_nodelay(true))
-        .map_err(|e| TargetError::new(Kind::Transient, format!("setting timeouts: {e}")))
+        .map_err(|e| RemoteError::new(Cause::Transient, format!("setting timeouts: {e}")))
 }
 
 /// The certificates a server's own may chain to: `target.ca_file`, or the
 /// system trust store.
-fn root_store(ca_file: Option<&std::path::Path>) -> TResult<rustls::RootCertStore> {
+fn root_store(ca_file: Option<&std::path::Path>) -> RemoteResult<rustls::RootCertStore> {
     let mut roots = rustls::RootCertStore::empty();
     match ca_file {
         Some(path) => {
             let pem = std::fs::read(path).map_err(|e| {
-                TargetError::new(
-                    Kind::Refused,
+                RemoteError::new(
+                    Cause::Refused,
                     format!("error reading CA file {}: {e}", path.display()),
                 )
             })?;
             for cert in rustls_pemfile::certs(&mut pem.as_slice()) {
                 let cert = cert.map_err(|e| {
-                    TargetError::new(
-                        Kind::Refused,
+                    RemoteError::new(
+                        Cause::Refused,
                         format!("bad certificate in {}: {e}", path.display()),
                     )
                 })?;
                 roots.add(cert).map_err(|e| {
-                    TargetError::new(
-                        Kind::Refused,
+                    RemoteError::new(
+                        Cause::Refused,
                         format!("bad certificate in {}: {e}", path.display()),
                     )
                 })?;
             }
             if roots.is_empty() {
-                return Err(TargetError::new(
-                    Kind::Refused,
+                return Err(RemoteError::new(
+                    Cause::Refused,
                     format!("no certificates in CA file {}", path.display()),
                 ));
             }
@@ -1385,12 +1385,12 @@ fn root_store(ca_file: Option<&std::path::Path>) -> TResult<rustls::RootCertStor
     Ok(roots)
 }
 
-fn tls_config(ca_file: Option<&std::path::Path>) -> TResult<rustls::ClientConfig> {
+fn tls_config(ca_file: Option<&std::path::Path>) -> RemoteResult<rustls::ClientConfig> {
     let roots = root_store(ca_file)?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     Ok(rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .map_err(|e| TargetError::new(Kind::Refused, format!("TLS setup: {e}")))?
+        .map_err(|e| RemoteError::new(Cause::Refused, format!("TLS setup: {e}")))?
         .with_root_certificates(roots)
         .with_no_client_auth())
 }
@@ -1417,7 +1417,7 @@ fn reply_text(e: &FtpError) -> String {
     }
 }
 
-fn classify(what: &str, e: FtpError) -> TargetError {
+fn classify(what: &str, e: FtpError) -> RemoteError {
     let kind = match (&e, reply_code(&e)) {
         // Refused before it was sent (a name with a line break, a change
         // on a read-only connection), or a file or reply over polyops's
@@ -1430,21 +1430,21 @@ fn classify(what: &str, e: FtpError) -> TargetError {
                     | std::io::ErrorKind::InvalidData
             ) =>
         {
-            Kind::Refused
+            Cause::Refused
         }
-        (FtpError::ConnectionError(_) | FtpError::BadResponse, _) => Kind::Transient,
-        (_, Some(421 | 425 | 426 | 450)) => Kind::Transient,
+        (FtpError::ConnectionError(_) | FtpError::BadResponse, _) => Cause::Transient,
+        (_, Some(421 | 425 | 426 | 450)) => Cause::Transient,
         // vsftpd's "500 OOPS: …" ends a session that hit a local failure
         // (e.g. binding a busy passive port); a fresh session may succeed.
         (FtpError::UnexpectedResponse(r), Some(500))
             if String::from_utf8_lossy(&r.body).contains("OOPS") =>
         {
-            Kind::Transient
+            Cause::Transient
         }
-        (_, Some(550)) => Kind::NotFound,
-        _ => Kind::Refused,
+        (_, Some(550)) => Cause::NotFound,
+        _ => Cause::Refused,
     };
-    TargetError::new(kind, format!("{what}: {}", reply_text(&e)))
+    RemoteError::new(kind, format!("{what}: {}", reply_text(&e)))
 }
 
 /// Entries of a listing, without `.`/`..`; the
@@ -1478,8 +1478,8 @@ fn entries(lines: &[String], mlsd: bool) -> (Vec<Entry>, Vec<String>) {
     checked_entries(out)
 }
 
-impl Reader for FtpTarget {
-    fn list(&mut self) -> TResult<Vec<Entry>> {
+impl Reader for FtpRemote {
+    fn list(&mut self) -> RemoteResult<Vec<Entry>> {
         let mlsd = self.server.mlsd;
         let command = if mlsd { "MLSD" } else { "LIST -a" };
         let peer = self.settings.addr;
@@ -1521,18 +1521,18 @@ impl Reader for FtpTarget {
         Ok(entries)
     }
 
-    fn read(&mut self, name: &RemoteName, max: u64) -> TResult<Vec<u8>> {
+    fn read(&mut self, name: &RemoteName, max: u64) -> RemoteResult<Vec<u8>> {
         let limit = Limit::File {
             keep: usize::try_from(max).unwrap_or(usize::MAX),
             max,
         };
         let fetched = self.fetch(name, limit)?;
         fetched.bytes.ok_or_else(|| {
-            TargetError::new(Kind::Refused, format!("{name} is larger than {max} bytes"))
+            RemoteError::new(Cause::Refused, format!("{name} is larger than {max} bytes"))
         })
     }
 
-    fn read_many(&mut self, names: &[RemoteName]) -> TResult<Vec<(RemoteName, Fetched)>> {
+    fn read_many(&mut self, names: &[RemoteName]) -> RemoteResult<Vec<(RemoteName, Fetched)>> {
         let mut out: Vec<Option<Fetched>> = vec![None; names.len()];
         let counter = Arc::clone(&self.settings.counter);
         self.parallel(
@@ -1554,7 +1554,7 @@ impl Reader for FtpTarget {
             .collect())
     }
 
-    fn hash_many(&mut self, names: &[RemoteName]) -> TResult<Option<Hashes>> {
+    fn hash_many(&mut self, names: &[RemoteName]) -> RemoteResult<Option<Hashes>> {
         if self.server.hash.is_none() {
             return Ok(None);
         }
@@ -1574,7 +1574,7 @@ impl Reader for FtpTarget {
         Ok(Some(names.iter().cloned().zip(out).collect()))
     }
 
-    fn sizes_many(&mut self, names: &[RemoteName]) -> TResult<Option<Sizes>> {
+    fn sizes_many(&mut self, names: &[RemoteName]) -> RemoteResult<Option<Sizes>> {
         if !self.server.size {
             return Ok(None);
         }
@@ -1603,7 +1603,7 @@ impl Reader for FtpTarget {
         max_state: u64,
         wanted: &[RemoteName],
         if_listed: &[RemoteName],
-    ) -> TResult<Survey> {
+    ) -> RemoteResult<Survey> {
         let hashing = self.server.hash.is_some();
         let job = if hashing { Job::Hash } else { Job::Download };
         let first_listed = SURVEY_FILES + wanted.len();
@@ -1624,12 +1624,12 @@ impl Reader for FtpTarget {
         let mut entries = None;
         let mut hashes: Vec<Option<String>> = vec![None; wanted.len()];
         let mut files: Vec<Option<Fetched>> = vec![None; wanted.len() + if_listed.len()];
-        let work = |c: &mut FtpTarget, r: Range<usize>| -> pool::Partial<Piece> {
+        let work = |c: &mut FtpRemote, r: Range<usize>| -> pool::Partial<Piece> {
             match r.start {
                 SURVEY_STATE => {
                     let read = match c.read(state, max_state) {
                         Ok(b) => Ok(Some(b)),
-                        Err(e) if e.kind == Kind::NotFound => Ok(None),
+                        Err(e) if e.cause == Cause::NotFound => Ok(None),
                         Err(e) => Err(e),
                     };
                     if let Ok(b) = &read {
@@ -1698,7 +1698,7 @@ impl Reader for FtpTarget {
             },
         )?;
         let missing =
-            || TargetError::new(Kind::Transient, "observing: part of the work was not done");
+            || RemoteError::new(Cause::Transient, "observing: part of the work was not done");
         let state = state_bytes.ok_or_else(missing)?;
         let entries = entries.ok_or_else(missing)?;
         let pair =
@@ -1754,7 +1754,7 @@ impl Reader for FtpTarget {
     }
 }
 
-/// What became of a session offered to a target (`FtpTarget::adopt`).
+/// What became of a session offered to a target (`FtpRemote::adopt`).
 enum Adopted {
     Yes,
     /// It answered, but refused the target's folder.
@@ -1854,16 +1854,16 @@ impl Drop for Publisher<'_> {
     }
 }
 
-impl FtpTarget {
+impl FtpRemote {
     /// One command with a name, answered 2xx, on this connection; not
     /// retried (a lost reply may hide that it happened).
-    fn once(&mut self, what: &str, verb: &str, name: &RemoteName) -> TResult<()> {
+    fn once(&mut self, what: &str, verb: &str, name: &RemoteName) -> RemoteResult<()> {
         let w = wire_of(&self.settings, &self.watchdog);
         let line = wire::line(w.access, verb, name).map_err(|e| classify(what, e))?;
         let c = self
             .conn
             .as_mut()
-            .ok_or_else(|| TargetError::new(Kind::Transient, "not connected"))?;
+            .ok_or_else(|| RemoteError::new(Cause::Transient, "not connected"))?;
         w.watchdog.arm(w.timeout);
         let replies = c.batch(w, &[line], false);
         w.watchdog.disarm();
@@ -1874,7 +1874,7 @@ impl FtpTarget {
     }
 
     /// `once`, retried after passing failures: for what is safe to repeat.
-    fn repeatable(&mut self, what: &str, verb: &str, name: &RemoteName) -> TResult<()> {
+    fn repeatable(&mut self, what: &str, verb: &str, name: &RemoteName) -> RemoteResult<()> {
         let line = wire::line(self.settings.access, verb, name).map_err(|e| classify(what, e))?;
         let reply = self.retry(what, |c, w| {
             let (code, text) = c.batch(w, std::slice::from_ref(&line), false)?.remove(0);
@@ -1888,13 +1888,13 @@ impl FtpTarget {
     }
 }
 
-impl Target for FtpTarget {
+impl Writer for FtpRemote {
     fn upload_many(
         &mut self,
         files: &[(&RemoteName, &[u8])],
         stop: &AtomicBool,
         done: &mut dyn FnMut(&RemoteName),
-    ) -> TResult<()> {
+    ) -> RemoteResult<()> {
         let batch = self.batch_size(files.len(), Job::Upload);
         self.parallel(
             Job::Upload,
@@ -1906,18 +1906,18 @@ impl Target for FtpTarget {
         )
     }
 
-    fn write(&mut self, name: &RemoteName, bytes: &[u8]) -> TResult<()> {
+    fn write(&mut self, name: &RemoteName, bytes: &[u8]) -> RemoteResult<()> {
         self.store(name, bytes)
     }
 
-    fn rename(&mut self, from: &RemoteName, to: &RemoteName) -> TResult<()> {
+    fn rename(&mut self, from: &RemoteName, to: &RemoteName) -> RemoteResult<()> {
         // Not retried: if the reply was lost the rename may have happened.
         let w = wire_of(&self.settings, &self.watchdog);
         let what = format!("renaming {from} to {to}");
         let c = self
             .conn
             .as_mut()
-            .ok_or_else(|| TargetError::new(Kind::Transient, "not connected"))?;
+            .ok_or_else(|| RemoteError::new(Cause::Transient, "not connected"))?;
         w.watchdog.arm(w.timeout);
         let renamed = rename_once(c, w, from, to, &mut self.pipeline);
         w.watchdog.disarm();
@@ -1925,21 +1925,21 @@ impl Target for FtpTarget {
         self.taint(result)
     }
 
-    fn delete(&mut self, name: &RemoteName) -> TResult<()> {
+    fn delete(&mut self, name: &RemoteName) -> RemoteResult<()> {
         self.repeatable(&format!("deleting {name}"), "DELE", name)
     }
 
-    fn make_dir(&mut self, name: &RemoteName) -> TResult<()> {
+    fn make_dir(&mut self, name: &RemoteName) -> RemoteResult<()> {
         self.once(&format!("creating folder {name}"), "MKD", name)
             .map_err(|mut err| {
-                if err.kind == Kind::NotFound {
-                    err.kind = Kind::Refused;
+                if err.cause == Cause::NotFound {
+                    err.cause = Cause::Refused;
                 }
                 err
             })
     }
 
-    fn remove_dir(&mut self, name: &RemoteName) -> TResult<()> {
+    fn remove_dir(&mut self, name: &RemoteName) -> RemoteResult<()> {
         self.repeatable(&format!("removing folder {name}"), "RMD", name)
     }
 }
@@ -1951,13 +1951,13 @@ mod tests {
     #[test]
     fn only_failures_worth_another_session_are_transient() {
         for (code, text, kind) in [
-            (421, "421 Timeout", Kind::Transient),
-            (425, "425 Can't open data", Kind::Transient),
-            (500, "500 OOPS: vsf_sysutil_bind", Kind::Transient),
-            (500, "500 Unknown command.", Kind::Refused),
-            (550, "550 No such file", Kind::NotFound),
+            (421, "421 Timeout", Cause::Transient),
+            (425, "425 Can't open data", Cause::Transient),
+            (500, "500 OOPS: vsf_sysutil_bind", Cause::Transient),
+            (500, "500 Unknown command.", Cause::Refused),
+            (550, "550 No such file", Cause::NotFound),
         ] {
-            assert_eq!(classify("x", unexpected(code, text)).kind, kind, "{text}");
+            assert_eq!(classify("x", unexpected(code, text)).cause, kind, "{text}");
         }
         // Refused before sending, or over a limit: another try would do the same.
         for kind in [
@@ -1966,7 +1966,7 @@ mod tests {
             std::io::ErrorKind::InvalidData,
         ] {
             let e = FtpError::ConnectionError(std::io::Error::new(kind, "x"));
-            assert_eq!(classify("x", e).kind, Kind::Refused);
+            assert_eq!(classify("x", e).cause, Cause::Refused);
         }
     }
 

@@ -13,13 +13,13 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::mask::Masker;
 use crate::polycom::reader::application;
+use crate::remote::ftp::probe::{self, Certificate, Passive, Rename};
+use crate::remote::ftp::FtpRemote;
+use crate::remote::{Access, Reader, RemoteError, RemoteName, Writer, TEMP_SUFFIX};
 use crate::render::inputs::{sha256_hex, Inputs};
 use crate::render::render;
 use crate::site::model::{is_master_config, Site, TargetUrl};
 use crate::site::secret::Secret;
-use crate::target::ftp::probe::{self, Certificate, Passive, Rename};
-use crate::target::ftp::FtpTarget;
-use crate::target::{Access, Reader, RemoteName, Target, TargetError, TEMP_SUFFIX};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
@@ -529,7 +529,7 @@ pub fn examine(
     each: &mut dyn FnMut(&Check),
 ) -> Vec<Check> {
     let clean = |t: &str| masker.clean(t);
-    let e = |e: TargetError| masker.clean(&e.message);
+    let e = |e: RemoteError| masker.clean(&e.message);
     let mut checks = Report {
         checks: Vec::new(),
         each,
@@ -546,7 +546,7 @@ pub fn examine(
     };
     let (rendered, masters) = declared(site);
 
-    let login = FtpTarget::connect(&site.target, password, Some(1), Access::ReadWrite);
+    let login = FtpRemote::connect(&site.target, password, Some(1), Access::ReadWrite);
     let login = match login {
         Ok(t) => {
             let greeting = t.greeting().unwrap_or_default();
@@ -731,10 +731,10 @@ pub fn examine(
 /// Store `b`, rename it onto the existing `a` without apply's fallback,
 /// and read `a` back; where the server refuses, try apply's way.
 fn rename(
-    t: &mut FtpTarget,
+    t: &mut FtpRemote,
     a: &RemoteName,
     b: &RemoteName,
-    e: &dyn Fn(TargetError) -> String,
+    e: &dyn Fn(RemoteError) -> String,
 ) -> Check {
     let second = test_bytes(b, "b");
     if let Err(err) = t.write(b, &second) {
@@ -755,7 +755,7 @@ fn rename(
         Ok(Rename::Refused(reply)) => match t.rename(b, a) {
             Ok(()) => Check::warn(
                 "rename",
-                format!("the server refuses to rename onto an existing file ({}), as FileZilla Server does: polyops copes by deleting the old file first, so for a moment a phone that boots finds no file under that name; to avoid it, let renames replace files (proftpd: AllowOverwrite on) or use a server that does (vsftpd, pure-ftpd)", e(TargetError::new(crate::target::Kind::Refused, reply))),
+                format!("the server refuses to rename onto an existing file ({}), as FileZilla Server does: polyops copes by deleting the old file first, so for a moment a phone that boots finds no file under that name; to avoid it, let renames replace files (proftpd: AllowOverwrite on) or use a server that does (vsftpd, pure-ftpd)", e(RemoteError::new(crate::remote::Cause::Refused, reply))),
             ),
             Err(err) => Check::fail(
                 "rename",

@@ -18,7 +18,7 @@ use suppaftp::FtpStream;
 
 use super::watchdog::Watchdog;
 use super::Learnt;
-use crate::target::Access;
+use crate::remote::Access;
 
 /// The most sessions kept: `--parallel` sites at a time, a few sessions
 /// each.

@@ -6,17 +6,17 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use super::{
-    checked_entries, Entry, Fetched, Kind, Reader, RemoteName, Sink, Sizes, Stats, TResult, Target,
-    TargetError, KEEP_BYTES, MAX_FILE_BYTES,
+    checked_entries, Cause, Entry, Fetched, Reader, RemoteError, RemoteName, RemoteResult, Sink,
+    Sizes, Stats, Writer, KEEP_BYTES, MAX_FILE_BYTES,
 };
 
-pub struct DirTarget {
+pub struct DirRemote {
     root: PathBuf,
     stats: Stats,
     counter: Arc<AtomicUsize>,
 }
 
-impl DirTarget {
+impl DirRemote {
     pub fn new(root: PathBuf) -> Self {
         Self {
             root,
@@ -31,7 +31,7 @@ impl DirTarget {
 
     /// Read `name` through a sink that keeps `keep` bytes and refuses more
     /// than `max`.
-    fn fetch(&mut self, name: &RemoteName, keep: usize, max: u64) -> TResult<Fetched> {
+    fn fetch(&mut self, name: &RemoteName, keep: usize, max: u64) -> RemoteResult<Fetched> {
         let p = self.path(name);
         let mut file = std::fs::File::open(&p).map_err(|e| err("error reading", &p, e))?;
         let mut sink = Sink::new(keep, max);
@@ -43,16 +43,16 @@ impl DirTarget {
     }
 }
 
-fn err(op: &str, path: &std::path::Path, e: std::io::Error) -> TargetError {
+fn err(op: &str, path: &std::path::Path, e: std::io::Error) -> RemoteError {
     let kind = match e.kind() {
-        ErrorKind::NotFound => Kind::NotFound,
-        _ => Kind::Refused,
+        ErrorKind::NotFound => Cause::NotFound,
+        _ => Cause::Refused,
     };
-    TargetError::new(kind, format!("{op} {}: {e}", path.display()))
+    RemoteError::new(kind, format!("{op} {}: {e}", path.display()))
 }
 
-impl Reader for DirTarget {
-    fn list(&mut self) -> TResult<Vec<Entry>> {
+impl Reader for DirRemote {
+    fn list(&mut self) -> RemoteResult<Vec<Entry>> {
         let entries = match std::fs::read_dir(&self.root) {
             Ok(e) => e,
             // A folder that does not exist yet is an empty target.
@@ -73,27 +73,27 @@ impl Reader for DirTarget {
         Ok(entries)
     }
 
-    fn read(&mut self, name: &RemoteName, max: u64) -> TResult<Vec<u8>> {
+    fn read(&mut self, name: &RemoteName, max: u64) -> RemoteResult<Vec<u8>> {
         let limit = usize::try_from(max).unwrap_or(usize::MAX);
         let fetched = self.fetch(name, limit, max)?;
         fetched.bytes.ok_or_else(|| {
-            TargetError::new(Kind::Refused, format!("{name} is larger than {max} bytes"))
+            RemoteError::new(Cause::Refused, format!("{name} is larger than {max} bytes"))
         })
     }
 
-    fn read_many(&mut self, names: &[RemoteName]) -> TResult<Vec<(RemoteName, Fetched)>> {
+    fn read_many(&mut self, names: &[RemoteName]) -> RemoteResult<Vec<(RemoteName, Fetched)>> {
         let mut out = Vec::new();
         for n in names {
             match self.fetch(n, KEEP_BYTES, MAX_FILE_BYTES) {
                 Ok(f) => out.push((n.clone(), f)),
-                Err(e) if e.kind == Kind::NotFound => {}
+                Err(e) if e.cause == Cause::NotFound => {}
                 Err(e) => return Err(e),
             }
         }
         Ok(out)
     }
 
-    fn sizes_many(&mut self, names: &[RemoteName]) -> TResult<Option<Sizes>> {
+    fn sizes_many(&mut self, names: &[RemoteName]) -> RemoteResult<Option<Sizes>> {
         let mut out = Vec::new();
         for n in names {
             let path = self.root.join(n.as_str());
@@ -116,33 +116,33 @@ impl Reader for DirTarget {
     }
 }
 
-impl Target for DirTarget {
-    fn write(&mut self, name: &RemoteName, bytes: &[u8]) -> TResult<()> {
+impl Writer for DirRemote {
+    fn write(&mut self, name: &RemoteName, bytes: &[u8]) -> RemoteResult<()> {
         let p = self.path(name);
         std::fs::write(&p, bytes).map_err(|e| err("error writing", &p, e))
     }
 
-    fn rename(&mut self, from: &RemoteName, to: &RemoteName) -> TResult<()> {
+    fn rename(&mut self, from: &RemoteName, to: &RemoteName) -> RemoteResult<()> {
         let (a, b) = (self.path(from), self.path(to));
         std::fs::rename(&a, &b).map_err(|e| err("error renaming", &a, e))
     }
 
-    fn delete(&mut self, name: &RemoteName) -> TResult<()> {
+    fn delete(&mut self, name: &RemoteName) -> RemoteResult<()> {
         let p = self.path(name);
         std::fs::remove_file(&p).map_err(|e| err("error deleting", &p, e))
     }
 
-    fn make_dir(&mut self, name: &RemoteName) -> TResult<()> {
+    fn make_dir(&mut self, name: &RemoteName) -> RemoteResult<()> {
         let p = self.path(name);
         std::fs::create_dir(&p).map_err(|e| err("error creating", &p, e))
     }
 
-    fn remove_dir(&mut self, name: &RemoteName) -> TResult<()> {
+    fn remove_dir(&mut self, name: &RemoteName) -> RemoteResult<()> {
         let p = self.path(name);
         std::fs::remove_dir(&p).map_err(|e| err("error removing", &p, e))
     }
 
-    fn ensure_root(&mut self) -> TResult<()> {
+    fn ensure_root(&mut self) -> RemoteResult<()> {
         std::fs::create_dir_all(&self.root).map_err(|e| err("error creating", &self.root, e))
     }
 }

@@ -2,7 +2,7 @@
 //! the raw answers (a PASV reply's address, a rename onto an existing file
 //! without apply's fallback, a file's modification time, the server's
 //! certificate, whether a plain login is taken). Facts only; what they
-//! mean is `around::doctor`'s to say. Every exchange has the target's
+//! mean is `setup::doctor`'s to say. Every exchange has the target's
 //! deadline, as everywhere else.
 
 use std::io::{BufReader, Write};
@@ -17,11 +17,11 @@ use rustls::{DigitallySignedStruct, SignatureScheme};
 use super::watchdog::Watchdog;
 use super::wire::{self, Reply};
 use super::{
-    deadline_error, rename_lines, root_store, set_timeouts, wire_of, Conn, FtpTarget, Kind,
-    RemoteName, TResult, TargetError,
+    deadline_error, rename_lines, root_store, set_timeouts, wire_of, Cause, Conn, FtpRemote,
+    RemoteError, RemoteName, RemoteResult,
 };
+use crate::remote::Access;
 use crate::site::model::{self, TargetUrl};
-use crate::target::Access;
 
 /// What the server answered to PASV (EPSV on IPv6).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,7 +45,7 @@ pub enum Rename {
     Refused(String),
 }
 
-impl FtpTarget {
+impl FtpRemote {
     /// The server's greeting, as it sent it (outside text: clean it before
     /// printing).
     pub fn greeting(&self) -> Option<String> {
@@ -71,12 +71,12 @@ impl FtpTarget {
     }
 
     /// One command and its reply, whatever its code; not retried.
-    fn exchange(&mut self, what: &str, line: String) -> TResult<Reply> {
+    fn exchange(&mut self, what: &str, line: String) -> RemoteResult<Reply> {
         let w = wire_of(&self.settings, &self.watchdog);
         let c = self
             .conn
             .as_mut()
-            .ok_or_else(|| TargetError::new(Kind::Transient, "not connected"))?;
+            .ok_or_else(|| RemoteError::new(Cause::Transient, "not connected"))?;
         w.watchdog.arm(w.timeout);
         let replies = c.batch(w, std::slice::from_ref(&line), false);
         w.watchdog.disarm();
@@ -86,13 +86,13 @@ impl FtpTarget {
 
     /// Ask for a passive data port and report the reply. The port is not
     /// used: the next transfer asks again (servers drop an unused one).
-    pub fn passive_reply(&mut self) -> TResult<Passive> {
+    pub fn passive_reply(&mut self) -> RemoteResult<Passive> {
         let peer = self.settings.addr;
         let command = wire::passive_command(peer);
         let (code, text) = self.exchange("opening a data port", command.to_owned())?;
         if !matches!(code, 227 | 229) {
-            return Err(TargetError::new(
-                Kind::Refused,
+            return Err(RemoteError::new(
+                Cause::Refused,
                 format!("{command}: {}", text.trim()),
             ));
         }
@@ -110,16 +110,16 @@ impl FtpTarget {
         &mut self,
         from: &RemoteName,
         to: &RemoteName,
-    ) -> TResult<Rename> {
+    ) -> RemoteResult<Rename> {
         let what = format!("renaming {from} to {to}");
         let w = wire_of(&self.settings, &self.watchdog);
         let lines = rename_lines(w, from, to).map_err(|e| super::classify(&what, e))?;
         let [rnfr, rnto] = <[String; 2]>::try_from(lines)
-            .map_err(|_| TargetError::new(Kind::Refused, format!("{what}: no rename commands")))?;
+            .map_err(|_| RemoteError::new(Cause::Refused, format!("{what}: no rename commands")))?;
         let (code, text) = self.exchange(&what, rnfr)?;
         if code != 350 {
-            return Err(TargetError::new(
-                Kind::Refused,
+            return Err(RemoteError::new(
+                Cause::Refused,
                 format!("{what}: RNFR: {}", text.trim()),
             ));
         }
@@ -127,8 +127,8 @@ impl FtpTarget {
         match code {
             200..=299 => Ok(Rename::Replaced),
             450 | 550 | 553 => Ok(Rename::Refused(text.trim().to_owned())),
-            _ => Err(TargetError::new(
-                Kind::Refused,
+            _ => Err(RemoteError::new(
+                Cause::Refused,
                 format!("{what}: RNTO: {}", text.trim()),
             )),
         }
@@ -136,25 +136,25 @@ impl FtpTarget {
 
     /// When the server says `name` was last changed (MDTM, RFC 3659: UTC).
     /// `Ok(None)`: the server has no MDTM.
-    pub fn modified(&mut self, name: &RemoteName) -> TResult<Option<SystemTime>> {
+    pub fn modified(&mut self, name: &RemoteName) -> RemoteResult<Option<SystemTime>> {
         let what = format!("asking for the time of {name}");
         let line = wire::line(self.settings.access, "MDTM", name)
             .map_err(|e| super::classify(&what, e))?;
         let (code, text) = self.exchange(&what, line)?;
         match code {
             213 => mdtm_time(&text).map(Some).ok_or_else(|| {
-                TargetError::new(
-                    Kind::Refused,
+                RemoteError::new(
+                    Cause::Refused,
                     format!("{what}: unexpected reply {}", text.trim()),
                 )
             }),
             500 | 501 | 502 | 504 => Ok(None),
-            550 => Err(TargetError::new(
-                Kind::NotFound,
+            550 => Err(RemoteError::new(
+                Cause::NotFound,
                 format!("{what}: {}", text.trim()),
             )),
-            _ => Err(TargetError::new(
-                Kind::Refused,
+            _ => Err(RemoteError::new(
+                Cause::Refused,
                 format!("{what}: {}", text.trim()),
             )),
         }
@@ -255,26 +255,26 @@ impl ServerCertVerifier for Keeper {
 
 /// A control connection to the target's server, greeted, under a watchdog
 /// that ends it after `budget` exchanges' worth of time.
-fn greeted(target: &model::Target, budget: u32) -> TResult<(TcpStream, Watchdog, String)> {
+fn greeted(target: &model::Target, budget: u32) -> RemoteResult<(TcpStream, Watchdog, String)> {
     let TargetUrl::Ftp { host, port, .. } = &target.url else {
-        return Err(TargetError::new(Kind::Refused, "not an FTP URL"));
+        return Err(RemoteError::new(Cause::Refused, "not an FTP URL"));
     };
     let addr: SocketAddr = (host.as_str(), *port)
         .to_socket_addrs()
-        .map_err(|e| TargetError::new(Kind::Refused, format!("cannot resolve {host}: {e}")))?
+        .map_err(|e| RemoteError::new(Cause::Refused, format!("cannot resolve {host}: {e}")))?
         .next()
-        .ok_or_else(|| TargetError::new(Kind::Refused, format!("{host} has no address")))?;
+        .ok_or_else(|| RemoteError::new(Cause::Refused, format!("{host} has no address")))?;
     let timeout = target.timeout;
     let socket = TcpStream::connect_timeout(&addr, timeout)
-        .map_err(|e| TargetError::new(Kind::Transient, format!("connecting to {addr}: {e}")))?;
+        .map_err(|e| RemoteError::new(Cause::Transient, format!("connecting to {addr}: {e}")))?;
     set_timeouts(&socket, timeout)?;
     let dog = Watchdog::new();
     dog.control(&socket);
     dog.arm(timeout * budget);
     let (code, text) = read(&socket, &dog, timeout, "waiting for the greeting")?;
     if code != 220 {
-        return Err(TargetError::new(
-            Kind::Refused,
+        return Err(RemoteError::new(
+            Cause::Refused,
             format!("greeting: {}", text.trim()),
         ));
     }
@@ -288,23 +288,23 @@ fn read(
     dog: &Watchdog,
     timeout: std::time::Duration,
     what: &str,
-) -> TResult<Reply> {
+) -> RemoteResult<Reply> {
     wire::read_reply(&mut BufReader::new(socket)).map_err(|e| deadline_error(dog, timeout, what, e))
 }
 
 /// Send one command line (checked like every other).
-fn send(mut socket: &TcpStream, line: &str) -> TResult<()> {
+fn send(mut socket: &TcpStream, line: &str) -> RemoteResult<()> {
     wire::check(Access::ReadOnly, line).map_err(|e| super::classify("sending a command", e))?;
     socket
         .write_all(format!("{line}\r\n").as_bytes())
-        .map_err(|e| TargetError::new(Kind::Transient, format!("sending a command: {e}")))
+        .map_err(|e| RemoteError::new(Cause::Transient, format!("sending a command: {e}")))
 }
 
 /// Start TLS as an FTPS login does (AUTH TLS) and keep the certificate the
 /// server shows; no login follows. A handshake that met plaintext (a
 /// server that wrote a late reply after AUTH TLS) is tried again, as a
 /// login's is.
-pub fn certificate(target: &model::Target) -> TResult<Certificate> {
+pub fn certificate(target: &model::Target) -> RemoteResult<Certificate> {
     let mut attempt = 1;
     loop {
         let c = certificate_once(target)?;
@@ -320,21 +320,21 @@ pub fn certificate(target: &model::Target) -> TResult<Certificate> {
     }
 }
 
-fn certificate_once(target: &model::Target) -> TResult<Certificate> {
+fn certificate_once(target: &model::Target) -> RemoteResult<Certificate> {
     let (socket, dog, host) = greeted(target, 3)?;
     let timeout = target.timeout;
     send(&socket, "AUTH TLS")?;
     let (code, text) = read(&socket, &dog, timeout, "AUTH TLS")?;
     if code != 234 {
-        return Err(TargetError::new(
-            Kind::Refused,
+        return Err(RemoteError::new(
+            Cause::Refused,
             format!("AUTH TLS: {}", text.trim()),
         ));
     }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let roots = Arc::new(root_store(target.ca_file.as_deref())?);
     let setup =
-        |e: &dyn std::fmt::Display| TargetError::new(Kind::Refused, format!("TLS setup: {e}"));
+        |e: &dyn std::fmt::Display| RemoteError::new(Cause::Refused, format!("TLS setup: {e}"));
     let inner =
         rustls::client::WebPkiServerVerifier::builder_with_provider(roots, Arc::clone(&provider))
             .build()
@@ -350,7 +350,7 @@ fn certificate_once(target: &model::Target) -> TResult<Certificate> {
         .with_custom_certificate_verifier(Arc::clone(&keeper) as Arc<dyn ServerCertVerifier>)
         .with_no_client_auth();
     let name = ServerName::try_from(host.clone())
-        .map_err(|e| TargetError::new(Kind::Refused, format!("{host}: {e}")))?;
+        .map_err(|e| RemoteError::new(Cause::Refused, format!("{host}: {e}")))?;
     let mut tls = rustls::ClientConnection::new(Arc::new(config), name).map_err(|e| setup(&e))?;
     let mut stream = &socket;
     let mut verified = Ok(());
@@ -379,7 +379,7 @@ fn certificate_once(target: &model::Target) -> TResult<Certificate> {
 
 /// The reply a plain (not TLS) session gets to `USER <target.user>`, as a
 /// phone's would. Only the user name is sent, never a password.
-pub fn plain_login(target: &model::Target) -> TResult<Reply> {
+pub fn plain_login(target: &model::Target) -> RemoteResult<Reply> {
     let (socket, dog, _) = greeted(target, 3)?;
     send(&socket, &format!("USER {}", target.user))?;
     let reply = read(&socket, &dog, target.timeout, "USER")?;

@@ -1,4 +1,4 @@
-//! Around the files: what the phones need besides them. Takes a checked
+//! The phones' surroundings, beside their files: what they need besides them. Takes a checked
 //! `Site` (and, for `doctor`, its FTP target) and hands on text to print:
 //! the DHCP options that send the phones to their boot server, the PBX-side
 //! steps of the guide, and a check of the target.

@@ -1,0 +1,32 @@
+//! The integration tests: one binary, one module per feature, sharing the
+//! fixtures and server helpers below. Each test drives the real `polyops`
+//! binary (see `common::Test`).
+
+mod common;
+mod ftp_support;
+mod handmade;
+mod scripted;
+mod tools;
+
+mod boot;
+mod checklist;
+mod completions;
+mod defaults;
+mod dhcp;
+mod doctor;
+mod explain;
+mod ftp_scenarios;
+mod fuzz;
+mod golden;
+mod hash_key;
+mod hostile;
+mod import;
+mod import_ftp;
+mod many_sites;
+mod param_diffs;
+mod params;
+mod plan_output;
+mod render;
+mod schema;
+mod selection;
+mod validate;
