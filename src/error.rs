@@ -95,7 +95,7 @@ pub enum Error {
 }
 
 impl Error {
-    /// The process exit code for this error (SPEC §5: every error is 1; 2
+    /// The process exit code for this error (docs/commands.md: every error is 1; 2
     /// means "changes pending" and is not an error).
     pub fn code(&self) -> i32 {
         1

@@ -1,4 +1,4 @@
-//! SPEC §8: `sites/_defaults.yaml` is merged under every site (the site's
+//! docs/many-sites.md: `sites/_defaults.yaml` is merged under every site (the site's
 //! own value wins; a mapping merges key by key; a list replaces), and a
 //! finding about a value it set names it, at its line.
 

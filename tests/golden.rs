@@ -1,4 +1,4 @@
-//! SPEC §3: the example site of the guide renders to exactly the checked-in
+//! docs/rendered-files.md: the example site of the guide renders to exactly the checked-in
 //! files under `tests/golden/example/`, byte for byte. Review a change to
 //! them against guide §6.1-6.3 like any other code change.
 //!

@@ -1,4 +1,4 @@
-//! SPEC §10: no published hash of a file that carries a secret can be
+//! docs/threat-model.md: no published hash of a file that carries a secret can be
 //! reversed. JSON output and plan files give such a file's hashes as
 //! HMAC-SHA256 under the hash key, or not at all without one; staleness
 //! stays exact; the key itself is never shown.
@@ -40,7 +40,7 @@ fn sha256_hex(bytes: &[u8]) -> String {
         .collect()
 }
 
-/// What the README says `hmac_sha256_*` is: HMAC-SHA256 under the key of
+/// What docs/threat-model.md says `hmac_sha256_*` is: HMAC-SHA256 under the key of
 /// the file's sha256 in lowercase hex.
 fn hmac_hex(key: &str, bytes: &[u8]) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(key.as_bytes()).expect("any key");

@@ -1,4 +1,4 @@
-//! SPEC §8: many sites, N at a time, output in site order; one site's
+//! docs/many-sites.md: many sites, N at a time, output in site order; one site's
 //! failure (an unreachable server, a missing secret) stops no other and is
 //! reported on that site in every format, and the run exits 1 after
 //! everything else was done; `--fail-fast` stops at the first; a held lock

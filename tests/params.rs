@@ -1,4 +1,4 @@
-//! SPEC §6: parameters at four levels (site → `altigen.cfg`, model →
+//! docs/parameters.md: parameters at four levels (site → `altigen.cfg`, model →
 //! `params-<model>.cfg`, extension → `<number>.cfg`, phone →
 //! `params-<mac>.cfg`), polling, static `files` and `config_files`; read
 //! back the way a phone reads them, and the rules that guard them.

@@ -1,4 +1,4 @@
-//! SPEC §4: what `plan` and `drift` print, end to end against a `dir:`
+//! docs/commands.md: what `plan` and `drift` print, end to end against a `dir:`
 //! target (a local folder standing in for the FTP root).
 
 use crate::common;

@@ -1,4 +1,4 @@
-//! SPEC §3: what `polyops render --out DIR` writes, read back the way a
+//! docs/rendered-files.md: what `polyops render --out DIR` writes, read back the way a
 //! phone reads it (XML attributes), against the values of the MaxCS 7.0
 //! guide §6.1-6.3.
 

@@ -1,4 +1,4 @@
-//! SPEC §2: `schema/site.schema.json` is generated from the Rust types and
+//! docs/site-file.md: `schema/site.schema.json` is generated from the Rust types and
 //! checked in; `polyops schema` prints it, and this test fails when the two
 //! differ.
 

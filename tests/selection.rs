@@ -1,4 +1,4 @@
-//! SPEC §8: `--shard K/N` splits the sites between CI jobs, every site in
+//! docs/many-sites.md: `--shard K/N` splits the sites between CI jobs, every site in
 //! exactly one shard; `--changed-since REF` takes only the sites whose
 //! files changed in git.
 

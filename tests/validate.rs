@@ -1,4 +1,4 @@
-//! SPEC §2: `polyops validate` checks every site file against the schema and
+//! docs/site-file.md: `polyops validate` checks every site file against the schema and
 //! the rules, and reports every finding of the run, one per line, as
 //! `FILE:LINE:COLUMN: PATH: MESSAGE`. Errors exit 1; warnings print and exit
 //! 0, unless `--strict`.
@@ -1328,7 +1328,7 @@ fn a_folder_named_like_a_site_file_is_a_warning_naming_it() {
         .stderr_has_line("sites/old.yaml: warning: a folder, not a site file; it is not read");
 }
 
-/// SPEC §8: a name starting with `_` is not a site (`_defaults.yaml`), nor
+/// docs/many-sites.md: a name starting with `_` is not a site (`_defaults.yaml`), nor
 /// is a hidden one; neither is worth a warning.
 #[test]
 fn subfolders_and_files_starting_with_an_underscore_or_a_dot_give_no_warning() {

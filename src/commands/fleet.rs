@@ -1,4 +1,4 @@
-//! Many sites (SPEC §8): each site's work runs `parallel` at a time, and
+//! Many sites (docs/many-sites.md): each site's work runs `parallel` at a time, and
 //! what it gives back is handed on in site order, as soon as every site
 //! before it is done. One site's failure stops no other, unless
 //! `--fail-fast`: then no site starts after it.

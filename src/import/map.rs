@@ -1,4 +1,4 @@
-//! The mapping of SPEC §7, file by file: the parameters of `altigen.cfg`
+//! The mapping of docs/import.md, file by file: the parameters of `altigen.cfg`
 //! and of each `<number>.cfg` to the fields that render them, or to
 //! `params` at their level, and what the report says about each one that
 //! polyops will write otherwise. `root` reads the files and calls these.

@@ -1,4 +1,4 @@
-//! Adopting what exists (SPEC §7): a hand-made provisioning root (`root`)
+//! Adopting what exists (docs/import.md): a hand-made provisioning root (`root`)
 //! or an inventory spreadsheet (`csv`) → a [`Draft`] of a site file, its
 //! secrets and a report of what could not be carried over as it was.
 //! `yaml` writes the draft as a site file a person would have written;

@@ -1,6 +1,6 @@
 //! `explain`'s output: text for a person (one line per parameter: name,
 //! value, the file that wins, the files it shadows), or the explanation
-//! as JSON (its shape is in README). Every name and value in an
+//! as JSON (its shape is in docs/explain.md). Every name and value in an
 //! `Explanation` is masked and printable already.
 
 use std::io::{self, Write};

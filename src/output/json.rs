@@ -1,4 +1,4 @@
-//! The report as JSON: the plan serialised, stable and documented in README.
+//! The report as JSON: the plan serialised, stable and documented in docs/outputs.md.
 
 use std::io::{self, Write};
 

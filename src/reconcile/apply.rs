@@ -197,7 +197,7 @@ struct Mismatch {
     why: String,
 }
 
-/// Check each written file where it landed (SPEC §8): by the server's
+/// Check each written file where it landed (docs/many-sites.md): by the server's
 /// hash where it has one, else by its size. A target that offers neither
 /// is not checked.
 fn verify(

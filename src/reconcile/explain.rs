@@ -116,7 +116,7 @@ pub struct Unset {
     pub did_you_mean: Option<String>,
 }
 
-/// What `explain` prints, in every format (README documents its JSON).
+/// What `explain` prints, in every format (docs/explain.md documents its JSON).
 #[derive(Debug, Clone, Serialize)]
 pub struct Explanation {
     pub format_version: u32,

@@ -330,7 +330,7 @@ impl Guard {
     }
 }
 
-/// The safety checks of a site's plan (SPEC §8 `safety`): deletes and
+/// The safety checks of a site's plan (docs/many-sites.md `safety`): deletes and
 /// updates as a share of the files polyops manages there now, once there
 /// are at least `min_managed` of them.
 fn guards(safety: &Safety, managed: usize, deletes: usize, updates: usize) -> Vec<Guard> {
@@ -690,7 +690,7 @@ impl SitePlan {
 /// What stands for the diff of a file whose bytes on the target were too
 /// large to keep (over `remote::KEEP_BYTES`, read only for its sha256):
 /// the same note as [`unified`] gives for any side over the cap. No hash
-/// is shown of a file that `carries_secret` (SPEC §10).
+/// is shown of a file that `carries_secret` (docs/threat-model.md).
 pub fn too_large(
     name: &str,
     size: u64,

@@ -1,4 +1,4 @@
-//! What polyops may publish of a file's hash (SPEC §10). The plaintext of
+//! What polyops may publish of a file's hash (docs/threat-model.md). The plaintext of
 //! a file that carries a secret has little entropy (a 4-digit SIP password
 //! and a template anyone can read), so its sha256 in a plan file or in JSON
 //! output could be brute-forced: such a file's hash is published only as an

@@ -1,5 +1,5 @@
 //! Rendering is pure: a checked site and its resolved inputs → the files of
-//! SPEC §3, by name. Same site, same bytes.
+//! docs/rendered-files.md, by name. Same site, same bytes.
 
 pub mod inputs;
 

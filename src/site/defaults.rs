@@ -1,4 +1,4 @@
-//! `sites/_defaults.yaml` (SPEC §8): what every site of a repository
+//! `sites/_defaults.yaml` (docs/many-sites.md): what every site of a repository
 //! shares (time, dial plan, firmware, parameters, the FTP user…), merged
 //! under each site file before it is checked. The site's own value wins; a
 //! mapping merges key by key; a list replaces. A finding about a value

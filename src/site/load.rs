@@ -1,5 +1,5 @@
 //! Site files → checked sites: read, parse with positions, validate against the
-//! JSON Schema, deserialise, then apply the rules of SPEC §2 per site and
+//! JSON Schema, deserialise, then apply the rules of docs/site-file.md per site and
 //! across all sites. All findings of a run are collected, none stops the rest.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -30,7 +30,7 @@ impl Catalog {
     }
 }
 
-/// Which of the named sites a run takes (SPEC §8): only those whose files
+/// Which of the named sites a run takes (docs/many-sites.md): only those whose files
 /// changed since a git reference, then every N-th of them in site-name
 /// order. The others are still loaded for the rules across sites.
 #[derive(Debug, Clone, Default)]
@@ -275,7 +275,7 @@ fn same_file(a: &Path, b: &Path) -> bool {
 /// not read adds a warning to `unread` rather than vanishing: a folder
 /// named `*.yaml`, a site file in a subfolder (at any depth; symbolic links
 /// to folders are not followed). Names starting with `_` or `.` give none:
-/// `_` marks what is not a site (SPEC §8: `_defaults.yaml`, an `_archive/`
+/// `_` marks what is not a site (docs/many-sites.md: `_defaults.yaml`, an `_archive/`
 /// folder), `.` what is hidden (`.git/`).
 fn site_files_in(dir: &Path, unread: &mut Vec<Diagnostic>) -> Result<Vec<PathBuf>, String> {
     let mut out = Vec::new();

@@ -1,4 +1,4 @@
-//! A checked site: every default applied, every rule of SPEC §2 holding.
+//! A checked site: every default applied, every rule of docs/site-file.md holding.
 //! Rendering and planning read only this, never the raw file.
 
 use std::collections::BTreeMap;

@@ -1,4 +1,4 @@
-//! The rules of SPEC §6 for Polycom parameters, at any of the four levels
+//! The rules of docs/parameters.md for Polycom parameters, at any of the four levels
 //! (site, model, extension, phone): what a name may be, which names
 //! polyops sets itself, and which values are secrets.
 

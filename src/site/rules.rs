@@ -1,4 +1,4 @@
-//! The rules of SPEC §2 that a schema cannot say: per site (`check_site`) and
+//! The rules of docs/site-file.md that a schema cannot say: per site (`check_site`) and
 //! across every site file (`check_across`).
 
 use std::collections::{BTreeMap, HashMap};

@@ -46,7 +46,7 @@ impl fmt::Display for Secret {
     }
 }
 
-/// Where the key of the published HMACs (SPEC §10) is read: this
+/// Where the key of the published HMACs (docs/threat-model.md) is read: this
 /// environment variable…
 pub const HASH_KEY_ENV: &str = "POLYOPS_HASH_KEY";
 /// …or, when it is not set, this key of the secrets file.
