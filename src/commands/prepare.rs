@@ -1,19 +1,19 @@
-//! What the commands that read a target share: render the site while its
-//! target is opened, observe and plan, print, and say what happened.
+//! What `plan`, `drift`, `apply` and `explain` do before they differ:
+//! render a site while its target is opened, then observe the target and
+//! plan.
 
 use std::collections::BTreeMap;
-use std::io::{IsTerminal, Write};
 
-use crate::cli::{Config, Format};
+use super::print::{connections, remote_error, retried, warn};
+use crate::cli::Config;
 use crate::error::Error;
 use crate::mask::Masker;
 use crate::output::progress::Ticker;
-use crate::output::{self, Report};
 use crate::reconcile::boot;
-use crate::reconcile::observe::{observe, Observed};
-use crate::reconcile::plan::{override_names, SitePlan};
+use crate::reconcile::observe::{look_up_unlisted, observe, Observed};
+use crate::reconcile::plan::{override_names, Plan};
 use crate::reconcile::published::HashKey;
-use crate::remote::{Reader, RemoteError, RemoteName, Stats};
+use crate::remote::Reader;
 use crate::render::inputs::{sha256_hex, Inputs};
 use crate::render::{render, Rendered};
 use crate::site::model::Site;
@@ -31,29 +31,13 @@ pub(super) struct Local {
 pub(super) struct Prepared {
     pub(super) desired: Rendered,
     pub(super) observed: Observed,
-    pub(super) plan: SitePlan,
+    pub(super) plan: Plan,
     pub(super) masker: Masker,
-}
-
-/// A target's failure as the site's error. The message may quote the
-/// server (which may echo anything, a password included): it passes the
-/// site's masker and loses control characters.
-pub(super) fn target_error(site: &Site, masker: &Masker, e: crate::remote::RemoteError) -> Error {
-    Error::Remote {
-        site: site.name.clone(),
-        target: site.target.display.clone(),
-        message: masker.clean(&e.message),
-    }
-}
-
-/// A warning about a site, from its target: printed masked and printable.
-pub(super) fn warn(site: &Site, masker: &Masker, text: &str) {
-    eprintln!("warning: {}: {}", site.name, masker.clean(text));
 }
 
 /// The masker for a site: its extension passwords, its FTP password and
 /// the hash key.
-pub(super) fn masker(site: &Site, inputs: &Inputs, store: &SecretStore) -> Masker {
+fn masker(site: &Site, inputs: &Inputs, store: &SecretStore) -> Masker {
     let mut secrets = inputs.secret_values();
     if let Some(r) = &site.target.password {
         if let Ok(s) = store.resolve(r) {
@@ -98,7 +82,9 @@ pub(super) fn render_and_open<T: Send>(
     Ok((local?, target?))
 }
 
-/// Observe the target and plan, publishing hashes under `key`.
+/// Observe the target and plan, publishing hashes under `key`. The files
+/// the phones need that the listing did not show are asked for by name
+/// (the boot check must not call a file missing that is there).
 pub(super) fn observe_and_plan(
     config: &Config,
     site: &Site,
@@ -121,33 +107,15 @@ pub(super) fn observe_and_plan(
         target.counter(),
     );
     let mut observed = observe(target, &site.name, &wanted, &override_names(site))
-        .map_err(|e| target_error(site, &masker, e))?;
+        .map_err(|e| remote_error(site, &masker, e))?;
     drop(ticker);
-    look_up_unlisted(site, &desired, &mut observed, target)
-        .map_err(|e| target_error(site, &masker, e))?;
-    let st = target.stats();
-    if let Some(reply) = &st.listing_cut {
-        warn(site, &masker, &format!(
-            "{} cut its listing short ({reply}): every file the site declares or polyops wrote was still checked by name, but unmanaged files and phones' own files past the cut are not reported; raise the server's limit (pure-ftpd: -L)",
-            site.target.display
-        ));
-    }
-    for w in &observed.warnings {
-        warn(site, &masker, w);
-    }
-    if config.verbose {
-        eprintln!(
-            "{}: observed {} files over {}: {} hashed by the server, {} downloaded{}",
-            site.name,
-            observed.hashes.len(),
-            connections(&st),
-            st.hashes,
-            st.downloads,
-            retried(&st.retries, &masker)
-        );
-    }
-    let mut plan = SitePlan::build(site, &site_sha, &desired, &observed, &masker);
-    plan.publish(key);
+    let needed = boot::needed(site, &desired)
+        .into_keys()
+        .filter(|n| !desired.contains_key(n));
+    look_up_unlisted(target, &mut observed, needed).map_err(|e| remote_error(site, &masker, e))?;
+    tell_observed(config, site, &masker, &observed, &*target);
+    let mut plan = Plan::build(site, &site_sha, &desired, &observed, &masker);
+    plan.publish_under(key.cloned());
     Ok(Prepared {
         desired,
         observed,
@@ -156,84 +124,34 @@ pub(super) fn observe_and_plan(
     })
 }
 
-/// Ask by name for the files the phones need that the listing did not
-/// show, and add those that exist to `observed.names`: a server may cut a
-/// listing short (pure-ftpd stops at 10,000 names, over TLS without saying
-/// so), and the boot check must not call a file missing that is there.
-/// Nothing is asked when the listing shows them all.
-fn look_up_unlisted(
+/// What observing found that a person should hear: a listing cut short,
+/// the observation's warnings, and under `-v` what it cost.
+fn tell_observed(
+    config: &Config,
     site: &Site,
-    desired: &Rendered,
-    observed: &mut Observed,
-    target: &mut dyn Reader,
-) -> Result<(), RemoteError> {
-    // A name that cannot be a remote name cannot be on the target either.
-    let unlisted: Vec<RemoteName> = boot::needed(site, desired)
-        .into_keys()
-        .filter(|n| !desired.contains_key(n) && !observed.names.contains(n))
-        .filter_map(|n| RemoteName::new(&n).ok())
-        .collect();
-    if unlisted.is_empty() {
-        return Ok(());
-    }
-    let found: Vec<String> = match target.hash_many(&unlisted)? {
-        Some(hashes) => hashes
-            .into_iter()
-            .filter(|(_, sha)| sha.is_some())
-            .map(|(n, _)| n.as_str().to_owned())
-            .collect(),
-        None => target
-            .read_many(&unlisted)?
-            .into_iter()
-            .map(|(n, _)| n.as_str().to_owned())
-            .collect(),
-    };
-    observed.names.extend(found);
-    Ok(())
-}
-
-pub(super) fn print_report(
-    report: &Report,
-    format: Format,
-    out: &mut dyn Write,
-) -> Result<(), Error> {
-    let color = format == Format::Text
-        && std::io::stdout().is_terminal()
-        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-    let result = match format {
-        Format::Text => output::text::write(report, out, color),
-        Format::Json => output::json::write(report, out),
-        Format::Markdown => output::markdown::write(report, out),
-    };
-    result.map_err(|e| Error::Write {
-        path: "standard output".into(),
-        source: e,
-    })
-}
-
-/// An error as one line, for the report of the site it stopped.
-pub(super) fn one_line(e: &Error) -> String {
-    e.to_string().lines().collect::<Vec<_>>().join("; ")
-}
-
-/// "N connection(s)", for `-v`.
-pub(super) fn connections(st: &Stats) -> String {
-    let n = st.connections.max(1);
-    format!("{n} connection{}", if n > 1 { "s" } else { "" })
-}
-
-/// ", N retried after a passing failure" when any was, and then a line
-/// per retry with its cause (the server's words, masked), for `-v`.
-pub(super) fn retried(causes: &[String], masker: &Masker) -> String {
-    let mut text = String::new();
-    if !causes.is_empty() {
-        text.push_str(&format!(
-            ", {} retried after a passing failure",
-            causes.len()
+    masker: &Masker,
+    observed: &Observed,
+    target: &dyn Reader,
+) {
+    let st = target.stats();
+    if let Some(reply) = &st.listing_cut {
+        warn(site, masker, &format!(
+            "{} cut its listing short ({reply}): every file the site declares or polyops wrote was still checked by name, but unmanaged files and phones' own files past the cut are not reported; raise the server's limit (pure-ftpd: -L)",
+            site.target.display
         ));
     }
-    for cause in causes {
-        text.push_str(&format!("\n  retried after: {}", masker.clean(cause)));
+    for w in &observed.warnings {
+        warn(site, masker, w);
     }
-    text
+    if config.verbose {
+        eprintln!(
+            "{}: observed {} files over {}: {} hashed by the server, {} downloaded{}",
+            site.name,
+            observed.hashed(),
+            connections(&st),
+            st.hashes,
+            st.downloads,
+            retried(&st.retries, masker)
+        );
+    }
 }
