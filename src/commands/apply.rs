@@ -284,15 +284,7 @@ impl Applying<'_> {
     /// `--lock-timeout` (saying once whose it waits for).
     fn lock(&self, site: &Site, masker: &Masker, target: &mut dyn Writer) -> Result<(), Error> {
         let mut waiting = |holder: &lock::Holder, left: Duration| {
-            warn(
-                site,
-                masker,
-                &format!(
-                    "waiting up to {} for the lock held by {}",
-                    humantime::format_duration(left),
-                    holder.describe()
-                ),
-            );
+            warn(site, masker, &waiting_line(holder, left));
         };
         let acquired = lock::wait(
             target,
@@ -401,6 +393,16 @@ impl Applying<'_> {
     }
 }
 
+/// The warning of a wait for a held lock, said once: "waiting up to 5m
+/// for the lock held by alice@host (pid 7) since …".
+fn waiting_line(holder: &lock::Holder, left: Duration) -> String {
+    format!(
+        "waiting up to {} for the lock held {}",
+        humantime::format_duration(left),
+        holder.describe()
+    )
+}
+
 /// What a site's apply tells as it goes: each file landed counts for the
 /// progress bar (and is a line under `-v`); a warning is printed masked.
 struct Told<'a> {
@@ -420,5 +422,19 @@ impl Progress for Told<'_> {
 
     fn warn(&mut self, line: String) {
         warn(self.site, self.masker, &line);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_lock_wait_names_the_holder_once_with_by() {
+        let line = waiting_line(&lock::Holder::Unknown, Duration::from_secs(300));
+        assert_eq!(
+            line,
+            "waiting up to 5m for the lock held by another apply (its owner file is missing or unreadable)"
+        );
     }
 }
