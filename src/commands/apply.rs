@@ -374,7 +374,7 @@ impl Applying<'_> {
             p.plan.changes().count(),
             Arc::clone(&landed),
         );
-        let mut told = Told {
+        let mut progress = ApplyProgress {
             site,
             masker: &p.masker,
             landed: &landed,
@@ -386,7 +386,7 @@ impl Applying<'_> {
             observed: &p.observed,
         };
         let finish = execution
-            .run(target, &self.stop, &mut told)
+            .run(target, &self.stop, &mut progress)
             .map_err(|e| remote_error(site, &p.masker, e));
         drop(ticker);
         finish
@@ -405,14 +405,14 @@ fn waiting_line(holder: &lock::Holder, left: Duration) -> String {
 
 /// What a site's apply tells as it goes: each file landed counts for the
 /// progress bar (and is a line under `-v`); a warning is printed masked.
-struct Told<'a> {
+struct ApplyProgress<'a> {
     site: &'a Site,
     masker: &'a Masker,
     landed: &'a AtomicUsize,
     verbose: bool,
 }
 
-impl Progress for Told<'_> {
+impl Progress for ApplyProgress<'_> {
     fn done(&mut self, line: String) {
         self.landed.fetch_add(1, Ordering::Relaxed);
         if self.verbose {

@@ -230,7 +230,7 @@ fn staleness(saved: &SiteRecord, fresh: &Plan) -> Option<Stale> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::reconcile::plan::{FileChange, Read};
+    use crate::reconcile::plan::{FileChange, ReadHash};
     use crate::reconcile::published::HashKey;
     use crate::site::secret::Secret;
 
@@ -252,7 +252,7 @@ mod tests {
         }]);
         plan.reads.insert(
             ".polyops-state.json".to_owned(),
-            Read {
+            ReadHash {
                 sha256: Some("b".repeat(64)),
                 carries_secret: false,
             },

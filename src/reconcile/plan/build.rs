@@ -12,7 +12,7 @@ use crate::reconcile::plan::diff::{too_large, unified};
 use crate::reconcile::plan::overrides::{overrides, Override};
 use crate::reconcile::plan::params::{param_changes, ParamChanges};
 use crate::reconcile::plan::safety::{guards, Guard};
-use crate::reconcile::plan::{Plan, Read, SiteId, Summary};
+use crate::reconcile::plan::{Plan, ReadHash, SiteId, Summary};
 use crate::reconcile::published::{carries_secret, Side};
 use crate::reconcile::state::STATE_FILE;
 use crate::render::inputs::sha256_hex;
@@ -186,7 +186,7 @@ fn reads(
     observed: &Observed,
     files: &[FileChange],
     masker: &Masker,
-) -> BTreeMap<String, Read> {
+) -> BTreeMap<String, ReadHash> {
     let file_secret: BTreeMap<&str, bool> = files
         .iter()
         .map(|f| (f.name.as_str(), f.carries_secret))
@@ -220,7 +220,7 @@ fn reads(
                 };
             (
                 name,
-                Read {
+                ReadHash {
                     sha256,
                     carries_secret,
                 },

@@ -59,9 +59,9 @@ pub struct Summary {
     pub overrides: usize,
 }
 
-/// A file the plan read on the target.
+/// What the plan read of a file on the target: its hash.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Read {
+pub struct ReadHash {
     /// Its sha256; `None`: absent.
     pub sha256: Option<String>,
     /// Whether it carries a secret: its hash is published as an HMAC.
@@ -82,7 +82,7 @@ pub struct Plan {
     pub overrides: Vec<Override>,
     /// Every target file the plan read (the state file included): what
     /// makes a saved plan stale.
-    pub reads: BTreeMap<String, Read>,
+    pub reads: BTreeMap<String, ReadHash>,
     /// The safety checks this plan trips.
     pub guards: Vec<Guard>,
     /// The files the phones' master files name that will not be on the
