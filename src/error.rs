@@ -89,6 +89,18 @@ pub enum Error {
     #[error("error reading plan file {}: {message}", path.display())]
     PlanFile { path: PathBuf, message: String },
 
+    /// `plan --out` with sites that could not be planned writes no file.
+    #[error("no plan file written to {}: {failed} site{} could not be planned", path.display(), if *failed == 1 { "" } else { "s" })]
+    NoPlanFile { path: PathBuf, failed: usize },
+
+    /// `apply --plan` names, or selects, a site the plan file does not plan.
+    #[error("site {site} is not in the saved plan")]
+    NotInPlan { site: String },
+
+    /// `apply` without `--auto-approve` where it cannot ask.
+    #[error("apply needs --auto-approve when it cannot ask (no terminal on standard input)")]
+    CannotAsk,
+
     /// Several independent errors, each already one line.
     #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
     Many(Vec<Error>),

@@ -1,127 +1,123 @@
 //! `apply`: plan (or load a saved plan), then carry it out under the
-//! target's lock.
+//! target's lock. What apply refuses is the plan's to say
+//! (`Plan::check_saved`, `Plan::check_apply`); this command asks, prints,
+//! and runs the sites.
 
-use std::collections::BTreeSet;
 use std::io::{IsTerminal, Write};
-use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::fleet::NOT_STARTED;
-use super::online::{
-    connections, observe_and_plan, one_line, print_report, render_and_open, retried, target_error,
-    warn, Prepared,
-};
+use super::prepare::{observe_and_plan, render_and_open, Prepared};
+use super::print::{connections, print_outcomes, remote_error, retried, warn};
 use super::{checked_sites, fleet, hash_key, secret_store, write_out};
 use crate::cli::{ApplyOptions, Config, Format};
 use crate::error::Error;
+use crate::mask::Masker;
 use crate::output::progress::Ticker;
-use crate::output::{self, Mode, Report};
-use crate::reconcile::apply::{self, Outcome};
+use crate::output::{self, Mode};
+use crate::reconcile::apply::{Execution, Finish, Progress};
 use crate::reconcile::lock::{self, Acquire};
-use crate::reconcile::plan::{Action, SitePlan};
+use crate::reconcile::outcome::{Outcome, SiteOutcome, Why};
+use crate::reconcile::plan::{Allow, Refusal, SiteId};
+use crate::reconcile::planfile::PlanFile;
 use crate::reconcile::published::HashKey;
 use crate::remote::{self, Reader, Writer};
 use crate::site::model::Site;
 use crate::site::secret::SecretStore;
 
-fn read_plan_file(path: &Path) -> Result<Report, Error> {
-    let bad = |message: String| Error::PlanFile {
-        path: path.to_owned(),
-        message,
-    };
-    let bytes = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
-    let report: Report = serde_json::from_slice(&bytes).map_err(|e| bad(e.to_string()))?;
-    if report.format_version != output::FORMAT_VERSION {
-        return Err(bad(format!(
-            "format version {} is not {}",
-            report.format_version,
-            output::FORMAT_VERSION
-        )));
+pub fn run(config: &Config, opts: &ApplyOptions, out: &mut dyn Write) -> Result<i32, Error> {
+    if !opts.auto_approve && !std::io::stdin().is_terminal() {
+        return Err(Error::CannotAsk);
     }
-    if report.mode != Mode::Plan {
-        return Err(bad("not a plan".to_owned()));
+    let saved = opts.plan.as_deref().map(PlanFile::read).transpose()?;
+    let config = narrowed_to(config, saved.as_ref())?;
+    let catalog = checked_sites(&config)?;
+    let store = secret_store(&config)?;
+    let key = hash_key(&store)?;
+    if saved.is_some() && key.is_none() {
+        return Err(Error::NoHashKey {
+            context: "apply --plan needs the hash key the plan was made with".to_owned(),
+        });
     }
-    if report.sites.is_empty() {
-        return Err(bad("it plans no site".to_owned()));
-    }
-    if let Some(s) = report.sites.iter().find(|s| !s.is_ok()) {
-        return Err(bad(format!("site {} failed to plan", s.site)));
-    }
-    let mut seen = BTreeSet::new();
-    for s in &report.sites {
-        if !seen.insert(&s.site) {
-            return Err(bad(format!("it plans site {} twice", s.site)));
+    let sites: Vec<&Site> = catalog.selected().collect();
+    if let Some(saved) = &saved {
+        if let Some(site) = sites.iter().find(|site| !saved.plans(&site.name)) {
+            return Err(Error::NotInPlan {
+                site: site.name.clone(),
+            });
         }
     }
-    Ok(report)
-}
-
-/// What a stale plan's reason adds when a keyed hash differs: the plan
-/// may have been made under another key rather than for other files.
-const ANOTHER_KEY: &str = ", or the plan was made under another hash key";
-
-/// Why a saved plan no longer matches the sites or the target, if it does
-/// not. What the plans publish is compared: plain sha256, or for a file
-/// that carries a secret its HMAC (the same under the same key, different
-/// under another).
-fn staleness(saved: &SitePlan, fresh: &SitePlan) -> Option<String> {
-    // A redacted hash is `null`, like an absent file's: such a plan could
-    // compare equal to a target whose secrets changed.
-    if saved.redacted || saved.files.iter().any(|f| f.published.redacted) {
-        return Some(
-            "it was made without a hash key, so the files in it that hold a secret cannot be checked"
-                .to_owned(),
-        );
-    }
-    if saved.site_file_sha256 != fresh.site_file_sha256 {
-        return Some(format!(
-            "{} changed since the plan was made",
-            fresh.site_file
-        ));
-    }
-    type After = BTreeSet<(String, Option<String>, Option<Option<String>>)>;
-    let after = |p: &SitePlan| -> After {
-        p.files
+    // A missing secret fails the sites that use it, before their targets
+    // are touched; under --fail-fast, the whole run before any is.
+    if config.fail_fast {
+        let missing: Vec<Error> = sites
             .iter()
-            .filter(|f| f.action != Action::Delete)
-            .map(|f| {
-                (
-                    f.name.clone(),
-                    f.published.sha256_after.clone(),
-                    f.published.hmac_sha256_after.clone(),
-                )
-            })
-            .collect()
-    };
-    let (was, is) = (after(saved), after(fresh));
-    if was != is {
-        let keyed = was
-            .symmetric_difference(&is)
-            .any(|(_, _, hmac)| matches!(hmac, Some(Some(_))));
-        return Some(format!(
-            "the rendered files (site, secrets or firmware) changed since the plan was made{}",
-            if keyed { ANOTHER_KEY } else { "" }
-        ));
-    }
-    for (name, sha) in &fresh.published_reads {
-        if saved.published_reads.get(name) != Some(sha) {
-            let keyed = sha.is_some() && fresh.secret_reads.contains(name);
-            return Some(format!(
-                "{name} on the target changed since the plan was made{}",
-                if keyed { ANOTHER_KEY } else { "" }
-            ));
+            .flat_map(|site| crate::render::inputs::missing_secrets(site, &store))
+            .collect();
+        if !missing.is_empty() {
+            return Err(Error::Many(missing));
         }
     }
-    if saved.published_reads.len() != fresh.published_reads.len() {
-        return Some("the files on the target changed since the plan was made".to_owned());
-    }
-    None
+    let applying = Applying {
+        config: &config,
+        opts,
+        store: &store,
+        key: key.as_ref(),
+        saved: saved.as_ref(),
+        stop: stop_flag(),
+    };
+    let outcomes = if opts.auto_approve {
+        applying.unattended(&sites, out)
+    } else {
+        applying.asking(&sites, out)
+    };
+    finish(opts.format, outcomes, out)
 }
 
-/// What a site that never started because of a signal reports.
-const INTERRUPTED: &str = "not started: polyops was interrupted";
+/// The run's configuration with exactly the sites of a saved plan (the
+/// ones named, if any); a site named that the plan does not plan is an
+/// error.
+fn narrowed_to(config: &Config, saved: Option<&PlanFile>) -> Result<Config, Error> {
+    let mut config = config.clone();
+    let Some(saved) = saved else {
+        return Ok(config);
+    };
+    if let Some(extra) = config.names.iter().find(|n| !saved.plans(n)) {
+        return Err(Error::NotInPlan {
+            site: extra.clone(),
+        });
+    }
+    if config.names.is_empty() {
+        config.names = saved.sites.iter().map(|s| s.site.clone()).collect();
+    }
+    Ok(config)
+}
+
+/// Print what the run's output still lacks (text: the sites that never
+/// started, the others printed as they ended; other formats: every site
+/// at once), and say whether it failed.
+fn finish(format: Format, outcomes: Vec<SiteOutcome>, out: &mut dyn Write) -> Result<i32, Error> {
+    if format == Format::Text {
+        let not_started = outcomes
+            .iter()
+            .filter(|s| matches!(s.outcome, Outcome::NotStarted(_)));
+        for site in not_started {
+            print_outcomes(Mode::Apply, std::slice::from_ref(site), format, out)?;
+        }
+    } else if !outcomes.is_empty() {
+        print_outcomes(Mode::Apply, &outcomes, format, out)?;
+    }
+    let errors: Vec<Error> = outcomes
+        .into_iter()
+        .filter_map(SiteOutcome::into_error)
+        .collect();
+    if errors.is_empty() {
+        Ok(0)
+    } else {
+        Err(Error::Many(errors))
+    }
+}
 
 /// Set by SIGINT/SIGTERM once an apply holds a lock.
 fn stop_flag() -> Arc<AtomicBool> {
@@ -156,362 +152,289 @@ fn confirm(question: &str, stop: &AtomicBool) -> bool {
     }
 }
 
-pub fn run(config: &Config, opts: &ApplyOptions, out: &mut dyn Write) -> Result<i32, Error> {
-    let interactive = std::io::stdin().is_terminal();
-    if !opts.auto_approve && !interactive {
-        return Err(Error::Usage(
-            "apply needs --auto-approve when it cannot ask (no terminal on standard input)"
-                .to_owned(),
-        ));
-    }
-    let saved = opts.plan.as_deref().map(read_plan_file).transpose()?;
-    let mut config = config.clone();
-    if let Some(saved) = &saved {
-        let in_plan: Vec<String> = saved.sites.iter().map(|s| s.site.clone()).collect();
-        if let Some(extra) = config.names.iter().find(|n| !in_plan.contains(n)) {
-            return Err(Error::Usage(format!(
-                "site {extra} is not in the saved plan"
-            )));
-        }
-        // Exactly the sites of the plan (the ones named, if any).
-        if config.names.is_empty() {
-            config.names = in_plan;
-        }
-    }
-    let catalog = checked_sites(&config)?;
-    let store = secret_store(&config)?;
-    let key = hash_key(&store)?;
-    if saved.is_some() && key.is_none() {
-        return Err(Error::NoHashKey {
-            context: "apply --plan needs the hash key the plan was made with".to_owned(),
-        });
-    }
-    let sites: Vec<&Site> = catalog.selected().collect();
-    if let Some(saved) = &saved {
-        if let Some(site) = sites
-            .iter()
-            .find(|site| !saved.sites.iter().any(|s| s.site == site.name))
-        {
-            return Err(Error::Usage(format!(
-                "site {} is not in the saved plan",
-                site.name
-            )));
-        }
-    }
-    // A missing secret fails the sites that use it, before their targets
-    // are touched; under --fail-fast, the whole run before any is.
-    if config.fail_fast {
-        let missing: Vec<Error> = sites
-            .iter()
-            .flat_map(|site| crate::render::inputs::missing_secrets(site, &store))
-            .collect();
-        if !missing.is_empty() {
-            return Err(Error::Many(missing));
-        }
-    }
-    let stop = stop_flag();
-    let saved_plan = |site: &Site| {
-        saved
-            .as_ref()
-            .and_then(|r| r.sites.iter().find(|s| s.site == site.name))
-    };
-    // One site: its plan, outcome and (text) report, written to `out`.
-    let one = |site: &Site, out: &mut dyn Write| -> Result<SitePlan, Error> {
-        let missing = crate::render::inputs::missing_secrets(site, &store);
-        let result = if missing.is_empty() {
-            apply_site(
-                &config,
-                site,
-                &store,
-                key.as_ref(),
-                saved_plan(site),
-                opts,
-                &stop,
-                out,
-            )
-        } else {
-            Err(Error::Many(missing))
-        };
-        if let (Err(e), Format::Text) = (&result, opts.format) {
-            let failed = SitePlan::failed(site, one_line(e));
-            print_report(&Report::new(Mode::Apply, vec![failed]), Format::Text, out)?;
-        }
-        result
-    };
-    let mut reports = Vec::new();
-    let mut errors = Vec::new();
-    let mut take = |site: &Site, outcome: Option<Result<SitePlan, Error>>| match outcome {
-        Some(Ok(plan)) => reports.push(plan),
-        Some(Err(e)) => {
-            reports.push(SitePlan::failed(site, one_line(&e)));
-            errors.push(e);
-        }
-        None if stop.load(Ordering::SeqCst) => {
-            reports.push(SitePlan::failed(site, INTERRUPTED.to_owned()))
-        }
-        None => reports.push(SitePlan::failed(site, NOT_STARTED.to_owned())),
-    };
-    if opts.auto_approve {
-        // Each site's report is kept until the sites before it are done,
-        // so the output reads in site order however they finish.
-        let outcomes = fleet(&config).run(
+/// One run of apply: what every site of it shares.
+struct Applying<'a> {
+    config: &'a Config,
+    opts: &'a ApplyOptions,
+    store: &'a SecretStore,
+    key: Option<&'a HashKey>,
+    saved: Option<&'a PlanFile>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Applying<'_> {
+    /// `--auto-approve`: the sites `--parallel` at a time. Each site's
+    /// output is kept until the sites before it are done, so the output
+    /// reads in site order however they finish.
+    fn unattended(&self, sites: &[&Site], out: &mut dyn Write) -> Vec<SiteOutcome> {
+        let ran = fleet(self.config).run(
             Mode::Apply.word(),
-            &sites,
-            &stop,
+            sites,
+            &self.stop,
             |site| {
                 let mut buf = Vec::new();
-                let result = one(site, &mut buf);
-                (result, buf)
+                let outcome = self.site(site, &mut buf);
+                (outcome, buf)
             },
-            |(result, _)| result.is_err(),
-            |_, outcome| {
-                if let Some((_, buf)) = outcome {
+            |(outcome, _)| outcome.plan().is_none(),
+            |_, ran| {
+                if let Some((_, buf)) = ran {
                     let _ = out.write_all(buf);
                     let _ = out.flush();
                 }
             },
         );
-        for (site, outcome) in sites.iter().zip(outcomes) {
-            take(site, outcome.map(|(result, _)| result));
-        }
-    } else {
-        // Asking on the terminal, one site at a time.
+        sites
+            .iter()
+            .zip(ran)
+            .map(|(site, ran)| match ran {
+                Some((outcome, _)) => outcome,
+                None => self.not_started(site),
+            })
+            .collect()
+    }
+
+    /// Asking on the terminal, one site at a time.
+    fn asking(&self, sites: &[&Site], out: &mut dyn Write) -> Vec<SiteOutcome> {
+        let mut outcomes = Vec::new();
         let mut failed = false;
-        for site in &sites {
-            if stop.load(Ordering::SeqCst) || (config.fail_fast && failed) {
-                take(site, None);
+        for site in sites {
+            if self.stop.load(Ordering::SeqCst) || (self.config.fail_fast && failed) {
+                outcomes.push(self.not_started(site));
                 continue;
             }
-            let result = one(site, out);
-            failed |= result.is_err();
-            take(site, Some(result));
+            let outcome = self.site(site, out);
+            failed |= outcome.plan().is_none();
+            outcomes.push(outcome);
         }
+        outcomes
     }
-    if opts.format == Format::Text {
-        for site in reports
-            .iter()
-            .filter(|r| matches!(r.error.as_deref(), Some(NOT_STARTED | INTERRUPTED)))
-        {
-            print_report(
-                &Report::new(Mode::Apply, vec![site.clone()]),
-                Format::Text,
-                out,
-            )?;
-        }
-    }
-    if !reports.is_empty() && opts.format != Format::Text {
-        print_report(&Report::new(Mode::Apply, reports), opts.format, out)?;
-    }
-    if errors.is_empty() {
-        Ok(0)
-    } else {
-        Err(Error::Many(errors))
-    }
-}
 
-/// How often a held lock is tried again under `--lock-timeout`.
-const LOCK_POLL: Duration = Duration::from_secs(2);
+    /// A site the run ended before.
+    fn not_started(&self, site: &Site) -> SiteOutcome {
+        let why = if self.stop.load(Ordering::SeqCst) {
+            Why::Signal
+        } else {
+            Why::FailFast
+        };
+        SiteOutcome::new(SiteId::of(site), Outcome::NotStarted(why))
+    }
 
-#[allow(clippy::too_many_arguments)]
-fn apply_site(
-    config: &Config,
-    site: &Site,
-    store: &SecretStore,
-    key: Option<&HashKey>,
-    saved: Option<&SitePlan>,
-    opts: &ApplyOptions,
-    stop: &AtomicBool,
-    out: &mut dyn Write,
-) -> Result<SitePlan, Error> {
-    let (local, mut target) = render_and_open(site, store, || {
-        remote::open(site, store, config.connections)
-    })?;
-    let masker = local.masker.clone();
-    target
-        .ensure_root()
-        .map_err(|e| target_error(site, &masker, e))?;
-    // The lock is taken before observing, so the plan cannot go stale
-    // under us.
-    let deadline = opts.lock_timeout.map(|t| std::time::Instant::now() + t);
-    let mut waiting = false;
-    loop {
-        match lock::acquire(target.as_mut(), &site.name)
-            .map_err(|e| target_error(site, &masker, e))?
-        {
-            Acquire::Acquired => break,
-            Acquire::Held(holder) => {
-                let now = std::time::Instant::now();
-                match deadline {
-                    Some(d) if now < d && !stop.load(Ordering::SeqCst) => {
-                        if !waiting {
-                            waiting = true;
-                            warn(
-                                site,
-                                &masker,
-                                &format!(
-                                    "waiting up to {} for the lock held by {}",
-                                    humantime::format_duration(d - now),
-                                    holder.describe()
-                                ),
-                            );
-                        }
-                        std::thread::sleep(LOCK_POLL.min(d - now));
-                    }
-                    _ => {
-                        return Err(Error::Locked {
-                            site: site.name.clone(),
-                            target: site.target.display.clone(),
-                            holder: masker.clean(&holder.describe()),
-                        })
-                    }
-                }
+    /// One site: its outcome, and in text its output, written to `out`
+    /// (a site that failed says so at once).
+    fn site(&self, site: &Site, out: &mut dyn Write) -> SiteOutcome {
+        let missing = crate::render::inputs::missing_secrets(site, self.store);
+        let outcome = if missing.is_empty() {
+            self.apply_site(site, out).unwrap_or_else(Outcome::Failed)
+        } else {
+            Outcome::Failed(Error::Many(missing))
+        };
+        let outcome = match outcome {
+            Outcome::Done(plan) => return SiteOutcome::done(plan),
+            other => SiteOutcome::new(SiteId::of(site), other),
+        };
+        if self.opts.format == Format::Text {
+            let shown = std::slice::from_ref(&outcome);
+            if let Err(e) = print_outcomes(Mode::Apply, shown, Format::Text, out) {
+                return SiteOutcome::new(SiteId::of(site), Outcome::Failed(e));
             }
         }
+        outcome
     }
-    let prepared = observe_and_plan(config, site, local, &mut *target as &mut dyn Reader, key);
-    let result = prepared.and_then(|mut p| {
-        let before = target.stats();
-        let result = apply_locked(
-            site,
-            &mut p,
-            target.as_mut(),
-            saved,
-            opts,
-            stop,
-            config.verbose,
-            out,
-        );
-        if config.verbose {
-            let st = target.stats();
-            eprintln!(
-                "{}: uploaded {} files over {}{}",
-                site.name,
-                st.uploads - before.uploads,
-                connections(&st),
-                retried(&st.retries[before.retries.len()..], &masker)
+
+    /// Open the site's target, take its lock (waiting under
+    /// `--lock-timeout`), plan and carry the plan out, release the lock.
+    /// The lock is taken before observing, so the plan cannot go stale
+    /// under us.
+    fn apply_site(&self, site: &Site, out: &mut dyn Write) -> Result<Outcome, Error> {
+        let (local, mut target) = render_and_open(site, self.store, || {
+            remote::open(site, self.store, self.config.connections)
+        })?;
+        let masker = local.masker.clone();
+        target
+            .ensure_root()
+            .map_err(|e| remote_error(site, &masker, e))?;
+        self.lock(site, &masker, target.as_mut())?;
+        let reader = &mut *target as &mut dyn Reader;
+        let prepared = observe_and_plan(self.config, site, local, reader, self.key);
+        let result = prepared.and_then(|p| {
+            let before = target.stats();
+            let result = self.apply_locked(site, &p, target.as_mut(), out);
+            if self.config.verbose {
+                let st = target.stats();
+                eprintln!(
+                    "{}: uploaded {} files over {}{}",
+                    site.name,
+                    st.uploads - before.uploads,
+                    connections(&st),
+                    retried(&st.retries[before.retries.len()..], &masker)
+                );
+            }
+            result
+        });
+        let released = lock::release(target.as_mut()).map_err(|e| remote_error(site, &masker, e));
+        let outcome = result?;
+        if let Outcome::Done(_) = outcome {
+            released?;
+        }
+        Ok(outcome)
+    }
+
+    /// Take the site's lock, waiting for a held one under
+    /// `--lock-timeout` (saying once whose it waits for).
+    fn lock(&self, site: &Site, masker: &Masker, target: &mut dyn Writer) -> Result<(), Error> {
+        let mut waiting = |holder: &lock::Holder, left: Duration| {
+            warn(site, masker, &waiting_line(holder, left));
+        };
+        let acquired = lock::wait(
+            target,
+            &site.name,
+            self.opts.lock_timeout,
+            &self.stop,
+            &mut waiting,
+        )
+        .map_err(|e| remote_error(site, masker, e))?;
+        match acquired {
+            Acquire::Acquired => Ok(()),
+            Acquire::Held(holder) => Err(Error::Locked {
+                site: site.name.clone(),
+                target: site.target.display.clone(),
+                holder: masker.clean(&holder.describe()),
+            }),
+        }
+    }
+
+    /// Under the lock: refuse a stale saved plan, print the plan, refuse
+    /// what the plan's checks refuse, ask, then carry it out.
+    fn apply_locked(
+        &self,
+        site: &Site,
+        p: &Prepared,
+        target: &mut dyn Writer,
+        out: &mut dyn Write,
+    ) -> Result<Outcome, Error> {
+        let plan = &p.plan;
+        if let Some(saved) = self.saved.and_then(|s| s.site(&site.name)) {
+            plan.check_saved(saved)
+                .map_err(|r| r.into_error(&site.name))?;
+        }
+        let text = self.opts.format == Format::Text;
+        if text {
+            let shown = [SiteOutcome::done(plan.clone())];
+            print_outcomes(Mode::Plan, &shown, Format::Text, out)?;
+        }
+        let allow = Allow {
+            mass_delete: self.opts.allow_mass_delete,
+            mass_update: self.opts.allow_mass_update,
+            incomplete: self.opts.allow_incomplete,
+        };
+        plan.check_apply(&allow)
+            .map_err(|r| r.into_error(&site.name))?;
+        if !plan.boot.is_complete() {
+            warn(
+                site,
+                &p.masker,
+                &format!(
+                    "applying although the phones will not find {} on the target (--allow-incomplete)",
+                    plan.boot.files()
+                ),
             );
         }
-        result
-    });
-    let released = lock::release(target.as_mut()).map_err(|e| target_error(site, &masker, e));
-    let plan = result?;
-    released?;
-    Ok(plan)
+        if plan.has_changes() && !self.opts.auto_approve && self.saved.is_none() {
+            let _ = out.flush();
+            let question = format!("Apply these changes to {}?", site.target.display);
+            if !confirm(&question, &self.stop) {
+                return Err(Refusal::NotConfirmed.into_error(&site.name));
+            }
+        }
+        let total = plan.changes().count();
+        let finish = self.execute(site, p, target)?;
+        match finish {
+            Finish::Complete => {
+                if text {
+                    let line = format!(
+                        "Applied {}: {}.\n",
+                        site.name,
+                        output::summary_line(&plan.summary, Mode::Apply)
+                    );
+                    write_out(out, line.as_bytes())?;
+                }
+                Ok(Outcome::Done(plan.clone()))
+            }
+            Finish::Interrupted { done } => Ok(Outcome::Interrupted { done, total }),
+        }
+    }
+
+    /// Carry the plan out, showing progress (a bar, or under `-v` a line
+    /// per file).
+    fn execute(&self, site: &Site, p: &Prepared, target: &mut dyn Writer) -> Result<Finish, Error> {
+        let landed = Arc::new(AtomicUsize::new(0));
+        let ticker = Ticker::start(
+            format!("{}: writing", site.name),
+            p.plan.changes().count(),
+            Arc::clone(&landed),
+        );
+        let mut progress = ApplyProgress {
+            site,
+            masker: &p.masker,
+            landed: &landed,
+            verbose: self.config.verbose,
+        };
+        let execution = Execution {
+            plan: &p.plan,
+            desired: &p.desired,
+            observed: &p.observed,
+        };
+        let finish = execution
+            .run(target, &self.stop, &mut progress)
+            .map_err(|e| remote_error(site, &p.masker, e));
+        drop(ticker);
+        finish
+    }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn apply_locked(
-    site: &Site,
-    p: &mut Prepared,
-    target: &mut dyn Writer,
-    saved: Option<&SitePlan>,
-    opts: &ApplyOptions,
-    stop: &AtomicBool,
-    verbose: bool,
-    out: &mut dyn Write,
-) -> Result<SitePlan, Error> {
-    if let Some(saved) = saved {
-        if let Some(reason) = staleness(saved, &p.plan) {
-            return Err(Error::Stale {
-                site: site.name.clone(),
-                reason,
-            });
-        }
-    }
-    let plan = p.plan.clone();
-    let text = opts.format == Format::Text;
-    if text {
-        print_report(
-            &Report::new(Mode::Plan, vec![plan.clone()]),
-            Format::Text,
-            out,
-        )?;
-    }
-    if let Some(reason) = plan
-        .refusals(opts.allow_mass_delete, opts.allow_mass_update)
-        .into_iter()
-        .next()
-    {
-        return Err(Error::Refused {
-            site: site.name.clone(),
-            reason,
-        });
-    }
-    // Checked on what was just observed, a saved plan's own result aside:
-    // a file may have gone from the target since.
-    if !opts.allow_incomplete {
-        plan.boot
-            .check_complete()
-            .map_err(|reason| Error::Refused {
-                site: site.name.clone(),
-                reason,
-            })?;
-    } else if !plan.boot.is_complete() {
-        warn(
-            site,
-            &p.masker,
-            &format!(
-                "applying although the phones will not find {} on the target (--allow-incomplete)",
-                plan.boot.files()
-            ),
-        );
-    }
-    if plan.has_changes() && !opts.auto_approve && saved.is_none() {
-        let _ = out.flush();
-        let question = format!("Apply these changes to {}?", site.target.display);
-        if !confirm(&question, stop) {
-            return Err(Error::Refused {
-                site: site.name.clone(),
-                reason: "not confirmed".to_owned(),
-            });
-        }
-    }
-    let total = plan
-        .files
-        .iter()
-        .filter(|f| f.action != Action::Unchanged)
-        .count();
-    let masker = &p.masker;
-    let landed = Arc::new(AtomicUsize::new(0));
-    let ticker = Ticker::start(
-        format!("{}: writing", site.name),
-        total,
-        Arc::clone(&landed),
-    );
-    let outcome = apply::execute(
-        target,
-        &plan,
-        &p.desired,
-        &p.observed.owned,
-        &p.observed.names,
-        stop,
-        &mut |line| {
-            landed.fetch_add(1, Ordering::Relaxed);
-            if verbose {
-                eprintln!("{}: {line}", site.name);
-            }
-        },
-        &mut |line| warn(site, masker, &line),
+/// The warning of a wait for a held lock, said once: "waiting up to 5m
+/// for the lock held by alice@host (pid 7) since …".
+fn waiting_line(holder: &lock::Holder, left: Duration) -> String {
+    format!(
+        "waiting up to {} for the lock held {}",
+        humantime::format_duration(left),
+        holder.describe()
     )
-    .map_err(|e| target_error(site, masker, e));
-    drop(ticker);
-    let outcome = outcome?;
-    match outcome {
-        Outcome::Done => {
-            if text {
-                let line = format!(
-                    "Applied {}: {}.\n",
-                    site.name,
-                    output::summary_line(&plan.summary, Mode::Apply)
-                );
-                write_out(out, line.as_bytes())?;
-            }
-            Ok(plan)
+}
+
+/// What a site's apply tells as it goes: each file landed counts for the
+/// progress bar (and is a line under `-v`); a warning is printed masked.
+struct ApplyProgress<'a> {
+    site: &'a Site,
+    masker: &'a Masker,
+    landed: &'a AtomicUsize,
+    verbose: bool,
+}
+
+impl Progress for ApplyProgress<'_> {
+    fn done(&mut self, line: String) {
+        self.landed.fetch_add(1, Ordering::Relaxed);
+        if self.verbose {
+            eprintln!("{}: {line}", self.site.name);
         }
-        Outcome::Interrupted { done } => Err(Error::Interrupted {
-            site: site.name.clone(),
-            done,
-            total,
-        }),
+    }
+
+    fn warn(&mut self, line: String) {
+        warn(self.site, self.masker, &line);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_lock_wait_names_the_holder_once_with_by() {
+        let line = waiting_line(&lock::Holder::Unknown, Duration::from_secs(300));
+        assert_eq!(
+            line,
+            "waiting up to 5m for the lock held by another apply (its owner file is missing or unreadable)"
+        );
     }
 }

@@ -5,7 +5,8 @@
 
 use std::io::Write;
 
-use super::online::{render_and_open, target_error, warn};
+use super::prepare::render_and_open;
+use super::print::{remote_error, warn};
 use super::{checked_sites, secret_store};
 use crate::cli::{Config, ExplainFormat, ExplainOptions};
 use crate::error::Error;
@@ -40,7 +41,7 @@ pub fn run(config: &Config, opts: &ExplainOptions, out: &mut dyn Write) -> Resul
         masker: &local.masker,
     };
     let explanation =
-        explain(&request, reader.as_mut()).map_err(|e| target_error(site, &local.masker, e))?;
+        explain(&request, reader.as_mut()).map_err(|e| remote_error(site, &local.masker, e))?;
     for w in &explanation.warnings {
         warn(site, &local.masker, w);
     }

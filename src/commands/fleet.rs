@@ -16,19 +16,13 @@ pub(super) struct Fleet {
     pub(super) fail_fast: bool,
 }
 
-/// What a site that never started (`--fail-fast`) reports.
-pub(super) const NOT_STARTED: &str =
-    "not started: an earlier site failed and --fail-fast stops the run there";
-
-/// A site's outcome: `None` when it never started (`--fail-fast` after a
-/// failure, or a signal).
-pub(super) type Outcome<T> = Option<T>;
-
 impl Fleet {
-    /// Run `work` for every site; `each` sees every outcome in site order,
-    /// on the calling thread, as soon as the sites before it are done.
+    /// Run `work` for every site; `each` sees what each gave back in site
+    /// order, on the calling thread, as soon as the sites before it are
+    /// done. `None` for a site that never started (`--fail-fast` after a
+    /// failure, or a signal).
     /// `stop` (a signal) keeps sites not yet started from starting, and so
-    /// does an outcome `fails` calls a failure under `--fail-fast`.
+    /// does a result `fails` calls a failure under `--fail-fast`.
     pub(super) fn run<T: Send>(
         self,
         what: &str,
@@ -36,17 +30,17 @@ impl Fleet {
         stop: &AtomicBool,
         work: impl Fn(&Site) -> T + Sync,
         fails: impl Fn(&T) -> bool + Sync,
-        mut each: impl FnMut(&Site, &Outcome<T>),
-    ) -> Vec<Outcome<T>> {
+        mut each: impl FnMut(&Site, &Option<T>),
+    ) -> Vec<Option<T>> {
         let next = AtomicUsize::new(0);
         let failed = AtomicBool::new(false);
         let finished = Arc::new(AtomicUsize::new(0));
         let workers = self.parallel.clamp(1, sites.len().max(1));
         let ticker = (sites.len() > 1)
             .then(|| Ticker::sites(what.to_owned(), sites.len(), Arc::clone(&finished)));
-        let mut outcomes: Vec<Option<Outcome<T>>> = (0..sites.len()).map(|_| None).collect();
+        let mut ran: Vec<Option<Option<T>>> = (0..sites.len()).map(|_| None).collect();
         std::thread::scope(|scope| {
-            let (tx, rx) = mpsc::channel::<(usize, Outcome<T>)>();
+            let (tx, rx) = mpsc::channel::<(usize, Option<T>)>();
             for _ in 0..workers {
                 let tx = tx.clone();
                 let (next, failed, work, fails, finished) =
@@ -56,7 +50,7 @@ impl Fleet {
                     let Some(site) = sites.get(i) else { break };
                     let skip = stop.load(Ordering::SeqCst)
                         || (self.fail_fast && failed.load(Ordering::SeqCst));
-                    let outcome = if skip {
+                    let result = if skip {
                         None
                     } else {
                         let r = work(site);
@@ -66,23 +60,23 @@ impl Fleet {
                         Some(r)
                     };
                     finished.fetch_add(1, Ordering::SeqCst);
-                    if tx.send((i, outcome)).is_err() {
+                    if tx.send((i, result)).is_err() {
                         break;
                     }
                 });
             }
             drop(tx);
             let mut shown = 0;
-            for (i, outcome) in rx {
-                outcomes[i] = Some(outcome);
-                while let Some(Some(done)) = outcomes.get(shown) {
+            for (i, result) in rx {
+                ran[i] = Some(result);
+                while let Some(Some(done)) = ran.get(shown) {
                     each(sites[shown], done);
                     shown += 1;
                 }
             }
         });
         drop(ticker);
-        outcomes.into_iter().map(Option::flatten).collect()
+        ran.into_iter().map(Option::flatten).collect()
     }
 }
 

@@ -1,6 +1,7 @@
 //! The commands, one file each, and what they share: loading the sites the
-//! command names, the secret store, writing to standard output. `online`
-//! holds what the commands that read a target share.
+//! command names, the secret store, writing to standard output. `prepare`
+//! renders a site and observes and plans its target for the commands that
+//! read one; `print` says what they print besides their output.
 
 mod apply;
 mod checklist;
@@ -12,8 +13,9 @@ mod explain;
 mod fleet;
 mod import;
 mod man;
-mod online;
 mod plan;
+mod prepare;
+mod print;
 mod render;
 mod schema;
 mod unlock;

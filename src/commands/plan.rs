@@ -5,13 +5,15 @@ use std::io::Write;
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
 
-use super::fleet::NOT_STARTED;
-use super::online::{observe_and_plan, one_line, print_report, render_and_open, warn};
+use super::prepare::{observe_and_plan, render_and_open};
+use super::print::{print_outcomes, warn};
 use super::{checked_sites, fleet, hash_key, secret_store};
 use crate::cli::{Config, Format};
 use crate::error::Error;
-use crate::output::{Mode, Report};
-use crate::reconcile::plan::SitePlan;
+use crate::output::Mode;
+use crate::reconcile::outcome::{Outcome, SiteOutcome, Why};
+use crate::reconcile::plan::{Plan, SiteId};
+use crate::reconcile::planfile::PlanFile;
 use crate::reconcile::published::HashKey;
 use crate::remote;
 use crate::site::model::Site;
@@ -25,7 +27,7 @@ fn plan_site(
     site: &Site,
     store: &SecretStore,
     key: Option<&HashKey>,
-) -> Result<SitePlan, Error> {
+) -> Result<Plan, Error> {
     let (local, mut target) = render_and_open(site, store, || {
         remote::open_reader(site, store, config.connections)
     })?;
@@ -67,10 +69,8 @@ pub fn run(
             ),
         });
     }
-    let mut plans = Vec::new();
-    let mut errors = Vec::new();
     let sites: Vec<&Site> = catalog.selected().collect();
-    let outcomes = fleet(config).run(
+    let ran = fleet(config).run(
         mode.word(),
         &sites,
         &AtomicBool::new(false),
@@ -78,57 +78,44 @@ pub fn run(
         Result::is_err,
         |_, _| {},
     );
-    for (site, outcome) in sites.iter().zip(outcomes) {
-        match outcome {
-            Some(Ok(p)) => plans.push(p),
-            Some(Err(e)) => {
-                plans.push(SitePlan::failed(site, one_line(&e)));
-                errors.push(e);
-            }
-            None => plans.push(SitePlan::failed(site, NOT_STARTED.to_owned())),
-        }
-    }
-    let report = Report::new(mode, plans);
-    print_report(&report, format, out)?;
-    if !errors.is_empty() {
-        // A plan file holds every selected site or does not exist: one
-        // without the failed sites would apply the rest unchecked.
-        if let Some(path) = save {
-            let _ = std::fs::remove_file(path);
-            errors.push(Error::Usage(format!(
-                "no plan file written to {}: {} site{} could not be planned",
-                path.display(),
-                errors.len(),
-                if errors.len() == 1 { "" } else { "s" }
-            )));
-        }
-        return Err(Error::Many(errors));
+    let outcomes: Vec<SiteOutcome> = sites
+        .iter()
+        .zip(ran)
+        .map(|(site, ran)| match ran {
+            Some(Ok(plan)) => SiteOutcome::done(plan),
+            Some(Err(e)) => SiteOutcome::new(SiteId::of(site), Outcome::Failed(e)),
+            None => SiteOutcome::new(SiteId::of(site), Outcome::NotStarted(Why::FailFast)),
+        })
+        .collect();
+    print_outcomes(mode, &outcomes, format, out)?;
+    let plans: Vec<&Plan> = outcomes.iter().filter_map(SiteOutcome::plan).collect();
+    let pending = match mode {
+        Mode::Drift => plans.iter().any(|p| p.has_drift()),
+        _ => detailed && plans.iter().any(|p| p.has_changes()),
+    };
+    if plans.len() < outcomes.len() {
+        return Err(failed(outcomes, save));
     }
     if let Some(path) = save {
-        write_plan_file(path, &report)?;
+        PlanFile::of(plans).write(path)?;
     }
-    let pending = match mode {
-        Mode::Drift => report.sites.iter().any(SitePlan::has_drift),
-        _ => detailed && report.sites.iter().any(SitePlan::has_changes),
-    };
     Ok(if pending { 2 } else { 0 })
 }
 
-/// A plan file: the report without diffs, of lines or of parameters
-/// (hashes only, no secrets; not even masked contents, which apply does
-/// not need). `formatting_only` stays: it says nothing of the contents.
-fn write_plan_file(path: &Path, report: &Report) -> Result<(), Error> {
-    let mut saved = report.clone();
-    for site in &mut saved.sites {
-        for f in &mut site.files {
-            f.diff = None;
-            f.params = None;
-        }
+/// The error of a run in which sites failed. A plan file holds every
+/// selected site or does not exist: one without the failed sites would
+/// apply the rest unchecked.
+fn failed(outcomes: Vec<SiteOutcome>, save: Option<&Path>) -> Error {
+    let mut errors: Vec<Error> = outcomes
+        .into_iter()
+        .filter_map(SiteOutcome::into_error)
+        .collect();
+    if let Some(path) = save {
+        let _ = std::fs::remove_file(path);
+        errors.push(Error::NoPlanFile {
+            path: path.to_owned(),
+            failed: errors.len(),
+        });
     }
-    let mut bytes = serde_json::to_vec_pretty(&saved).expect("a report always serialises");
-    bytes.push(b'\n');
-    std::fs::write(path, bytes).map_err(|e| Error::Write {
-        path: path.to_owned(),
-        source: e,
-    })
+    Error::Many(errors)
 }

@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use super::online::target_error;
+use super::print::remote_error;
 use super::{checked_sites, secret_store, write_out};
 use crate::cli::Config;
 use crate::error::Error;
@@ -18,10 +18,10 @@ pub fn run(config: &Config, out: &mut dyn Write) -> Result<i32, Error> {
         let mut target = remote::open(site, &store, config.connections)?;
         let masker = Masker::new(remote::ftp_password(site, &store).map(|p| p.expose().to_owned()));
         let line =
-            match lock::holder(target.as_mut()).map_err(|e| target_error(site, &masker, e))? {
+            match lock::holder(target.as_mut()).map_err(|e| remote_error(site, &masker, e))? {
                 None => format!("{}: no lock on {}\n", site.name, site.target.display),
                 Some(holder) => {
-                    lock::release(target.as_mut()).map_err(|e| target_error(site, &masker, e))?;
+                    lock::release(target.as_mut()).map_err(|e| remote_error(site, &masker, e))?;
                     format!(
                         "{}: removed the lock on {} held {}\n",
                         site.name,

@@ -1,13 +1,13 @@
-//! The report as a merge-request comment: summary line first, deletes above
+//! The outcomes of a run as a merge-request comment: summary line first, deletes above
 //! the fold, every diff in `<details>`, never over 65,000 characters (it says
 //! what it left out).
 
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use super::{boot_heading, closing_line, override_effect, summary_line, Mode, Report};
+use super::{boot_heading, override_effect, summary_line, Mode, Outcomes, Renderer};
 use crate::reconcile::boot::phones_line;
-use crate::reconcile::plan::{Action, FileChange};
+use crate::reconcile::plan::{Action, FileChange, Plan};
 
 /// A name or value as inline code that nothing in it can break out of:
 /// file names may come from the target's state file and parameters from
@@ -72,27 +72,31 @@ fn params_table(f: &FileChange, site: &str) -> String {
 
 /// Every site in one row: its counts, drift, the files the phones miss,
 /// its error.
-fn sites_table(report: &Report) -> String {
+fn sites_table(outcomes: &Outcomes) -> String {
     let mut t = String::from(
         "| site | create | update | delete | unchanged | drifted | status |\n|---|---:|---:|---:|---:|---:|---|\n",
     );
-    for site in &report.sites {
-        let status = match &site.error {
-            Some(e) => {
+    let none = crate::reconcile::plan::Summary::default();
+    for site in outcomes.sites {
+        let status = match (site.plan(), site.error_line()) {
+            (None, e) => {
+                let e = e.unwrap_or_default();
                 let short: String = e.replace('\n', " ").chars().take(160).collect();
                 format!("**error:** {}", code(&short))
             }
-            None if !site.boot.is_complete() => {
-                format!("ok; {} missing for the phones", site.boot.missing.len())
+            (Some(plan), _) if !plan.boot.is_complete() => {
+                format!("ok; {} missing for the phones", plan.boot.missing.len())
             }
-            None if site.apply_would_refuse.is_some() => "ok; apply would refuse".to_owned(),
-            None => "ok".to_owned(),
+            (Some(plan), _) if outcomes.would_refuse(plan).is_some() => {
+                "ok; apply would refuse".to_owned()
+            }
+            (Some(_), _) => "ok".to_owned(),
         };
-        let s = &site.summary;
+        let s = site.plan().map_or(&none, |p| &p.summary);
         let _ = writeln!(
             t,
             "| {} | {} | {} | {} | {} | {} | {status} |",
-            code(&site.site),
+            code(&site.site.name),
             s.create,
             s.update,
             s.delete,
@@ -107,133 +111,56 @@ fn sites_table(report: &Report) -> String {
 /// GitHub and GitLab cut comments near 65,536 characters.
 pub const LIMIT: usize = 65_000;
 
-pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
-    out.write_all(render(report, LIMIT).as_bytes())
+/// A merge-request comment of at most `limit` characters.
+#[derive(Debug, Clone, Copy)]
+pub struct Markdown {
+    pub limit: usize,
 }
 
-/// The whole comment, at most `limit` characters.
-pub fn render(report: &Report, limit: usize) -> String {
-    let title = match report.mode {
+impl Default for Markdown {
+    fn default() -> Self {
+        Self { limit: LIMIT }
+    }
+}
+
+impl Renderer for Markdown {
+    fn write(&self, outcomes: &Outcomes, out: &mut dyn Write) -> io::Result<()> {
+        out.write_all(render(outcomes, self.limit).as_bytes())
+    }
+}
+
+/// The whole comment, at most `limit` characters: the summary, then
+/// above the fold what changes per site, then as many diffs as fit.
+pub fn render(outcomes: &Outcomes, limit: usize) -> String {
+    let title = match outcomes.mode {
         Mode::Plan => "polyops plan",
         Mode::Drift => "polyops drift",
         Mode::Apply => "polyops apply",
     };
-    let mut head = match closing_line(report) {
+    let mut head = match outcomes.closing_line() {
         Some(line) => format!("**{title}:** {line}\n\n"),
         None => format!("**{title}:** every site failed\n\n"),
     };
-
     // Over many sites, one table of every site first: what a reviewer
     // scans before the details.
-    if report.sites.len() > 1 {
-        head.push_str(&sites_table(report));
+    if outcomes.sites.len() > 1 {
+        head.push_str(&sites_table(outcomes));
     }
-
-    // Above the fold: per-site tables of every change, deletes first.
-    for site in &report.sites {
-        if let Some(error) = &site.error {
-            let _ = writeln!(
-                head,
-                "### {} → `{}`\n\n**error:** {}\n",
-                site.site,
-                site.target,
-                error.replace('\n', " ")
-            );
-            continue;
-        }
-        let _ = writeln!(
-            head,
-            "### {} → `{}`\n\n{}\n",
-            site.site,
-            site.target,
-            summary_line(&site.summary, report.mode)
-        );
-        if let Some(reason) = &site.apply_would_refuse {
-            let _ = writeln!(head, "> **Warning:** apply refuses this plan: {reason}.\n");
-        }
-        if !site.boot.is_complete() {
-            let _ = writeln!(
-                head,
-                "> **Boot check:** {}:\n>",
-                boot_heading(&site.boot, report.mode, "`--allow-incomplete`")
-            );
-            for (file, phones) in &site.boot.missing {
-                let _ = writeln!(head, "> - {}: {}", code(file), phones_line(phones, code));
-            }
-            head.push('\n');
-        }
-        let mut changed: Vec<_> = site
-            .files
-            .iter()
-            .filter(|f| f.action != Action::Unchanged)
-            .collect();
-        changed.sort_by_key(|f| (f.action != Action::Delete, f.name.clone()));
-        if !changed.is_empty() {
-            head.push_str("| action | file | note |\n|---|---|---|\n");
-            for f in changed {
-                let action = match f.action {
-                    Action::Delete => "**delete**",
-                    other => other.word(),
-                };
-                let mut notes: Vec<&str> = match (f.drift_note(), f.adopted) {
-                    (Some(note), _) => vec![note],
-                    (None, true) => vec!["taken over (not written by polyops before)"],
-                    _ => Vec::new(),
-                };
-                if f.formatting_only {
-                    notes.push("formatting only");
-                }
+    for site in outcomes.sites {
+        match (site.plan(), site.error_line()) {
+            (Some(plan), _) => head.push_str(&plan_section(outcomes, plan)),
+            (None, error) => {
                 let _ = writeln!(
                     head,
-                    "| {action} | {} | {} |",
-                    code(&f.name),
-                    notes.join("; ")
+                    "### {} → `{}`\n\n**error:** {}\n",
+                    site.site.name,
+                    site.site.target,
+                    error.unwrap_or_default().replace('\n', " ")
                 );
             }
-            head.push('\n');
-        }
-        for o in &site.overrides {
-            let _ = writeln!(
-                head,
-                "- `{}` of phone `{}`{}",
-                o.file,
-                o.phone,
-                override_effect(o, |s| format!("`{s}`"))
-            );
-        }
-        if !site.overrides.is_empty() {
-            head.push('\n');
         }
     }
-
-    // Below: the diffs, as many as fit.
-    let mut body = String::new();
-    let mut left_out = 0usize;
-    let reserve = 200;
-    for site in &report.sites {
-        for f in &site.files {
-            let Some(diff) = &f.diff else { continue };
-            let mut block = params_table(f, &site.site);
-            let _ = write!(
-                block,
-                "<details><summary>{} {} ({}){}</summary>\n\n```diff\n{}```\n\n</details>\n\n",
-                f.action.word(),
-                code(&f.name),
-                site.site,
-                if f.formatting_only {
-                    ": formatting only"
-                } else {
-                    ""
-                },
-                diff.replace("```", "`\u{200b}``")
-            );
-            if head.len() + body.len() + block.len() + reserve <= limit {
-                body.push_str(&block);
-            } else {
-                left_out += 1;
-            }
-        }
-    }
+    let (body, left_out) = diffs(outcomes, head.len(), limit);
     let mut text = head;
     text.push_str(&body);
     if left_out > 0 {
@@ -243,61 +170,181 @@ pub fn render(report: &Report, limit: usize) -> String {
             if left_out == 1 { "" } else { "s" }
         );
     }
-    if text.len() > limit {
-        // Even the tables were too long: cut at a line boundary and say so.
-        let note = "\n_…output cut to stay under the comment size limit; run `polyops plan` for the rest._\n";
-        let mut cut = limit.saturating_sub(note.len());
-        while !text.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        let cut = text[..cut].rfind('\n').unwrap_or(cut);
-        text.truncate(cut);
-        text.push_str(note);
+    cut_to(text, limit)
+}
+
+/// Above the fold for a site that has a plan: its summary, why apply would
+/// refuse it, the boot check, a table of every change (deletes first), its
+/// override files.
+fn plan_section(outcomes: &Outcomes, plan: &Plan) -> String {
+    let mut head = String::new();
+    let _ = writeln!(
+        head,
+        "### {} → `{}`\n\n{}\n",
+        plan.site.name,
+        plan.site.target,
+        summary_line(&plan.summary, outcomes.mode)
+    );
+    if let Some(reason) = outcomes.would_refuse(plan) {
+        let _ = writeln!(head, "> **Warning:** apply refuses this plan: {reason}.\n");
     }
+    if !plan.boot.is_complete() {
+        let _ = writeln!(
+            head,
+            "> **Boot check:** {}:\n>",
+            boot_heading(&plan.boot, outcomes.mode, "`--allow-incomplete`")
+        );
+        for (file, phones) in &plan.boot.missing {
+            let _ = writeln!(head, "> - {}: {}", code(file), phones_line(phones, code));
+        }
+        head.push('\n');
+    }
+    head.push_str(&changes_table(plan));
+    for o in &plan.overrides {
+        let _ = writeln!(
+            head,
+            "- `{}` of phone `{}`{}",
+            o.file,
+            o.phone,
+            override_effect(o, |s| format!("`{s}`"))
+        );
+    }
+    if !plan.overrides.is_empty() {
+        head.push('\n');
+    }
+    head
+}
+
+/// Every change of a plan in a table, deletes first (empty when nothing
+/// changes).
+fn changes_table(plan: &Plan) -> String {
+    let mut changed: Vec<&FileChange> = plan.changes().collect();
+    if changed.is_empty() {
+        return String::new();
+    }
+    changed.sort_by_key(|f| (f.action != Action::Delete, f.name.clone()));
+    let mut table = String::from("| action | file | note |\n|---|---|---|\n");
+    for f in changed {
+        let action = match f.action {
+            Action::Delete => "**delete**",
+            other => other.word(),
+        };
+        let mut notes: Vec<&str> = match (f.drift_note(), f.adopted) {
+            (Some(note), _) => vec![note],
+            (None, true) => vec!["taken over (not written by polyops before)"],
+            _ => Vec::new(),
+        };
+        if f.formatting_only {
+            notes.push("formatting only");
+        }
+        let _ = writeln!(
+            table,
+            "| {action} | {} | {} |",
+            code(&f.name),
+            notes.join("; ")
+        );
+    }
+    table.push('\n');
+    table
+}
+
+/// Below the fold: each diff in `<details>`, as many as fit in `limit`
+/// after a head of `head_len` characters; and how many were left out.
+fn diffs(outcomes: &Outcomes, head_len: usize, limit: usize) -> (String, usize) {
+    let mut body = String::new();
+    let mut left_out = 0usize;
+    let reserve = 200;
+    for plan in outcomes.sites.iter().filter_map(|s| s.plan()) {
+        for f in &plan.files {
+            let Some(diff) = &f.diff else { continue };
+            let mut block = params_table(f, &plan.site.name);
+            let _ = write!(
+                block,
+                "<details><summary>{} {} ({}){}</summary>\n\n```diff\n{}```\n\n</details>\n\n",
+                f.action.word(),
+                code(&f.name),
+                plan.site.name,
+                if f.formatting_only {
+                    ": formatting only"
+                } else {
+                    ""
+                },
+                diff.replace("```", "`\u{200b}``")
+            );
+            if head_len + body.len() + block.len() + reserve <= limit {
+                body.push_str(&block);
+            } else {
+                left_out += 1;
+            }
+        }
+    }
+    (body, left_out)
+}
+
+/// `text` when it is at most `limit` characters; else cut at a line
+/// boundary, saying so (even the tables were too long).
+fn cut_to(mut text: String, limit: usize) -> String {
+    if text.len() <= limit {
+        return text;
+    }
+    let note =
+        "\n_…output cut to stay under the comment size limit; run `polyops plan` for the rest._\n";
+    let mut cut = limit.saturating_sub(note.len());
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let cut = text[..cut].rfind('\n').unwrap_or(cut);
+    text.truncate(cut);
+    text.push_str(note);
     text
 }
 
 #[cfg(test)]
 mod tests {
     use super::{code, render, LIMIT};
-    use crate::output::{Mode, Report};
-    use crate::reconcile::plan::SitePlan;
+    use crate::error::Error;
+    use crate::output::{Mode, Outcomes};
+    use crate::reconcile::outcome::{Outcome, SiteOutcome};
+    use crate::reconcile::plan::SiteId;
 
-    fn failed_sites(n: usize) -> Report {
-        let text =
-            "site: s\ntarget: {url: dir:r}\nserver: {address: 10.0.0.1}\ntime: {zone: pacific}\n";
-        let (sf, pos) = crate::site::load::parse_site("s.yaml", text).expect("valid");
-        let base = crate::site::rules::check_site("s.yaml", &sf, &pos)
-            .0
-            .expect("valid");
-        Report::new(
-            Mode::Drift,
-            (0..n)
-                .map(|i| {
-                    let mut site = base.clone();
-                    site.name = format!("site-{i:04}");
-                    SitePlan::failed(&site, format!("connect to 192.0.2.{} timed out", i % 250))
-                })
-                .collect(),
-        )
+    fn failed_sites(n: usize) -> Vec<SiteOutcome> {
+        (0..n)
+            .map(|i| {
+                let site = SiteId {
+                    name: format!("site-{i:04}"),
+                    file: "s.yaml".to_owned(),
+                    target: "dir:r".to_owned(),
+                };
+                let error = Error::Remote {
+                    site: site.name.clone(),
+                    target: site.target.clone(),
+                    message: format!("connect to 192.0.2.{} timed out", i % 250),
+                };
+                SiteOutcome::new(site, Outcome::Failed(error))
+            })
+            .collect()
+    }
+
+    fn drift(sites: &[SiteOutcome]) -> Outcomes<'_> {
+        Outcomes::new(Mode::Drift, sites)
     }
 
     #[test]
     fn many_sites_start_with_a_table_of_every_site() {
-        let md = render(&failed_sites(3), LIMIT);
+        let md = render(&drift(&failed_sites(3)), LIMIT);
         let table = md.find("| site | create |").expect("a table");
         let first_detail = md.find("### site-0000").expect("details");
         assert!(table < first_detail, "{md}");
-        assert!(md.contains("| <code>site-0002</code> | 0 | 0 | 0 | 0 | 0 | **error:** <code>connect to 192.0.2.2 timed out</code> |"), "{md}");
+        assert!(md.contains("| <code>site-0002</code> | 0 | 0 | 0 | 0 | 0 | **error:** <code>site site-0002: target dir:r: connect to 192.0.2.2 timed out</code> |"), "{md}");
     }
 
     #[test]
     fn however_many_sites_the_comment_stays_under_the_limit() {
         for n in [1, 50, 700, 3000] {
-            let md = render(&failed_sites(n), LIMIT);
+            let md = render(&drift(&failed_sites(n)), LIMIT);
             assert!(md.len() <= LIMIT, "{n} sites: {} characters", md.len());
         }
-        let md = render(&failed_sites(3000), LIMIT);
+        let md = render(&drift(&failed_sites(3000)), LIMIT);
         assert!(md.contains("output cut to stay under"), "says it was cut");
         assert!(md.contains("site-0000"));
     }

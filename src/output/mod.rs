@@ -1,9 +1,14 @@
-//! Interchangeable renderers of the same report: `text`, `json`, `markdown`.
+//! Interchangeable renderers of the same outcomes of a run: `text`,
+//! `json`, `markdown`, one file each, each a [`Renderer`]. A new format is
+//! one new file with one more.
+
+use std::io::{self, Write};
 
 use serde::{Deserialize, Serialize};
 
 use crate::reconcile::boot::Boot;
-use crate::reconcile::plan::{Override, SitePlan};
+use crate::reconcile::outcome::SiteOutcome;
+use crate::reconcile::plan::{Override, Plan, Summary};
 
 pub mod explain;
 pub mod json;
@@ -11,8 +16,7 @@ pub mod markdown;
 pub mod progress;
 pub mod text;
 
-/// Version of the JSON and plan-file format; bumped on any incompatible change.
-pub const FORMAT_VERSION: u32 = 1;
+pub use crate::reconcile::record::FORMAT_VERSION;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -33,51 +37,72 @@ impl Mode {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Report {
-    pub format_version: u32,
+/// What a run of `plan`, `drift` or `apply` prints, in every format: how
+/// each site ended, in site order.
+#[derive(Debug, Clone, Copy)]
+pub struct Outcomes<'a> {
     pub mode: Mode,
-    pub sites: Vec<SitePlan>,
+    pub sites: &'a [SiteOutcome],
 }
 
-impl Report {
-    pub fn new(mode: Mode, mut sites: Vec<SitePlan>) -> Self {
-        if mode == Mode::Apply {
-            // These plans were carried out: nothing refused them.
-            for site in &mut sites {
-                site.apply_would_refuse = None;
-            }
+impl<'a> Outcomes<'a> {
+    pub fn new(mode: Mode, sites: &'a [SiteOutcome]) -> Self {
+        Self { mode, sites }
+    }
+
+    /// Why apply would refuse `plan`, as this run shows it: never in an
+    /// apply report (the plan was carried out: nothing refused it).
+    pub fn would_refuse(&self, plan: &Plan) -> Option<String> {
+        match self.mode {
+            Mode::Apply => None,
+            _ => plan.apply_would_refuse(),
         }
-        Self {
-            format_version: FORMAT_VERSION,
-            mode,
-            sites,
+    }
+
+    /// How many sites have no plan, and how many there are.
+    pub fn failed(&self) -> (usize, usize) {
+        let failed = self.sites.iter().filter(|s| s.plan().is_none()).count();
+        (failed, self.sites.len())
+    }
+
+    /// The summary over the sites that have a plan (failed ones have none).
+    pub fn total(&self) -> Summary {
+        let mut t = Summary::default();
+        for s in self.sites.iter().filter_map(SiteOutcome::plan) {
+            let s = &s.summary;
+            t.create += s.create;
+            t.update += s.update;
+            t.delete += s.delete;
+            t.unchanged += s.unchanged;
+            t.drifted += s.drifted;
+            t.unmanaged += s.unmanaged;
+            t.overrides += s.overrides;
         }
+        t
+    }
+
+    /// The last line: the total over the planned sites, and how many
+    /// failed; `None` when every site failed (there is nothing to total).
+    pub fn closing_line(&self) -> Option<String> {
+        let (failed, all) = self.failed();
+        if failed == all && all > 0 {
+            return None;
+        }
+        let mut line = summary_line(&self.total(), self.mode);
+        if failed > 0 {
+            line.push_str(&format!("; {failed} of {all} sites failed"));
+        }
+        Some(line)
     }
 }
 
-/// How many sites failed, and how many there are.
-pub fn failed(report: &Report) -> (usize, usize) {
-    let failed = report.sites.iter().filter(|s| !s.is_ok()).count();
-    (failed, report.sites.len())
+/// One output format: writes the outcomes of a run.
+pub trait Renderer {
+    fn write(&self, outcomes: &Outcomes, out: &mut dyn Write) -> io::Result<()>;
 }
 
-/// The report's last line: the total over the planned sites, and how many
-/// failed; `None` when every site failed (there is nothing to total).
-pub fn closing_line(report: &Report) -> Option<String> {
-    let (failed, all) = failed(report);
-    if failed == all && all > 0 {
-        return None;
-    }
-    let mut line = summary_line(&total(report), report.mode);
-    if failed > 0 {
-        line.push_str(&format!("; {failed} of {all} sites failed"));
-    }
-    Some(line)
-}
-
-/// "1 to create, 2 to update, …" for a site or a whole report.
-pub fn summary_line(s: &crate::reconcile::plan::Summary, mode: Mode) -> String {
+/// "1 to create, 2 to update, …" for a site or a whole run.
+pub fn summary_line(s: &Summary, mode: Mode) -> String {
     let verbs = match mode {
         Mode::Apply => ["created", "updated", "deleted"],
         _ => ["to create", "to update", "to delete"],
@@ -95,21 +120,6 @@ pub fn summary_line(s: &crate::reconcile::plan::Summary, mode: Mode) -> String {
     }
     line.push_str(&format!(", {} unmanaged", s.unmanaged));
     line
-}
-
-/// The summary over the sites that were planned (failed ones have none).
-pub fn total(report: &Report) -> crate::reconcile::plan::Summary {
-    let mut t = crate::reconcile::plan::Summary::default();
-    for s in report.sites.iter().filter(|s| s.is_ok()) {
-        t.create += s.summary.create;
-        t.update += s.summary.update;
-        t.delete += s.summary.delete;
-        t.unchanged += s.summary.unchanged;
-        t.drifted += s.summary.drifted;
-        t.unmanaged += s.summary.unmanaged;
-        t.overrides += s.summary.overrides;
-    }
-    t
 }
 
 /// What an override file does, for a person, to follow "phone P": the
@@ -153,11 +163,11 @@ pub fn boot_heading(boot: &Boot, mode: Mode, flag: &str) -> String {
 mod tests {
     use super::*;
     use crate::mask::Masker;
-    use crate::reconcile::plan::{param_changes, Action, FileChange, Status, Summary};
+    use crate::reconcile::plan::{param_changes, Action, FileChange};
 
     /// A plan of one update of `201.cfg` from `before` to `after`, with
-    /// its line and parameter diffs as `SitePlan::build` makes them.
-    fn update(before: &str, after: &str, masker: &Masker) -> Report {
+    /// its line and parameter diffs as `Plan::build` makes them.
+    fn update(before: &str, after: &str, masker: &Masker) -> Vec<SiteOutcome> {
         let params = param_changes("201.cfg", before.as_bytes(), after.as_bytes(), masker);
         let file = FileChange {
             name: "201.cfg".to_owned(),
@@ -176,44 +186,24 @@ mod tests {
             formatting_only: params.as_ref().is_some_and(|p| p.is_empty()),
             params,
             carries_secret: true,
-            published: Default::default(),
         };
-        Report::new(
-            Mode::Plan,
-            vec![SitePlan {
-                site: "hq".to_owned(),
-                status: Status::Ok,
-                error: None,
-                site_file: "sites/hq.yaml".to_owned(),
-                site_file_sha256: String::new(),
-                target: "dir:root".to_owned(),
-                summary: Summary {
-                    update: 1,
-                    ..Summary::default()
-                },
-                files: vec![file],
-                unmanaged: Vec::new(),
-                overrides: Vec::new(),
-                reads: Default::default(),
-                secret_reads: Default::default(),
-                published_reads: Default::default(),
-                redacted: false,
-                apply_would_refuse: None,
-                guards: Vec::new(),
-                boot: Default::default(),
-            }],
-        )
+        vec![SiteOutcome::done(Plan::example(vec![file]))]
     }
 
-    /// The report in each format: text, markdown, JSON.
-    fn formats(report: &Report) -> [String; 3] {
+    /// The outcomes in each format: text, markdown, JSON.
+    fn formats(sites: &[SiteOutcome]) -> [String; 3] {
+        let outcomes = Outcomes::new(Mode::Plan, sites);
         let mut text = Vec::new();
-        text::write(report, &mut text, false).expect("writes to memory");
+        text::Text { color: false }
+            .write(&outcomes, &mut text)
+            .expect("writes to memory");
         let mut json = Vec::new();
-        json::write(report, &mut json).expect("writes to memory");
+        json::Json
+            .write(&outcomes, &mut json)
+            .expect("writes to memory");
         [
             String::from_utf8(text).expect("UTF-8"),
-            markdown::render(report, markdown::LIMIT),
+            markdown::render(&outcomes, markdown::LIMIT),
             String::from_utf8(json).expect("UTF-8"),
         ]
     }
@@ -284,12 +274,12 @@ mod tests {
     #[test]
     fn a_password_parameter_never_shows_its_value_in_any_format() {
         let masker = Masker::new(["new-secret".to_owned()]);
-        let report = update(
+        let sites = update(
             r#"<reg reg.1.auth.password="old-one" gone.password="was-here" reg.1.label="201"/>"#,
             r#"<reg reg.1.auth.password="new-secret" new.Password="new-secret" reg.1.label="Lobby"/>"#,
             &masker,
         );
-        let [text, md, json] = formats(&report);
+        let [text, md, json] = formats(&sites);
         for out in [&text, &md, &json] {
             for value in ["old-one", "was-here", "new-secret"] {
                 assert!(!out.contains(value), "{value} in\n{out}");

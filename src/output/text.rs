@@ -3,9 +3,16 @@
 
 use std::io::{self, Write};
 
-use super::{boot_heading, closing_line, override_effect, summary_line, Mode, Report};
+use super::{boot_heading, override_effect, summary_line, Mode, Outcomes, Renderer};
 use crate::reconcile::boot::phones_line;
-use crate::reconcile::plan::{Action, FileChange};
+use crate::reconcile::outcome::SiteOutcome;
+use crate::reconcile::plan::{Action, FileChange, Plan};
+
+/// Text, coloured when `color` (a terminal without NO_COLOR).
+#[derive(Debug, Clone, Copy)]
+pub struct Text {
+    pub color: bool,
+}
 
 struct Paint {
     on: bool,
@@ -62,118 +69,144 @@ fn write_params(p: &Paint, f: &FileChange, out: &mut dyn Write) -> io::Result<()
     Ok(())
 }
 
-pub fn write(report: &Report, out: &mut dyn Write, color: bool) -> io::Result<()> {
-    let p = Paint { on: color };
-    for site in &report.sites {
+impl Renderer for Text {
+    fn write(&self, outcomes: &Outcomes, out: &mut dyn Write) -> io::Result<()> {
+        let p = Paint { on: self.color };
+        for site in outcomes.sites {
+            write_site(&p, outcomes, site, out)?;
+        }
+        let head = match outcomes.mode {
+            Mode::Plan => "Plan",
+            Mode::Drift => "Drift",
+            Mode::Apply => "Applied",
+        };
+        match outcomes.closing_line() {
+            Some(line) => writeln!(out, "{head}: {line}."),
+            None => Ok(()),
+        }
+    }
+}
+
+/// One site: its heading, then its error, or its plan.
+fn write_site(
+    p: &Paint,
+    outcomes: &Outcomes,
+    site: &SiteOutcome,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    writeln!(
+        out,
+        "{} {} → {} ({})",
+        p.paint("1", "site"),
+        p.paint("1", &site.site.name),
+        site.site.target,
+        site.site.file
+    )?;
+    let plan = match (site.plan(), site.error_line()) {
+        (Some(plan), _) => plan,
+        (None, error) => {
+            let error = error.unwrap_or_default();
+            return writeln!(out, "  {} {error}\n", p.paint("31", "error:"));
+        }
+    };
+    if let Some(reason) = outcomes.would_refuse(plan) {
         writeln!(
             out,
-            "{} {} → {} ({})",
-            p.paint("1", "site"),
-            p.paint("1", &site.site),
-            site.target,
-            site.site_file
+            "  {} apply refuses this plan: {reason}",
+            p.paint("31", "!")
         )?;
-        if let Some(error) = &site.error {
-            writeln!(out, "  {} {error}\n", p.paint("31", "error:"))?;
-            continue;
+    }
+    if !plan.boot.is_complete() {
+        writeln!(
+            out,
+            "  {} boot check: {}:",
+            p.paint("31", "!"),
+            boot_heading(&plan.boot, outcomes.mode, "--allow-incomplete")
+        )?;
+        for (file, phones) in &plan.boot.missing {
+            writeln!(out, "      {file}: {}", phones_line(phones, str::to_owned))?;
         }
-        if let Some(reason) = &site.apply_would_refuse {
-            writeln!(
-                out,
-                "  {} apply refuses this plan: {reason}",
-                p.paint("31", "!")
-            )?;
+    }
+    write_changes(p, plan, out)?;
+    writeln!(out, "  {}", summary_line(&plan.summary, outcomes.mode))?;
+    write_diffs(p, plan, out)?;
+    writeln!(out)
+}
+
+/// A line per changed file, then a line per override file.
+fn write_changes(p: &Paint, plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
+    for f in plan.changes() {
+        let (m, code) = marker(f);
+        let mut notes = Vec::new();
+        if let Some(note) = f.drift_note() {
+            notes.push(format!("drifted: {note}"));
         }
-        if !site.boot.is_complete() {
-            writeln!(
-                out,
-                "  {} boot check: {}:",
-                p.paint("31", "!"),
-                boot_heading(&site.boot, report.mode, "--allow-incomplete")
-            )?;
-            for (file, phones) in &site.boot.missing {
-                writeln!(out, "      {file}: {}", phones_line(phones, str::to_owned))?;
-            }
+        if f.adopted {
+            notes.push("not written by polyops before: apply takes it over".to_owned());
         }
-        for f in site.files.iter().filter(|f| f.action != Action::Unchanged) {
-            let (m, code) = marker(f);
-            let mut notes = Vec::new();
-            if let Some(note) = f.drift_note() {
-                notes.push(format!("drifted: {note}"));
-            }
-            if f.adopted {
-                notes.push("not written by polyops before: apply takes it over".to_owned());
-            }
-            if f.formatting_only {
-                notes.push("formatting only".to_owned());
-            }
-            let notes = if notes.is_empty() {
-                String::new()
-            } else {
-                format!("  ({})", notes.join("; "))
-            };
-            writeln!(
-                out,
-                "  {} {} {}{}",
-                p.paint(code, m),
-                // Pad, then paint: the escape codes have no width.
-                p.paint(code, &format!("{:<9}", f.action.word())),
-                f.name,
-                notes
-            )?;
+        if f.formatting_only {
+            notes.push("formatting only".to_owned());
         }
-        for o in &site.overrides {
-            let mark = if o.is_drift() || o.note.is_some() {
-                p.paint("35", "!")
-            } else {
-                " ".to_owned()
-            };
-            writeln!(
-                out,
-                "  {mark} override  {} (phone {}{})",
-                o.file,
-                o.phone,
-                override_effect(o, str::to_owned)
-            )?;
-        }
-        writeln!(out, "  {}", summary_line(&site.summary, report.mode))?;
-        for f in &site.files {
-            if let Some(diff) = &f.diff {
-                writeln!(out)?;
-                write_params(&p, f, out)?;
-                for line in diff.lines() {
-                    let code = if line.starts_with("+++") || line.starts_with("---") {
-                        "1"
-                    } else if line.starts_with('+') {
-                        "32"
-                    } else if line.starts_with('-') {
-                        "31"
-                    } else if line.starts_with("@@") {
-                        "36"
-                    } else {
-                        "0"
-                    };
-                    writeln!(out, "{}", p.paint(code, line))?;
-                }
-            }
-        }
+        let notes = if notes.is_empty() {
+            String::new()
+        } else {
+            format!("  ({})", notes.join("; "))
+        };
+        writeln!(
+            out,
+            "  {} {} {}{}",
+            p.paint(code, m),
+            // Pad, then paint: the escape codes have no width.
+            p.paint(code, &format!("{:<9}", f.action.word())),
+            f.name,
+            notes
+        )?;
+    }
+    for o in &plan.overrides {
+        let mark = if o.is_drift() || o.note.is_some() {
+            p.paint("35", "!")
+        } else {
+            " ".to_owned()
+        };
+        writeln!(
+            out,
+            "  {mark} override  {} (phone {}{})",
+            o.file,
+            o.phone,
+            override_effect(o, str::to_owned)
+        )?;
+    }
+    Ok(())
+}
+
+/// Each changed file's parameters and diff, coloured by line.
+fn write_diffs(p: &Paint, plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
+    for f in &plan.files {
+        let Some(diff) = &f.diff else { continue };
         writeln!(out)?;
+        write_params(p, f, out)?;
+        for line in diff.lines() {
+            let code = if line.starts_with("+++") || line.starts_with("---") {
+                "1"
+            } else if line.starts_with('+') {
+                "32"
+            } else if line.starts_with('-') {
+                "31"
+            } else if line.starts_with("@@") {
+                "36"
+            } else {
+                "0"
+            };
+            writeln!(out, "{}", p.paint(code, line))?;
+        }
     }
-    let head = match report.mode {
-        Mode::Plan => "Plan",
-        Mode::Drift => "Drift",
-        Mode::Apply => "Applied",
-    };
-    match closing_line(report) {
-        Some(line) => writeln!(out, "{head}: {line}."),
-        None => Ok(()),
-    }
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::reconcile::plan::{Override, SitePlan, Summary};
+    use crate::reconcile::plan::{Guard, GuardKind, Override};
 
     fn change(name: &str, action: Action) -> FileChange {
         FileChange {
@@ -185,51 +218,29 @@ mod tests {
             sha256_before: None,
             sha256_after: None,
             carries_secret: false,
-            published: Default::default(),
             diff: Some(format!("--- a/{name}\n+++ b/{name}\n@@ -1 +1 @@\n-a\n+b\n")),
             params: None,
             formatting_only: false,
         }
     }
 
-    fn report() -> Report {
-        let files = vec![
+    fn sites() -> Vec<SiteOutcome> {
+        let mut plan = Plan::example(vec![
             change("201.cfg", Action::Create),
             change("altigen.cfg", Action::Update),
             change("0004f2000607.cfg", Action::Delete),
-        ];
-        Report::new(
-            Mode::Plan,
-            vec![SitePlan {
-                site: "hq".to_owned(),
-                status: crate::reconcile::plan::Status::Ok,
-                error: None,
-                site_file: "sites/hq.yaml".to_owned(),
-                site_file_sha256: String::new(),
-                target: "dir:root".to_owned(),
-                summary: Summary {
-                    create: 1,
-                    update: 1,
-                    delete: 1,
-                    ..Summary::default()
-                },
-                files,
-                unmanaged: Vec::new(),
-                overrides: vec![Override {
-                    file: "0004f2000607-phone.cfg".to_owned(),
-                    phone: "0004f2000607".to_owned(),
-                    shadows: vec!["reg.1.label".to_owned()],
-                    note: None,
-                }],
-                reads: Default::default(),
-                secret_reads: Default::default(),
-                published_reads: Default::default(),
-                redacted: false,
-                apply_would_refuse: Some("plan deletes 5 of 12 managed files".to_owned()),
-                guards: Vec::new(),
-                boot: Default::default(),
-            }],
-        )
+        ]);
+        plan.overrides = vec![Override {
+            file: "0004f2000607-phone.cfg".to_owned(),
+            phone: "0004f2000607".to_owned(),
+            shadows: vec!["reg.1.label".to_owned()],
+            note: None,
+        }];
+        plan.guards = vec![Guard {
+            kind: GuardKind::MassDelete,
+            reason: "plan deletes 5 of 12 managed files".to_owned(),
+        }];
+        vec![SiteOutcome::done(plan)]
     }
 
     fn strip_ansi(s: &str) -> String {
@@ -246,7 +257,9 @@ mod tests {
 
     fn render(color: bool) -> String {
         let mut out = Vec::new();
-        write(&report(), &mut out, color).expect("writes to memory");
+        Text { color }
+            .write(&Outcomes::new(Mode::Plan, &sites()), &mut out)
+            .expect("writes to memory");
         String::from_utf8(out).expect("text is UTF-8")
     }
 

@@ -4,52 +4,227 @@
 //! written before the first change and after the last, so a run cut short
 //! anywhere is finished by the next one.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::reconcile::plan::{Action, FileChange, SitePlan};
+use crate::reconcile::observe::Observed;
+use crate::reconcile::plan::{Action, FileChange, Plan};
 use crate::reconcile::state::{State, STATE_FILE};
 use crate::remote::{temp_name, Cause, RemoteError, RemoteName, Writer};
 use crate::render::inputs::sha256_hex;
 use crate::render::Rendered;
 use crate::site::model::is_master_config;
 
-pub enum Outcome {
-    Done,
-    /// Stopped by SIGINT/SIGTERM after the file in flight.
-    Interrupted {
-        done: usize,
-    },
+/// How carrying out a plan ended, when no write failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Finish {
+    /// Every change made.
+    Complete,
+    /// Stopped by SIGINT/SIGTERM after the file in flight, `done` changes
+    /// made.
+    Interrupted { done: usize },
+}
+
+/// What the caller hears while a plan is carried out.
+pub trait Progress {
+    /// One line per file written or deleted ("created 201.cfg").
+    fn done(&mut self, line: String);
+    /// What went wrong without failing the apply.
+    fn warn(&mut self, line: String);
+}
+
+/// A plan to carry out: the plan, the bytes of its uploads, and what was
+/// observed when it was made.
+pub struct Execution<'a> {
+    pub plan: &'a Plan,
+    /// The rendered files, the bytes uploaded.
+    pub desired: &'a Rendered,
+    /// The target as the plan saw it: its files (temporary leftovers
+    /// among them) and what the state claims (`Observed::owned`).
+    pub observed: &'a Observed,
+}
+
+/// What a run has done so far: the state as it should be recorded now,
+/// and how many changes were made.
+struct Ledger {
+    state: State,
+    done: usize,
 }
 
 fn name(n: &str) -> Result<RemoteName, RemoteError> {
     RemoteName::new(n).map_err(|why| RemoteError::new(Cause::Refused, format!("{n}: {why}")))
 }
 
-/// Execute `plan` with the bytes of `desired`. `owned` is what the
-/// observed state may claim (`Observed::owned`) and `names` every file at
-/// the root. `progress` hears one line per file; `warn` what went wrong
-/// without failing the apply.
-#[allow(clippy::too_many_arguments)]
-pub fn execute(
+impl Execution<'_> {
+    /// Carry the plan out on `target`: leftovers removed, the intent
+    /// recorded, uploads in two waves, each written file checked where it
+    /// landed, deletes, the state recorded. Stops starting new files once
+    /// `stop` is set.
+    pub fn run(
+        &self,
+        target: &mut dyn Writer,
+        stop: &AtomicBool,
+        progress: &mut dyn Progress,
+    ) -> Result<Finish, RemoteError> {
+        target.ensure_root()?;
+        let changes: Vec<&FileChange> = self.plan.changes().collect();
+        remove_leftovers(target, &changes, self.observed, progress)?;
+        let mut ledger = Ledger {
+            state: self.intended_state(&changes),
+            done: 0,
+        };
+        if !changes.is_empty() {
+            write_state(target, &ledger.state)?;
+        }
+        let uploads: Vec<&FileChange> = changes
+            .iter()
+            .copied()
+            .filter(|f| f.action.uploads())
+            .collect();
+        let finish = self.upload(target, &uploads, &mut ledger, stop, progress)?;
+        if finish != Finish::Complete {
+            return Ok(finish);
+        }
+        // Every file written, checked where it landed: a server that
+        // truncated or mangled an upload is caught now, and the state
+        // records what is really there.
+        let wrong = verify(target, &uploads, self.desired)?;
+        for w in &wrong {
+            ledger.state.files.insert(w.name.clone(), w.actual.clone());
+        }
+        let deletes = changes.iter().filter(|f| f.action == Action::Delete);
+        for f in deletes {
+            if stop.load(Ordering::SeqCst) {
+                write_state(target, &ledger.state)?;
+                return Ok(Finish::Interrupted { done: ledger.done });
+            }
+            delete(target, f, &ledger.state)?;
+            ledger.state.files.remove(&f.name);
+            progress.done(format!("deleted {}", f.name));
+            ledger.done += 1;
+        }
+        self.record_final_state(target, &mut ledger.state)?;
+        if !wrong.is_empty() {
+            return Err(not_as_written(&wrong));
+        }
+        Ok(Finish::Complete)
+    }
+
+    /// What the state carries on before the first change: every file of
+    /// the plan that polyops owns (the plan's files are exactly what is
+    /// declared, plus owned files still on the target), and every file
+    /// about to be written, its hash unknown until the write completes. An
+    /// owned file that is gone and no longer declared is forgotten: a
+    /// hand-made file that later appears under its name is unmanaged, not
+    /// deleted.
+    fn intended_state(&self, changes: &[&FileChange]) -> State {
+        let plan = self.plan;
+        let mut state = State {
+            site: plan.site.name.clone(),
+            files: plan
+                .files
+                .iter()
+                .filter_map(|f| {
+                    self.observed
+                        .owned(&f.name)
+                        .map(|sha| (f.name.clone(), sha.clone()))
+                })
+                .collect(),
+            ..State::new(&plan.site.name)
+        };
+        for f in changes.iter().filter(|f| f.action.uploads()) {
+            state.files.insert(f.name.clone(), None);
+        }
+        state
+    }
+
+    /// Upload in two waves: the files a `<mac>.cfg` names, then the
+    /// `<mac>.cfg` files (the plan lists them in that order). The ledger
+    /// records each file as it lands; its state is written when a wave
+    /// fails or a signal stops it.
+    fn upload(
+        &self,
+        target: &mut dyn Writer,
+        uploads: &[&FileChange],
+        ledger: &mut Ledger,
+        stop: &AtomicBool,
+        progress: &mut dyn Progress,
+    ) -> Result<Finish, RemoteError> {
+        let (masters, referenced): (Vec<&FileChange>, Vec<&FileChange>) =
+            uploads.iter().partition(|f| is_master_config(&f.name));
+        for wave in [referenced, masters] {
+            let mut names = Vec::new();
+            for f in &wave {
+                let bytes = self.desired.get(&f.name).ok_or_else(|| {
+                    RemoteError::new(Cause::Refused, format!("{} is not rendered", f.name))
+                })?;
+                names.push((name(&f.name)?, bytes.as_slice()));
+            }
+            let files: Vec<(&RemoteName, &[u8])> = names.iter().map(|(n, b)| (n, *b)).collect();
+            let mut landed = |landed: &RemoteName| {
+                let name = landed.as_str();
+                if let Some(f) = wave.iter().find(|f| f.name == name) {
+                    let sha = self.desired.get(name).map(|b| sha256_hex(b));
+                    ledger.state.files.insert(name.to_owned(), sha);
+                    let verb = if f.action == Action::Create {
+                        "created"
+                    } else {
+                        "updated"
+                    };
+                    progress.done(format!("{verb} {name}"));
+                    ledger.done += 1;
+                }
+            };
+            let result = target.upload_many(&files, stop, &mut landed);
+            if let Err(e) = result {
+                let _ = write_state(target, &ledger.state);
+                return Err(e);
+            }
+            if stop.load(Ordering::SeqCst) {
+                write_state(target, &ledger.state)?;
+                return Ok(Finish::Interrupted { done: ledger.done });
+            }
+        }
+        Ok(Finish::Complete)
+    }
+
+    /// Unchanged files are owned too (files taken over included); the
+    /// state is written unless it is already as it should be.
+    fn record_final_state(
+        &self,
+        target: &mut dyn Writer,
+        state: &mut State,
+    ) -> Result<(), RemoteError> {
+        let unchanged = self
+            .plan
+            .files
+            .iter()
+            .filter(|f| f.action == Action::Unchanged);
+        for f in unchanged {
+            state.files.insert(f.name.clone(), f.sha256_after.clone());
+        }
+        let recorded = self
+            .plan
+            .reads
+            .get(STATE_FILE)
+            .and_then(|r| r.sha256.clone());
+        if recorded != Some(sha256_hex(&state.to_bytes())) {
+            write_state(target, state)?;
+        }
+        Ok(())
+    }
+}
+
+/// Remove the leftovers of a run that was killed mid-upload: only the
+/// temporary names of the files about to be written (and of the state
+/// file). An unmanaged `notes.polyops-tmp` is not polyops's to remove. A
+/// leftover that cannot be removed is a warning.
+fn remove_leftovers(
     target: &mut dyn Writer,
-    plan: &SitePlan,
-    desired: &Rendered,
-    owned: &BTreeMap<String, Option<String>>,
-    names: &BTreeSet<String>,
-    stop: &AtomicBool,
-    progress: &mut dyn FnMut(String),
-    warn: &mut dyn FnMut(String),
-) -> Result<Outcome, RemoteError> {
-    target.ensure_root()?;
-    let changes: Vec<_> = plan
-        .files
-        .iter()
-        .filter(|f| f.action != Action::Unchanged)
-        .collect();
-    // Leftovers of a run that was killed mid-upload: only the temporary
-    // names of the files about to be written (and of the state file). An
-    // unmanaged `notes.polyops-tmp` is not polyops's to remove.
+    changes: &[&FileChange],
+    observed: &Observed,
+    progress: &mut dyn Progress,
+) -> Result<(), RemoteError> {
     let mut ours: Vec<&str> = changes
         .iter()
         .filter(|f| f.action != Action::Delete)
@@ -58,134 +233,46 @@ pub fn execute(
     ours.push(STATE_FILE);
     for n in ours {
         let temp = temp_name(&name(n)?)?;
-        if names.contains(temp.as_str()) {
+        if observed.files.contains_key(&temp) {
             if let Err(e) = target.delete(&temp) {
-                warn(format!(
+                progress.warn(format!(
                     "could not remove the leftover temporary file {temp}: {}",
                     e.message
                 ));
             }
         }
     }
+    Ok(())
+}
 
-    // What the state carries on: every file of the plan that polyops owns
-    // (the plan's files are exactly what is declared, plus owned files
-    // still on the target). An owned file that is gone and no longer
-    // declared is forgotten: a hand-made file that later appears under its
-    // name is unmanaged, not deleted.
-    let mut state = State {
-        site: plan.site.clone(),
-        files: plan
-            .files
-            .iter()
-            .filter_map(|f| owned.get(&f.name).map(|sha| (f.name.clone(), sha.clone())))
-            .collect(),
-        ..State::new(&plan.site)
-    };
-    // Intent: every file about to be written is owned from now on, its hash
-    // unknown until the write completes.
-    for f in &changes {
-        if matches!(f.action, Action::Create | Action::Update) {
-            state.files.insert(f.name.clone(), None);
+/// Delete one file; one already gone is deleted. On failure the state is
+/// written first, so the next run knows what this one did.
+fn delete(target: &mut dyn Writer, f: &FileChange, state: &State) -> Result<(), RemoteError> {
+    match target.delete(&name(&f.name)?) {
+        Ok(()) => Ok(()),
+        Err(e) if e.cause == Cause::NotFound => Ok(()),
+        Err(e) => {
+            let _ = write_state(target, state);
+            Err(e)
         }
     }
-    if !changes.is_empty() {
-        write_state(target, &state)?;
-    }
+}
 
-    let mut done = 0;
-    // Uploads in two waves: the files a `<mac>.cfg` names, then the
-    // `<mac>.cfg` files (the plan lists them in that order).
-    let uploads: Vec<&FileChange> = changes
+/// The error of files written that are not what was uploaded.
+fn not_as_written(wrong: &[Mismatch]) -> RemoteError {
+    let list: Vec<String> = wrong
         .iter()
-        .copied()
-        .filter(|f| matches!(f.action, Action::Create | Action::Update))
+        .map(|w| format!("{} ({})", w.name, w.why))
         .collect();
-    let (masters, referenced): (Vec<&FileChange>, Vec<&FileChange>) =
-        uploads.iter().partition(|f| is_master_config(&f.name));
-    for wave in [referenced, masters] {
-        let mut names = Vec::new();
-        for f in &wave {
-            let bytes = desired.get(&f.name).ok_or_else(|| {
-                RemoteError::new(Cause::Refused, format!("{} is not rendered", f.name))
-            })?;
-            names.push((name(&f.name)?, bytes.as_slice()));
-        }
-        let files: Vec<(&RemoteName, &[u8])> = names.iter().map(|(n, b)| (n, *b)).collect();
-        let mut landed = |landed: &RemoteName| {
-            let name = landed.as_str();
-            if let Some(f) = wave.iter().find(|f| f.name == name) {
-                let sha = desired.get(name).map(|b| sha256_hex(b));
-                state.files.insert(name.to_owned(), sha);
-                let verb = if f.action == Action::Create {
-                    "created"
-                } else {
-                    "updated"
-                };
-                progress(format!("{verb} {name}"));
-                done += 1;
-            }
-        };
-        let result = target.upload_many(&files, stop, &mut landed);
-        if let Err(e) = result {
-            let _ = write_state(target, &state);
-            return Err(e);
-        }
-        if stop.load(Ordering::SeqCst) {
-            write_state(target, &state)?;
-            return Ok(Outcome::Interrupted { done });
-        }
-    }
-
-    // Every file written, checked where it landed: a server that
-    // truncated or mangled an upload is caught now, and the state records
-    // what is really there.
-    let written: Vec<&FileChange> = uploads.clone();
-    let wrong = verify(target, &written, desired)?;
-    for w in &wrong {
-        state.files.insert(w.name.clone(), w.actual.clone());
-    }
-
-    for f in changes.iter().filter(|f| f.action == Action::Delete) {
-        if stop.load(Ordering::SeqCst) {
-            write_state(target, &state)?;
-            return Ok(Outcome::Interrupted { done });
-        }
-        match target.delete(&name(&f.name)?) {
-            Ok(()) => {}
-            Err(e) if e.cause == Cause::NotFound => {}
-            Err(e) => {
-                let _ = write_state(target, &state);
-                return Err(e);
-            }
-        }
-        state.files.remove(&f.name);
-        progress(format!("deleted {}", f.name));
-        done += 1;
-    }
-    // Unchanged files are owned too (files taken over included).
-    for f in plan.files.iter().filter(|f| f.action == Action::Unchanged) {
-        state.files.insert(f.name.clone(), f.sha256_after.clone());
-    }
-    if plan.reads.get(STATE_FILE).cloned().flatten() != Some(sha256_hex(&state.to_bytes())) {
-        write_state(target, &state)?;
-    }
-    if !wrong.is_empty() {
-        let list: Vec<String> = wrong
-            .iter()
-            .map(|w| format!("{} ({})", w.name, w.why))
-            .collect();
-        return Err(RemoteError::new(
-            Cause::Refused,
-            format!(
-                "{} of the files written {} not what was uploaded: {}; the state file records what is there, so the next plan shows it",
-                wrong.len(),
-                if wrong.len() == 1 { "is" } else { "are" },
-                list.join(", ")
-            ),
-        ));
-    }
-    Ok(Outcome::Done)
+    RemoteError::new(
+        Cause::Refused,
+        format!(
+            "{} of the files written {} not what was uploaded: {}; the state file records what is there, so the next plan shows it",
+            wrong.len(),
+            if wrong.len() == 1 { "is" } else { "are" },
+            list.join(", ")
+        ),
+    )
 }
 
 /// A file that did not land as written.

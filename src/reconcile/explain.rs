@@ -86,7 +86,7 @@ pub struct FileEntry {
 
 /// The phone's master file, which names its CONFIG_FILES.
 #[derive(Debug, Clone, Serialize)]
-pub struct Master {
+pub struct MasterFile {
     pub name: String,
     pub source: Source,
     pub config_files: Vec<String>,
@@ -128,7 +128,7 @@ pub struct Explanation {
     pub extension: String,
     /// `true`: as the target is now; `false`: after apply.
     pub observed: bool,
-    pub master: Master,
+    pub master: MasterFile,
     pub files: Vec<FileEntry>,
     /// Sorted by name; only those `--param` asked for, when it was given.
     pub parameters: Vec<Parameter>,
@@ -156,7 +156,7 @@ fn name(n: &str) -> RemoteResult<RemoteName> {
 }
 
 /// The bytes of a file the phone loads, or why there are none to read.
-enum Got {
+enum Loaded {
     Bytes(Source, Vec<u8>),
     Missing(Option<String>),
     /// On the target, but over [`KEEP_BYTES`]: its size.
@@ -186,9 +186,9 @@ pub fn explain(req: &Request, target: &mut dyn Reader) -> RemoteResult<Explanati
         deleted_by_apply(req, target, &mut warnings)?
     };
     let (master, config_files) = master(req, target, &listing, &mut warnings)?;
-    let mut slots = slots(req, &listing, &config_files, &deleted, &mut warnings)?;
-    fill(&mut slots, target, &mut warnings)?;
-    let (files, parsed) = parse(slots, req.masker, &mut warnings);
+    let mut loads = phone_files(req, &listing, &config_files, &deleted, &mut warnings)?;
+    read_from_target(&mut loads, target, &mut warnings)?;
+    let (files, parsed) = parse(loads, req.masker, &mut warnings);
     let effective = effective::resolve(&parsed);
     let wanted_name =
         |n: &str| req.params.is_empty() || req.params.iter().any(|p| p.eq_ignore_ascii_case(n));
@@ -246,25 +246,25 @@ pub fn explain(req: &Request, target: &mut dyn Reader) -> RemoteResult<Explanati
 const MAX_SPELLINGS: usize = 3;
 
 /// A file the phone loads, and what has to be read for it.
-struct Slot {
+struct PhoneFile {
     name: String,
     role: Role,
     /// Names on the target that may hold it, preferred first.
     candidates: Vec<RemoteName>,
     /// Known without reading the target (rendered, or not to be read).
-    got: Option<Got>,
+    loaded: Option<Loaded>,
 }
 
 /// The files the phone loads, in order: its override files, then each
 /// CONFIG_FILES entry once.
-fn slots(
+fn phone_files(
     req: &Request,
     listing: &BTreeSet<RemoteName>,
     config_files: &[String],
     deleted: &BTreeSet<String>,
     warnings: &mut Vec<String>,
-) -> RemoteResult<Vec<Slot>> {
-    let mut slots = Vec::new();
+) -> RemoteResult<Vec<PhoneFile>> {
+    let mut phone_files = Vec::new();
     for suffix in OVERRIDE_SUFFIXES {
         let lower = format!("{}{suffix}", req.phone.mac);
         // The phone writes this file itself, under the name it chooses;
@@ -277,11 +277,11 @@ fn slots(
                 .take(MAX_SPELLINGS)
                 .cloned(),
         );
-        slots.push(Slot {
+        phone_files.push(PhoneFile {
             name: lower,
             role: Role::Override,
             candidates,
-            got: None,
+            loaded: None,
         });
     }
     let mut seen = BTreeSet::new();
@@ -292,10 +292,10 @@ fn slots(
             ));
             continue;
         }
-        let (candidates, got) = match RemoteName::new(file) {
+        let (candidates, loaded) = match RemoteName::new(file) {
             Err(why) => (
                 Vec::new(),
-                Some(Got::Missing(Some(format!(
+                Some(Loaded::Missing(Some(format!(
                     "not a file at the target root ({why}): not read"
                 )))),
             ),
@@ -303,11 +303,11 @@ fn slots(
             Ok(n) => match req.desired.get(file) {
                 Some(bytes) => (
                     Vec::new(),
-                    Some(Got::Bytes(Source::Rendered, bytes.clone())),
+                    Some(Loaded::Bytes(Source::Rendered, bytes.clone())),
                 ),
                 None if deleted.contains(file) => (
                     Vec::new(),
-                    Some(Got::Missing(Some(
+                    Some(Loaded::Missing(Some(
                         "apply deletes it (polyops wrote it and the site no longer declares it)"
                             .to_owned(),
                     ))),
@@ -315,33 +315,33 @@ fn slots(
                 None => (vec![n], None),
             },
         };
-        slots.push(Slot {
+        phone_files.push(PhoneFile {
             name: file.clone(),
             role: Role::Config,
             candidates,
-            got,
+            loaded,
         });
     }
-    Ok(slots)
+    Ok(phone_files)
 }
 
-/// Read, in one go, every slot that comes from the target; a slot takes
+/// Read, in one go, every phone file that comes from the target; each takes
 /// the first of its candidates that is there.
-fn fill(
-    slots: &mut [Slot],
+fn read_from_target(
+    phone_files: &mut [PhoneFile],
     target: &mut dyn Reader,
     warnings: &mut Vec<String>,
 ) -> RemoteResult<()> {
-    let wanted: Vec<RemoteName> = slots
+    let wanted: Vec<RemoteName> = phone_files
         .iter()
-        .filter(|s| s.got.is_none())
+        .filter(|s| s.loaded.is_none())
         .flat_map(|s| s.candidates.iter().cloned())
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
     let fetched: BTreeMap<RemoteName, Fetched> = target.read_many(&wanted)?.into_iter().collect();
-    for slot in slots.iter_mut().filter(|s| s.got.is_none()) {
-        let present: Vec<&RemoteName> = slot
+    for file in phone_files.iter_mut().filter(|s| s.loaded.is_none()) {
+        let present: Vec<&RemoteName> = file
             .candidates
             .iter()
             .filter(|n| fetched.contains_key(*n))
@@ -354,17 +354,17 @@ fn fill(
                 names[0]
             ));
         }
-        slot.got = Some(
+        file.loaded = Some(
             match present
                 .first()
                 .and_then(|n| fetched.get(*n).map(|f| (n, f)))
             {
-                None => Got::Missing(None),
+                None => Loaded::Missing(None),
                 Some((n, f)) => {
-                    slot.name = n.as_str().to_owned();
+                    file.name = n.as_str().to_owned();
                     match &f.bytes {
-                        Some(b) => Got::Bytes(Source::Target, b.clone()),
-                        None => Got::TooLarge(f.size),
+                        Some(b) => Loaded::Bytes(Source::Target, b.clone()),
+                        None => Loaded::TooLarge(f.size),
                     }
                 }
             },
@@ -373,19 +373,19 @@ fn fill(
     Ok(())
 }
 
-/// Each slot as a file entry (its name printable and masked), and the
+/// Each phone file as a file entry (its name printable and masked), and the
 /// parameters of those that parse, in order, for `effective::resolve`.
 fn parse(
-    slots: Vec<Slot>,
+    phone_files: Vec<PhoneFile>,
     masker: &Masker,
     warnings: &mut Vec<String>,
 ) -> (Vec<FileEntry>, Vec<(String, Parameters)>) {
     let mut files = Vec::new();
     let mut parsed = Vec::new();
-    for slot in slots {
-        let shown = masker.clean(&slot.name);
-        let (source, count, error) = match slot.got.unwrap_or(Got::Missing(None)) {
-            Got::Bytes(source, bytes) => match parameter_map(&bytes) {
+    for file in phone_files {
+        let shown = masker.clean(&file.name);
+        let (source, count, error) = match file.loaded.unwrap_or(Loaded::Missing(None)) {
+            Loaded::Bytes(source, bytes) => match parameter_map(&bytes) {
                 Ok(p) => {
                     let count = p.values.len();
                     parsed.push((shown.clone(), p));
@@ -398,7 +398,7 @@ fn parse(
                     (source, 0, Some(format!("does not parse: {e}")))
                 }
             },
-            Got::TooLarge(size) => {
+            Loaded::TooLarge(size) => {
                 let why = format!(
                     "{size} bytes, more than the {} MiB polyops reads: not read",
                     KEEP_BYTES / (1024 * 1024)
@@ -406,10 +406,10 @@ fn parse(
                 warnings.push(format!("{shown} is {why}"));
                 (Source::Target, 0, Some(why))
             }
-            Got::Missing(why) => {
+            Loaded::Missing(why) => {
                 // No override file is the usual case: the handset and its
                 // web page changed nothing.
-                if slot.role == Role::Config {
+                if file.role == Role::Config {
                     warnings.push(match &why {
                         Some(why) => format!("{shown}: {why}; the phone does not get it"),
                         None => format!("{shown} is not on the target: the phone does not get it"),
@@ -420,7 +420,7 @@ fn parse(
         };
         files.push(FileEntry {
             name: shown,
-            role: slot.role,
+            role: file.role,
             source,
             parameters: count,
             error,
@@ -437,9 +437,9 @@ fn master(
     target: &mut dyn Reader,
     listing: &BTreeSet<RemoteName>,
     warnings: &mut Vec<String>,
-) -> RemoteResult<(Master, Vec<String>)> {
+) -> RemoteResult<(MasterFile, Vec<String>)> {
     let own = format!("{}.cfg", req.phone.mac);
-    let (used, got) = if req.observed {
+    let (used, loaded) = if req.observed {
         let mut read: BTreeMap<String, Fetched> = target
             .read_many(&[name(&own)?, name(DEFAULT_MASTER)?])?
             .into_iter()
@@ -454,43 +454,43 @@ fn master(
                 req.masker.clean(n.as_str())
             ));
         }
-        let got = |f: Fetched| match f.bytes {
-            Some(b) => Got::Bytes(Source::Target, b),
-            None => Got::TooLarge(f.size),
+        let loaded = |f: Fetched| match f.bytes {
+            Some(b) => Loaded::Bytes(Source::Target, b),
+            None => Loaded::TooLarge(f.size),
         };
         match (read.remove(&own), read.remove(DEFAULT_MASTER)) {
-            (Some(f), _) => (own.clone(), got(f)),
+            (Some(f), _) => (own.clone(), loaded(f)),
             (None, Some(f)) => {
                 warnings.push(format!(
                     "{own} is not on the target: the phone falls back to {DEFAULT_MASTER}"
                 ));
-                (DEFAULT_MASTER.to_owned(), got(f))
+                (DEFAULT_MASTER.to_owned(), loaded(f))
             }
             (None, None) => {
                 warnings.push(format!(
                     "{own} is not on the target (nor {DEFAULT_MASTER}): the phone has no CONFIG_FILES; only its override files are shown"
                 ));
-                (own.clone(), Got::Missing(None))
+                (own.clone(), Loaded::Missing(None))
             }
         }
     } else {
         // Always rendered for a declared phone.
-        let got = match req.desired.get(&own) {
-            Some(b) => Got::Bytes(Source::Rendered, b.clone()),
-            None => Got::Missing(None),
+        let loaded = match req.desired.get(&own) {
+            Some(b) => Loaded::Bytes(Source::Rendered, b.clone()),
+            None => Loaded::Missing(None),
         };
-        (own.clone(), got)
+        (own.clone(), loaded)
     };
-    let (source, parsed) = match got {
-        Got::Bytes(source, b) => (source, application(&b)),
-        Got::TooLarge(size) => (
+    let (source, parsed) = match loaded {
+        Loaded::Bytes(source, b) => (source, application(&b)),
+        Loaded::TooLarge(size) => (
             Source::Target,
             Err(format!(
                 "{size} bytes, more than the {} MiB polyops reads",
                 KEEP_BYTES / (1024 * 1024)
             )),
         ),
-        Got::Missing(_) => (
+        Loaded::Missing(_) => (
             Source::Missing,
             Ok(Application {
                 app_file_path: None,
@@ -498,7 +498,7 @@ fn master(
             }),
         ),
     };
-    let mut master = Master {
+    let mut master = MasterFile {
         name: used,
         source,
         config_files: Vec::new(),

@@ -5,6 +5,9 @@
 //! only made printable and short, and a lock that is not polyops's folder
 //! is reported, never trusted.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
 use serde::{Deserialize, Serialize};
 
 use crate::mask::printable;
@@ -114,6 +117,41 @@ pub fn acquire(target: &mut dyn Writer, site: &str) -> Result<Acquire, RemoteErr
             Some(h) => Ok(Acquire::Held(h)),
             None => Err(e),
         },
+    }
+}
+
+/// How often a held lock is tried again while [`wait`] waits.
+pub const LOCK_POLL: Duration = Duration::from_secs(2);
+
+/// Take the lock, waiting up to `timeout` (`None`: not at all) for one
+/// that is held, trying again every [`LOCK_POLL`]; `waiting` hears once
+/// whose lock it waits for and how long at most. A signal (`stop`) ends
+/// the wait. `Held`: still held when the wait ended.
+pub fn wait(
+    target: &mut dyn Writer,
+    site: &str,
+    timeout: Option<Duration>,
+    stop: &AtomicBool,
+    waiting: &mut dyn FnMut(&Holder, Duration),
+) -> Result<Acquire, RemoteError> {
+    let deadline = timeout.map(|t| Instant::now() + t);
+    let mut told = false;
+    loop {
+        let holder = match acquire(target, site)? {
+            Acquire::Acquired => return Ok(Acquire::Acquired),
+            Acquire::Held(holder) => holder,
+        };
+        let now = Instant::now();
+        match deadline {
+            Some(d) if now < d && !stop.load(Ordering::SeqCst) => {
+                if !told {
+                    told = true;
+                    waiting(&holder, d - now);
+                }
+                std::thread::sleep(LOCK_POLL.min(d - now));
+            }
+            _ => return Ok(Acquire::Held(holder)),
+        }
     }
 }
 

@@ -10,28 +10,100 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::reconcile::state::{State, STATE_FILE};
 use crate::remote::{Cause, Fetched, Found, Reader, RemoteError, RemoteName, MAX_STATE_BYTES};
 
+/// What a target holds of a site.
+#[derive(Debug, Clone, Default)]
 pub struct Observed {
-    /// Every file name at the root.
-    pub names: BTreeSet<String>,
-    /// sha256 of every wanted or owned file that exists.
-    pub hashes: BTreeMap<String, String>,
-    /// Bytes of those files, when read: all of them, or (when the server
-    /// hashes files itself) only those that differ from what is wanted;
-    /// never a file larger than `remote::KEEP_BYTES`.
-    pub contents: BTreeMap<String, Vec<u8>>,
-    /// Files read whose bytes were too large to keep: their sizes.
-    pub too_large: BTreeMap<String, u64>,
+    /// Every file at the root (listed, or found by name), and what was
+    /// seen of it. A name that is not here is absent.
+    pub files: BTreeMap<RemoteName, Seen>,
     /// The state file's bytes, if there is one.
     pub state_raw: Option<Vec<u8>>,
-    pub state: State,
     /// What the state may claim (see `State::claims`): name → sha256.
-    pub owned: BTreeMap<String, Option<String>>,
-    /// Override files written by declared phones (no larger than
-    /// `remote::KEEP_BYTES`).
-    pub overrides: BTreeMap<String, Vec<u8>>,
+    pub owned: BTreeMap<RemoteName, Option<String>>,
     /// What the caller should hear: state entries ignored, names in the
     /// listing that could not be used. Printable already.
     pub warnings: Vec<String>,
+}
+
+/// What was seen of one file at the root.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Seen {
+    /// Its sha256, for a file polyops wants or owns; `None` for any
+    /// other file, which is only listed (a phone's override file read).
+    pub sha256: Option<String>,
+    pub content: Content,
+}
+
+/// What polyops has of a file's bytes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Content {
+    /// Not read: only listed, or hashed by the server and as wanted.
+    #[default]
+    Unread,
+    /// Its bytes: a wanted or owned file read (all of them, or when the
+    /// server hashes files only those that differ from what is wanted),
+    /// or a phone's override file. Never more than `remote::KEEP_BYTES`.
+    Kept(Vec<u8>),
+    /// Read for its sha256, but too large to keep: its size.
+    TooLarge(u64),
+}
+
+impl Observed {
+    /// What was seen of `name`; `None`: absent (or a name no target can
+    /// hold).
+    pub fn seen(&self, name: &str) -> Option<&Seen> {
+        RemoteName::new(name).ok().and_then(|n| self.files.get(&n))
+    }
+
+    /// Whether `name` is at the root.
+    pub fn has(&self, name: &str) -> bool {
+        self.seen(name).is_some()
+    }
+
+    /// The sha256 of a wanted or owned file that is there.
+    pub fn sha256(&self, name: &str) -> Option<&String> {
+        self.seen(name).and_then(|s| s.sha256.as_ref())
+    }
+
+    /// The bytes of `name`, when they were read and kept.
+    pub fn bytes(&self, name: &str) -> Option<&Vec<u8>> {
+        match self.seen(name).map(|s| &s.content) {
+            Some(Content::Kept(bytes)) => Some(bytes),
+            _ => None,
+        }
+    }
+
+    /// The size of a file read whose bytes were too large to keep.
+    pub fn too_large(&self, name: &str) -> Option<u64> {
+        match self.seen(name).map(|s| &s.content) {
+            Some(Content::TooLarge(size)) => Some(*size),
+            _ => None,
+        }
+    }
+
+    /// What the state claims of `name`, when it claims it: its sha256 as
+    /// polyops wrote it (`None`: unknown).
+    pub fn owned(&self, name: &str) -> Option<&Option<String>> {
+        RemoteName::new(name).ok().and_then(|n| self.owned.get(&n))
+    }
+
+    /// How many files were hashed (wanted or owned, and there).
+    pub fn hashed(&self) -> usize {
+        self.files.values().filter(|s| s.sha256.is_some()).count()
+    }
+
+    /// Record `name` as there, a wanted or owned file with this sha256.
+    fn hashed_as(&mut self, name: RemoteName, sha256: String) {
+        self.files.entry(name).or_default().sha256 = Some(sha256);
+    }
+
+    /// Keep what was read of `name`.
+    fn keep(&mut self, name: RemoteName, fetched: Fetched) {
+        self.files.entry(name).or_default().content = match fetched.bytes {
+            Some(bytes) => Content::Kept(bytes),
+            None => Content::TooLarge(fetched.size),
+        };
+    }
 }
 
 fn name(n: &str) -> Result<RemoteName, RemoteError> {
@@ -62,8 +134,7 @@ pub fn observe(
         &wanted_names,
         &override_names,
     )?;
-    let state_raw = survey.state;
-    let state = match &state_raw {
+    let state = match &survey.state {
         Some(b) => State::parse(b).map_err(|m| RemoteError::new(Cause::Refused, m))?,
         None => State::new(site),
     };
@@ -78,116 +149,168 @@ pub fn observe(
     }
     let declared: BTreeSet<String> = wanted.keys().cloned().collect();
     let claims = state.claims(&declared);
-    let mut warnings = claims.ignored;
-    let mut names: BTreeSet<String> = survey
-        .entries
-        .into_iter()
-        .filter(|e| !e.is_dir)
-        .map(|e| e.name.as_str().to_owned())
-        .collect();
-    // Files the state owns that the site no longer wants: only a state
-    // file names them, so they are asked for (by name, as every file where
-    // there is a state file) once it is read.
-    let extra: Vec<RemoteName> = claims
-        .owned
+    let mut observed = Observed {
+        files: survey
+            .entries
+            .into_iter()
+            .filter(|e| !e.is_dir)
+            .map(|e| (e.name, Seen::default()))
+            .collect(),
+        state_raw: survey.state,
+        owned: claims.owned,
+        warnings: claims.ignored,
+    };
+    let mut found = vec![survey.wanted];
+    found.extend(fetch_owned_only(target, &observed.owned, wanted)?);
+    for found in found {
+        take_found(target, &mut observed, found, wanted)?;
+    }
+    read_overrides(target, &mut observed, survey.listed, override_names)?;
+    let refused = target.stats().refused_names;
+    if !refused.is_empty() {
+        observed.warnings.push(refused_names(&refused));
+    }
+    Ok(observed)
+}
+
+/// Files the state owns that the site no longer wants: only a state file
+/// names them, so they are asked for (by name, as every file where there
+/// is a state file) once it is read. `None`: there are none.
+fn fetch_owned_only(
+    target: &mut dyn Reader,
+    owned: &BTreeMap<RemoteName, Option<String>>,
+    wanted: &BTreeMap<String, String>,
+) -> Result<Option<Found>, RemoteError> {
+    let extra: Vec<RemoteName> = owned
         .keys()
         .filter(|n| !wanted.contains_key(n.as_str()))
         .cloned()
         .collect();
-    let mut found = vec![survey.wanted];
-    if !extra.is_empty() {
-        found.push(match target.hash_many(&extra)? {
-            Some(hashes) => Found::Hashed(hashes),
-            None => Found::Read(target.read_many(&extra)?),
-        });
+    if extra.is_empty() {
+        return Ok(None);
     }
-    let mut hashes = BTreeMap::new();
-    let mut contents = BTreeMap::new();
-    let mut too_large = BTreeMap::new();
-    let mut keep = |n: RemoteName, f: Fetched| match f.bytes {
-        Some(b) => {
-            contents.insert(n.as_str().to_owned(), b);
-        }
-        None => {
-            too_large.insert(n.as_str().to_owned(), f.size);
-        }
-    };
-    for found in found {
-        match found {
-            Found::Hashed(hashed) => {
-                let mut differ = Vec::new();
-                for (n, sha) in hashed {
-                    // Absent (or gone since the listing).
-                    let Some(sha) = sha else { continue };
-                    if wanted.get(n.as_str()) != Some(&sha) {
-                        differ.push(n.clone());
-                    }
-                    names.insert(n.as_str().to_owned());
-                    hashes.insert(n.as_str().to_owned(), sha);
+    Ok(Some(match target.hash_many(&extra)? {
+        Some(hashes) => Found::Hashed(hashes),
+        None => Found::Read(target.read_many(&extra)?),
+    }))
+}
+
+/// Record the wanted or owned files found: a file the server hashed is
+/// downloaded only when it differs from what is wanted.
+fn take_found(
+    target: &mut dyn Reader,
+    observed: &mut Observed,
+    found: Found,
+    wanted: &BTreeMap<String, String>,
+) -> Result<(), RemoteError> {
+    match found {
+        Found::Hashed(hashed) => {
+            let mut differ = Vec::new();
+            for (n, sha) in hashed {
+                // Absent (or gone since the listing).
+                let Some(sha) = sha else { continue };
+                if wanted.get(n.as_str()) != Some(&sha) {
+                    differ.push(n.clone());
                 }
-                for (n, f) in target.read_many(&differ)? {
-                    keep(n, f);
-                }
+                observed.hashed_as(n, sha);
             }
-            Found::Read(read) => {
-                for (n, f) in read {
-                    names.insert(n.as_str().to_owned());
-                    hashes.insert(n.as_str().to_owned(), f.sha256.clone());
-                    keep(n, f);
-                }
+            for (n, f) in target.read_many(&differ)? {
+                observed.keep(n, f);
+            }
+        }
+        Found::Read(read) => {
+            for (n, f) in read {
+                observed.hashed_as(n.clone(), f.sha256.clone());
+                observed.keep(n, f);
             }
         }
     }
-    // Override files past a listing cut short that were found by name
-    // anyway are read now; the others came with the survey.
-    let mut read_overrides = survey.listed;
+    Ok(())
+}
+
+/// Keep the phones' override files: those the survey read, and those
+/// past a listing cut short that were found by name anyway, read now.
+/// One too large to keep is a warning, not read.
+fn read_overrides(
+    target: &mut dyn Reader,
+    observed: &mut Observed,
+    listed: Vec<(RemoteName, Fetched)>,
+    override_names: Vec<RemoteName>,
+) -> Result<(), RemoteError> {
+    let mut read = listed;
     let late: Vec<RemoteName> = override_names
         .into_iter()
-        .filter(|n| names.contains(n.as_str()))
-        .filter(|n| !read_overrides.iter().any(|(r, _)| r == n))
+        .filter(|n| observed.files.contains_key(n))
+        .filter(|n| !read.iter().any(|(r, _)| r == n))
         .collect();
-    read_overrides.extend(target.read_many(&late)?);
-    read_overrides.sort_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
-    let mut overrides = BTreeMap::new();
-    for (n, f) in read_overrides {
+    read.extend(target.read_many(&late)?);
+    read.sort_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
+    for (n, f) in read {
         match f.bytes {
             Some(b) => {
-                overrides.insert(n.as_str().to_owned(), b);
+                let seen = observed.files.entry(n).or_default();
+                if seen.content == Content::Unread {
+                    seen.content = Content::Kept(b);
+                }
             }
-            None => warnings.push(format!(
+            None => observed.warnings.push(format!(
                 "{n} is {} bytes, too large to check for overrides; not read",
                 f.size
             )),
         }
     }
-    let refused = target.stats().refused_names;
-    if !refused.is_empty() {
-        let shown: Vec<String> = refused
-            .iter()
-            .take(5)
-            .map(|n| format!("\"{}\"", n.chars().take(80).collect::<String>()))
-            .collect();
-        warnings.push(format!(
-            "the listing holds {} name{} polyops cannot use (control characters, path separators or . / ..), left out: {}{}",
-            refused.len(),
-            if refused.len() == 1 { "" } else { "s" },
-            shown.join(", "),
-            if refused.len() > 5 { ", …" } else { "" }
-        ));
+    Ok(())
+}
+
+/// The warning for the names in a listing that cannot be a `RemoteName`.
+fn refused_names(refused: &[String]) -> String {
+    let shown: Vec<String> = refused
+        .iter()
+        .take(5)
+        .map(|n| format!("\"{}\"", n.chars().take(80).collect::<String>()))
+        .collect();
+    format!(
+        "the listing holds {} name{} polyops cannot use (control characters, path separators or . / ..), left out: {}{}",
+        refused.len(),
+        if refused.len() == 1 { "" } else { "s" },
+        shown.join(", "),
+        if refused.len() > 5 { ", …" } else { "" }
+    )
+}
+
+/// Ask by name for `names` that the listing did not show, and record
+/// those that exist: a server may cut a listing short (pure-ftpd stops at
+/// 10,000 names, over TLS without saying so), and a file must not be
+/// called missing that is there. A name that cannot be a remote name
+/// cannot be on the target either. Nothing is asked when the listing shows
+/// them all.
+pub fn look_up_unlisted(
+    target: &mut dyn Reader,
+    observed: &mut Observed,
+    names: impl IntoIterator<Item = String>,
+) -> Result<(), RemoteError> {
+    let unlisted: Vec<RemoteName> = names
+        .into_iter()
+        .filter_map(|n| RemoteName::new(&n).ok())
+        .filter(|n| !observed.files.contains_key(n))
+        .collect();
+    if unlisted.is_empty() {
+        return Ok(());
     }
-    Ok(Observed {
-        names,
-        hashes,
-        contents,
-        too_large,
-        state_raw,
-        state,
-        owned: claims
-            .owned
+    let found: Vec<RemoteName> = match target.hash_many(&unlisted)? {
+        Some(hashes) => hashes
             .into_iter()
-            .map(|(n, s)| (n.as_str().to_owned(), s))
+            .filter(|(_, sha)| sha.is_some())
+            .map(|(n, _)| n)
             .collect(),
-        overrides,
-        warnings,
-    })
+        None => target
+            .read_many(&unlisted)?
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect(),
+    };
+    for n in found {
+        observed.files.entry(n).or_default();
+    }
+    Ok(())
 }

@@ -99,7 +99,7 @@ fn bytes_carry_secret(bytes: &[u8], masker: &Masker) -> bool {
 /// `hmac_sha256_*` hold the HMACs, or are `null` too, with `redacted`,
 /// when there is no key.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Hashes {
+pub struct PublishedHashes {
     pub sha256_before: Option<String>,
     pub sha256_after: Option<String>,
     /// Present (maybe `null`) exactly for a file that carries a secret.
@@ -128,22 +128,22 @@ fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D:
     Option::<String>::deserialize(d).map(Some)
 }
 
-impl Hashes {
+impl PublishedHashes {
     /// Publish a file's sha256 before and after.
     pub fn publish(
         before: Option<&str>,
         after: Option<&str>,
         secret: bool,
         key: Option<&HashKey>,
-    ) -> Hashes {
+    ) -> PublishedHashes {
         if !secret {
-            return Hashes {
+            return PublishedHashes {
                 sha256_before: before.map(str::to_owned),
                 sha256_after: after.map(str::to_owned),
-                ..Hashes::default()
+                ..PublishedHashes::default()
             };
         }
-        Hashes {
+        PublishedHashes {
             sha256_before: None,
             sha256_after: None,
             hmac_sha256_before: Some(keyed(before, key)),
@@ -251,19 +251,19 @@ mod tests {
     #[test]
     fn a_secret_file_publishes_hmacs_or_nothing() {
         let key = HashKey::new(Secret::new("k"));
-        let plain = Hashes::publish(Some("aa"), Some("bb"), false, Some(&key));
+        let plain = PublishedHashes::publish(Some("aa"), Some("bb"), false, Some(&key));
         assert_eq!(plain.sha256_before.as_deref(), Some("aa"));
         assert_eq!(plain.sha256_after.as_deref(), Some("bb"));
         assert_eq!(plain.hmac_sha256_before, None);
         assert!(!plain.redacted);
 
-        let keyed = Hashes::publish(None, Some("bb"), true, Some(&key));
+        let keyed = PublishedHashes::publish(None, Some("bb"), true, Some(&key));
         assert_eq!((keyed.sha256_before, keyed.sha256_after), (None, None));
         assert_eq!(keyed.hmac_sha256_before, Some(None));
         assert_eq!(keyed.hmac_sha256_after, Some(Some(key.hmac("bb"))));
         assert!(!keyed.redacted);
 
-        let redacted = Hashes::publish(Some("aa"), Some("bb"), true, None);
+        let redacted = PublishedHashes::publish(Some("aa"), Some("bb"), true, None);
         assert_eq!(redacted.hmac_sha256_after, Some(None));
         assert!(redacted.redacted);
     }
@@ -272,15 +272,15 @@ mod tests {
     fn published_hashes_read_back_as_written() {
         let key = HashKey::new(Secret::new("k"));
         for h in [
-            Hashes::publish(None, Some("bb"), true, Some(&key)),
-            Hashes::publish(Some("aa"), None, true, None),
-            Hashes::publish(Some("aa"), Some("bb"), false, None),
+            PublishedHashes::publish(None, Some("bb"), true, Some(&key)),
+            PublishedHashes::publish(Some("aa"), None, true, None),
+            PublishedHashes::publish(Some("aa"), Some("bb"), false, None),
         ] {
             let text = serde_json::to_string(&h).expect("serialises");
-            let back: Hashes = serde_json::from_str(&text).expect("reads back");
+            let back: PublishedHashes = serde_json::from_str(&text).expect("reads back");
             assert_eq!(back, h, "{text}");
         }
-        let plain = serde_json::to_value(Hashes::publish(Some("aa"), None, false, None))
+        let plain = serde_json::to_value(PublishedHashes::publish(Some("aa"), None, false, None))
             .expect("serialises");
         assert_eq!(
             plain,
