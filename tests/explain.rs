@@ -553,6 +553,36 @@ fn a_missing_or_broken_file_is_a_warning_not_an_error() {
     );
 }
 
+/// Anyone with the phones' FTP account can write an override file; one
+/// of 80,000 attributes is over the cap (docs/targets.md): plan, drift
+/// and explain each name it as not parsed and take nothing from it.
+#[test]
+fn an_override_file_over_the_attribute_cap_is_named_and_not_read() {
+    let t = hq().file(
+        "ftp-root/0004f2000607-phone.cfg",
+        common::xml::with_attributes("OVERRIDES", 80_000),
+    );
+    let over = "more than 8192 attributes, more than a configuration file holds";
+    let out = t
+        .args(["explain", "hq", "201", "--observed", "--format", "json"])
+        .run()
+        .status(0)
+        .stderr_contains(&format!(
+            "warning: hq: 0004f2000607-phone.cfg does not parse ({over}): explain takes none of its parameters"
+        ));
+    let v = json(&out);
+    assert_eq!(v["files"][0]["name"], "0004f2000607-phone.cfg");
+    assert_eq!(v["files"][0]["parameters"], 0);
+    assert!(!by_name(&v).contains_key("a.1"));
+    let line = format!(
+        "override  0004f2000607-phone.cfg (phone 0004f2000607: does not parse: {over}; not counted as drift)"
+    );
+    let out = out.then().args(["plan", "hq"]).run().status(0);
+    assert!(out.stdout.contains(&line), "{}", out.stdout);
+    let out = out.then().args(["drift", "hq"]).run();
+    assert!(out.stdout.contains(&line), "{}", out.stdout);
+}
+
 #[test]
 fn an_override_file_under_an_upper_case_mac_is_read() {
     let t = hq();
