@@ -888,6 +888,26 @@ fn values_polyops_writes_otherwise_are_each_named_with_the_new_value() {
     assert_report_names_every_difference(&diffs, &report);
 }
 
+/// A hand-made extension file with `reg.1.auth.password=""` has no
+/// password: the import asks for one rather than writing an empty one,
+/// which plan would refuse.
+#[test]
+fn an_empty_password_on_the_root_is_one_to_fill_in() {
+    let mut site = Site::guide(2);
+    site.extensions[1].password = String::new();
+    let out = with_root(&site)
+        .args(["import", "hq", "--from", "dir:root", "--model", "IP650"])
+        .run()
+        .status(0)
+        .stdout_contains("202.cfg: fill in: its reg.1.auth.password is empty: set the extension's SIP password as hq/202 in the secrets file");
+    let secrets = String::from_utf8(out.read("hq.secrets.yaml")).expect("utf8");
+    assert!(secrets.contains("\n# \"hq/202\": \"\"\n"), "{secrets}");
+    assert!(
+        !secrets.lines().any(|l| l.starts_with("\"hq/202\"")),
+        "{secrets}"
+    );
+}
+
 /// An `altigen.cfg` of 70,000 attributes is over the cap (docs/targets.md):
 /// import says so on its line and takes none of its settings.
 #[test]
