@@ -888,6 +888,54 @@ fn values_polyops_writes_otherwise_are_each_named_with_the_new_value() {
     assert_report_names_every_difference(&diffs, &report);
 }
 
+/// A CONFIG_FILES entry or a name at the root that no file on the target
+/// can have gets a report line of its own, quoted and with escapes: never
+/// one that reads as a real file's (here `202.cfg`, which is imported).
+#[test]
+fn names_no_file_can_have_get_report_lines_of_their_own() {
+    let site = Site::guide(2);
+    let mut files = site.files();
+    let master = String::from_utf8(files["0004f2000607.cfg"].clone()).expect("utf8");
+    files.insert(
+        "0004f2000607.cfg".to_owned(),
+        master
+            .replace("altigen.cfg,", "altigen.cfg, 20&#13;2.cfg,")
+            .into_bytes(),
+    );
+    let mut t = Test::new();
+    for (name, bytes) in &files {
+        t = t.file(&format!("root/{name}"), bytes);
+    }
+    for name in ["a\nb.cfg", "\x1b[2Jc.cfg", "\u{202e}gfc.302"] {
+        t = t.file(&format!("root/{name}"), "<x/>");
+    }
+    let out = t
+        .args(["import", "hq", "--from", "dir:root", "--model", "IP650"])
+        .run()
+        .status(0);
+    let report = &out.stdout;
+    for line in [
+        "\"20\\x0d2.cfg\": left out: CONFIG_FILES entry not imported: it is not a name a file on the target can have",
+        "\"a\\x0ab.cfg\": left out: not a name polyops reads",
+        "\"\\x1b[2Jc.cfg\": left out: not a name polyops reads",
+        "\"\\u{202e}gfc.302\": left out: not a name polyops reads",
+    ] {
+        assert!(
+            report.lines().any(|l| l.starts_with(line)),
+            "no line {line:?}:\n{report}"
+        );
+    }
+    assert!(
+        !report.lines().any(|l| l.starts_with("202.cfg: left out")),
+        "{report}"
+    );
+    for c in ['\r', '\x1b', '\u{202e}'] {
+        assert!(!report.contains(c), "{c:?} in:\n{report}");
+    }
+    let yaml = String::from_utf8(out.read("sites/hq.yaml")).expect("utf8");
+    assert!(yaml.contains("number: \"202\""), "{yaml}");
+}
+
 /// A hand-made extension file with `reg.1.auth.password=""` has no
 /// password: the import asks for one rather than writing an empty one,
 /// which plan would refuse.

@@ -315,7 +315,8 @@ pub struct Stats {
     /// stops at 10,000 by default: "226 Output truncated to 10000 matches").
     pub listing_cut: Option<String>,
     /// Names in listings that cannot be a [`RemoteName`] (control
-    /// characters, path separators…), made printable; left out.
+    /// characters, path separators…), left out; each with its unprintable
+    /// characters shown as escapes, so that none reads as a valid name.
     pub refused_names: Vec<String>,
 }
 
@@ -345,15 +346,15 @@ pub fn upload_one<T: Writer + ?Sized>(
     result
 }
 
-/// A listing's names: the valid ones as entries, the others made printable
-/// for a warning.
+/// A listing's names: the valid ones as entries, the others with escapes
+/// for a warning (`20\x0d2.cfg`, never `202.cfg`).
 pub fn checked_entries(raw: impl IntoIterator<Item = (String, bool)>) -> (Vec<Entry>, Vec<String>) {
     let mut entries = Vec::new();
     let mut refused = Vec::new();
     for (name, is_dir) in raw {
         match RemoteName::new(&name) {
             Ok(name) => entries.push(Entry { name, is_dir }),
-            Err(_) => refused.push(crate::mask::printable(&name)),
+            Err(_) => refused.push(crate::mask::escaped(&name)),
         }
     }
     (entries, refused)
