@@ -735,7 +735,7 @@ fn a_failed_site_is_reported_on_that_site_in_every_format() {
     let run = w.run(&["drift", "--format", "markdown"]);
     run.expect(1);
     assert!(
-        run.stdout.contains("**error:** site dead"),
+        run.stdout.contains("**error:** <code>site dead"),
         "{}",
         run.stdout
     );

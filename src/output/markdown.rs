@@ -131,21 +131,23 @@ pub fn render(report: &Report, limit: usize) -> String {
 
     // Above the fold: per-site tables of every change, deletes first.
     for site in &report.sites {
+        // An error may quote a server and a target is written in a site
+        // file: as code, neither can become markup or a mention.
         if let Some(error) = &site.error {
             let _ = writeln!(
                 head,
-                "### {} → `{}`\n\n**error:** {}\n",
+                "### {} → {}\n\n**error:** {}\n",
                 site.site,
-                site.target,
-                error.replace('\n', " ")
+                code(&site.target),
+                code(&error.replace('\n', " "))
             );
             continue;
         }
         let _ = writeln!(
             head,
-            "### {} → `{}`\n\n{}\n",
+            "### {} → {}\n\n{}\n",
             site.site,
-            site.target,
+            code(&site.target),
             summary_line(&site.summary, report.mode)
         );
         if let Some(reason) = &site.apply_would_refuse {
@@ -195,10 +197,10 @@ pub fn render(report: &Report, limit: usize) -> String {
         for o in &site.overrides {
             let _ = writeln!(
                 head,
-                "- `{}` of phone `{}`{}",
-                o.file,
-                o.phone,
-                override_effect(o, |s| format!("`{s}`"))
+                "- {} of phone {}{}",
+                code(&o.file),
+                code(&o.phone),
+                override_effect(o, code)
             );
         }
         if !site.overrides.is_empty() {
@@ -300,6 +302,18 @@ mod tests {
         let md = render(&failed_sites(3000), LIMIT);
         assert!(md.contains("output cut to stay under"), "says it was cut");
         assert!(md.contains("site-0000"));
+    }
+
+    #[test]
+    fn a_servers_words_and_a_target_cannot_become_markup_or_a_mention() {
+        let mut report = failed_sites(1);
+        report.sites[0].error = Some("530 @all see [here](http://x) <img src=y>".to_owned());
+        report.sites[0].target = "ftp://a@b/`x`".to_owned();
+        let md = render(&report, LIMIT);
+        assert!(
+            md.contains("### site-0000 → <code>ftp://a@b/&#96;x&#96;</code>\n\n**error:** <code>530 @all see &#91;here&#93;(http://x) &lt;img src=y&gt;</code>\n"),
+            "{md}"
+        );
     }
 
     #[test]
