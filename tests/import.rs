@@ -916,9 +916,9 @@ fn names_no_file_can_have_get_report_lines_of_their_own() {
     let report = &out.stdout;
     for line in [
         "\"20\\x0d2.cfg\": left out: CONFIG_FILES entry not imported: it is not a name a file on the target can have",
-        "\"a\\x0ab.cfg\": left out: not a name polyops reads",
-        "\"\\x1b[2Jc.cfg\": left out: not a name polyops reads",
-        "\"\\u{202e}gfc.302\": left out: not a name polyops reads",
+        "\"a\\x0ab.cfg\": left out: not read: polyops reads no name with a control character",
+        "\"\\x1b[2Jc.cfg\": left out: not read: polyops reads no name with a control character",
+        "\"\\u{202e}gfc.302\": left out: not read: polyops reads no name with a control character",
     ] {
         assert!(
             report.lines().any(|l| l.starts_with(line)),

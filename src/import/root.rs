@@ -499,7 +499,8 @@ fn shown_name(name: &str) -> String {
 
 /// A line for each name at the root that cannot be a file's name polyops
 /// reads (a control character, a line break, a path separator, a
-/// direction mark): the listing leaves those out, and the report says so.
+/// direction mark), or that is a symbolic link of a `dir:` root: the
+/// listing leaves those out, and the report says so.
 fn report_refused_names(reader: &dyn Reader, report: &mut Report) {
     for name in reader.stats().refused_names {
         let shown = format!("\"{name}\"");
@@ -507,7 +508,7 @@ fn report_refused_names(reader: &dyn Reader, report: &mut Report) {
         report.add(
             &shown,
             Kind::LeftOut,
-            "not a name polyops reads (a control character, a line break, a path separator or a direction mark): not read",
+            "not read: polyops reads no name with a control character, a line break, a path separator or a direction mark, nor a symbolic link",
         );
     }
 }

@@ -162,8 +162,9 @@ fn hex(bytes: &[u8]) -> String {
 /// handle they get has no method that writes, and the FTP backend opened
 /// for them refuses every changing command on the wire as well.
 pub trait Reader {
-    /// The entries at the root. A name that cannot be a [`RemoteName`] is
-    /// left out and counted in [`Stats::refused_names`].
+    /// The entries at the root. A name that cannot be a [`RemoteName`] (and
+    /// on a `dir:` target a symbolic link) is left out and counted in
+    /// [`Stats::refused_names`].
     fn list(&mut self) -> RemoteResult<Vec<Entry>>;
     /// A small file's bytes (the state file, the lock's owner file):
     /// an error if it is larger than `max`.
@@ -315,8 +316,10 @@ pub struct Stats {
     /// stops at 10,000 by default: "226 Output truncated to 10000 matches").
     pub listing_cut: Option<String>,
     /// Names in listings that cannot be a [`RemoteName`] (control
-    /// characters, path separators…), left out; each with its unprintable
-    /// characters shown as escapes, so that none reads as a valid name.
+    /// characters, path separators…) or are symbolic links on a `dir:`
+    /// target (`x.cfg (a symbolic link)`), left out; each with its
+    /// unprintable characters shown as escapes, so that none reads as a
+    /// valid name.
     pub refused_names: Vec<String>,
 }
 
