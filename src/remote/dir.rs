@@ -11,8 +11,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use super::{
-    checked_entries, Cause, Entry, Fetched, Reader, RemoteError, RemoteName, RemoteResult, Sink,
-    Sizes, Stats, Writer, KEEP_BYTES, MAX_FILE_BYTES,
+    checked_entries_shown, Cause, Entry, Fetched, Reader, RemoteError, RemoteName, RemoteResult,
+    Sink, Sizes, Stats, Writer, KEEP_BYTES, MAX_FILE_BYTES,
 };
 
 pub struct DirRemote {
@@ -125,7 +125,7 @@ impl Reader for DirRemote {
             }
             raw.push((name, kind.is_dir()));
         }
-        let (entries, refused) = checked_entries(raw);
+        let (entries, refused) = checked_entries_shown(raw, crate::mask::escaped);
         self.stats.refused_names.extend(refused);
         Ok(entries)
     }

@@ -317,9 +317,9 @@ pub struct Stats {
     pub listing_cut: Option<String>,
     /// Names in listings that cannot be a [`RemoteName`] (control
     /// characters, path separators…) or are symbolic links on a `dir:`
-    /// target (`x.cfg (a symbolic link)`), left out; each with its
-    /// unprintable characters shown as escapes, so that none reads as a
-    /// valid name.
+    /// target (`x.cfg (a symbolic link)`), left out; printable (a `dir:`
+    /// target shows unprintable characters as escapes, so that none reads
+    /// as a valid name).
     pub refused_names: Vec<String>,
 }
 
@@ -349,15 +349,25 @@ pub fn upload_one<T: Writer + ?Sized>(
     result
 }
 
-/// A listing's names: the valid ones as entries, the others with escapes
-/// for a warning (`20\x0d2.cfg`, never `202.cfg`).
+/// A listing's names: the valid ones as entries, the others made printable
+/// for a warning (their unprintable characters dropped).
 pub fn checked_entries(raw: impl IntoIterator<Item = (String, bool)>) -> (Vec<Entry>, Vec<String>) {
+    checked_entries_shown(raw, crate::mask::printable)
+}
+
+/// A listing's names: the valid ones as entries, the others as `shown`
+/// makes them for a warning; with [`crate::mask::escaped`], a refused name
+/// never reads as a valid one (`20\x0d2.cfg`, not `202.cfg`).
+pub fn checked_entries_shown(
+    raw: impl IntoIterator<Item = (String, bool)>,
+    shown: fn(&str) -> String,
+) -> (Vec<Entry>, Vec<String>) {
     let mut entries = Vec::new();
     let mut refused = Vec::new();
     for (name, is_dir) in raw {
         match RemoteName::new(&name) {
             Ok(name) => entries.push(Entry { name, is_dir }),
-            Err(_) => refused.push(crate::mask::escaped(&name)),
+            Err(_) => refused.push(shown(&name)),
         }
     }
     (entries, refused)
