@@ -454,6 +454,26 @@ mod tests {
     }
 
     #[test]
+    fn unicode_line_breaks_bidi_and_invisible_marks_are_dropped_or_escaped() {
+        let hostile = "a\u{2028}b\u{2029}c\u{85}d\u{61c}e\u{2067}f\u{200b}g\u{feff}h";
+        assert_eq!(printable(hostile), "abcdefgh");
+        assert_eq!(Masker::default().clean(hostile), "abcdefgh");
+        assert_eq!(
+            escaped(hostile),
+            "a\\u{2028}b\\u{2029}c\\x85d\\u{61c}e\\u{2067}f\\u{200b}g\\u{feff}h"
+        );
+        assert_eq!(visible("a\u{2028}b\n"), "a\\u{2028}b\n");
+        assert_eq!(
+            Masker::default().parameter_value("reg.1.label", "x\u{2029}y"),
+            "x\\u{2029}y"
+        );
+        // What a person writes is kept: accents, other scripts, emoji
+        // (a zero-width joiner binds an emoji sequence).
+        let written = "Zoë 東京 👩\u{200d}💻";
+        assert_eq!(printable(written), written);
+    }
+
+    #[test]
     fn file_contents_keep_their_lines_and_show_escapes() {
         assert_eq!(
             visible("a\tb\n\x1b[2J\r\n\u{202e}x\ry"),

@@ -126,3 +126,36 @@ fn checklist_needs_no_secret_and_no_network() {
         .status(0)
         .stdout_contains("- [ ] ");
 }
+
+/// A ticket made from the markdown must ping nobody: a mention in a name
+/// or a secrets-file key from the site file is code there, and stays as
+/// it is in text.
+#[test]
+fn mentions_from_the_site_file_ping_nobody_in_markdown() {
+    let lab = LAB
+        .replace("name: Front Desk", "name: \"Front Desk @everyone\"")
+        .replace("{secret: ext203}", "{secret: \"@here\"}");
+    let run = |format: &str| {
+        Test::new()
+            .site("lab", &lab)
+            .args(["checklist", "lab", "--format", format])
+            .run()
+            .status(0)
+    };
+    let md = run("markdown").stdout;
+    assert!(
+        md.contains("## Extension 201: Front Desk `@everyone` (phone 0004f2000607, IP650)"),
+        "{md}"
+    );
+    assert!(md.contains("from secrets file key `@here`)"), "{md}");
+    assert!(
+        md.match_indices('@').all(|(i, _)| md[..i].ends_with('`')),
+        "a bare mention:\n{md}"
+    );
+    let text = run("text").stdout;
+    assert!(
+        text.contains("Extension 201: Front Desk @everyone (phone"),
+        "{text}"
+    );
+    assert!(text.contains("from secrets file key @here)"), "{text}");
+}

@@ -297,6 +297,30 @@ fn the_text_output_has_one_line_per_parameter_with_its_file_and_shadows() {
     assert_eq!(out.stderr, "", "nothing is missing: no warning");
 }
 
+/// A terminal or an editor breaks a line at U+2028, U+2029 and U+0085,
+/// and bidi controls reorder it: from a target, each is shown as an escape.
+#[test]
+fn unicode_line_breaks_and_bidi_controls_from_the_target_are_escapes() {
+    let out = hq()
+        .file(
+            "ftp-root/0004f2000607-phone.cfg",
+            "<PHONE_CONFIG><OVERRIDES reg.1.label=\"a&#x2028;b&#x2029;c&#x85;d&#x61C;e&#x2067;f&#xFEFF;g\"/></PHONE_CONFIG>",
+        )
+        .args(["explain", "hq", "201", "--observed"])
+        .run()
+        .status(0)
+        .stdout_contains("\n  reg.1.label = \"a\\u{2028}b\\u{2029}c\\x85d\\u{61c}e\\u{2067}f\\u{feff}g\"  from 0004f2000607-phone.cfg");
+    for c in [
+        '\u{2028}', '\u{2029}', '\u{85}', '\u{61c}', '\u{2067}', '\u{feff}',
+    ] {
+        assert!(
+            !out.stdout.contains(c) && !out.stderr.contains(c),
+            "{c:?}: {}",
+            out.stdout
+        );
+    }
+}
+
 #[test]
 fn param_filters_by_exact_name_ignoring_case_and_says_what_no_file_sets() {
     let out = hq()
@@ -551,6 +575,36 @@ fn a_missing_or_broken_file_is_a_warning_not_an_error() {
         p["dialplan.digitmap"]["shadows"],
         serde_json::json!(["altigen.cfg"])
     );
+}
+
+/// Anyone with the phones' FTP account can write an override file; one
+/// of 80,000 attributes is over the cap (docs/targets.md): plan, drift
+/// and explain each name it as not parsed and take nothing from it.
+#[test]
+fn an_override_file_over_the_attribute_cap_is_named_and_not_read() {
+    let t = hq().file(
+        "ftp-root/0004f2000607-phone.cfg",
+        common::xml::with_attributes("OVERRIDES", 80_000),
+    );
+    let over = "more than 8192 attributes, more than a configuration file holds";
+    let out = t
+        .args(["explain", "hq", "201", "--observed", "--format", "json"])
+        .run()
+        .status(0)
+        .stderr_contains(&format!(
+            "warning: hq: 0004f2000607-phone.cfg does not parse ({over}): explain takes none of its parameters"
+        ));
+    let v = json(&out);
+    assert_eq!(v["files"][0]["name"], "0004f2000607-phone.cfg");
+    assert_eq!(v["files"][0]["parameters"], 0);
+    assert!(!by_name(&v).contains_key("a.1"));
+    let line = format!(
+        "override  0004f2000607-phone.cfg (phone 0004f2000607: does not parse: {over}; not counted as drift)"
+    );
+    let out = out.then().args(["plan", "hq"]).run().status(0);
+    assert!(out.stdout.contains(&line), "{}", out.stdout);
+    let out = out.then().args(["drift", "hq"]).run();
+    assert!(out.stdout.contains(&line), "{}", out.stdout);
 }
 
 #[test]

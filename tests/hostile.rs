@@ -735,7 +735,7 @@ fn a_failed_site_is_reported_on_that_site_in_every_format() {
     let run = w.run(&["drift", "--format", "markdown"]);
     run.expect(1);
     assert!(
-        run.stdout.contains("**error:** site dead"),
+        run.stdout.contains("**error:** <code>site dead"),
         "{}",
         run.stdout
     );
@@ -897,4 +897,82 @@ fn an_upload_the_server_kept_only_half_of_is_an_error_and_the_next_plan_shows_it
         .map(|f| f["name"].as_str().expect("name"))
         .collect();
     assert_eq!(changed, ["201.cfg"], "{}", plan.stdout);
+}
+
+/// A `dir:` target keeps to its root as an FTP server keeps its users in
+/// theirs: a symbolic link there (to a file outside, or planted at a
+/// temporary name or the lock's) is left out of the listing with a
+/// warning, never read, and never written through.
+#[test]
+fn a_dir_target_follows_no_symbolic_link_out_of_its_root() {
+    use std::os::unix::fs::symlink;
+    let w = work("dir:root", 10);
+    let (root, outside) = (w.path().join("root"), w.path().join("outside"));
+    std::fs::create_dir_all(&root).expect("root");
+    std::fs::create_dir_all(outside.join("folder")).expect("outside");
+    let secret = b"<PHONE_CONFIG><OVERRIDES reg.1.label=\"OUTSIDE-ONLY\"/></PHONE_CONFIG>";
+    let victim = b"a file outside the root";
+    std::fs::write(outside.join("secret.cfg"), secret).expect("secret");
+    std::fs::write(outside.join("victim.cfg"), victim).expect("victim");
+    let link = |target: &str, name: &str| {
+        symlink(outside.join(target), root.join(name)).expect("symlink");
+    };
+    link("secret.cfg", "0004f2000000-phone.cfg");
+    link("victim.cfg", "altigen.cfg");
+    link("victim.cfg", "201.cfg.polyops-tmp");
+    link("folder", ".polyops-lock");
+
+    let run = w.run(&["explain", "lab", "201", "--observed"]);
+    run.expect(0);
+    assert!(!run.stdout.contains("OUTSIDE-ONLY"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("0004f2000000-phone.cfg  override  missing"),
+        "{}",
+        run.stdout
+    );
+    let run = w.run(&["plan", "lab"]);
+    run.expect(0);
+    assert!(!run.stdout.contains("OUTSIDE-ONLY"), "{}", run.stdout);
+    assert!(
+        run.stderr
+            .contains("\"0004f2000000-phone.cfg (a symbolic link)\"")
+            && run.stderr.contains("\"altigen.cfg (a symbolic link)\""),
+        "{}",
+        run.stderr
+    );
+    // The lock's name is taken by a link: apply neither takes the lock
+    // nor writes through it.
+    w.run(&["apply", "--auto-approve", "--allow-incomplete"])
+        .expect(1);
+    assert_eq!(
+        std::fs::read_dir(outside.join("folder"))
+            .expect("folder")
+            .count(),
+        0
+    );
+    std::fs::remove_file(root.join(".polyops-lock")).expect("unlink the lock");
+    w.run(&["apply", "--auto-approve", "--allow-incomplete"])
+        .expect(0);
+    assert_eq!(
+        std::fs::read(outside.join("victim.cfg")).expect("victim"),
+        victim
+    );
+    assert_eq!(
+        std::fs::read(outside.join("secret.cfg")).expect("secret"),
+        secret
+    );
+    for name in ["altigen.cfg", "201.cfg"] {
+        let kind = std::fs::symlink_metadata(root.join(name))
+            .expect(name)
+            .file_type();
+        assert!(kind.is_file(), "{name} is not a plain file");
+    }
+    assert!(!root.join("201.cfg.polyops-tmp").exists());
+    assert!(
+        std::fs::symlink_metadata(root.join("0004f2000000-phone.cfg"))
+            .expect("the link")
+            .file_type()
+            .is_symlink()
+    );
 }

@@ -888,6 +888,90 @@ fn values_polyops_writes_otherwise_are_each_named_with_the_new_value() {
     assert_report_names_every_difference(&diffs, &report);
 }
 
+/// A CONFIG_FILES entry or a name at the root that no file on the target
+/// can have gets a report line of its own, quoted and with escapes: never
+/// one that reads as a real file's (here `202.cfg`, which is imported).
+#[test]
+fn names_no_file_can_have_get_report_lines_of_their_own() {
+    let site = Site::guide(2);
+    let mut files = site.files();
+    let master = String::from_utf8(files["0004f2000607.cfg"].clone()).expect("utf8");
+    files.insert(
+        "0004f2000607.cfg".to_owned(),
+        master
+            .replace("altigen.cfg,", "altigen.cfg, 20&#13;2.cfg,")
+            .into_bytes(),
+    );
+    let mut t = Test::new();
+    for (name, bytes) in &files {
+        t = t.file(&format!("root/{name}"), bytes);
+    }
+    for name in ["a\nb.cfg", "\x1b[2Jc.cfg", "\u{202e}gfc.302"] {
+        t = t.file(&format!("root/{name}"), "<x/>");
+    }
+    let out = t
+        .args(["import", "hq", "--from", "dir:root", "--model", "IP650"])
+        .run()
+        .status(0);
+    let report = &out.stdout;
+    for line in [
+        "\"20\\x0d2.cfg\": left out: CONFIG_FILES entry not imported: it is not a name a file on the target can have",
+        "\"a\\x0ab.cfg\": left out: not read: polyops reads no name with a control character",
+        "\"\\x1b[2Jc.cfg\": left out: not read: polyops reads no name with a control character",
+        "\"\\u{202e}gfc.302\": left out: not read: polyops reads no name with a control character",
+    ] {
+        assert!(
+            report.lines().any(|l| l.starts_with(line)),
+            "no line {line:?}:\n{report}"
+        );
+    }
+    assert!(
+        !report.lines().any(|l| l.starts_with("202.cfg: left out")),
+        "{report}"
+    );
+    for c in ['\r', '\x1b', '\u{202e}'] {
+        assert!(!report.contains(c), "{c:?} in:\n{report}");
+    }
+    let yaml = String::from_utf8(out.read("sites/hq.yaml")).expect("utf8");
+    assert!(yaml.contains("number: \"202\""), "{yaml}");
+}
+
+/// A hand-made extension file with `reg.1.auth.password=""` has no
+/// password: the import asks for one rather than writing an empty one,
+/// which plan would refuse.
+#[test]
+fn an_empty_password_on_the_root_is_one_to_fill_in() {
+    let mut site = Site::guide(2);
+    site.extensions[1].password = String::new();
+    let out = with_root(&site)
+        .args(["import", "hq", "--from", "dir:root", "--model", "IP650"])
+        .run()
+        .status(0)
+        .stdout_contains("202.cfg: fill in: its reg.1.auth.password is empty: set the extension's SIP password as hq/202 in the secrets file");
+    let secrets = String::from_utf8(out.read("hq.secrets.yaml")).expect("utf8");
+    assert!(secrets.contains("\n# \"hq/202\": \"\"\n"), "{secrets}");
+    assert!(
+        !secrets.lines().any(|l| l.starts_with("\"hq/202\"")),
+        "{secrets}"
+    );
+}
+
+/// An `altigen.cfg` of 70,000 attributes is over the cap (docs/targets.md):
+/// import says so on its line and takes none of its settings.
+#[test]
+fn an_altigen_cfg_over_the_attribute_cap_is_left_out_with_a_line_naming_it() {
+    let site = Site::guide(2);
+    with_root(&site)
+        .file(
+            "root/altigen.cfg",
+            common::xml::with_attributes("ALL", 70_000),
+        )
+        .args(["import", "hq", "--from", "dir:root", "--model", "IP650"])
+        .run()
+        .status(0)
+        .stdout_contains("altigen.cfg: left out: more than 8192 attributes, more than a configuration file holds: its settings are not imported");
+}
+
 #[test]
 fn values_from_the_target_are_escaped_in_the_site_file_and_cleaned_in_the_report() {
     let mut site = Site::guide(2);

@@ -152,7 +152,7 @@ fn an_override_that_changes_a_declared_value_is_drift_and_counted() {
         .run()
         .status(2)
         .stdout_contains("1 override")
-        .stdout_contains("`reg.1.auth.password`")
+        .stdout_contains("- <code>0004f2000607-phone.cfg</code> of phone <code>0004f2000607</code> overrides <code>reg.1.auth.password</code>")
         .stdout_lacks("typed");
 }
 

@@ -979,6 +979,109 @@ fn a_password_that_is_neither_string_env_nor_secret_is_an_error_without_its_valu
     .stderr_lacks("topsecret-path");
 }
 
+// -------------------------------------------------------------------- secrets
+
+/// A secret at every place a site names one: an extension's password and
+/// the FTP password from the environment, another extension's password and
+/// password parameters at site and phone level from the secrets file.
+const EVERY_SECRET: &str = r#"
+    site: hq
+    target: {url: dir:root, password: {env: FTP_PASSWORD}}
+    server: {address: 10.0.0.1}
+    time: {zone: pacific}
+    params: {dir.corp.password: {secret: corp}}
+    extensions:
+      - {number: "201", password: {env: EXT_201_PASSWORD}}
+      - {number: "202", password: {secret: ext202}}
+    phones:
+      - mac: 0004f2000607
+        model: IP650
+        extension: "201"
+        params: {apps.push.password: {secret: web}}
+    "#;
+
+/// Values that must never be printed, whatever fails.
+const SET: [&str; 4] = ["Env-Pw-201-x", "Ftp-Pw-x", "File-Pw-202-x", "Corp-Pw-x"];
+
+fn every_secret(ext_201: &str, web: &str) -> Test {
+    Test::new()
+        .site("hq", EVERY_SECRET)
+        .env("EXT_201_PASSWORD", ext_201)
+        .env("FTP_PASSWORD", SET[1])
+        .secrets(&format!(
+            "ext202: {}\ncorp: {}\nweb: \"{web}\"\n",
+            SET[2], SET[3]
+        ))
+}
+
+fn prints_no_secret(out: &Output) {
+    for s in SET {
+        assert!(
+            !out.stdout.contains(s) && !out.stderr.contains(s),
+            "{s} was printed:\n{}\n{}",
+            out.stdout,
+            out.stderr
+        );
+    }
+}
+
+/// A CI secret store hands an undefined secret over as an empty string;
+/// written as `reg.1.auth.password=""`, it stops the phone registering.
+#[test]
+fn a_secret_set_but_empty_is_an_error_naming_it_in_validate_plan_and_apply() {
+    for args in [
+        &["--strict", "validate"][..],
+        &["plan"][..],
+        &["apply", "--auto-approve"][..],
+    ] {
+        let out = every_secret("", "")
+            .args(args)
+            .run()
+            .status(1)
+            .stderr_has_line("error: site hq: extensions[0].password: environment variable EXT_201_PASSWORD is set but empty")
+            .stderr_has_line("error: site hq: phones[0].params.apps.push.password: secrets file key web of secrets.yaml is set but empty")
+            .stdout_lacks("ok: site hq");
+        prints_no_secret(&out);
+        assert!(
+            !out.path().join("root").exists(),
+            "{args:?} wrote the target"
+        );
+    }
+}
+
+#[test]
+fn an_empty_ftp_password_or_site_parameter_is_an_error_too() {
+    let out = Test::new()
+        .site("hq", EVERY_SECRET)
+        .env("EXT_201_PASSWORD", SET[0])
+        .env("FTP_PASSWORD", "")
+        .secrets(&format!("ext202: \"\"\ncorp: ''\nweb: {}\n", SET[3]))
+        .args(["validate"])
+        .run()
+        .status(1)
+        .stderr_has_line("error: site hq: target.password: environment variable FTP_PASSWORD is set but empty")
+        .stderr_has_line("error: site hq: extensions[1].password: secrets file key ext202 of secrets.yaml is set but empty")
+        .stderr_has_line("error: site hq: params.dir.corp.password: secrets file key corp of secrets.yaml is set but empty");
+    prints_no_secret(&out);
+}
+
+/// `validate` runs where the secrets need not be (a merge request's CI
+/// job): a secret that is not set is for plan and apply to report.
+#[test]
+fn validate_needs_no_secret_to_be_set_but_every_one_set_to_be_usable() {
+    Test::new()
+        .site("hq", EVERY_SECRET)
+        .args(["--strict", "validate"])
+        .run()
+        .status(0)
+        .stdout_is("sites/hq.yaml: ok: site hq, 2 extensions, 1 phones\n");
+    let out = every_secret(SET[0], "Web-Pw-x")
+        .args(["--strict", "validate"])
+        .run()
+        .status(0);
+    prints_no_secret(&out);
+}
+
 // ------------------------------------------------------ all errors in one run
 
 #[test]

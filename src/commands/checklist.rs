@@ -16,7 +16,7 @@ pub fn run(config: &Config, format: ChecklistFormat, out: &mut dyn Write) -> Res
     };
     let texts: Vec<String> = catalog
         .selected()
-        .map(|site| render(&checklist(site), style))
+        .map(|site| render(&checklist(site, style)))
         .collect();
     write_out(out, texts.join("\n").as_bytes())?;
     Ok(0)

@@ -95,7 +95,12 @@ fn keepable(file: &str, name: &str, value: &str, report: &mut Report) -> bool {
 /// Keep a parameter at a level: a secret goes to the secrets file.
 fn keep(params: &mut Params, secrets: &mut Secrets, key: String, name: &str, value: &str) {
     if is_secret_name(name) {
-        secrets.values.insert(key.clone(), Secret::new(value));
+        // An empty secret is one to fill in: plan refuses an empty one.
+        if value.is_empty() {
+            secrets.missing.push(key.clone());
+        } else {
+            secrets.values.insert(key.clone(), Secret::new(value));
+        }
         params.insert(name.to_owned(), Value::Secret(key));
     } else {
         params.insert(name.to_owned(), Value::from_text(value));
@@ -472,15 +477,18 @@ pub(super) fn map_extension(
     }
     let password = "reg.1.auth.password";
     match get(password) {
-        Some(v) if crate::polycom::xml::can_carry(v) => {
+        Some(v) if !v.is_empty() && crate::polycom::xml::can_carry(v) => {
             secrets.values.insert(ext.password.clone(), Secret::new(v));
         }
         found => {
             secrets.missing.push(ext.password.clone());
-            let why = if found.is_some() {
-                "its reg.1.auth.password holds a character a configuration file cannot carry"
-            } else {
-                "it has no reg.1.auth.password"
+            // An empty password is no password: plan refuses one.
+            let why = match found {
+                Some("") => "its reg.1.auth.password is empty",
+                Some(_) => {
+                    "its reg.1.auth.password holds a character a configuration file cannot carry"
+                }
+                None => "it has no reg.1.auth.password",
             };
             report.about(
                 file,

@@ -140,6 +140,7 @@ pub fn import(reader: &mut dyn Reader, opts: &Options) -> RemoteResult<Imported>
             .map(|e| e.name)
             .collect(),
     };
+    report_refused_names(reader, &mut report);
     let mut originals = BTreeMap::new();
     let mut read: BTreeSet<String> = BTreeSet::new();
 
@@ -432,7 +433,9 @@ pub fn import(reader: &mut dyn Reader, opts: &Options) -> RemoteResult<Imported>
         }
     }
     for (entry, macs) in &extra {
-        let why = if extension_entry(entry).is_some() {
+        let why = if RemoteName::new(entry).is_err() {
+            Some("it is not a name a file on the target can have (a control character, a path separator or a direction mark)".to_owned())
+        } else if extension_entry(entry).is_some() {
             Some("a second extension file: polyops names one per phone".to_owned())
         } else if listing.find(entry).is_none() {
             Some("it is not on the target (the phones fail to load it today)".to_owned())
@@ -442,8 +445,7 @@ pub fn import(reader: &mut dyn Reader, opts: &Options) -> RemoteResult<Imported>
                 macs.len(),
                 kept.len()
             ))
-        } else if crate::site::name::RemoteName::new(entry).is_err()
-            || entry.contains('\\')
+        } else if entry.contains('\\')
             || master_mac(entry).is_some()
             || is_phone_written(entry)
             || is_params_file(entry)
@@ -456,7 +458,7 @@ pub fn import(reader: &mut dyn Reader, opts: &Options) -> RemoteResult<Imported>
             Some(why) => {
                 report.not_understood.insert(entry.clone());
                 report.add(
-                    entry,
+                    &shown_name(entry),
                     Kind::LeftOut,
                     format!("CONFIG_FILES entry not imported: {why}"),
                 );
@@ -483,6 +485,32 @@ pub fn import(reader: &mut dyn Reader, opts: &Options) -> RemoteResult<Imported>
         report,
         originals,
     })
+}
+
+/// A name as a report line shows it: as it is when it can be a file's
+/// name on the target, else quoted with its unprintable characters as
+/// escapes (`"20\x0d2.cfg"`), so that it never reads as a real name.
+fn shown_name(name: &str) -> String {
+    match RemoteName::new(name) {
+        Ok(_) => name.to_owned(),
+        Err(_) => format!("\"{}\"", crate::mask::escaped(name)),
+    }
+}
+
+/// A line for each name at the root that cannot be a file's name polyops
+/// reads (a control character, a line break, a path separator, a
+/// direction mark), or that is a symbolic link of a `dir:` root: the
+/// listing leaves those out, and the report says so.
+fn report_refused_names(reader: &dyn Reader, report: &mut Report) {
+    for name in reader.stats().refused_names {
+        let shown = format!("\"{name}\"");
+        report.not_understood.insert(shown.clone());
+        report.add(
+            &shown,
+            Kind::LeftOut,
+            "not read: polyops reads no name with a control character, a line break, a path separator or a direction mark, nor a symbolic link",
+        );
+    }
 }
 
 /// `phonel.cfg` (and `phoneI.cfg`): the guide's CONFIG_FILES typo.

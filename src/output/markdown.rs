@@ -150,12 +150,14 @@ pub fn render(outcomes: &Outcomes, limit: usize) -> String {
         match (site.plan(), site.error_line()) {
             (Some(plan), _) => head.push_str(&plan_section(outcomes, plan)),
             (None, error) => {
+                // An error may quote a server and a target is written in a
+                // site file: as code, neither can become markup or a mention.
                 let _ = writeln!(
                     head,
-                    "### {} → `{}`\n\n**error:** {}\n",
+                    "### {} → {}\n\n**error:** {}\n",
                     site.site.name,
-                    site.site.target,
-                    error.unwrap_or_default().replace('\n', " ")
+                    code(&site.site.target),
+                    code(&error.unwrap_or_default().replace('\n', " "))
                 );
             }
         }
@@ -180,9 +182,9 @@ fn plan_section(outcomes: &Outcomes, plan: &Plan) -> String {
     let mut head = String::new();
     let _ = writeln!(
         head,
-        "### {} → `{}`\n\n{}\n",
+        "### {} → {}\n\n{}\n",
         plan.site.name,
-        plan.site.target,
+        code(&plan.site.target),
         summary_line(&plan.summary, outcomes.mode)
     );
     if let Some(reason) = outcomes.would_refuse(plan) {
@@ -203,10 +205,10 @@ fn plan_section(outcomes: &Outcomes, plan: &Plan) -> String {
     for o in &plan.overrides {
         let _ = writeln!(
             head,
-            "- `{}` of phone `{}`{}",
-            o.file,
-            o.phone,
-            override_effect(o, |s| format!("`{s}`"))
+            "- {} of phone {}{}",
+            code(&o.file),
+            code(&o.phone),
+            override_effect(o, code)
         );
     }
     if !plan.overrides.is_empty() {
@@ -347,6 +349,26 @@ mod tests {
         let md = render(&drift(&failed_sites(3000)), LIMIT);
         assert!(md.contains("output cut to stay under"), "says it was cut");
         assert!(md.contains("site-0000"));
+    }
+
+    #[test]
+    fn a_servers_words_and_a_target_cannot_become_markup_or_a_mention() {
+        let site = SiteId {
+            name: "site-0000".to_owned(),
+            file: "s.yaml".to_owned(),
+            target: "ftp://a@b/`x`".to_owned(),
+        };
+        let error = Error::Remote {
+            site: site.name.clone(),
+            target: site.target.clone(),
+            message: "530 @all see [here](http://x) <img src=y>".to_owned(),
+        };
+        let sites = vec![SiteOutcome::new(site, Outcome::Failed(error))];
+        let md = render(&drift(&sites), LIMIT);
+        assert!(
+            md.contains("### site-0000 → <code>ftp://a@b/&#96;x&#96;</code>\n\n**error:** <code>site site-0000: target ftp://a@b/&#96;x&#96;: 530 @all see &#91;here&#93;(http://x) &lt;img src=y&gt;</code>\n"),
+            "{md}"
+        );
     }
 
     #[test]

@@ -8,12 +8,72 @@ fn text(bytes: &[u8]) -> Result<&str, String> {
     Ok(text.strip_prefix('\u{feff}').unwrap_or(text))
 }
 
-/// The text parsed as XML; errors by position only.
+/// The most attributes (namespace declarations included) a configuration
+/// file may hold, all its elements together; a file with more is not read
+/// (docs/targets.md, "Deadlines and limits"). The SIP 3.2.7 release files
+/// hold 5,688 parameters between them. The XML parser checks each of an
+/// element's attributes against those before it, in time that grows with
+/// the square of their number: 80,000 in a 1 MiB file take seconds, the
+/// cap a small fraction of one.
+pub const MAX_ATTRIBUTES: usize = 8192;
+
+/// The text parsed as XML; errors by position only. A file over
+/// [`MAX_ATTRIBUTES`] is refused before it is parsed.
 fn document(text: &str) -> Result<roxmltree::Document<'_>, String> {
+    if attribute_count(text, MAX_ATTRIBUTES) > MAX_ATTRIBUTES {
+        return Err(format!(
+            "more than {MAX_ATTRIBUTES} attributes, more than a configuration file holds"
+        ));
+    }
     roxmltree::Document::parse(text).map_err(|e| {
         let pos = e.pos();
         format!("not well-formed XML (line {}, column {})", pos.row, pos.col)
     })
+}
+
+/// How many attributes the start tags of `text` hold, counted in one pass
+/// and up to `stop + 1`: the `=` outside quoted values in each start tag,
+/// comments, processing instructions, CDATA sections, declarations and end
+/// tags skipped. Exact for a well-formed document (the parser refuses a
+/// DTD, so every start tag is in the text as it is); what it counts in a
+/// malformed one does not matter, as the parser refuses that one anyway.
+fn attribute_count(text: &str, stop: usize) -> usize {
+    let bytes = text.as_bytes();
+    let mut count = 0;
+    let mut at = 0;
+    while let Some(open) = text[at..].find('<').map(|i| at + i) {
+        let rest = &text[open..];
+        let skip_to = |end: &str| rest.find(end).map_or(text.len(), |i| open + i + end.len());
+        if rest.starts_with("<!--") {
+            at = skip_to("-->");
+        } else if rest.starts_with("<![CDATA[") {
+            at = skip_to("]]>");
+        } else if rest.starts_with("<?") {
+            at = skip_to("?>");
+        } else if rest.starts_with("<!") || rest.starts_with("</") {
+            at = skip_to(">");
+        } else {
+            // A start tag: up to the `>` outside a quoted value.
+            let mut quote = None;
+            at = text.len();
+            for (i, &b) in bytes.iter().enumerate().skip(open + 1) {
+                match (quote, b) {
+                    (None, b'"' | b'\'') => quote = Some(b),
+                    (None, b'=') => count += 1,
+                    (None, b'>') => {
+                        at = i + 1;
+                        break;
+                    }
+                    (Some(q), b) if b == q => quote = None,
+                    _ => {}
+                }
+            }
+            if count > stop {
+                break;
+            }
+        }
+    }
+    count
 }
 
 /// The parameters of a configuration file, in document order: every
@@ -176,6 +236,45 @@ mod tests {
             vec![]
         );
         assert!(parameters(b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n").is_err());
+    }
+
+    fn one_element_with(attributes: usize) -> Vec<u8> {
+        let mut xml = String::from("<?xml version=\"1.0\"?>\n<PHONE_CONFIG><ALL");
+        for i in 0..attributes {
+            xml.push_str(&format!(" a.{i}=\"1\""));
+        }
+        xml.push_str("/></PHONE_CONFIG>\n");
+        xml.into_bytes()
+    }
+
+    #[test]
+    fn a_file_over_the_attribute_cap_is_not_read_and_one_at_it_is() {
+        let at_cap = parameters(&one_element_with(MAX_ATTRIBUTES)).expect("at the cap");
+        assert_eq!(at_cap.len(), MAX_ATTRIBUTES);
+        for over in [
+            one_element_with(MAX_ATTRIBUTES + 1),
+            one_element_with(80_000),
+        ] {
+            let e = parameters(&over).expect_err("over the cap");
+            assert!(e.contains("more than 8192 attributes"), "{e}");
+            let e = parameter_map(&over).expect_err("over the cap");
+            assert!(e.contains("more than 8192 attributes"), "{e}");
+        }
+        let mut master = one_element_with(MAX_ATTRIBUTES);
+        master.splice(
+            0..0,
+            b"<APPLICATION CONFIG_FILES=\"201.cfg\"/>".iter().copied(),
+        );
+        assert!(application(&master).is_err());
+    }
+
+    #[test]
+    fn attributes_are_counted_in_start_tags_only() {
+        let text = r#"<?xml version="1.0"?><!-- a="1" b="2" --><?pi c="3"?>
+<a x="p=q>r" y='=' xmlns:z="urn:z"><![CDATA[<b d="4">]]>e=f<c/><c z:g = "5"/></a>"#;
+        assert_eq!(attribute_count(text, usize::MAX), 4);
+        assert_eq!(parameters(text.as_bytes()).expect("parses").len(), 3);
+        assert_eq!(attribute_count(r#"<a b="1" c="2" d="3"/><!-- e="4""#, 1), 3);
     }
 
     #[test]

@@ -270,7 +270,7 @@ fn refused_names(refused: &[String]) -> String {
         .map(|n| format!("\"{}\"", n.chars().take(80).collect::<String>()))
         .collect();
     format!(
-        "the listing holds {} name{} polyops cannot use (control characters, path separators or . / ..), left out: {}{}",
+        "the listing holds {} name{} polyops cannot use (control characters, path separators, . / .. or symbolic links), left out: {}{}",
         refused.len(),
         if refused.len() == 1 { "" } else { "s" },
         shown.join(", "),

@@ -1,13 +1,18 @@
-//! `dir:` targets: a local folder standing in for the FTP root.
+//! `dir:` targets: a local folder standing in for the FTP root. Like an
+//! FTP server that keeps its users inside their root, it follows no
+//! symbolic link there: a link at the root is left out of the listing with
+//! a warning, never read, and nothing is written through one (a name below
+//! the lock folder included).
 
+use std::fs::File;
 use std::io::ErrorKind;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use super::{
-    checked_entries, Cause, Entry, Fetched, Reader, RemoteError, RemoteName, RemoteResult, Sink,
-    Sizes, Stats, Writer, KEEP_BYTES, MAX_FILE_BYTES,
+    checked_entries_shown, Cause, Entry, Fetched, Reader, RemoteError, RemoteName, RemoteResult,
+    Sink, Sizes, Stats, Writer, KEEP_BYTES, MAX_FILE_BYTES,
 };
 
 pub struct DirRemote {
@@ -25,15 +30,25 @@ impl DirRemote {
         }
     }
 
-    fn path(&self, name: &RemoteName) -> PathBuf {
-        self.root.join(name.as_str())
+    /// The path of `name`, refused when a folder on the way to it is a
+    /// symbolic link (a name holds a `/` only below the lock folder).
+    fn path(&self, name: &RemoteName) -> RemoteResult<PathBuf> {
+        let mut path = self.root.clone();
+        let mut segments = name.as_str().split('/').peekable();
+        while let Some(segment) = segments.next() {
+            path.push(segment);
+            if segments.peek().is_some() && is_link(&path) {
+                return Err(link(&path));
+            }
+        }
+        Ok(path)
     }
 
     /// Read `name` through a sink that keeps `keep` bytes and refuses more
     /// than `max`.
     fn fetch(&mut self, name: &RemoteName, keep: usize, max: u64) -> RemoteResult<Fetched> {
-        let p = self.path(name);
-        let mut file = std::fs::File::open(&p).map_err(|e| err("error reading", &p, e))?;
+        let p = self.path(name)?;
+        let mut file = open_plain(&p)?;
         let mut sink = Sink::new(keep, max);
         sink.drain(&mut file, &mut |_| {})
             .map_err(|e| err("error reading", &p, e))?;
@@ -51,6 +66,41 @@ fn err(op: &str, path: &std::path::Path, e: std::io::Error) -> RemoteError {
     RemoteError::new(kind, format!("{op} {}: {e}", path.display()))
 }
 
+fn is_link(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
+}
+
+/// A link is not a file of this target, as a file outside an FTP
+/// server's root is not one of its files: absent, and said why.
+fn link(path: &Path) -> RemoteError {
+    RemoteError::new(
+        Cause::NotFound,
+        format!(
+            "{} is a symbolic link, which a dir: target does not follow",
+            path.display()
+        ),
+    )
+}
+
+/// Open `path` to read, refusing a symbolic link; the file opened must be
+/// the one looked at (a link put in its place meanwhile is refused too).
+fn open_plain(path: &Path) -> RemoteResult<File> {
+    let seen = std::fs::symlink_metadata(path).map_err(|e| err("error reading", path, e))?;
+    if seen.file_type().is_symlink() {
+        return Err(link(path));
+    }
+    let file = File::open(path).map_err(|e| err("error reading", path, e))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let opened = file.metadata().map_err(|e| err("error reading", path, e))?;
+        if (opened.dev(), opened.ino()) != (seen.dev(), seen.ino()) {
+            return Err(link(path));
+        }
+    }
+    Ok(file)
+}
+
 impl Reader for DirRemote {
     fn list(&mut self) -> RemoteResult<Vec<Entry>> {
         let entries = match std::fs::read_dir(&self.root) {
@@ -62,13 +112,20 @@ impl Reader for DirRemote {
         let mut raw = Vec::new();
         for entry in entries {
             let entry = entry.map_err(|e| err("error listing", &self.root, e))?;
-            let is_dir = entry
+            // The type of the entry itself: a link is not followed.
+            let kind = entry
                 .file_type()
-                .map(|t| t.is_dir())
                 .map_err(|e| err("error listing", &entry.path(), e))?;
-            raw.push((entry.file_name().to_string_lossy().into_owned(), is_dir));
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if kind.is_symlink() {
+                self.stats
+                    .refused_names
+                    .push(format!("{} (a symbolic link)", crate::mask::escaped(&name)));
+                continue;
+            }
+            raw.push((name, kind.is_dir()));
         }
-        let (entries, refused) = checked_entries(raw);
+        let (entries, refused) = checked_entries_shown(raw, crate::mask::escaped);
         self.stats.refused_names.extend(refused);
         Ok(entries)
     }
@@ -96,8 +153,9 @@ impl Reader for DirRemote {
     fn sizes_many(&mut self, names: &[RemoteName]) -> RemoteResult<Option<Sizes>> {
         let mut out = Vec::new();
         for n in names {
-            let path = self.root.join(n.as_str());
-            let size = match std::fs::metadata(&path) {
+            let path = self.path(n)?;
+            let size = match std::fs::symlink_metadata(&path) {
+                Ok(m) if m.file_type().is_symlink() => None,
                 Ok(m) => Some(m.len()),
                 Err(e) if e.kind() == ErrorKind::NotFound => None,
                 Err(e) => return Err(err("error reading", &path, e)),
@@ -117,28 +175,43 @@ impl Reader for DirRemote {
 }
 
 impl Writer for DirRemote {
+    /// A new file in place of whatever had the name: what was there (a
+    /// link, or a hard link to a file elsewhere) is removed first, never
+    /// written through, and the file is created only if nothing took the
+    /// name meanwhile.
     fn write(&mut self, name: &RemoteName, bytes: &[u8]) -> RemoteResult<()> {
-        let p = self.path(name);
-        std::fs::write(&p, bytes).map_err(|e| err("error writing", &p, e))
+        use std::io::Write as _;
+        let p = self.path(name)?;
+        match std::fs::remove_file(&p) {
+            Err(e) if e.kind() != ErrorKind::NotFound => return Err(err("error writing", &p, e)),
+            _ => {}
+        }
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&p)
+            .and_then(|mut f| f.write_all(bytes))
+            .map_err(|e| err("error writing", &p, e))
     }
 
+    /// A rename replaces a link at `to`, not what it points to.
     fn rename(&mut self, from: &RemoteName, to: &RemoteName) -> RemoteResult<()> {
-        let (a, b) = (self.path(from), self.path(to));
+        let (a, b) = (self.path(from)?, self.path(to)?);
         std::fs::rename(&a, &b).map_err(|e| err("error renaming", &a, e))
     }
 
     fn delete(&mut self, name: &RemoteName) -> RemoteResult<()> {
-        let p = self.path(name);
+        let p = self.path(name)?;
         std::fs::remove_file(&p).map_err(|e| err("error deleting", &p, e))
     }
 
     fn make_dir(&mut self, name: &RemoteName) -> RemoteResult<()> {
-        let p = self.path(name);
+        let p = self.path(name)?;
         std::fs::create_dir(&p).map_err(|e| err("error creating", &p, e))
     }
 
     fn remove_dir(&mut self, name: &RemoteName) -> RemoteResult<()> {
-        let p = self.path(name);
+        let p = self.path(name)?;
         std::fs::remove_dir(&p).map_err(|e| err("error removing", &p, e))
     }
 

@@ -162,8 +162,9 @@ fn hex(bytes: &[u8]) -> String {
 /// handle they get has no method that writes, and the FTP backend opened
 /// for them refuses every changing command on the wire as well.
 pub trait Reader {
-    /// The entries at the root. A name that cannot be a [`RemoteName`] is
-    /// left out and counted in [`Stats::refused_names`].
+    /// The entries at the root. A name that cannot be a [`RemoteName`] (and
+    /// on a `dir:` target a symbolic link) is left out and counted in
+    /// [`Stats::refused_names`].
     fn list(&mut self) -> RemoteResult<Vec<Entry>>;
     /// A small file's bytes (the state file, the lock's owner file):
     /// an error if it is larger than `max`.
@@ -315,7 +316,10 @@ pub struct Stats {
     /// stops at 10,000 by default: "226 Output truncated to 10000 matches").
     pub listing_cut: Option<String>,
     /// Names in listings that cannot be a [`RemoteName`] (control
-    /// characters, path separators…), made printable; left out.
+    /// characters, path separators…) or are symbolic links on a `dir:`
+    /// target (`x.cfg (a symbolic link)`), left out; printable (a `dir:`
+    /// target shows unprintable characters as escapes, so that none reads
+    /// as a valid name).
     pub refused_names: Vec<String>,
 }
 
@@ -346,14 +350,24 @@ pub fn upload_one<T: Writer + ?Sized>(
 }
 
 /// A listing's names: the valid ones as entries, the others made printable
-/// for a warning.
+/// for a warning (their unprintable characters dropped).
 pub fn checked_entries(raw: impl IntoIterator<Item = (String, bool)>) -> (Vec<Entry>, Vec<String>) {
+    checked_entries_shown(raw, crate::mask::printable)
+}
+
+/// A listing's names: the valid ones as entries, the others as `shown`
+/// makes them for a warning; with [`crate::mask::escaped`], a refused name
+/// never reads as a valid one (`20\x0d2.cfg`, not `202.cfg`).
+pub fn checked_entries_shown(
+    raw: impl IntoIterator<Item = (String, bool)>,
+    shown: fn(&str) -> String,
+) -> (Vec<Entry>, Vec<String>) {
     let mut entries = Vec::new();
     let mut refused = Vec::new();
     for (name, is_dir) in raw {
         match RemoteName::new(&name) {
             Ok(name) => entries.push(Entry { name, is_dir }),
-            Err(_) => refused.push(crate::mask::printable(&name)),
+            Err(_) => refused.push(shown(&name)),
         }
     }
     (entries, refused)

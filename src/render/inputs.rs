@@ -70,6 +70,39 @@ pub fn missing_secrets(site: &Site, store: &SecretStore) -> Vec<Error> {
     secrets(site, store).1
 }
 
+/// Every secret of the site that is there but no phone can use (set but
+/// empty, or holding a control character): what `validate` checks, which
+/// runs where the secrets need not be set (docs/site-file.md).
+pub fn unfit_secrets(site: &Site, store: &SecretStore) -> Vec<Error> {
+    let passwords = site
+        .extensions
+        .iter()
+        .enumerate()
+        .map(|(i, ext)| (format!("extensions[{i}].password"), &ext.password));
+    let params = site
+        .secret_params()
+        .map(|(field, reference)| (field.to_owned(), reference));
+    let ftp = site
+        .target
+        .password
+        .iter()
+        .map(|r| ("target.password".to_owned(), r));
+    passwords
+        .chain(params)
+        .chain(ftp)
+        .filter_map(|(field, reference)| {
+            store
+                .check_set(reference)
+                .err()
+                .map(|detail| Error::Secret {
+                    site: site.name.clone(),
+                    field,
+                    detail,
+                })
+        })
+        .collect()
+}
+
 impl Inputs {
     /// Resolve every password of the site and read every firmware file. All
     /// problems are reported, each naming the site, field and variable or

@@ -35,6 +35,8 @@ pub struct Limitation {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Checklist {
+    /// What it is written for: its text from the site file is quoted so.
+    pub style: Style,
     pub site: String,
     pub server: String,
     pub phones: usize,
@@ -51,15 +53,27 @@ pub enum Style {
     Text,
 }
 
-/// Where an extension's password comes from, never its value.
-fn password_source(field: &str, r: &SecretRef) -> String {
+/// Where an extension's password comes from, never its value; a key of
+/// the secrets file is any text, so it is quoted for the style.
+fn password_source(field: &str, r: &SecretRef, style: Style) -> String {
     match r {
         SecretRef::Literal(_) => format!("the literal {field} in the site file"),
+        SecretRef::File(k) => format!("{field}, from secrets file key {}", quote(&k.secret, style)),
         other => format!("{field}, from {}", other.describe()),
     }
 }
 
-pub fn checklist(site: &Site) -> Checklist {
+/// Text from the site file made fit for the style: printable, and in
+/// markdown unable to become markup or a mention ([`md`]).
+fn quote(text: &str, style: Style) -> String {
+    match style {
+        Style::Markdown => md(text),
+        Style::Text => crate::mask::printable(text),
+    }
+}
+
+/// The checklist of a site, its text from the site file quoted for `style`.
+pub fn checklist(site: &Site, style: Style) -> Checklist {
     let system = vec![
         Step {
             text: format!(
@@ -119,7 +133,7 @@ pub fn checklist(site: &Site) -> Checklist {
                     Step {
                         text: format!(
                             "{general}: set SIP Registration Password to the extension's password, {MASK} ({})",
-                            password_source(&format!("extensions[{i}].password"), &ext.password)
+                            password_source(&format!("extensions[{i}].password"), &ext.password, style)
                         ),
                         section: "§3 step 3, §6.2",
                     },
@@ -138,6 +152,7 @@ pub fn checklist(site: &Site) -> Checklist {
         })
         .collect();
     Checklist {
+        style,
         site: site.name.clone(),
         server: format!(
             "{} (SIP port {})",
@@ -218,10 +233,24 @@ fn limitations(site: &Site) -> Vec<Limitation> {
 }
 
 /// Markdown's special characters in a name escaped, so a name cannot
-/// start a link, a heading or an HTML tag.
+/// start a link, a heading or an HTML tag; and a mention (`@everyone`,
+/// `@all`, `@here`, `@channel`, `@user`) made code, which GitHub, GitLab
+/// and chat tools never take for one, so a ticket pings nobody. (A
+/// backslash before the `@` would not do: mentions are found in the text
+/// as rendered, after escapes are gone.)
 fn md(text: &str) -> String {
+    let text = crate::mask::printable(text);
     let mut out = String::with_capacity(text.len());
-    for c in crate::mask::printable(text).chars() {
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '@' {
+            out.push_str("`@");
+            while let Some(n) = chars.next_if(|&n| n.is_alphanumeric() || "_-./".contains(n)) {
+                out.push(n);
+            }
+            out.push('`');
+            continue;
+        }
         if "\\`*_{}[]<>()#+-.!|~&".contains(c) {
             out.push('\\');
         }
@@ -230,7 +259,7 @@ fn md(text: &str) -> String {
     out
 }
 
-pub fn render(c: &Checklist, style: Style) -> String {
+pub fn render(c: &Checklist) -> String {
     let mut out = String::new();
     let intro = format!(
         "The PBX side of the site's {} phone{} on MaxCS {}, from AltiGen's \"Polycom IP Phone Configuration Guide\" (MaxCS 7.0). polyops writes the phones' files; these settings are made by hand.",
@@ -245,7 +274,7 @@ pub fn render(c: &Checklist, style: Style) -> String {
             .unwrap_or_else(|| "no phone declared yet".to_owned());
         format!("Extension {}: {} ({phone})", e.number, escape(&e.name))
     };
-    match style {
+    match c.style {
         Style::Markdown => {
             out.push_str(&format!(
                 "# MaxCS checklist: site {}\n\n{intro}\n\n",
@@ -323,7 +352,7 @@ mod tests {
 
     #[test]
     fn every_extension_gets_the_six_steps_of_section_3() {
-        let c = checklist(&example());
+        let c = checklist(&example(), Style::Text);
         assert_eq!(c.extensions.len(), 3);
         for e in &c.extensions {
             let sections: Vec<&str> = e.steps.iter().map(|s| s.section).collect();
@@ -352,13 +381,12 @@ mod tests {
 
     #[test]
     fn markdown_is_a_task_list_and_text_has_boxes() {
-        let c = checklist(&example());
-        let md = render(&c, Style::Markdown);
+        let md = render(&checklist(&example(), Style::Markdown));
         assert!(md.starts_with("# MaxCS checklist: site example\n"));
         assert_eq!(md.matches("\n- [ ] ").count(), 5 + 3 * 6, "{md}");
         assert!(md.contains("## Extension 202: Front Desk (phone 0004f214ab37, IP331)"));
         assert!(md.contains("- **Password synchronization** (§10.1): "));
-        let text = render(&c, Style::Text);
+        let text = render(&checklist(&example(), Style::Text));
         assert_eq!(text.matches("  [ ] ").count(), 5 + 3 * 6, "{text}");
         assert!(!text.contains("- [ ]"));
         assert!(text.lines().all(|l| l.chars().count() <= 78), "{text}");
@@ -368,6 +396,16 @@ mod tests {
     fn a_name_cannot_inject_markdown() {
         assert_eq!(md("<b>[x](y)</b>"), "\\<b\\>\\[x\\]\\(y\\)\\</b\\>");
         assert_eq!(md("a\u{1b}[31mb"), "a\\[31mb");
+    }
+
+    #[test]
+    fn a_mention_in_markdown_is_code_that_pings_nobody() {
+        assert_eq!(
+            md("Desk @everyone, @all @here @channel @jo.doe-2 @"),
+            "Desk `@everyone`, `@all` `@here` `@channel` `@jo.doe-2` `@`"
+        );
+        assert_eq!(md("a@b"), "a`@b`");
+        assert_eq!(quote("@all", Style::Text), "@all");
     }
 
     #[test]

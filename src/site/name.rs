@@ -81,11 +81,25 @@ fn check_segment(name: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Control characters (terminal escapes, CR, LF, NUL…) and the Unicode
-/// marks that reorder what a terminal shows: never in a name, never printed.
+/// Control characters (terminal escapes, CR, LF, NUL, NEL…), the Unicode
+/// line and paragraph separators (a line break to many terminals and
+/// editors), the marks that reorder what a terminal shows, and the
+/// invisible ones that make two names look alike (zero-width space, word
+/// joiner, byte order mark): never in a name, never printed.
 pub fn is_unprintable(c: char) -> bool {
     c.is_control()
-        || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+        || matches!(
+            c,
+            '\u{061c}'
+                | '\u{200b}'
+                | '\u{200e}'
+                | '\u{200f}'
+                | '\u{2028}'..='\u{202e}'
+                | '\u{2060}'..='\u{2064}'
+                | '\u{2066}'..='\u{206f}'
+                | '\u{feff}'
+                | '\u{fff9}'..='\u{fffb}'
+        )
 }
 
 /// Whether `line` may be written to a server as one command: no CR, LF or
@@ -116,6 +130,9 @@ mod tests {
             "a\\b",
             "\x1b[31mred",
             "\u{202e}gfc.102",
+            "201\u{2028}.cfg",
+            "201\u{85}.cfg",
+            "\u{feff}201.cfg",
             " 201.cfg",
             "201.cfg ",
             &"a".repeat(256),

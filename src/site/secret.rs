@@ -173,17 +173,47 @@ impl SecretStore {
     }
 
     /// Resolve a reference; the error names the variable or key, never a value.
-    /// A value that no configuration file could carry (a NUL, an escape
-    /// character…) is an error too, rather than a file the phone rejects.
+    /// A value no phone can use is an error too: an empty one (a CI
+    /// secret store hands an undefined secret over as an empty string,
+    /// and `password=""` stops the phone registering), or one that no
+    /// configuration file could carry (a NUL, an escape character…).
     pub fn resolve(&self, r: &SecretRef) -> Result<Secret, String> {
+        self.fetch(r).map_err(|(_, message)| message)
+    }
+
+    /// The error [`SecretStore::resolve`] gives for a secret that is there
+    /// but unfit (empty, unprintable): what `validate` checks, which does
+    /// not need every secret to be there. `Ok` when it is fit or missing.
+    pub fn check_set(&self, r: &SecretRef) -> Result<(), String> {
+        match self.fetch(r) {
+            Err((Found::Unfit, message)) => Err(message),
+            _ => Ok(()),
+        }
+    }
+
+    fn fetch(&self, r: &SecretRef) -> Result<Secret, (Found, String)> {
         let secret = self.lookup(r)?;
-        if crate::polycom::xml::can_carry(secret.expose()) {
-            Ok(secret)
-        } else {
-            Err(format!(
-                "the {} holds a control character that a configuration file cannot carry",
-                r.describe()
+        if secret.expose().is_empty() {
+            let message = match (r, &self.file) {
+                (SecretRef::Literal(_), _) => "the literal value is empty".to_owned(),
+                (SecretRef::File(k), Some((path, _))) => format!(
+                    "secrets file key {} of {} is set but empty",
+                    k.secret,
+                    path.display()
+                ),
+                _ => format!("{} is set but empty", r.describe()),
+            };
+            Err((Found::Unfit, message))
+        } else if !crate::polycom::xml::can_carry(secret.expose()) {
+            Err((
+                Found::Unfit,
+                format!(
+                    "the {} holds a control character that a configuration file cannot carry",
+                    r.describe()
+                ),
             ))
+        } else {
+            Ok(secret)
         }
     }
 
@@ -223,30 +253,39 @@ impl SecretStore {
         Ok(Some(key))
     }
 
-    fn lookup(&self, r: &SecretRef) -> Result<Secret, String> {
+    fn lookup(&self, r: &SecretRef) -> Result<Secret, (Found, String)> {
+        let missing = |message: String| Err((Found::Missing, message));
         match r {
             SecretRef::Literal(s) => Ok(s.clone()),
             SecretRef::Env(e) => match std::env::var(&e.env) {
                 Ok(v) => Ok(Secret::new(v)),
                 Err(std::env::VarError::NotPresent) => {
-                    Err(format!("environment variable {} is not set", e.env))
+                    missing(format!("environment variable {} is not set", e.env))
                 }
-                Err(std::env::VarError::NotUnicode(_)) => {
-                    Err(format!("environment variable {} is not valid UTF-8", e.env))
-                }
+                Err(std::env::VarError::NotUnicode(_)) => Err((
+                    Found::Unfit,
+                    format!("environment variable {} is not valid UTF-8", e.env),
+                )),
             },
             SecretRef::File(k) => match &self.file {
-                None => Err(format!(
+                None => missing(format!(
                     "secret {} needs a secrets file (--secrets FILE or POLYOPS_SECRETS_FILE)",
                     k.secret
                 )),
-                Some((path, map)) => map
-                    .get(&k.secret)
-                    .cloned()
-                    .ok_or_else(|| format!("secret {} is not in {}", k.secret, path.display())),
+                Some((path, map)) => match map.get(&k.secret) {
+                    Some(s) => Ok(s.clone()),
+                    None => missing(format!("secret {} is not in {}", k.secret, path.display())),
+                },
             },
         }
     }
+}
+
+/// Whether a reference found nothing, or something no phone can use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Found {
+    Missing,
+    Unfit,
 }
 
 #[cfg(test)]
@@ -259,5 +298,27 @@ mod tests {
         assert_eq!(format!("{s} {s:?}"), "******** ********");
         let r = SecretRef::Literal(s);
         assert!(!format!("{r:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn an_empty_secret_is_unfit_and_a_missing_one_is_only_missing() {
+        let store = SecretStore::open(None).expect("no file");
+        let empty = SecretRef::Literal(Secret::new(""));
+        assert_eq!(
+            store.resolve(&empty).expect_err("empty"),
+            "the literal value is empty"
+        );
+        assert!(store.check_set(&empty).is_err());
+        let missing = SecretRef::File(KeyRef {
+            secret: "k".to_owned(),
+        });
+        assert!(store.resolve(&missing).is_err());
+        assert!(store.check_set(&missing).is_ok());
+        let fit = SecretRef::Literal(Secret::new("x"));
+        assert_eq!(
+            store.resolve(&fit).map(|s| s.expose().to_owned()),
+            Ok("x".to_owned())
+        );
+        assert!(store.check_set(&fit).is_ok());
     }
 }

@@ -89,3 +89,14 @@ pub fn element_paths(file: &str, bytes: &[u8]) -> Vec<String> {
         })
         .collect()
 }
+
+/// A configuration file of `n` parameters in one `element`, about 12
+/// bytes each (80,000 make a 949 KB file): more than polyops parses.
+pub fn with_attributes(element: &str, n: usize) -> String {
+    let mut xml = format!("<?xml version=\"1.0\"?>\n<PHONE_CONFIG><{element}");
+    for i in 0..n {
+        xml.push_str(&format!(" a.{i}=\"1\""));
+    }
+    xml.push_str("/></PHONE_CONFIG>\n");
+    xml
+}
