@@ -549,6 +549,8 @@ pub enum Format {
     Text,
     Json,
     Markdown,
+    /// One self-contained page (docs/outputs.md "HTML").
+    Html,
 }
 
 /// `explain` prints text or JSON (there is no markdown of one phone).

@@ -2,6 +2,7 @@
 //! fixtures and server helpers below. Each test drives the real `polyops`
 //! binary (see `common::Test`).
 
+mod browser;
 mod common;
 mod ftp_support;
 mod handmade;
@@ -20,6 +21,7 @@ mod fuzz;
 mod golden;
 mod hash_key;
 mod hostile;
+mod html_report;
 mod import;
 mod import_ftp;
 mod many_sites;

@@ -7,6 +7,7 @@ use std::io::{IsTerminal, Write};
 use crate::cli::Format;
 use crate::error::Error;
 use crate::mask::Masker;
+use crate::output::html::Html;
 use crate::output::json::Json;
 use crate::output::markdown::Markdown;
 use crate::output::text::Text;
@@ -46,6 +47,7 @@ pub(super) fn print_outcomes(
         Format::Text => &Text { color },
         Format::Json => &Json,
         Format::Markdown => &Markdown::default(),
+        Format::Html => &Html,
     };
     renderer
         .write(&Outcomes::new(mode, sites), out)

@@ -1,5 +1,5 @@
 //! Interchangeable renderers of the same outcomes of a run: `text`,
-//! `json`, `markdown`, one file each, each a [`Renderer`]. A new format is
+//! `json`, `markdown`, `html`, one file (or folder) each, each a [`Renderer`]. A new format is
 //! one new file with one more.
 
 use std::io::{self, Write};
@@ -11,6 +11,7 @@ use crate::reconcile::outcome::SiteOutcome;
 use crate::reconcile::plan::{Override, Plan, Summary};
 
 pub mod explain;
+pub mod html;
 pub mod json;
 pub mod markdown;
 pub mod progress;
