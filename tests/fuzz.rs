@@ -15,7 +15,7 @@ use proptest::prelude::*;
 use proptest::test_runner::Config;
 use serde_json::{Map, Value};
 
-const EXAMPLE: &str = include_str!("../sites/example.yaml");
+const EXAMPLE: &str = include_str!("../examples/example.yaml");
 const FILE: &str = "sites/fuzz.yaml";
 
 fn config() -> Config {

@@ -492,17 +492,18 @@ fn every_level_plans_applies_and_converges() {
     t.args(["plan", "--detailed-exitcode"]).run().status(0);
 }
 
-/// The checked-in `sites/branch.yaml` and the files it publishes.
+/// The checked-in `examples/branch.yaml` (as a site of `sites/`) and the
+/// files it publishes, where its `files` paths name them.
 fn branch() -> Test {
     Test::new()
-        .site("branch", include_str!("../sites/branch.yaml"))
+        .site("branch", include_str!("../examples/branch.yaml"))
         .file(
-            "sites/branch/000000000000-directory.xml",
-            include_bytes!("../sites/branch/000000000000-directory.xml"),
+            "examples/branch/000000000000-directory.xml",
+            include_bytes!("../examples/branch/000000000000-directory.xml"),
         )
         .file(
-            "sites/branch/custom.cfg",
-            include_bytes!("../sites/branch/custom.cfg"),
+            "examples/branch/custom.cfg",
+            include_bytes!("../examples/branch/custom.cfg"),
         )
         .env("EXT_301_PASSWORD", "3131")
         .env("EXT_302_PASSWORD", "3232")
@@ -527,7 +528,7 @@ fn the_branch_example_uses_every_level_without_a_warning() {
     let files = out.files_in("out/branch");
     assert_eq!(
         files["custom.cfg"],
-        include_bytes!("../sites/branch/custom.cfg")
+        include_bytes!("../examples/branch/custom.cfg")
     );
     assert!(files.contains_key("000000000000-directory.xml"));
     let site = Params::parse("altigen.cfg", &files["altigen.cfg"]);

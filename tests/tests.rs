@@ -14,6 +14,7 @@ mod checklist;
 mod completions;
 mod defaults;
 mod dhcp;
+mod doc_blocks;
 mod doctor;
 mod explain;
 mod ftp_scenarios;

@@ -344,7 +344,7 @@ mod tests {
     use crate::site::load;
 
     fn example() -> Site {
-        let sites = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sites");
+        let sites = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
         let catalog = load::load(&sites, &["example".to_owned()]).expect("loads");
         let site = catalog.selected().next().expect("the example site").clone();
         site

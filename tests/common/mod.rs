@@ -29,7 +29,7 @@ use tempfile::TempDir;
 pub use package::FIRMWARE_PACKAGE;
 
 /// The repository's example site, as checked in.
-pub const EXAMPLE_SITE: &str = include_str!("../../sites/example.yaml");
+pub const EXAMPLE_SITE: &str = include_str!("../../examples/example.yaml");
 
 /// The passwords the example site reads from the environment, fixed so its
 /// rendering can be compared byte for byte.
