@@ -1,4 +1,4 @@
-//! docs/parameters.md, the boot check: every file a declared phone's master file names
+//! docs/apply.md "The boot check": every file a declared phone's master file names
 //! in its APPLICATION element (APP_FILE_PATH, every CONFIG_FILES entry) must
 //! be on the target after apply. plan warns, drift counts it as drift,
 //! apply refuses unless `--allow-incomplete`. Against `dir:` targets.

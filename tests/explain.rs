@@ -1,4 +1,4 @@
-//! docs/parameters.md: `polyops explain SITE PHONE` prints the parameters a phone
+//! docs/explain.md: `polyops explain SITE PHONE` prints the parameters a phone
 //! runs, as the phone computes them from its override files and its
 //! CONFIG_FILES, leftmost first. The target holds Polycom's own files
 //! (`sip.cfg`, `phone1.cfg` with the 3.2.7 release's parameters and

@@ -670,7 +670,7 @@ fn a_refused_upload_fails_in_one_line_and_a_rerun_converges() {
     });
 }
 
-/// docs/parameters.md boot check: a root without the firmware package's sip.cfg,
+/// docs/apply.md "The boot check": a root without the firmware package's sip.cfg,
 /// which every master file names, is a warning in plan, drift in drift,
 /// and refused by apply, which writes nothing; once sip.cfg is there,
 /// apply proceeds.

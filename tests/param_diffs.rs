@@ -1,4 +1,4 @@
-//! docs/parameters.md, parameter diffs: beside the unified diff of a `.cfg` file,
+//! docs/outputs.md "Parameter diffs": beside the unified diff of a `.cfg` file,
 //! plan names the parameters added, removed and changed, and calls a
 //! change of bytes alone "formatting only" — end to end against a `dir:`
 //! target.

@@ -284,7 +284,7 @@ struct Mismatch {
     why: String,
 }
 
-/// Check each written file where it landed (docs/many-sites.md): by the server's
+/// Check each written file where it landed (docs/apply.md "What landed"): by the server's
 /// hash where it has one, else by its size. A target that offers neither
 /// is not checked.
 fn verify(
