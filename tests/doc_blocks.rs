@@ -267,7 +267,8 @@ fn only_commands_a_test_cannot_run_may_go_unrun() {
     assert!(shell::not_run_here("sudo systemctl restart vsftpd").is_some());
     assert!(shell::not_run_here("echo PlcmSpIp | sudo tee /etc/x").is_some());
     assert!(shell::not_run_here("cargo install --locked --path .").is_some());
-    assert!(shell::not_run_here("cargo test").is_none());
+    assert!(shell::not_run_here("cargo test").is_some());
+    assert!(shell::not_run_here("cargo build --release").is_none());
     assert!(shell::not_run_here("polyops plan hq").is_none());
 }
 

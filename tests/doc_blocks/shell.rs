@@ -177,6 +177,7 @@ pub const NOT_RUN_HERE: &[(&str, &str)] = &[
         "cargo install",
         "builds a release binary for minutes; the tests run their own build",
     ),
+    ("cargo test", "is the test suite this check runs in"),
 ];
 
 /// The programs of the command's pipeline stages (after `VAR=value`
