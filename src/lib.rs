@@ -13,6 +13,7 @@
 //! `remote` on, `error` all of them; `cli` turns arguments into a `Config`.
 
 pub mod cli;
+pub mod clock;
 pub mod commands;
 pub mod error;
 pub mod import;
