@@ -21,7 +21,14 @@ pub struct Civil {
 impl Civil {
     /// The date and time, if every field is in range (30 February and
     /// 24:00 are not).
-    pub fn new(year: i64, month: u32, day: u32, hour: u32, minute: u32, second: u32) -> Option<Self> {
+    pub fn new(
+        year: i64,
+        month: u32,
+        day: u32,
+        hour: u32,
+        minute: u32,
+        second: u32,
+    ) -> Option<Self> {
         let valid = (1..=12).contains(&month)
             && day >= 1
             && day <= days_in_month(year, month)

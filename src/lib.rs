@@ -19,11 +19,13 @@ pub mod error;
 pub mod import;
 pub mod mask;
 pub mod output;
+pub mod phones;
 pub mod polycom;
 pub mod reconcile;
 pub mod remote;
 pub mod render;
 pub mod setup;
+pub mod sip;
 pub mod site;
 
 use std::io::Write;

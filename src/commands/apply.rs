@@ -299,6 +299,11 @@ pub fn run(config: &Config, opts: &ApplyOptions, out: &mut dyn Write) -> Result<
             )?;
         }
     }
+    if opts.resync {
+        if let Err(e) = super::resync::after_apply(&sites, &reports, opts.format, out) {
+            errors.push(e);
+        }
+    }
     if !reports.is_empty() && opts.format != Format::Text {
         print_report(&Report::new(Mode::Apply, reports), opts.format, out)?;
     }

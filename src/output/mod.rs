@@ -1,4 +1,5 @@
-//! Interchangeable renderers of the same report: `text`, `json`, `markdown`.
+//! Interchangeable renderers of the same report: `text`, `json`, `markdown`;
+//! `phones` renders the phones report the same three ways.
 
 use serde::{Deserialize, Serialize};
 
@@ -8,6 +9,7 @@ use crate::reconcile::plan::{Override, SitePlan};
 pub mod explain;
 pub mod json;
 pub mod markdown;
+pub mod phones;
 pub mod progress;
 pub mod text;
 

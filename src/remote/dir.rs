@@ -181,9 +181,10 @@ impl DirRemote {
                 name: entry.name,
                 kind,
                 size: Some(meta.len()),
-                modified: meta.modified().ok().map(|t| {
-                    Stamp::new(crate::clock::seconds_of(t), Precision::Second)
-                }),
+                modified: meta
+                    .modified()
+                    .ok()
+                    .map(|t| Stamp::new(crate::clock::seconds_of(t), Precision::Second)),
             });
         }
         Ok(facts)
@@ -204,7 +205,9 @@ impl DirRemote {
             Err(e) => return Err(err("error reading", &path, e)),
         };
         let mut file = std::fs::File::open(&path).map_err(|e| err("error reading", &path, e))?;
-        let opened = file.metadata().map_err(|e| err("error reading", &path, e))?;
+        let opened = file
+            .metadata()
+            .map_err(|e| err("error reading", &path, e))?;
         if !opened.is_file() || (opened.dev(), opened.ino()) != (before.dev(), before.ino()) {
             return changed();
         }

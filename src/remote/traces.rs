@@ -84,6 +84,18 @@ impl Stamp {
     }
 }
 
+/// In JSON: `{"at": "2026-03-04T12:15:30Z", "precision": "second"}`
+/// (a time to the minute or day is the start of it).
+impl Serialize for Stamp {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut s = serializer.serialize_struct("Stamp", 2)?;
+        s.serialize_field("at", &self.rfc3339())?;
+        s.serialize_field("precision", &self.precision)?;
+        s.end()
+    }
+}
+
 /// Where a backend's times came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -231,7 +243,10 @@ mod tests {
         assert_eq!(minute.display(), "2023-11-14 22:13Z");
         assert_eq!(a.display(), "2023-11-14 22:13:20Z");
         assert_eq!(a.rfc3339(), "2023-11-14T22:13:20Z");
-        assert_eq!(Stamp::new(1_700_000_000, Precision::Day).display(), "2023-11-14");
+        assert_eq!(
+            Stamp::new(1_700_000_000, Precision::Day).display(),
+            "2023-11-14"
+        );
     }
 
     #[test]

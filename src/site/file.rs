@@ -308,9 +308,9 @@ pub struct PhoneFile {
     /// the first of its CONFIG_FILES.
     #[serde(default)]
     pub params: ParamsFile,
-    /// The phone's own IPv4 or IPv6 address or host name, where `polyops
-    /// resync` sends it a SIP NOTIFY (check-sync) at `server.sip_port`;
-    /// unique within the site. Without it the phone is never sent anything.
+    /// The phone's own IPv4 or IPv6 address or host name, unique within
+    /// the site: `polyops resync` sends it a SIP NOTIFY (check-sync) at
+    /// `server.sip_port`. Without it the phone is never sent anything.
     #[serde(default)]
     pub address: Option<String>,
 }

@@ -582,12 +582,7 @@ const CONTROL_ON_THE_WIRE: &str =
 /// host name of one phone, never an address that reaches many (broadcast,
 /// multicast) or none (unspecified), and no other phone's of the site
 /// (compared as addresses, host names without case).
-fn check_address(
-    c: &mut Checker<'_>,
-    i: usize,
-    address: &str,
-    seen: &mut HashMap<String, usize>,
-) {
+fn check_address(c: &mut Checker<'_>, i: usize, address: &str, seen: &mut HashMap<String, usize>) {
     let path = format!("phones[{i}].address");
     if !is_host(address) {
         c.error(

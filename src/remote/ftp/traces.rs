@@ -221,9 +221,9 @@ impl FtpRemote {
             Err(e) if e.cause == Cause::NotFound => Ok(None),
             // Over the limit: it grew while it was read. The session that
             // read it was ended; the next command opens another.
-            Err(e) if e.cause == Cause::Refused => {
-                Ok(Some(Tail::Unreadable("changed while it was read".to_owned())))
-            }
+            Err(e) if e.cause == Cause::Refused => Ok(Some(Tail::Unreadable(
+                "changed while it was read".to_owned(),
+            ))),
             Err(e) => Err(e),
         }
     }
@@ -375,8 +375,8 @@ fn mlsd_fact(line: &str) -> Option<(String, Listed)> {
             }
             "size" => size = value.parse().ok(),
             "modify" => {
-                modified = Civil::parse_compact(value)
-                    .map(|c| Stamp::new(c.seconds(), Precision::Second));
+                modified =
+                    Civil::parse_compact(value).map(|c| Stamp::new(c.seconds(), Precision::Second));
             }
             _ => {}
         }
@@ -488,7 +488,12 @@ mod tests {
             mdtm_time("213 20231114221320.250\r\n").map(|s| s.seconds),
             Some(1_700_000_000)
         );
-        for bad in ["213 yesterday\r\n", "213 \r\n", "213 2023111422132\x1b[0m\r\n", ""] {
+        for bad in [
+            "213 yesterday\r\n",
+            "213 \r\n",
+            "213 2023111422132\x1b[0m\r\n",
+            "",
+        ] {
             assert_eq!(mdtm_time(bad), None, "{bad:?}");
         }
     }
@@ -537,10 +542,19 @@ mod tests {
         .to_vec();
         let (facts, _) = facts(&lines, false, NOW);
         let a = &facts[0];
-        assert_eq!((a.name.as_str(), a.kind, a.size), ("a.log", Kind::File, Some(10)));
-        assert_eq!(a.modified.map(|m| m.display()).as_deref(), Some("2023-11-14"));
+        assert_eq!(
+            (a.name.as_str(), a.kind, a.size),
+            ("a.log", Kind::File, Some(10))
+        );
+        assert_eq!(
+            a.modified.map(|m| m.display()).as_deref(),
+            Some("2023-11-14")
+        );
         assert_eq!(facts[1].kind, Kind::Dir);
-        assert_eq!((facts[2].name.as_str(), facts[2].kind), ("l.log", Kind::Link));
+        assert_eq!(
+            (facts[2].name.as_str(), facts[2].kind),
+            ("l.log", Kind::Link)
+        );
         assert_eq!(
             facts[2].modified.map(|m| m.display()).as_deref(),
             Some("2026-12-06 17:57Z")
