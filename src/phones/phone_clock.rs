@@ -49,8 +49,8 @@ impl PhoneClock {
     /// the phone's clock. So a line later in the year than the file's time
     /// belongs to the year before (a file of 2 January holds lines of
     /// 31 December), and a line of 1 January in a file the server dates
-    /// 31 December (a phone east of UTC) to the year after. `None`: no
-    /// such year has that day (29 February).
+    /// 31 December (a phone east of UTC) to the year after. `None`: none
+    /// of those years has that day (29 February).
     pub fn dated(&self, line: LineTime, file_utc: i64) -> Option<i64> {
         let file = self.local(file_utc);
         let year = Civil::from_seconds(file).year;
@@ -112,11 +112,12 @@ mod tests {
             utc.dated(line("0102120000"), file),
             Some(at("20260102120000"))
         );
-        // 29 February of a year that has none: the leap year before.
+        // 29 February: of the leap year it is in, else of no year near.
         assert_eq!(
-            utc.dated(line("0229120000"), at("20270301000000")),
-            Some(at("20240229120000"))
+            utc.dated(line("0229120000"), at("20280301000000")),
+            Some(at("20280229120000"))
         );
+        assert_eq!(utc.dated(line("0229120000"), at("20270301000000")), None);
     }
 
     #[test]

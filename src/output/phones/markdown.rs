@@ -147,7 +147,10 @@ fn details(p: &PhoneReport) -> String {
         let _ = writeln!(md, "- unreadable {}: {}", code(&u.file), code(&u.why));
     }
     if !p.errors.is_empty() {
-        md.push_str("\n| time | component | level | text |\n|---|---|---:|---|\n");
+        if !p.unreadable.is_empty() {
+            md.push('\n');
+        }
+        md.push_str("| time | component | level | text |\n|---|---|---:|---|\n");
         for e in &p.errors {
             let _ = writeln!(
                 md,

@@ -30,6 +30,9 @@ enum Mdtm {
     Unknown,
 }
 
+/// The job index of the listing in the survey's first round.
+const LISTING: usize = 0;
+
 /// One result of the survey's first round.
 enum Piece {
     Listing { lines: Vec<String>, done: String },
@@ -40,12 +43,14 @@ impl FtpRemote {
     /// See [`crate::remote::Reader::traces`].
     pub(super) fn phone_traces(&mut self, request: &TraceRequest<'_>) -> RemoteResult<Traces> {
         let timed = request.timed;
-        let mut ranges: Vec<Range<usize>> = vec![0..1];
-        ranges.extend(chunks(1..1 + timed.len(), self.hash_pipeline()));
+        // The listing is job 0; the MDTM batches follow.
+        let ranges: Vec<Range<usize>> = std::iter::once(LISTING..LISTING + 1)
+            .chain(chunks(1..1 + timed.len(), self.hash_pipeline()))
+            .collect();
         let mut listing = None;
         let mut mdtm = vec![Mdtm::Unknown; timed.len()];
         let work = |c: &mut FtpRemote, r: Range<usize>| -> Partial<Piece> {
-            if r.start == 0 {
+            if r.start == LISTING {
                 whole(
                     c.listing_lines()
                         .map(|(lines, done)| vec![Piece::Listing { lines, done }]),
