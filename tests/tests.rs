@@ -3,6 +3,7 @@
 //! binary (see `common::Test`).
 
 mod common;
+mod emulated_phone;
 mod ftp_support;
 mod handmade;
 mod scripted;
@@ -25,8 +26,10 @@ mod import_ftp;
 mod many_sites;
 mod param_diffs;
 mod params;
+mod phones;
 mod plan_output;
 mod render;
+mod resync;
 mod schema;
 mod selection;
 mod validate;
