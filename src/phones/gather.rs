@@ -101,12 +101,17 @@ pub fn gather(
     let traces = reader.traces(&request)?.ok_or_else(|| {
         RemoteError::new(Cause::Refused, "this target cannot report its files' times")
     })?;
-    let found = Found::new(&traces);
-    let clock = PhoneClock::of(&site.time);
+    let context = Context {
+        site,
+        found: Found::new(&traces),
+        clock: PhoneClock::of(&site.time),
+        settings,
+        masker,
+    };
     let mut summary = Summary::default();
     let mut phones = Vec::new();
     for (phone, n) in site.phones.iter().zip(&names) {
-        let report = phone_report(site, phone, n, &found, clock, settings, masker);
+        let report = context.phone_report(phone, n);
         summary.count(report.status);
         phones.push(report);
     }
@@ -163,106 +168,117 @@ impl<'a> Found<'a> {
     }
 }
 
-/// One phone's report.
-fn phone_report(
-    site: &Site,
-    phone: &Phone,
-    n: &Names,
-    found: &Found<'_>,
+/// What every phone of a site is judged with.
+struct Context<'a> {
+    site: &'a Site,
+    found: Found<'a>,
     clock: PhoneClock,
-    settings: &Settings,
-    masker: &Masker,
-) -> PhoneReport {
-    let mut unreadable = Vec::new();
-    let mut trusted = |file: &str| match found.log_time(file) {
-        Ok(t) => t,
-        Err(why) => {
-            unreadable.push(Unreadable {
-                file: file.to_owned(),
-                why,
-            });
-            None
-        }
-    };
-    let boot = trusted(&n.boot);
-    let mut heard = trusted(&n.app);
-    let lines = match (heard, found.tails.get(n.app.as_str())) {
-        (Some(_), Some(Tail::Read { bytes, whole })) => match log::parse(bytes, *whole) {
-            Ok(lines) => lines,
+    settings: &'a Settings,
+    masker: &'a Masker,
+}
+
+impl Context<'_> {
+    /// One phone's report.
+    fn phone_report(&self, phone: &Phone, n: &Names) -> PhoneReport {
+        let Context {
+            site,
+            found,
+            clock,
+            settings,
+            masker,
+        } = self;
+        let clock = *clock;
+        let mut unreadable = Vec::new();
+        let mut trusted = |file: &str| match found.log_time(file) {
+            Ok(t) => t,
             Err(why) => {
                 unreadable.push(Unreadable {
-                    file: n.app.clone(),
+                    file: file.to_owned(),
                     why,
                 });
-                heard = None;
-                Vec::new()
+                None
             }
-        },
-        (Some(_), Some(Tail::Unreadable(why))) => {
-            unreadable.push(Unreadable {
-                file: n.app.clone(),
-                why: why.clone(),
-            });
-            heard = None;
-            Vec::new()
-        }
-        _ => Vec::new(),
-    };
-    let newest = n
-        .reads
-        .iter()
-        .filter_map(|f| found.times.get(f.as_str()).map(|t| (f, *t)))
-        .fold(None::<FileTime>, |best, (file, time)| match best {
-            Some(b) if !time.surely_after(&b.time) => Some(b),
-            _ => Some(FileTime {
-                file: file.clone(),
-                time,
-            }),
-        });
-    let error_file = heard.and_then(|h| {
-        // Uploaded after its last boot (not surely before it).
-        if boot.is_some_and(|b| b.surely_after(&h)) {
-            return None;
-        }
-        error_since_boot(&lines, &n.reads, boot, h, clock)
-    });
-    let (status, reason) = decide(&Evidence {
-        boot,
-        heard,
-        newest: newest.as_ref(),
-        error_file: error_file.as_deref(),
-        now: settings.now,
-        silent_after: settings.silent_after,
-        polling: site.polling.as_deref(),
-    });
-    PhoneReport {
-        mac: phone.mac.to_string(),
-        model: format!("{:?}", phone.model),
-        extension: phone.extension.clone(),
-        address: phone.address.clone(),
-        status,
-        reason: masker.clean(&reason),
-        last_boot: boot,
-        last_heard: heard,
-        newest_change: newest,
-        picks_up_at: site.polling.clone().filter(|_| status == Status::Pending),
-        error_file: error_file.filter(|_| status == Status::Error),
-        overrides: n
-            .overrides
+        };
+        let boot = trusted(&n.boot);
+        let mut heard = trusted(&n.app);
+        let lines = match heard.and(found.tails.get(n.app.as_str())) {
+            Some(tail) => match app_lines(tail) {
+                Ok(lines) => lines,
+                Err(why) => {
+                    unreadable.push(Unreadable {
+                        file: n.app.clone(),
+                        why,
+                    });
+                    heard = None;
+                    Vec::new()
+                }
+            },
+            None => Vec::new(),
+        };
+        let newest = n
+            .reads
             .iter()
-            .filter(|o| {
-                found.times.contains_key(o.as_str()) || found.facts.contains_key(o.as_str())
-            })
-            .cloned()
-            .collect(),
-        unreadable: unreadable
-            .into_iter()
-            .map(|u| Unreadable {
-                why: masker.clean(&u.why),
-                ..u
-            })
-            .collect(),
-        errors: newest_errors(&lines, heard, clock, masker),
+            .filter_map(|f| found.times.get(f.as_str()).map(|t| (f, *t)))
+            .fold(None::<FileTime>, |best, (file, time)| match best {
+                Some(b) if !time.surely_after(&b.time) => Some(b),
+                _ => Some(FileTime {
+                    file: file.clone(),
+                    time,
+                }),
+            });
+        let error_file = heard.and_then(|h| {
+            // Uploaded after its last boot (not surely before it).
+            if boot.is_some_and(|b| b.surely_after(&h)) {
+                return None;
+            }
+            error_since_boot(&lines, &n.reads, boot, h, clock)
+        });
+        let (status, reason) = decide(&Evidence {
+            boot,
+            heard,
+            newest: newest.as_ref(),
+            error_file: error_file.as_deref(),
+            now: settings.now,
+            silent_after: settings.silent_after,
+            polling: site.polling.as_deref(),
+        });
+        PhoneReport {
+            mac: phone.mac.to_string(),
+            model: format!("{:?}", phone.model),
+            extension: phone.extension.clone(),
+            address: phone.address.clone(),
+            status,
+            reason: masker.clean(&reason),
+            last_boot: boot,
+            last_heard: heard,
+            newest_change: newest,
+            picks_up_at: site.polling.clone().filter(|_| status == Status::Pending),
+            error_file: error_file.filter(|_| status == Status::Error),
+            overrides: n
+                .overrides
+                .iter()
+                .filter(|o| {
+                    found.times.contains_key(o.as_str()) || found.facts.contains_key(o.as_str())
+                })
+                .cloned()
+                .collect(),
+            unreadable: unreadable
+                .into_iter()
+                .map(|u| Unreadable {
+                    why: masker.clean(&u.why),
+                    ..u
+                })
+                .collect(),
+            errors: newest_errors(&lines, heard, clock, masker),
+        }
+    }
+}
+
+/// The lines of an app log's tail, or why it is unreadable.
+fn app_lines(tail: &Tail) -> Result<Vec<Line>, String> {
+    match tail {
+        Tail::Read { bytes, whole } => log::parse(bytes, *whole),
+        Tail::Unreadable(why) => Err(why.clone()),
     }
 }
 
