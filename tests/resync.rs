@@ -16,19 +16,25 @@ use crate::tools;
 const EXT_SECRET: &str = "Ext-s3cret-resync";
 
 /// A UDP port free on 127.0.0.1, 127.0.0.2 and 127.0.0.3 alike (a site
-/// has one SIP port for all its phones).
+/// has one SIP port for all its phones), of this test process alone: a
+/// port found free with `bind(0)` and released could be handed to another
+/// test before sipp binds it, so each process counts through a range of
+/// its own, outside the kernel's ephemeral ports.
 pub fn free_port() -> u16 {
-    for _ in 0..100 {
-        let s = UdpSocket::bind("127.0.0.1:0").expect("a port");
-        let port = s.local_addr().expect("bound").port();
-        let others = ["127.0.0.2", "127.0.0.3"]
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let base = 31_000 + (std::process::id() as usize % 40) * 100;
+    loop {
+        let n = NEXT.fetch_add(1, Ordering::SeqCst);
+        assert!(n < 100, "ran out of SIP test ports");
+        let port = u16::try_from(base + n).expect("a port");
+        let free = ["127.0.0.1", "127.0.0.2", "127.0.0.3"]
             .iter()
             .all(|ip| UdpSocket::bind((*ip, port)).is_ok());
-        if others {
+        if free {
             return port;
         }
     }
-    panic!("no UDP port free on 127.0.0.1-3");
 }
 
 /// sipp running one scenario as the phone on 127.0.0.1.
