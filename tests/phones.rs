@@ -506,6 +506,12 @@ fn an_app_log_that_is_a_link_is_unreadable_and_not_followed() {
     std::fs::create_dir(t.path().join("root/0004f2000001-boot.log")).expect("a folder");
     let (p, _) = json_phone(t, &[]);
     assert_eq!(p["status"], "never", "{p}");
+    assert!(
+        p["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("that polyops can use")),
+        "{p}"
+    );
 }
 
 #[test]

@@ -233,7 +233,7 @@ impl Context<'_> {
             }
             error_since_boot(&lines, &n.reads, boot, h, clock)
         });
-        let (status, reason) = decide(&Evidence {
+        let (status, mut reason) = decide(&Evidence {
             boot,
             heard,
             newest: newest.as_ref(),
@@ -242,6 +242,10 @@ impl Context<'_> {
             silent_after: settings.silent_after,
             polling: site.polling.as_deref(),
         });
+        if status == Status::Never && !unreadable.is_empty() {
+            reason = "no boot log or app log on the root that polyops can use (see unreadable)"
+                .to_owned();
+        }
         PhoneReport {
             mac: phone.mac.to_string(),
             model: format!("{:?}", phone.model),
