@@ -44,6 +44,12 @@
 #                  against `lftp mirror -R` 8 sites at a time
 #       counts     one site alone, through the proxy's counters: sessions,
 #                  commands, rounds, data connections, wall time
+#       phones-40  `polyops phones` of the SITES sites against `polyops
+#                  drift` of the same sites, RUNS times, interleaved: every
+#                  phone first gets a boot log and an app log of
+#                  PHONE_LOG_LINES (200) lines, dated after its files (so
+#                  every phone is current and phones reads every app log's
+#                  tail); the logs are removed afterwards
 #   - prints a results table and writes it as Markdown to REPORT
 #     (default target/fleet_bench.md).
 #
@@ -54,7 +60,8 @@
 # Environment: SITES (40), BIG_SITES (200; 0 skips drift-200), PHONES (12),
 # DELAY_MS (25), RUNS (5), BIG_RUNS (3), LFTP_BIG_RUNS (1), APPLY_RUNS (3),
 # SWEEP_RUNS (3), SWEEP_CONNECTIONS ("2 4 6 8 16"), PARALLEL (8),
-# SECTIONS ("counts drift-40 sweep apply-40 drift-200"), PAUSE
+# PHONE_LOG_LINES (200),
+# SECTIONS ("counts drift-40 sweep apply-40 drift-200 phones-40"), PAUSE
 # (0.3 s between commands), REPORT, KEEP=1 (keep the work folder),
 # BENCH_DIR (parent of the work folder; default /dev/shm), NO_WAIT=1 (do
 # not wait for a test suite to end), FLEET_USER, FLEET_PASV_BASE,
@@ -75,7 +82,8 @@ SWEEP_RUNS=${SWEEP_RUNS:-3}
 SWEEP_CONNECTIONS=${SWEEP_CONNECTIONS:-2 4 6 8 16}
 PARALLEL=${PARALLEL:-8}
 PAUSE=${PAUSE:-0.3}
-SECTIONS=${SECTIONS:-counts drift-40 sweep apply-40 drift-200}
+PHONE_LOG_LINES=${PHONE_LOG_LINES:-200}
+SECTIONS=${SECTIONS:-counts drift-40 sweep apply-40 drift-200 phones-40}
 FLEET_USER=${FLEET_USER:-plcmfleet}
 PASV_LO=${FLEET_PASV_BASE:-47000}
 PASV_HI=$((PASV_LO + 999))
@@ -520,9 +528,63 @@ section_apply_40() {
     sync_times "$SITES"
 }
 
+# ---------------------------------------------------------------- phones
+
+# Every phone of the first N sites gets a boot log and an app log (LINES
+# lines in Polycom's format, one error line in ten naming no file the
+# phone reads), dated a minute after the newest file of its site, owned
+# like uploaded files.
+put_phone_logs() { # N
+    python3 - "$WORK/root" "$1" "$PHONE_LOG_LINES" <<'EOF'
+import os, re, sys
+root, n, lines = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+for i in range(1, n + 1):
+    folder = os.path.join(root, f"site{i:03d}")
+    names = os.listdir(folder)
+    newest = max(os.stat(os.path.join(folder, f)).st_mtime for f in names)
+    for name in names:
+        if not re.fullmatch(r"[0-9a-f]{12}\.cfg", name):
+            continue
+        mac = name[:12]
+        app = []
+        for k in range(lines):
+            level, text = (4, "Could not load ringer.wav") if k % 10 == 9 else (2, f"event {k}")
+            app.append(f"1206120000|so   |{level}|00|{text}\r\n")
+        for log, text in ((f"{mac}-boot.log", "1206115900|boot |2|00|booted\r\n"),
+                          (f"{mac}-app.log", "".join(app))):
+            path = os.path.join(folder, log)
+            with open(path, "w") as f:
+                f.write(text)
+            os.utime(path, (newest + 60, newest + 60))
+EOF
+    chown -R "$FLEET_USER:" "$WORK/root"
+}
+
+remove_phone_logs() { # N
+    local s
+    for s in $(site_names "$1"); do
+        rm -f "$WORK/root/$s"/*-boot.log "$WORK/root/$s"/*-app.log
+    done
+}
+
+# phones of every site in DIR: exit 0, every phone current.
+pol_phones() { # DIR [OPTION...]
+    pol --sites "$1" "${@:2}" phones $(par)
+}
+
+section_phones_40() {
+    local i
+    put_phone_logs "$SITES"
+    for i in $(seq "$RUNS"); do
+        timed phones-40 "phones-$SITES" "polyops drift" "$i" pol_drift "$WORK/sites-$SITES"
+        timed phones-40 "phones-$SITES" "polyops phones" "$i" pol_phones "$WORK/sites-$SITES"
+    done
+    remove_phone_logs "$SITES"
+}
+
 for section in $SECTIONS; do
     fn=section_${section//-/_}
-    declare -F "$fn" >/dev/null || die "unknown section $section (SECTIONS: counts drift-40 sweep apply-40 drift-200)"
+    declare -F "$fn" >/dev/null || die "unknown section $section (SECTIONS: counts drift-40 sweep apply-40 drift-200 phones-40)"
     wait_idle
     say "== $section"
     "$fn"

@@ -64,6 +64,7 @@ def main() -> None:
         (f"drift, {big} sites", f"drift-{big}", "polyops", "lftp loop", None),
         (f"drift, {big} sites", f"drift-{big}", "polyops", f"lftp xargs -P {par}", None),
         (f"first apply, {n} sites", f"apply-{n}", "polyops", f"lftp xargs -P {par}", None),
+        (f"phones, {n} sites", f"phones-{n}", "polyops phones", "polyops drift", 1.5),
     ]
     body = []
     for label, scen, tool, peer, goal in targets:

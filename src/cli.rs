@@ -16,7 +16,7 @@ use crate::site::load::Shard;
 #[command(
     name = "polyops",
     version,
-    about = "GitOps for Polycom IP phones on AltiGen MaxCS: validate, render, plan, apply, drift, explain, import, doctor",
+    about = "GitOps for Polycom IP phones on AltiGen MaxCS: validate, render, plan, apply, drift, phones, resync, explain, import, doctor",
     after_help = "Options given before the command apply to every command that takes them; \
                   `polyops COMMAND --help` lists the options of one command."
 )]
@@ -223,6 +223,10 @@ enum CliCommand {
         /// Output format of the report (text prints the plan first).
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
+        /// After a successful apply, ask the phones whose files changed to
+        /// fetch them now (see `polyops resync`).
+        #[arg(long)]
+        resync: bool,
         #[command(flatten)]
         online: OnlineOptions,
     },
@@ -233,6 +237,48 @@ enum CliCommand {
         format: Format,
         #[command(flatten)]
         online: OnlineOptions,
+    },
+    /// Read-only: did each phone take what was applied (exit 2 when any
+    /// phone is not current)?
+    ///
+    /// Per declared phone: its last boot and last heard (its logs' times on
+    /// the server), the newest change to a file it reads, its override
+    /// files, its newest error lines, and its status: current, pending,
+    /// silent, never or error.
+    Phones {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// A phone with no log newer than this before now is silent.
+        #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, default_value = "3d")]
+        silent_after: std::time::Duration,
+        #[command(flatten)]
+        online: OnlineOptions,
+    },
+    /// Ask a site's phones to fetch their files now: a SIP NOTIFY
+    /// (check-sync) to each phone's address (exit 1 unless every phone
+    /// asked answers 2xx).
+    ///
+    /// Sent over UDP to phones[].address at server.sip_port, repeated
+    /// until the phone answers or 4 s pass; phones without an address
+    /// are skipped. Nothing is sent anywhere else.
+    Resync {
+        /// Site name or site file path.
+        #[arg(value_name = "SITE")]
+        site: String,
+        /// Only these phones: a MAC address in any spelling or an
+        /// extension number (default: every phone of the site).
+        #[arg(value_name = "PHONE")]
+        phones: Vec<String>,
+        /// Only the phones `polyops phones` calls pending.
+        #[arg(long)]
+        pending: bool,
+        #[command(flatten)]
+        sites: SiteDirOptions,
+        #[command(flatten)]
+        secrets: SecretOptions,
+        #[command(flatten)]
+        connections: ConnectionOptions,
     },
     /// Read-only: the parameters one phone runs, and the file each comes from.
     ///
@@ -477,6 +523,8 @@ pub enum Command {
     Drift {
         format: Format,
     },
+    Phones(PhonesOptions),
+    Resync(ResyncOptions),
     Explain(ExplainOptions),
     Unlock,
     Schema {
@@ -496,6 +544,23 @@ pub enum Command {
     Man {
         out: Option<PathBuf>,
     },
+}
+
+/// `phones`'s own options.
+#[derive(Debug, Clone)]
+pub struct PhonesOptions {
+    pub format: Format,
+    /// `--silent-after`: how long a phone may go unheard.
+    pub silent_after: std::time::Duration,
+}
+
+/// `resync`'s own options; its site is `Config::names[0]`.
+#[derive(Debug, Clone)]
+pub struct ResyncOptions {
+    /// The phones named (MAC or extension); empty: every phone.
+    pub phones: Vec<String>,
+    /// `--pending`: only the phones `phones` calls pending.
+    pub pending: bool,
 }
 
 /// `explain`'s own options; its site is `Config::names[0]`.
@@ -542,6 +607,8 @@ pub struct ApplyOptions {
     /// Apply although the boot check finds files missing.
     pub allow_incomplete: bool,
     pub format: Format,
+    /// `--resync`: NOTIFY the phones whose files changed, after apply.
+    pub resync: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -639,6 +706,7 @@ where
             lock_timeout,
             allow_incomplete,
             format,
+            resync,
             online,
         } => (
             Command::Apply(ApplyOptions {
@@ -649,8 +717,42 @@ where
                 lock_timeout,
                 allow_incomplete,
                 format,
+                resync,
             }),
             Shared::online(online),
+        ),
+        CliCommand::Phones {
+            format,
+            silent_after,
+            online,
+        } => (
+            Command::Phones(PhonesOptions {
+                format,
+                silent_after,
+            }),
+            Shared::online(online),
+        ),
+        CliCommand::Resync {
+            site,
+            phones,
+            pending,
+            sites,
+            secrets,
+            connections,
+        } => (
+            Command::Resync(ResyncOptions { phones, pending }),
+            Shared::new(
+                SiteOptions {
+                    sites: sites.sites,
+                    strict: sites.strict,
+                    shard: None,
+                    changed_since: None,
+                    names: vec![site],
+                },
+                Some(secrets),
+                Some(connections),
+                None,
+            ),
         ),
         CliCommand::Drift { format, online } => (Command::Drift { format }, Shared::online(online)),
         CliCommand::Explain {
@@ -863,9 +965,11 @@ mod tests {
                     "--format",
                     "--lock-timeout",
                     "--plan",
+                    "--resync",
                 ][..],
             ),
             ("drift", &["--format"][..]),
+            ("phones", &["--format", "--silent-after"][..]),
         ] {
             let mut expected: Vec<&str> = [
                 "--changed-since",
@@ -959,7 +1063,9 @@ mod tests {
 
     #[test]
     fn each_help_describes_its_site_arguments() {
-        for command in ["validate", "render", "plan", "apply", "drift", "unlock"] {
+        for command in [
+            "validate", "render", "plan", "apply", "drift", "phones", "unlock",
+        ] {
             let (help, _) = parse(["polyops", command, "--help"]).expect_err("help");
             assert!(
                 help.contains("[SITE]...") && help.contains("none means every site"),

@@ -101,6 +101,14 @@ pub enum Error {
     #[error("apply needs --auto-approve when it cannot ask (no terminal on standard input)")]
     CannotAsk,
 
+    /// `resync`: phones asked to fetch their files that did not say yes.
+    #[error("site {site}: {failed} of {asked} phone{} asked did not answer the NOTIFY with 2xx (see the lines above)", if *asked == 1 { "" } else { "s" })]
+    Resync {
+        site: String,
+        failed: usize,
+        asked: usize,
+    },
+
     /// Several independent errors, each already one line.
     #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
     Many(Vec<Error>),

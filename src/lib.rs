@@ -6,23 +6,30 @@
 //! roots, read and written) → `reconcile` (observe, plan, apply) → `output` (text, JSON,
 //! markdown) → `commands` (one file per command). `import` reads what
 //! exists (a hand-made root, an inventory) into a new site file; it uses
-//! `site`, `polycom`, `render` and the read side of `remote`. Beside the
-//! pipeline, `setup` serves what the phones need besides their files
-//! (DHCP, the PBX's own settings, a check of the target). `mask` (what of a
-//! secret or of outside text may be printed) serves the stages from
-//! `remote` on, `error` all of them; `cli` turns arguments into a `Config`.
+//! `site`, `polycom`, `render` and the read side of `remote`. `phones`,
+//! beside `reconcile`, reads what the phones left on a root through the
+//! read side of `remote` (did they take what was applied?), and `sip`
+//! asks a phone to fetch its files now. Beside the pipeline, `setup`
+//! serves what the phones need besides their files (DHCP, the PBX's own
+//! settings, a check of the target). `mask` (what of a secret or of
+//! outside text may be printed) serves the stages from `remote` on,
+//! `clock` (calendar arithmetic for server and log times) `remote` and
+//! `phones`, `error` all of them; `cli` turns arguments into a `Config`.
 
 pub mod cli;
+pub mod clock;
 pub mod commands;
 pub mod error;
 pub mod import;
 pub mod mask;
 pub mod output;
+pub mod phones;
 pub mod polycom;
 pub mod reconcile;
 pub mod remote;
 pub mod render;
 pub mod setup;
+pub mod sip;
 pub mod site;
 
 use std::io::Write;

@@ -190,9 +190,6 @@ fn every_link_between_pages_resolves() {
                 folder.join(file)
             };
             let full = repository().join(&path);
-            if !full.exists() && PAGES_OF_THEIR_OWN.contains(&path.to_string_lossy().as_ref()) {
-                continue;
-            }
             assert!(full.exists(), "{at}: {target}: no such file");
             if !anchor.is_empty() {
                 let anchors = markdown::anchors(&std::fs::read_to_string(&full).expect("read"));
@@ -204,10 +201,6 @@ fn every_link_between_pages_resolves() {
         }
     }
 }
-
-/// Pages the README links to that another part of the work writes; their
-/// links are checked once they are in the tree.
-const PAGES_OF_THEIR_OWN: [&str; 1] = ["docs/phones.md"];
 
 /// The README is the way in; the reference is docs/.
 #[test]

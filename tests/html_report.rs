@@ -45,7 +45,7 @@ const ALLOWED: [&str; 25] = [
 /// The checks every hostile page must pass in the browser: only allowed
 /// elements, no event handler, nothing to fetch, every hostile string
 /// there as text, no raw right-to-left override; and the screenshot.
-fn assert_inert(page: &str, work: &std::path::Path, shot: &str) -> Option<String> {
+pub(crate) fn assert_inert(page: &str, work: &std::path::Path, shot: &str) -> Option<String> {
     let chromium = browser::chromium()?;
     let file = work.join("report.html");
     std::fs::write(&file, page).expect("page written");

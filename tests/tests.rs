@@ -4,6 +4,7 @@
 
 mod browser;
 mod common;
+mod emulated_phone;
 mod ftp_support;
 mod handmade;
 mod scripted;
@@ -28,8 +29,10 @@ mod import_ftp;
 mod many_sites;
 mod param_diffs;
 mod params;
+mod phones;
 mod plan_output;
 mod render;
+mod resync;
 mod schema;
 mod selection;
 mod validate;

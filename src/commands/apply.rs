@@ -72,7 +72,11 @@ pub fn run(config: &Config, opts: &ApplyOptions, out: &mut dyn Write) -> Result<
     } else {
         applying.asking(&sites, out)
     };
-    finish(opts.format, outcomes, out)
+    let resynced = match opts.resync {
+        true => super::resync::after_apply(&sites, &outcomes, opts.format, out).err(),
+        false => None,
+    };
+    finish(opts.format, outcomes, resynced, out)
 }
 
 /// The run's configuration with exactly the sites of a saved plan (the
@@ -96,8 +100,14 @@ fn narrowed_to(config: &Config, saved: Option<&PlanFile>) -> Result<Config, Erro
 
 /// Print what the run's output still lacks (text: the sites that never
 /// started, the others printed as they ended; other formats: every site
-/// at once), and say whether it failed.
-fn finish(format: Format, outcomes: Vec<SiteOutcome>, out: &mut dyn Write) -> Result<i32, Error> {
+/// at once), and say whether it failed (`resynced`: the phones `--resync`
+/// asked that did not answer).
+fn finish(
+    format: Format,
+    outcomes: Vec<SiteOutcome>,
+    resynced: Option<Error>,
+    out: &mut dyn Write,
+) -> Result<i32, Error> {
     if format == Format::Text {
         let not_started = outcomes
             .iter()
@@ -111,6 +121,7 @@ fn finish(format: Format, outcomes: Vec<SiteOutcome>, out: &mut dyn Write) -> Re
     let errors: Vec<Error> = outcomes
         .into_iter()
         .filter_map(SiteOutcome::into_error)
+        .chain(resynced)
         .collect();
     if errors.is_empty() {
         Ok(0)

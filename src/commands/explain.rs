@@ -58,7 +58,7 @@ pub fn run(config: &Config, opts: &ExplainOptions, out: &mut dyn Write) -> Resul
 
 /// The phone PHONE names: the one on that extension number, or the one
 /// with that MAC address in any spelling.
-fn find_phone<'a>(site: &'a Site, given: &str) -> Result<&'a Phone, Error> {
+pub(super) fn find_phone<'a>(site: &'a Site, given: &str) -> Result<&'a Phone, Error> {
     let given = given.trim();
     if let Some(p) = site.phones.iter().find(|p| p.extension == given) {
         return Ok(p);

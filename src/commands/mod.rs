@@ -13,10 +13,12 @@ mod explain;
 mod fleet;
 mod import;
 mod man;
+mod phones;
 mod plan;
 mod prepare;
 mod print;
 mod render;
+mod resync;
 mod schema;
 mod unlock;
 mod validate;
@@ -50,6 +52,8 @@ pub fn run(config: &Config, out: &mut dyn Write) -> Result<i32, Error> {
             out,
         ),
         Command::Drift { format } => drift::run(config, *format, out),
+        Command::Phones(opts) => phones::run(config, opts, out),
+        Command::Resync(opts) => resync::run(config, opts, out),
         Command::Apply(opts) => apply::run(config, opts, out),
         Command::Explain(opts) => explain::run(config, opts, out),
         Command::Unlock => unlock::run(config, out),

@@ -37,7 +37,7 @@ pub(super) struct Prepared {
 
 /// The masker for a site: its extension passwords, its FTP password and
 /// the hash key.
-fn masker(site: &Site, inputs: &Inputs, store: &SecretStore) -> Masker {
+pub(super) fn masker(site: &Site, inputs: &Inputs, store: &SecretStore) -> Masker {
     let mut secrets = inputs.secret_values();
     if let Some(r) = &site.target.password {
         if let Ok(s) = store.resolve(r) {

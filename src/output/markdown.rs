@@ -15,7 +15,7 @@ use crate::reconcile::plan::{Action, FileChange, Plan};
 /// or end a table cell. Markdown still reads inside `<code>`, so emphasis,
 /// link brackets and backslash escapes are entities too (a digit map's `*`
 /// is shown, not made italic).
-fn code(name: &str) -> String {
+pub(super) fn code(name: &str) -> String {
     let mut out = String::from("<code>");
     for c in name.chars() {
         match c {

@@ -1,6 +1,7 @@
 //! Interchangeable renderers of the same outcomes of a run: `text`,
 //! `json`, `markdown`, `html`, one file (or folder) each, each a [`Renderer`]. A new format is
-//! one new file with one more.
+//! one new file with one more. `phones` renders the phones report the
+//! same ways (`output::phones`).
 
 use std::io::{self, Write};
 
@@ -14,6 +15,7 @@ pub mod explain;
 pub mod html;
 pub mod json;
 pub mod markdown;
+pub mod phones;
 pub mod progress;
 pub mod text;
 

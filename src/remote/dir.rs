@@ -10,9 +10,10 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
+use super::traces::{self, Fact, Kind, Precision, Stamp, Tail, TimeSource};
 use super::{
     checked_entries_shown, Cause, Entry, Fetched, Reader, RemoteError, RemoteName, RemoteResult,
-    Sink, Sizes, Stats, Writer, KEEP_BYTES, MAX_FILE_BYTES,
+    Sink, Sizes, Stats, TraceRequest, Traces, Writer, KEEP_BYTES, MAX_FILE_BYTES,
 };
 
 pub struct DirRemote {
@@ -165,12 +166,132 @@ impl Reader for DirRemote {
         Ok(Some(out))
     }
 
+    /// The folder's entries as the file system has them (a link is a
+    /// link, never followed), each plain file's time to the second (a
+    /// link has none: like every other name, it is not followed), and
+    /// tails read from files that are still the plain file the listing
+    /// showed when opened.
+    fn traces(&mut self, request: &TraceRequest<'_>) -> RemoteResult<Option<Traces>> {
+        let facts = self.facts()?;
+        let mut times = Vec::new();
+        for name in request.timed {
+            let path = self.path(name)?;
+            let meta = std::fs::symlink_metadata(&path);
+            if meta.as_ref().is_ok_and(|m| m.file_type().is_symlink()) {
+                continue;
+            }
+            match meta.and_then(|m| m.modified()) {
+                Ok(t) => times.push((
+                    name.clone(),
+                    Stamp::new(crate::clock::seconds_of(t), Precision::Second),
+                )),
+                Err(e) if e.kind() == ErrorKind::NotFound => {}
+                Err(e) => return Err(err("error reading the time of", &path, e)),
+            }
+        }
+        let mut tails = Vec::new();
+        for name in request.tails {
+            let Some(fact) = facts.iter().find(|f| &f.name == name) else {
+                continue;
+            };
+            let tail = match traces::unreadable(fact, request) {
+                Some(why) => Tail::Unreadable(why),
+                None => self.tail(name, request)?,
+            };
+            tails.push((name.clone(), tail));
+        }
+        Ok(Some(Traces {
+            facts,
+            times,
+            source: TimeSource::FileSystem,
+            tails,
+        }))
+    }
+
     fn stats(&self) -> Stats {
         self.stats.clone()
     }
 
     fn counter(&self) -> Arc<AtomicUsize> {
         Arc::clone(&self.counter)
+    }
+}
+
+impl DirRemote {
+    /// Every entry of the folder with its kind, size and time; a link is
+    /// reported as a link.
+    fn facts(&mut self) -> RemoteResult<Vec<Fact>> {
+        let mut facts = Vec::new();
+        for entry in self.list()? {
+            let path = self.path(&entry.name)?;
+            let meta = match std::fs::symlink_metadata(&path) {
+                Ok(m) => m,
+                // Gone since the listing.
+                Err(e) if e.kind() == ErrorKind::NotFound => continue,
+                Err(e) => return Err(err("error reading", &path, e)),
+            };
+            let t = meta.file_type();
+            let kind = if t.is_symlink() {
+                Kind::Link
+            } else if t.is_file() {
+                Kind::File
+            } else if t.is_dir() {
+                Kind::Dir
+            } else {
+                Kind::Other
+            };
+            facts.push(Fact {
+                name: entry.name,
+                kind,
+                size: Some(meta.len()),
+                modified: meta
+                    .modified()
+                    .ok()
+                    .map(|t| Stamp::new(crate::clock::seconds_of(t), Precision::Second)),
+            });
+        }
+        Ok(facts)
+    }
+
+    /// The last `request.tail_bytes` of a file the listing showed as a
+    /// plain file, if it still is one: a link or another file put in its
+    /// place since (not the same file once opened) is unreadable.
+    fn tail(&mut self, name: &RemoteName, request: &TraceRequest<'_>) -> RemoteResult<Tail> {
+        use std::io::{Read, Seek, SeekFrom};
+        use std::os::unix::fs::MetadataExt;
+        let path = self.path(name)?;
+        let changed = || Ok(Tail::Unreadable("changed while it was read".to_owned()));
+        let before = match std::fs::symlink_metadata(&path) {
+            Ok(m) if m.file_type().is_file() => m,
+            Ok(_) => return changed(),
+            Err(e) if e.kind() == ErrorKind::NotFound => return changed(),
+            Err(e) => return Err(err("error reading", &path, e)),
+        };
+        let mut file = std::fs::File::open(&path).map_err(|e| err("error reading", &path, e))?;
+        let opened = file
+            .metadata()
+            .map_err(|e| err("error reading", &path, e))?;
+        if !opened.is_file() || (opened.dev(), opened.ino()) != (before.dev(), before.ino()) {
+            return changed();
+        }
+        if opened.len() > request.max_bytes {
+            return Ok(Tail::Unreadable(format!(
+                "larger than the {} MiB a phone's log may be",
+                request.max_bytes / (1024 * 1024)
+            )));
+        }
+        let from = opened.len().saturating_sub(request.tail_bytes);
+        file.seek(SeekFrom::Start(from))
+            .map_err(|e| err("error reading", &path, e))?;
+        // A log the phone appends to while it is read: what came after
+        // the listing is read too, up to a bound.
+        let mut bytes = Vec::new();
+        file.take(request.tail_bytes + traces::GROWTH)
+            .read_to_end(&mut bytes)
+            .map_err(|e| err("error reading", &path, e))?;
+        self.stats.downloads += 1;
+        self.counter.fetch_add(1, Ordering::Relaxed);
+        Ok(traces::last_bytes(bytes, request.tail_bytes, from == 0))
     }
 }
 

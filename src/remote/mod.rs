@@ -13,8 +13,10 @@ use crate::site::secret::{Secret, SecretStore};
 
 pub mod dir;
 pub mod ftp;
+pub mod traces;
 
 pub use crate::site::name::{RemoteName, TEMP_SUFFIX};
+pub use traces::{TraceRequest, Traces};
 
 /// Why a target operation failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -234,6 +236,15 @@ pub trait Reader {
             wanted,
             listed,
         })
+    }
+    /// What the phones left on the root (docs/phones.md), in one survey
+    /// that backends may run all at once: the listing with what it says
+    /// of each entry, the server's time of each of `request.timed` that
+    /// exists, and the last bytes of each of `request.tails` the listing
+    /// shows as a plain file (see [`TraceRequest`]). `Ok(None)`: this
+    /// backend cannot tell files' times.
+    fn traces(&mut self, _request: &TraceRequest<'_>) -> RemoteResult<Option<Traces>> {
+        Ok(None)
     }
     /// What observing cost: for `--verbose` and the benchmarks.
     fn stats(&self) -> Stats {

@@ -260,6 +260,9 @@ fn extension_cfg(
     x.finish()
 }
 
+/// The application every master file names (guide §6.3).
+pub const APP_FILE_PATH: &str = "sip.ld";
+
 /// `<mac>.cfg`, guide §6.3: the phone's master file, naming its extension's
 /// file first so it overrides the shared ones.
 fn phone_cfg(site: &Site, phone: &Phone) -> Vec<u8> {
@@ -271,7 +274,7 @@ fn phone_cfg(site: &Site, phone: &Phone) -> Vec<u8> {
     x.open(
         "APPLICATION",
         &[
-            ("APP_FILE_PATH", "sip.ld"),
+            ("APP_FILE_PATH", APP_FILE_PATH),
             ("CONFIG_FILES", &config_files),
             ("MISC_FILES", ""),
             ("LOG_FILE_DIRECTORY", ""),

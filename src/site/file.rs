@@ -308,6 +308,11 @@ pub struct PhoneFile {
     /// the first of its CONFIG_FILES.
     #[serde(default)]
     pub params: ParamsFile,
+    /// The phone's own IPv4 or IPv6 address or host name, unique within
+    /// the site: `polyops resync` sends it a SIP NOTIFY (check-sync) at
+    /// `server.sip_port`. Without it the phone is never sent anything.
+    #[serde(default)]
+    pub address: Option<String>,
 }
 
 /// The Polycom models MaxCS 7.0 supports (guide §2).

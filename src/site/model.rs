@@ -315,6 +315,9 @@ pub struct Phone {
     pub model: Model,
     pub extension: String,
     pub params: Params,
+    /// Where `resync` may send the phone a NOTIFY (docs/phones.md): a
+    /// checked host, unique within the site; `None`: nowhere.
+    pub address: Option<String>,
 }
 
 /// The files a phone writes itself, never touched by polyops.

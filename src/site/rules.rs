@@ -239,10 +239,14 @@ pub fn check_site(
     // Phones: MACs, one phone per extension, known extension.
     let mut macs: HashMap<Mac, usize> = HashMap::new();
     let mut taken: HashMap<&str, usize> = HashMap::new();
+    let mut addresses: HashMap<String, usize> = HashMap::new();
     let mut phones = Vec::new();
     for (i, p) in sf.phones.iter().enumerate() {
         let path = format!("phones[{i}]");
         check_phone(&mut c, &path, p);
+        if let Some(address) = &p.address {
+            check_address(&mut c, i, address, &mut addresses);
+        }
         match Mac::parse(&p.mac) {
             Ok(mac) => {
                 if let Some(prev) = macs.insert(mac, i) {
@@ -256,6 +260,7 @@ pub fn check_site(
                     model: p.model,
                     extension: p.extension.clone(),
                     params: params::check(&mut c, &format!("{path}.params"), &p.params),
+                    address: p.address.clone(),
                 });
             }
             Err(e) => c.error(&format!("{path}.mac"), e),
@@ -572,6 +577,47 @@ fn first_digit_range(text: &str) -> Option<(u8, u8)> {
 
 const CONTROL_ON_THE_WIRE: &str =
     "must not contain a control character (CR, LF, tab…): it is sent to the FTP server as a command";
+
+/// A phone's `address` (docs/phones.md): an IPv4 or IPv6 address or a
+/// host name of one phone, never an address that reaches many (broadcast,
+/// multicast) or none (unspecified), and no other phone's of the site
+/// (compared as addresses, host names without case).
+fn check_address(c: &mut Checker<'_>, i: usize, address: &str, seen: &mut HashMap<String, usize>) {
+    let path = format!("phones[{i}].address");
+    if !is_host(address) {
+        c.error(
+            &path,
+            format!(
+                "{:?} is not an IPv4, IPv6 address or host name",
+                crate::mask::printable(address)
+            ),
+        );
+        return;
+    }
+    let key = match address.parse::<IpAddr>() {
+        Ok(ip) => {
+            let many = match ip {
+                IpAddr::V4(v4) => v4.is_broadcast() || v4.is_multicast() || v4.is_unspecified(),
+                IpAddr::V6(v6) => v6.is_multicast() || v6.is_unspecified(),
+            };
+            if many {
+                c.error(
+                    &path,
+                    format!("{address} is not one phone's address (broadcast, multicast or unspecified)"),
+                );
+                return;
+            }
+            ip.to_string()
+        }
+        Err(_) => address.to_ascii_lowercase(),
+    };
+    if let Some(prev) = seen.insert(key, i) {
+        c.error(
+            &path,
+            format!("address {address} is already the address of phones[{prev}]"),
+        );
+    }
+}
 
 fn has_control(s: &str) -> bool {
     s.chars().any(char::is_control)

@@ -53,6 +53,11 @@ pub struct Script {
     pub listing_done: Option<String>,
     /// The greeting's text after "220 " (default: one no client knows).
     pub greeting: Option<&'static str>,
+    /// Files' modification times (`YYYYMMDDHHMMSS`, UTC) that listings
+    /// show: MLSD's `modify` fact, or a LIST line's month, day and time.
+    pub modify: Vec<(String, String)>,
+    /// List as `ls -l` does (LIST, no MLSD in FEAT), as vsftpd does.
+    pub unix_list: bool,
 }
 
 #[derive(Default)]
@@ -147,6 +152,33 @@ struct Session {
 }
 
 impl Session {
+    /// A file's line in a listing: MLSD facts, or `ls -l` with
+    /// `unix_list`; with its time where `modify` gives one.
+    fn listing_line(&self, name: &str, size: usize) -> String {
+        let modify = self
+            .script
+            .modify
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, t)| t.as_str());
+        if !self.script.unix_list {
+            let fact = modify.map(|t| format!("modify={t};")).unwrap_or_default();
+            return format!("type=file;size={size};{fact} {name}\r\n");
+        }
+        const MONTHS: [&str; 12] = [
+            "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+        ];
+        let t = modify.unwrap_or("20260101000000");
+        let month: usize = t[4..6].parse().expect("a month");
+        format!(
+            "-rw-r--r--    1 1000     1000     {size:>8} {} {} {}:{} {name}\r\n",
+            MONTHS[month - 1],
+            &t[6..8],
+            &t[8..10],
+            &t[10..12]
+        )
+    }
+
     fn reply(&self, c: &mut TcpStream, text: &str) -> std::io::Result<()> {
         let bytes = format!("{text}\r\n");
         match self.script.trickle {
@@ -213,6 +245,9 @@ impl Session {
                     }
                     return Ok(());
                 }
+                "FEAT" if self.script.unix_list => {
+                    self.reply(c, "211-Features:\r\n SIZE\r\n211 End")?
+                }
                 "FEAT" => {
                     self.reply(c, "211-Features:\r\n MLST type*;size*;\r\n SIZE\r\n211 End")?
                 }
@@ -253,8 +288,7 @@ impl Session {
                             .iter()
                             .filter(|(n, _)| !n.contains('/') && !self.script.unlisted.contains(n))
                         {
-                            listing
-                                .push_str(&format!("type=file;size={}; {name}\r\n", bytes.len()));
+                            listing.push_str(&self.listing_line(name, bytes.len()));
                         }
                         for name in &f.dirs {
                             listing.push_str(&format!("type=dir; {name}\r\n"));

@@ -1,5 +1,5 @@
 //! External tools a test checks polyops's output with (dhcpd, kea-dhcp4,
-//! dnsmasq, zsh, fish, groff). Where one is missing the test is skipped
+//! dnsmasq, zsh, fish, groff, sipp). Where one is missing the test is skipped
 //! with a printed note, except under `CI=true`, where it fails: CI installs
 //! them (`.ci/run`), so a missing tool there is a broken CI, not a skip.
 

@@ -7,6 +7,7 @@
 
 use std::fmt::Write as _;
 
+pub mod phones;
 mod plan;
 
 pub use plan::Html;
@@ -111,6 +112,7 @@ th{background:#f6f8fa}td.n{text-align:right;font-variant-numeric:tabular-nums}
 code{font:12.5px ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;background:#f6f8fa;padding:0 .25em;border-radius:3px;overflow-wrap:anywhere}
 details{margin:.4em 0;border:1px solid #d0d7de;border-radius:4px;padding:.3em .6em}summary{cursor:pointer}
 pre.diff{font:12.5px ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;overflow-x:auto;margin:.5em 0;white-space:pre}
+.phones td:first-child code{white-space:nowrap}
 pre.diff span{display:block}.add{background:#e6ffec}.del{background:#ffebe9}.hunk{color:#0550ae}.head{font-weight:bold}
 .ok{color:#1a7f37}.warn{color:#9a6700}.err{color:#cf222e;font-weight:bold}
 .note{border-left:4px solid #d4a72c;background:#fff8c5;padding:.4em .8em;margin:.6em 0}

@@ -5,6 +5,7 @@
 mod idle;
 mod pool;
 pub mod probe;
+mod traces;
 mod watchdog;
 mod wire;
 
@@ -22,7 +23,8 @@ use suppaftp::{FtpError, FtpStream, RustlsConnector, RustlsFtpStream};
 
 use super::{
     checked_entries, temp_name, Access, Cause, Entry, Fetched, Found, Hashes, Reader, RemoteError,
-    RemoteName, RemoteResult, Sizes, Stats, Survey, Writer, KEEP_BYTES, MAX_FILE_BYTES,
+    RemoteName, RemoteResult, Sizes, Stats, Survey, TraceRequest, Traces, Writer, KEEP_BYTES,
+    MAX_FILE_BYTES,
 };
 use crate::site::model::{self, TargetUrl};
 use crate::site::name::check_command_line;
@@ -1722,6 +1724,10 @@ impl Reader for FtpRemote {
             wanted,
             listed,
         })
+    }
+
+    fn traces(&mut self, request: &TraceRequest<'_>) -> RemoteResult<Option<Traces>> {
+        self.phone_traces(request).map(Some)
     }
 
     fn stats(&self) -> Stats {
