@@ -219,11 +219,14 @@ impl Reader for DirRemote {
 
 impl DirRemote {
     /// Every entry of the folder with its kind, size and time; a link is
-    /// reported as a link.
+    /// reported as a link (the listing leaves links out, but a phone's
+    /// log that is a link is to be called unreadable, not absent).
     fn facts(&mut self) -> RemoteResult<Vec<Fact>> {
+        let mut names: Vec<RemoteName> = self.list()?.into_iter().map(|e| e.name).collect();
+        names.extend(self.links()?);
         let mut facts = Vec::new();
-        for entry in self.list()? {
-            let path = self.path(&entry.name)?;
+        for name in names {
+            let path = self.path(&name)?;
             let meta = match std::fs::symlink_metadata(&path) {
                 Ok(m) => m,
                 // Gone since the listing.
@@ -241,7 +244,7 @@ impl DirRemote {
                 Kind::Other
             };
             facts.push(Fact {
-                name: entry.name,
+                name,
                 kind,
                 size: Some(meta.len()),
                 modified: meta
@@ -251,6 +254,28 @@ impl DirRemote {
             });
         }
         Ok(facts)
+    }
+
+    /// The names of the symbolic links at the root that could be names
+    /// at all: never followed, only reported.
+    fn links(&self) -> RemoteResult<Vec<RemoteName>> {
+        let entries = match std::fs::read_dir(&self.root) {
+            Ok(e) => e,
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(err("error listing", &self.root, e)),
+        };
+        let mut links = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(|e| err("error listing", &self.root, e))?;
+            let is_link = entry.file_type().is_ok_and(|t| t.is_symlink());
+            if let (true, Ok(name)) = (
+                is_link,
+                RemoteName::new(&entry.file_name().to_string_lossy()),
+            ) {
+                links.push(name);
+            }
+        }
+        Ok(links)
     }
 
     /// The last `request.tail_bytes` of a file the listing showed as a
