@@ -301,7 +301,7 @@ enum CliCommand {
         user: Option<String>,
         /// Model of every phone whose boot or app log does not name one
         /// (IP321, IP331, IP335, IP560, IP650, IP6000, IP7000).
-        #[arg(long, value_name = "MODEL", value_parser = model_arg)]
+        #[arg(long, value_name = "MODEL", value_parser = str::parse::<crate::site::file::Model>)]
         model: Option<crate::site::file::Model>,
         /// PEM file of the CA that signed an ftps:// server's certificate
         /// (also written into the site file).
@@ -321,7 +321,7 @@ enum CliCommand {
         #[arg(long, value_name = "ADDRESS", requires = "csv")]
         server: Option<String>,
         /// With --csv: eastern, central, mountain or pacific.
-        #[arg(long, value_name = "ZONE", value_parser = zone_arg, requires = "csv")]
+        #[arg(long, value_name = "ZONE", value_parser = str::parse::<crate::site::file::Zone>, requires = "csv")]
         zone: Option<crate::site::file::Zone>,
         /// With --csv: the offset from GMT in seconds, instead of --zone.
         #[arg(
@@ -375,21 +375,6 @@ enum CliCommand {
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
     },
-}
-
-fn model_arg(text: &str) -> Result<crate::site::file::Model, String> {
-    crate::import::parse_model(text).ok_or_else(|| format!("expected {}", crate::import::MODELS))
-}
-
-fn zone_arg(text: &str) -> Result<crate::site::file::Zone, String> {
-    use crate::site::file::Zone;
-    Ok(match text.to_ascii_lowercase().as_str() {
-        "eastern" => Zone::Eastern,
-        "central" => Zone::Central,
-        "mountain" => Zone::Mountain,
-        "pacific" => Zone::Pacific,
-        _ => return Err("expected eastern, central, mountain or pacific".to_owned()),
-    })
 }
 
 /// The shared options one command was given after its name (`None`: the

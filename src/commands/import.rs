@@ -12,8 +12,8 @@ use std::process::Command as Process;
 use super::write_out;
 use crate::cli::{Config, ImportOptions, ImportSource};
 use crate::error::Error;
-use crate::import::report::count;
-use crate::import::{csv, root, verify, yaml, DraftTarget, Field, Imported, Kind};
+use crate::import::notes::count;
+use crate::import::{csv, root, verify, yaml, DraftTarget, Field, Imported, NoteKind};
 use crate::mask::Masker;
 use crate::site::model::{Target, TargetUrl};
 use crate::site::rules::{is_host, DEFAULT_TIMEOUT};
@@ -108,10 +108,10 @@ pub fn run(config: &Config, opts: &ImportOptions, out: &mut dyn Write) -> Result
     }
     warn_if_tracked(&secrets_path);
 
-    imported.report.lines.sort_by(|a, b| a.file.cmp(&b.file));
+    imported.notes.lines.sort_by(|a, b| a.file.cmp(&b.file));
     let mut text = Vec::new();
     imported
-        .report
+        .notes
         .write(&masker, &mut text)
         .map_err(|e| Error::Write {
             path: "standard output".into(),
@@ -281,7 +281,7 @@ fn summary(
     secrets_path: &Path,
 ) -> String {
     let d = &imported.draft;
-    let r = &imported.report;
+    let r = &imported.notes;
     let mut text = format!(
         "imported site {} from {}: {}, {}, {} kept in params, {} not understood; {}\n",
         d.site,
@@ -324,10 +324,9 @@ fn summary(
     if !todo.is_empty() {
         text.push_str(&format!("still to fill in: {}\n", todo.join("; ")));
     }
-    let unvalidated = r
-        .lines
-        .iter()
-        .any(|l| l.kind == Kind::Note && l.text.starts_with("the imported site does not validate"));
+    let unvalidated = r.lines.iter().any(|l| {
+        l.kind == NoteKind::Note && l.text.starts_with("the imported site does not validate")
+    });
     if unvalidated {
         text.push_str("the site file does not validate yet: see the lines above\n");
     }

@@ -412,6 +412,7 @@ pub fn parse_site_over(
             "a site file must be a YAML mapping (site:, target:, server: …)",
         )]);
     }
+    crate::site::file::normalise_models(&mut doc.value);
     let mut diags: Vec<Diagnostic> = Vec::new();
     for err in schema::validator().iter_errors(&doc.value) {
         let path = field_path(&err.instance_path().iter().collect::<Vec<_>>());
