@@ -22,6 +22,7 @@ mod hash_key;
 mod hostile;
 mod import;
 mod import_ftp;
+mod layering;
 mod many_sites;
 mod param_diffs;
 mod params;

@@ -288,7 +288,7 @@ fn header_columns(
                 "",
                 format!(
                     "unknown column {:?}: the columns are mac, model, extension, name, label and password",
-                    crate::mask::printable(&cell.text)
+                    crate::printable::printable(&cell.text)
                 ),
             ),
         }
@@ -458,7 +458,7 @@ impl Inventory<'_> {
                 "model",
                 format!(
                     "{:?} is not a supported model: {MODELS}",
-                    crate::mask::printable(&text)
+                    crate::printable::printable(&text)
                 ),
             );
         }
@@ -473,7 +473,7 @@ impl Inventory<'_> {
         } else if !number.bytes().all(|b| b.is_ascii_digit()) {
             format!(
                 "{:?} is not an extension number (digits only)",
-                crate::mask::printable(&number)
+                crate::printable::printable(&number)
             )
         } else if !(3..=4).contains(&number.len()) || number.starts_with('0') {
             format!("{number}: polyops handles extensions of 3 or 4 digits that start with 1 to 9")

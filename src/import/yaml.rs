@@ -18,7 +18,7 @@ pub fn quote(s: &str) -> String {
             '\n' => out.push_str("\\n"),
             '\t' => out.push_str("\\t"),
             '\r' => out.push_str("\\r"),
-            c if crate::site::name::is_unprintable(c) || c == '\u{feff}' => {
+            c if crate::printable::is_unprintable(c) || c == '\u{feff}' => {
                 let n = u32::from(c);
                 if n < 0x100 {
                     out.push_str(&format!("\\x{n:02x}"));
@@ -37,7 +37,7 @@ pub fn quote(s: &str) -> String {
 
 /// A comment's text on one line, whatever it quotes.
 fn comment(text: &str) -> String {
-    crate::mask::printable(text).replace(['\n', '\r'], " ")
+    crate::printable::printable(text).replace(['\n', '\r'], " ")
 }
 
 fn value(v: &DraftValue) -> String {

@@ -221,7 +221,7 @@ fn limitations(site: &Site) -> Vec<Limitation> {
 /// start a link, a heading or an HTML tag.
 fn md(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for c in crate::mask::printable(text).chars() {
+    for c in crate::printable::printable(text).chars() {
         if "\\`*_{}[]<>()#+-.!|~&".contains(c) {
             out.push('\\');
         }
@@ -286,7 +286,7 @@ pub fn render(c: &Checklist, style: Style) -> String {
             for e in &c.extensions {
                 out.push_str(&format!(
                     "\n{}\n",
-                    extension_heading(e, &|t| crate::mask::printable(t))
+                    extension_heading(e, &|t| crate::printable::printable(t))
                 ));
                 for s in &e.steps {
                     item(&mut out, s);

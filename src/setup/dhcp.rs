@@ -77,7 +77,7 @@ pub fn boot_options(site: &Site) -> Result<BootOptions, String> {
         return Err(format!(
             "site {}: target host {:?} is not an IP address or DNS name a DHCP option can carry",
             site.name,
-            crate::mask::printable(host)
+            crate::printable::printable(host)
         ));
     }
     if let Some(c) = path
@@ -87,7 +87,7 @@ pub fn boot_options(site: &Site) -> Result<BootOptions, String> {
         return Err(format!(
             "site {}: the target's path holds {:?}, which a boot server URL in a DHCP option cannot carry safely (letters, digits and - . _ ~ / % + only)",
             site.name,
-            crate::mask::printable(&c.to_string())
+            crate::printable::printable(&c.to_string())
         ));
     }
     let url = *port != 21 || !path.is_empty();

@@ -9,6 +9,8 @@
 
 use std::fmt;
 
+use crate::printable::is_unprintable;
+
 /// Uploads land under `<name>.polyops-tmp` first: not a `.cfg`, so no phone
 /// reads it. A name a site declares may not end with it.
 pub const TEMP_SUFFIX: &str = ".polyops-tmp";
@@ -79,13 +81,6 @@ fn check_segment(name: &str) -> Result<(), String> {
         return Err("a name that starts or ends with a space".to_owned());
     }
     Ok(())
-}
-
-/// Control characters (terminal escapes, CR, LF, NUL…) and the Unicode
-/// marks that reorder what a terminal shows: never in a name, never printed.
-pub fn is_unprintable(c: char) -> bool {
-    c.is_control()
-        || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 /// Whether `line` may be written to a server as one command: no CR, LF or

@@ -136,7 +136,7 @@ pub(super) fn check(c: &mut Checker<'_>, path: &str, params: &ParamsFile) -> Par
 
 /// The name rules; `false` when the parameter cannot be written at all.
 fn check_name(c: &mut Checker<'_>, at: &str, name: &str) -> bool {
-    let printable = crate::mask::printable(name);
+    let printable = crate::printable::printable(name);
     if matches!(
         name,
         "CONFIG_FILES" | "APP_FILE_PATH" | "MISC_FILES" | "LOG_FILE_DIRECTORY"

@@ -117,7 +117,7 @@ fn map_params(
                 file,
                 NoteKind::LeftOut,
                 &[name],
-                format!("{} {why}: not imported", crate::mask::printable(name)),
+                format!("{} {why}: not imported", crate::printable::printable(name)),
             ),
             Class::Guide(guide) => {
                 if value != guide {
