@@ -16,6 +16,13 @@ pub enum Error {
     #[error("{0}")]
     Load(String),
 
+    #[error(transparent)]
+    Dhcp(#[from] DhcpError),
+
+    /// No site could be loaded at all.
+    #[error(transparent)]
+    Sites(#[from] crate::site::load::LoadError),
+
     #[error("site {site}: {field}: {detail}")]
     Secret {
         site: String,
@@ -116,3 +123,20 @@ impl Error {
 /// The exit code of a run whose output pipe was closed (128 + SIGPIPE, as
 /// shells report a process that signal ended).
 pub const BROKEN_PIPE_EXIT: i32 = 141;
+
+/// Why there are no DHCP options to print.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DhcpError {
+    /// One DHCP scope sends its phones to one boot server: several sites'
+    /// options in one file would declare option 160 twice.
+    #[error("dhcp prints the options of one site, and {selected} are selected: name one (polyops dhcp SITE)")]
+    NotOneSite { selected: usize },
+    #[error("site {site}: target {target} is a local folder, not a server the phones can boot from: dhcp needs an ftp:// or ftps:// target")]
+    LocalFolder { site: String, target: String },
+    /// `host` made printable.
+    #[error("site {site}: target host {host:?} is not an IP address or DNS name a DHCP option can carry")]
+    Host { site: String, host: String },
+    /// `character` made printable.
+    #[error("site {site}: the target's path holds {character:?}, which a boot server URL in a DHCP option cannot carry safely (letters, digits and - . _ ~ / % + only)")]
+    Path { site: String, character: String },
+}

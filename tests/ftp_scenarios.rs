@@ -9,7 +9,7 @@ use std::process::Stdio;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use ftp_support::{servers, FtpServer, Run, Work, FIRMWARE_PACKAGE};
+use ftp_support::{for_each_server, servers, FtpServer, Run, Work, FIRMWARE_PACKAGE};
 
 const EXT_SECRET: &str = "Ext-s3cret-&-<x>";
 /// The key of the published HMACs: plan files need one.
@@ -117,13 +117,6 @@ fn connections_used(run: &Run) -> usize {
         .and_then(|rest| rest.split(' ').next())
         .and_then(|n| n.parse().ok())
         .unwrap_or_else(|| panic!("no connection count in {}", run.stderr))
-}
-
-fn for_each_server(scenario: &str, f: impl Fn(&FtpServer)) {
-    for server in servers(scenario) {
-        eprintln!("scenario {scenario} on {server:?}");
-        f(&server);
-    }
 }
 
 #[test]

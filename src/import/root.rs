@@ -299,7 +299,7 @@ fn parse_fetched(
     match parameter_map(&bytes) {
         Ok(p) => Some((bytes, p)),
         Err(why) => {
-            g.notes.unusable(name.as_str(), why);
+            g.notes.unusable(name.as_str(), why.to_string());
             None
         }
     }

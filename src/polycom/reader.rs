@@ -1,18 +1,34 @@
 //! Polycom configuration files as the phones read them: XML in which every
 //! attribute of every element is a parameter (`<reg reg.1.label="201"/>`).
 
+/// Why bytes are not a configuration file a phone reads: by position
+/// only, never quoting them (a file may hold a password).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum XmlError {
+    #[error("not UTF-8 text (byte {at})")]
+    NotUtf8 { at: usize },
+    #[error("not well-formed XML (line {line}, column {column})")]
+    NotWellFormed { line: u32, column: u32 },
+    #[error("no APPLICATION element")]
+    NoApplication,
+}
+
 /// The bytes as text, without a byte order mark.
-fn text(bytes: &[u8]) -> Result<&str, String> {
-    let text = std::str::from_utf8(bytes)
-        .map_err(|e| format!("not UTF-8 text (byte {})", e.valid_up_to()))?;
+fn text(bytes: &[u8]) -> Result<&str, XmlError> {
+    let text = std::str::from_utf8(bytes).map_err(|e| XmlError::NotUtf8 {
+        at: e.valid_up_to(),
+    })?;
     Ok(text.strip_prefix('\u{feff}').unwrap_or(text))
 }
 
 /// The text parsed as XML; errors by position only.
-fn document(text: &str) -> Result<roxmltree::Document<'_>, String> {
+fn document(text: &str) -> Result<roxmltree::Document<'_>, XmlError> {
     roxmltree::Document::parse(text).map_err(|e| {
         let pos = e.pos();
-        format!("not well-formed XML (line {}, column {})", pos.row, pos.col)
+        XmlError::NotWellFormed {
+            line: pos.row,
+            column: pos.col,
+        }
     })
 }
 
@@ -21,7 +37,7 @@ fn document(text: &str) -> Result<roxmltree::Document<'_>, String> {
 /// (`version`, `encoding`, `standalone`) carries none. `Err` says why the
 /// bytes are not such a file, by position only (never quoting them: a
 /// file may hold a password).
-pub fn parameters(bytes: &[u8]) -> Result<Vec<(String, String)>, String> {
+pub fn parameters(bytes: &[u8]) -> Result<Vec<(String, String)>, XmlError> {
     let text = text(bytes)?;
     let doc = document(text)?;
     Ok(doc
@@ -40,7 +56,7 @@ pub fn parameters(bytes: &[u8]) -> Result<Vec<(String, String)>, String> {
 /// ("the parameter found first in the list of files will be the one that is
 /// effective", Polycom's administrator guide). A later occurrence is in
 /// `repeated`, in document order.
-pub fn parameter_map(bytes: &[u8]) -> Result<Parameters, String> {
+pub fn parameter_map(bytes: &[u8]) -> Result<Parameters, XmlError> {
     let mut out = Parameters::default();
     for (name, value) in parameters(bytes)? {
         if out.values.contains_key(&name) {
@@ -80,13 +96,13 @@ pub struct Application {
 
 /// Read a master file's APPLICATION element. `Err` when the bytes are not
 /// XML or hold no APPLICATION element (again by position only).
-pub fn application(bytes: &[u8]) -> Result<Application, String> {
+pub fn application(bytes: &[u8]) -> Result<Application, XmlError> {
     let text = text(bytes)?;
     let doc = document(text)?;
     let app = doc
         .descendants()
         .find(|n| n.is_element() && n.tag_name().name() == "APPLICATION")
-        .ok_or("no APPLICATION element")?;
+        .ok_or(XmlError::NoApplication)?;
     let app_file_path = app
         .attribute("APP_FILE_PATH")
         .map(str::trim)
@@ -180,10 +196,14 @@ mod tests {
 
     #[test]
     fn non_xml_and_non_utf8_are_errors_that_quote_nothing() {
-        let e = parameters(b"<x reg.1.auth.password=\"s&cret;\"/>").expect_err("bad entity");
+        let e = parameters(b"<x reg.1.auth.password=\"s&cret;\"/>")
+            .expect_err("bad entity")
+            .to_string();
         assert!(e.contains("line 1"), "{e}");
         assert!(!e.contains("cret"), "{e}");
-        let e = parameters(b"<x a=\"\xff\"/>").expect_err("not UTF-8");
+        let e = parameters(b"<x a=\"\xff\"/>")
+            .expect_err("not UTF-8")
+            .to_string();
         assert!(e.contains("UTF-8"), "{e}");
         assert!(parameters(b"polycom default\n").is_err());
         assert!(parameters(b"").is_err());

@@ -482,7 +482,7 @@ fn master(
         (own.clone(), got)
     };
     let (source, parsed) = match got {
-        Got::Bytes(source, b) => (source, application(&b)),
+        Got::Bytes(source, b) => (source, application(&b).map_err(|e| e.to_string())),
         Got::TooLarge(size) => (
             Source::Target,
             Err(format!(

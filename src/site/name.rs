@@ -29,7 +29,7 @@ pub struct RemoteName(String);
 impl RemoteName {
     /// Check `name`; `Err` says why it cannot be a name on a target, in
     /// words that never repeat the name's control characters.
-    pub fn new(name: &str) -> Result<Self, String> {
+    pub fn new(name: &str) -> Result<Self, NameError> {
         check_segment(name)?;
         Ok(Self(name.to_owned()))
     }
@@ -56,29 +56,44 @@ impl AsRef<str> for RemoteName {
     }
 }
 
-fn check_segment(name: &str) -> Result<(), String> {
+/// Why a text cannot be a name on a target, in words that never repeat
+/// the name's control characters.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NameError {
+    #[error("an empty name")]
+    Empty,
+    #[error("a name that is a folder reference (. or ..)")]
+    FolderReference,
+    #[error("a name longer than {MAX_NAME_BYTES} bytes")]
+    TooLong,
+    #[error("a name with the control character U+{:04X}", u32::from(*.0))]
+    Control(char),
+    #[error("a name with a path separator")]
+    PathSeparator,
+    #[error("a name that starts or ends with a space")]
+    OuterSpace,
+}
+
+fn check_segment(name: &str) -> Result<(), NameError> {
     if name.is_empty() {
-        return Err("an empty name".to_owned());
+        return Err(NameError::Empty);
     }
     if name == "." || name == ".." {
-        return Err("a name that is a folder reference (. or ..)".to_owned());
+        return Err(NameError::FolderReference);
     }
     if name.len() > MAX_NAME_BYTES {
-        return Err(format!("a name longer than {MAX_NAME_BYTES} bytes"));
+        return Err(NameError::TooLong);
     }
     if let Some(c) = name.chars().find(|&c| is_unprintable(c)) {
-        return Err(format!(
-            "a name with the control character U+{:04X}",
-            u32::from(c)
-        ));
+        return Err(NameError::Control(c));
     }
     if name.contains(['/', '\\']) {
-        return Err("a name with a path separator".to_owned());
+        return Err(NameError::PathSeparator);
     }
     if name.starts_with(' ') || name.ends_with(' ') {
         // FTP servers trim arguments differently: a name with outer spaces
         // may reach another file than the one it names.
-        return Err("a name that starts or ends with a space".to_owned());
+        return Err(NameError::OuterSpace);
     }
     Ok(())
 }

@@ -118,7 +118,7 @@ fn check_target(c: &mut Checker, sf: &SiteFile) -> Option<TargetUrl> {
         match TargetUrl::parse(&sf.target.url) {
             Ok(u) => Some(u),
             Err(e) => {
-                c.error("target.url", e);
+                c.error("target.url", e.to_string());
                 None
             }
         }
@@ -318,7 +318,7 @@ fn check_phones(c: &mut Checker, sf: &SiteFile, declared: &HashMap<&str, usize>)
                     params: params::check(c, &format!("{path}.params"), &p.params),
                 });
             }
-            Err(e) => c.error(&format!("{path}.mac"), e),
+            Err(e) => c.error(&format!("{path}.mac"), e.to_string()),
         }
         if !declared.contains_key(p.extension.as_str()) {
             c.error(

@@ -86,6 +86,15 @@ pub fn servers(scenario: &str) -> Vec<FtpServer> {
     out
 }
 
+/// Run `f` on every server of [`servers`], saying which on stderr (a
+/// failure's output then names the server it failed on).
+pub fn for_each_server(scenario: &str, f: impl Fn(&FtpServer)) {
+    for server in servers(scenario) {
+        eprintln!("scenario {scenario} on {server:?}");
+        f(&server);
+    }
+}
+
 /// Put the firmware package's files ([`FIRMWARE_PACKAGE`]) in the folder
 /// `root`, as an installer does (guide §5), owned like `root`.
 pub fn firmware_package(root: &Path) {
