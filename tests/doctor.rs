@@ -10,7 +10,7 @@ use crate::scripted;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use ftp_support::{chown_like, for_each_server, servers, FtpServer, Run, Work};
+use ftp_support::{chown_like, for_each_server, FtpServer, Run, Work};
 use scripted::{Script, Scripted};
 
 const EXT_SECRET: &str = "Ext-s3cret-doctor";

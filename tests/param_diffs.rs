@@ -10,7 +10,6 @@ use common::{Output, Test};
 use serde_json::{json, Value};
 
 /// A one-extension, one-phone site `hq` on the folder `ftp-root`.
-
 fn hq() -> Test {
     Test::new()
         .site("hq", &hq_one_phone().yaml())

@@ -10,7 +10,6 @@ use common::Test;
 
 /// A one-extension, one-phone site `hq` on the folder `ftp-root`, which
 /// holds the firmware package (three unmanaged files).
-
 fn hq() -> Test {
     Test::new()
         .site("hq", &hq_one_phone().yaml())
