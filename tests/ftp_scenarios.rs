@@ -9,7 +9,7 @@ use std::process::Stdio;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use ftp_support::{for_each_server, servers, FtpServer, Run, Work, FIRMWARE_PACKAGE};
+use ftp_support::{for_each_server, servers, side_by_side, FtpServer, Run, Work, FIRMWARE_PACKAGE};
 
 const EXT_SECRET: &str = "Ext-s3cret-&-<x>";
 /// The key of the published HMACs: plan files need one.
@@ -838,8 +838,7 @@ fn seven_thousand_phones_apply_then_plan_is_a_no_op_and_drift_is_found() {
             "no real FTP server (POLYOPS_FTP_SERVERS_FILE): the scale scenario runs in .ci/run"
         );
     }
-    for server in &real {
-        eprintln!("scenario scale on {server:?}");
+    side_by_side("scale", real, |server| {
         let w = work(server, 7000);
         let expected = rendered(&w);
         assert_eq!(expected.len(), 14_001);
@@ -878,7 +877,7 @@ fn seven_thousand_phones_apply_then_plan_is_a_no_op_and_drift_is_found() {
         apply(&w).expect(0);
         assert_eq!(on_server(server), expected, "{server:?}");
         w.run(&["plan", "--detailed-exitcode"]).expect(0);
-    }
+    });
 }
 
 /// Site `name` of two phones (extensions and MACs from `first`) on `url`.
