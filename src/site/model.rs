@@ -72,8 +72,8 @@ impl Site {
             .chain(self.phones.iter().map(|p| &p.params))
             .flat_map(|params| params.values())
             .filter_map(|v| match v {
-                Value::Secret { field, reference } => Some((field.as_str(), reference)),
-                Value::Text(_) => None,
+                CheckedValue::Secret { field, reference } => Some((field.as_str(), reference)),
+                CheckedValue::Text(_) => None,
             })
     }
 }
@@ -101,7 +101,7 @@ impl Default for Safety {
 
 /// A checked parameter value, as it goes into a file.
 #[derive(Debug, Clone)]
-pub enum Value {
+pub enum CheckedValue {
     Text(String),
     /// A secret, resolved at render time; `field` is its path in the site
     /// file (the key of its resolved value).
@@ -112,7 +112,7 @@ pub enum Value {
 }
 
 /// Parameters by name.
-pub type Params = BTreeMap<String, Value>;
+pub type Params = BTreeMap<String, CheckedValue>;
 
 /// `params-<model>.cfg` (`params-ip650.cfg`).
 pub fn model_params_file(model: Model) -> String {
