@@ -11,7 +11,7 @@
 //!   roots, read and written) → `reconcile` (observe, plan, apply) →
 //!   `output` (text, JSON, markdown). Beside it, `error` (the one error
 //!   enum) follows `site`, and `mask` (what of a secret may be printed)
-//!   serves the stages from `render` on.
+//!   serves the stages from `remote` on.
 //! - `import` reads what exists (a hand-made root, an inventory) into a
 //!   new site file, through `site`, `polycom`, `render` and the read side
 //!   of `remote`; `setup` serves what the phones need besides their files
