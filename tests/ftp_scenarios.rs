@@ -834,9 +834,15 @@ fn seven_thousand_phones_apply_then_plan_is_a_no_op_and_drift_is_found() {
         .filter(|s| s.name != "in-process" && s.ca_file.is_none())
         .collect();
     if real.is_empty() {
-        eprintln!(
-            "no real FTP server (POLYOPS_FTP_SERVERS_FILE): the scale scenario runs in .ci/run"
+        // .ci/run starts the real servers: under CI, none is a broken CI.
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "no real FTP server under CI=true (POLYOPS_FTP_SERVERS_FILE): the scale scenario needs one"
         );
+        eprintln!(
+            "note: skipped: no real FTP server (POLYOPS_FTP_SERVERS_FILE): the scale scenario runs in .ci/run"
+        );
+        return;
     }
     side_by_side("scale", real, |server| {
         let w = work(server, 7000);
