@@ -126,9 +126,12 @@ pub fn listing(entries: usize, cut: Option<&str>, greeting: &str, expected: usiz
 /// The server's MDTM of a file written between `before` and `after`.
 pub fn clock(server: SystemTime, before: SystemTime, after: SystemTime) -> Check {
     // MDTM has whole seconds: a server in step may say up to 1 s less.
+    // Behind, the amount is measured from `after`: the server's whole
+    // seconds are at most its true time, so a write that crossed a second
+    // boundary does not make a whole time-zone step look a minute short.
     let slack = Duration::from_secs(2);
     let (skew, way) = if let Ok(d) = before.duration_since(server + slack) {
-        (d + slack, "behind")
+        (after.duration_since(server).unwrap_or(d + slack), "behind")
     } else if let Ok(d) = server.duration_since(after) {
         (d, "ahead of")
     } else {
@@ -413,6 +416,11 @@ mod tests {
         let c = clock(at(100), at(100 + 5 * 3600), at(100 + 5 * 3600));
         assert!(c.text.contains("5 h 0 min behind"), "{}", c.text);
         assert!(c.text.contains("use_localtime=NO"), "{}", c.text);
+        // A write that crossed a second boundary: still a whole zone step.
+        let before = at(100 + 5 * 3600) + Duration::from_millis(800);
+        let after = at(101 + 5 * 3600) + Duration::from_millis(300);
+        let c = clock(at(101), before, after);
+        assert!(c.text.contains("5 h 0 min behind"), "{}", c.text);
     }
 
     #[test]
