@@ -16,6 +16,16 @@ pub enum Error {
     #[error("{0}")]
     Load(String),
 
+    #[error(transparent)]
+    Dhcp(#[from] DhcpError),
+
+    #[error(transparent)]
+    Import(#[from] ImportError),
+
+    /// No site could be loaded at all.
+    #[error(transparent)]
+    Sites(#[from] crate::site::load::LoadError),
+
     #[error("site {site}: {field}: {detail}")]
     Secret {
         site: String,
@@ -136,3 +146,57 @@ impl Error {
 /// The exit code of a run whose output pipe was closed (128 + SIGPIPE, as
 /// shells report a process that signal ended).
 pub const BROKEN_PIPE_EXIT: i32 = 141;
+
+/// Why there are no DHCP options to print.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DhcpError {
+    /// One DHCP scope sends its phones to one boot server: several sites'
+    /// options in one file would declare option 160 twice.
+    #[error("dhcp prints the options of one site, and {selected} are selected: name one (polyops dhcp SITE)")]
+    NotOneSite { selected: usize },
+    #[error("site {site}: target {target} is a local folder, not a server the phones can boot from: dhcp needs an ftp:// or ftps:// target")]
+    LocalFolder { site: String, target: String },
+    /// `host` made printable.
+    #[error("site {site}: target host {host:?} is not an IP address or DNS name a DHCP option can carry")]
+    Host { site: String, host: String },
+    /// `character` made printable.
+    #[error("site {site}: the target's path holds {character:?}, which a boot server URL in a DHCP option cannot carry safely (letters, digits and - . _ ~ / % + only)")]
+    Path { site: String, character: String },
+}
+
+/// Why `import` writes nothing (docs/import.md).
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    /// `name` made printable.
+    #[error("{name:?} is not a site name: lower-case letters, digits and -, starting with a letter or digit")]
+    SiteName { name: String },
+    #[error("{} exists: import never overwrites a file (remove it, or choose another site name or --secrets-out)", path.display())]
+    Exists { path: PathBuf },
+    /// `option` (`--from`, `--target`) names no target polyops can use.
+    #[error("{option} {url}: {why}")]
+    Url {
+        option: &'static str,
+        url: String,
+        why: crate::site::model::UrlError,
+    },
+    #[error("--from {url}: {} is not a folder", path.display())]
+    NotAFolder { url: String, path: PathBuf },
+    #[error("--server {0:?} is not an IPv4, IPv6 address or host name")]
+    Server(String),
+    #[error("--gmt-offset {0}: seconds, a multiple of 900 from -43200 to 50400")]
+    GmtOffset(i32),
+    #[error("error reading {file}: {source}")]
+    Read {
+        file: String,
+        source: std::io::Error,
+    },
+    #[error("{file}:{line}:{column}: not UTF-8 text (save the spreadsheet as \"CSV UTF-8\")")]
+    NotUtf8 {
+        file: String,
+        line: usize,
+        column: usize,
+    },
+    /// The inventory's rows have `errors` errors, each printed already.
+    #[error("{errors} error{} in {file}: nothing was written", if *errors == 1 { "" } else { "s" })]
+    Rows { errors: usize, file: String },
+}

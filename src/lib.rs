@@ -1,36 +1,55 @@
 //! polyops: Polycom IP phone provisioning for AltiGen MaxCS, the GitOps way.
 //!
-//! The pipeline, one folder a stage, each using only those before it:
-//! `site` (load and check site files) → `polycom` (the phones' XML) →
-//! `render` (files per site) → `remote` (FTP and `dir:` provisioning
-//! roots, read and written) → `reconcile` (observe, plan, apply) → `output` (text, JSON,
-//! markdown) → `commands` (one file per command). `import` reads what
-//! exists (a hand-made root, an inventory) into a new site file; it uses
-//! `site`, `polycom`, `render` and the read side of `remote`. `phones`,
-//! beside `reconcile`, reads what the phones left on a root through the
-//! read side of `remote` (did they take what was applied?), and `sip`
-//! asks a phone to fetch its files now. Beside the pipeline, `setup`
-//! serves what the phones need besides their files (DHCP, the PBX's own
-//! settings, a check of the target). `mask` (what of a secret or of
-//! outside text may be printed) serves the stages from `remote` on,
-//! `clock` (calendar arithmetic for server and log times) `remote` and
-//! `phones`, `error` all of them; `cli` turns arguments into a `Config`.
+//! The modules below are declared in layers: each uses only those declared
+//! before it (a test reads every `crate::` path and holds the code to it).
+//!
+//! - `printable` (what of outside text a terminal may be shown) is a leaf;
+//!   `polycom` (the phones' XML and the parameter catalog) is the base the
+//!   pipeline stands on.
+//! - The pipeline, one folder a stage: `site` (load and check site files)
+//!   → `render` (files per site) → `remote` (FTP and `dir:` provisioning
+//!   roots, read and written) → `reconcile` (observe, plan, apply) →
+//!   `output` (text, JSON, markdown). Beside it, `error` (the one error
+//!   enum) follows `site`, and `mask` (what of a secret may be printed)
+//!   serves the stages from `remote` on.
+//! - `import` reads what exists (a hand-made root, an inventory) into a
+//!   new site file, through `site`, `polycom`, `render` and the read side
+//!   of `remote`; `setup` serves what the phones need besides their files
+//!   (DHCP, the PBX's own settings, a check of the target).
+//! - `phones`, after `reconcile`, reads what the phones left on a root
+//!   through the read side of `remote` (did they take what was applied?);
+//!   `sip` asks a phone to fetch its files now. `clock` (calendar
+//!   arithmetic for server and log times) is a leaf beside `printable`.
+//! - `cli` turns arguments into a `Config`; `commands` (one file per
+//!   command) puts it all together.
 
-pub mod cli;
+// The layers, in order (rustfmt sorts the modules within one).
+// Leaves and base:
 pub mod clock;
-pub mod commands;
-pub mod error;
-pub mod import;
-pub mod mask;
-pub mod output;
-pub mod phones;
 pub mod polycom;
-pub mod reconcile;
-pub mod remote;
-pub mod render;
-pub mod setup;
-pub mod sip;
+pub mod printable;
+// The site files:
 pub mod site;
+// What the stages after it share:
+pub mod error;
+pub mod mask;
+// The pipeline:
+pub mod render;
+
+pub mod remote;
+
+pub mod reconcile;
+
+pub mod phones;
+pub mod sip;
+
+pub mod output;
+// Beside the pipeline:
+pub mod import;
+pub mod setup;
+// The command line:
+pub mod cli;
+pub mod commands;
 
 use std::io::Write;
 

@@ -6,6 +6,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 
 use crate::polycom::xml::escape;
+/// What of outside text may be printed: the one place it is said, used by
+/// the stages from `remote` on through this module.
+pub use crate::printable::{escaped, printable, visible};
 use crate::site::secret::MASK;
 
 /// The most characters of outside text one message prints.
@@ -367,62 +370,12 @@ fn is_name_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | ':')
 }
 
-/// `text` without control characters or the Unicode marks that reorder
-/// what a terminal shows; for anything that came from outside.
-pub fn printable(text: &str) -> String {
-    text.chars()
-        .filter(|&c| !crate::site::name::is_unprintable(c))
-        .collect()
-}
-
 /// `text` cut to [`MAX_OUTSIDE_CHARS`], with `…` where it was cut.
 fn cut(text: String) -> String {
     match text.char_indices().nth(MAX_OUTSIDE_CHARS) {
         Some((at, _)) => format!("{}…", &text[..at]),
         None => text,
     }
-}
-
-/// `c` written as an escape (`\x1b`, `\u{202e}`).
-fn push_escape(out: &mut String, c: char) {
-    if u32::from(c) < 0x100 {
-        out.push_str(&format!("\\x{:02x}", u32::from(c)));
-    } else {
-        out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
-    }
-}
-
-/// `text` with line breaks (LF, CR LF) and tabs kept and every other
-/// unprintable character shown as an escape (`\x1b`, `\u{202e}`, a lone
-/// `\x0d`): for file contents from a target, whose diff a terminal would
-/// otherwise obey.
-pub fn visible(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        let crlf = c == '\r' && chars.peek() == Some(&'\n');
-        if crlf || c == '\n' || c == '\t' || !crate::site::name::is_unprintable(c) {
-            out.push(c);
-        } else {
-            push_escape(&mut out, c);
-        }
-    }
-    out
-}
-
-/// `text` on one line: every unprintable character, line breaks and tabs
-/// included, shown as an escape; for a value from a target printed inside
-/// a line or a table cell.
-pub fn escaped(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if crate::site::name::is_unprintable(c) {
-            push_escape(&mut out, c);
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 #[cfg(test)]
@@ -448,7 +401,6 @@ mod tests {
             m.clean("530 PASS hunt\rer2 refused"),
             "530 PASS ******** refused"
         );
-        assert_eq!(printable("a\x07b\tc"), "abc");
         let long = m.clean(&"x".repeat(10_000));
         assert_eq!(long.chars().count(), MAX_OUTSIDE_CHARS + 1);
     }
@@ -471,14 +423,6 @@ mod tests {
         // (a zero-width joiner binds an emoji sequence).
         let written = "Zoë 東京 👩\u{200d}💻";
         assert_eq!(printable(written), written);
-    }
-
-    #[test]
-    fn file_contents_keep_their_lines_and_show_escapes() {
-        assert_eq!(
-            visible("a\tb\n\x1b[2J\r\n\u{202e}x\ry"),
-            "a\tb\n\\x1b[2J\r\n\\u{202e}x\\x0dy"
-        );
     }
 
     #[test]

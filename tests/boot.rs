@@ -9,28 +9,26 @@ use crate::scripted;
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use common::site::{hq_of, hq_two_phones, SiteYaml};
 use common::{Test, FIRMWARE_PACKAGE};
 use scripted::{Script, Scripted};
 use serde_json::json;
 
 /// Two phones on two extensions, on the folder `ftp-root`.
-const HQ: &str = r#"
-    site: hq
-    target: {url: "dir:ftp-root"}
-    server: {address: 10.100.2.127}
-    time: {zone: pacific}
-    extensions:
-      - {number: "201", password: {env: P201}}
-      - {number: "202", password: {env: P201}}
-    phones:
-      - {mac: 0004f2000607, model: IP650, extension: "201"}
-      - {mac: 0004f214ab37, model: IP331, extension: "202"}
-    "#;
+/// Site `hq`: two phones whose extensions share the password `$P201`.
+fn hq_site() -> SiteYaml {
+    hq_two_phones(
+        r#"{number: "201", password: {env: P201}}"#,
+        r#"{number: "202", password: {env: P201}}"#,
+    )
+}
 
 const BOTH: [&str; 2] = ["0004f2000607", "0004f214ab37"];
 
 fn hq() -> Test {
-    Test::new().site("hq", HQ).env("P201", "1212")
+    Test::new()
+        .site("hq", &hq_site().yaml())
+        .env("P201", "1212")
 }
 
 /// `hq` with the firmware package on its root, but for `name`.
@@ -248,10 +246,11 @@ fn a_file_firmware_files_uploads_is_not_missing() {
     use sha2::Digest;
     let image = b"firmware image\n";
     let sha = format!("{:x}", sha2::Sha256::digest(image));
-    let site = HQ.replace(
-        "    extensions:\n",
-        &format!("    firmware:\n      files: [{{path: firmware/sip.ld, sha256: {sha}}}]\n    extensions:\n"),
-    );
+    let site = hq_site()
+        .block(&format!(
+            "firmware:\n  files: [{{path: firmware/sip.ld, sha256: {sha}}}]"
+        ))
+        .yaml();
     Test::new()
         .site("hq", &site)
         .env("P201", "1212")
@@ -266,22 +265,7 @@ fn a_file_firmware_files_uploads_is_not_missing() {
 
 #[test]
 fn a_shared_file_names_every_phone_and_a_long_list_is_counted() {
-    let mut site = String::from(
-        "site: hq\ntarget: {url: \"dir:ftp-root\"}\nserver: {address: 10.100.2.127}\ntime: {zone: pacific}\nextensions:\n",
-    );
-    for i in 0..12 {
-        site.push_str(&format!(
-            "  - {{number: \"{}\", password: {{env: P201}}}}\n",
-            201 + i
-        ));
-    }
-    site.push_str("phones:\n");
-    for i in 0..12 {
-        site.push_str(&format!(
-            "  - {{mac: 0004f2{i:06x}, model: IP650, extension: \"{}\"}}\n",
-            201 + i
-        ));
-    }
+    let site = hq_of(12);
     let macs: Vec<String> = (0..12).map(|i| format!("0004f2{i:06x}")).collect();
     let out = Test::new()
         .site_bytes("hq", site)
@@ -350,10 +334,12 @@ fn a_failed_site_has_an_empty_boot_like_its_other_lists() {
         .and_then(|l| l.local_addr())
         .expect("port")
         .port();
-    let dead = HQ.replace("site: hq", "site: dead").replace(
-        "target: {url: \"dir:ftp-root\"}",
-        &format!("target: {{url: \"ftp://127.0.0.1:{port}/\", timeout_seconds: 2}}"),
-    );
+    let dead = hq_site()
+        .named("dead")
+        .target(&format!(
+            "{{url: \"ftp://127.0.0.1:{port}/\", timeout_seconds: 2}}"
+        ))
+        .yaml();
     let out = Test::new()
         .site("dead", &dead)
         .env("P201", "1212")
@@ -380,13 +366,12 @@ fn a_file_the_listing_leaves_out_is_asked_for_by_name() {
     for (name, bytes) in FIRMWARE_PACKAGE {
         server.put(name, bytes.as_bytes());
     }
-    let site = HQ.replace(
-        "target: {url: \"dir:ftp-root\"}",
-        &format!(
-            "target: {{url: \"{}\", password: {{env: FTP_PW}}}}",
+    let site = hq_site()
+        .target(&format!(
+            "{{url: \"{}\", password: {{env: FTP_PW}}}}",
             server.url()
-        ),
-    );
+        ))
+        .yaml();
     let out = Test::new()
         .site("hq", &site)
         .env("P201", "1212")

@@ -10,7 +10,7 @@ use crate::scripted;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use ftp_support::{chown_like, servers, FtpServer, Run, Work};
+use ftp_support::{chown_like, for_each_server, FtpServer, Run, Work};
 use scripted::{Script, Scripted};
 
 const EXT_SECRET: &str = "Ext-s3cret-doctor";
@@ -148,13 +148,6 @@ fn passes(server: &FtpServer, w: &Work) {
     }
     assert!(run.stdout.contains("lab: "), "{}", run.stdout);
     assert!(run.stdout.contains(" 0 fail\n"), "{}", run.stdout);
-}
-
-fn for_each_server(scenario: &str, f: impl Fn(&FtpServer)) {
-    for server in servers(scenario) {
-        eprintln!("scenario {scenario} on {server:?}");
-        f(&server);
-    }
 }
 
 #[test]

@@ -14,6 +14,7 @@ use crate::scripted;
 
 use std::collections::BTreeMap;
 
+use common::site::hq_two_phones;
 use common::xml::Params;
 use common::Test;
 use serde_json::Value;
@@ -25,18 +26,14 @@ const P201: &str = "Sup3r-s3cret-201";
 const P202: &str = "Other-s3cret-202";
 
 /// Two phones: 201 (with a handset override) and 202 (without).
-const HQ: &str = r#"
-    site: hq
-    target: {url: "dir:ftp-root"}
-    server: {address: 10.100.2.127}
-    time: {zone: pacific}
-    extensions:
-      - {number: "201", name: Front Desk, password: {env: P201}}
-      - {number: "202", password: {env: P202}}
-    phones:
-      - {mac: 0004f2000607, model: IP650, extension: "201"}
-      - {mac: 0004f214ab37, model: IP331, extension: "202"}
-    "#;
+/// Site `hq`: 201 (Front Desk) on an IP650, 202 on an IP331.
+fn hq_site() -> String {
+    hq_two_phones(
+        r#"{number: "201", name: Front Desk, password: {env: P201}}"#,
+        r#"{number: "202", password: {env: P202}}"#,
+    )
+    .yaml()
+}
 
 /// What a handset wrote after someone cleared the dial plan on it, set
 /// a label and typed a password: the empty digit map must win.
@@ -54,7 +51,7 @@ const OVERRIDE_201: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=
 /// The site, with Polycom's files and phone 201's override on the target.
 fn hq() -> Test {
     Test::new()
-        .site("hq", HQ)
+        .site("hq", &hq_site())
         .env("P201", P201)
         .env("P202", P202)
         .file("ftp-root/sip.cfg", SIP_CFG)
@@ -664,7 +661,7 @@ fn an_unknown_phone_is_a_one_line_error_that_says_where_to_look() {
 #[test]
 fn missing_secrets_are_errors_naming_them_as_plan_does() {
     Test::new()
-        .site("hq", HQ)
+        .site("hq", &hq_site())
         .env("P201", P201)
         .args(["explain", "hq", "201"])
         .run()

@@ -9,24 +9,19 @@ use hmac::{Hmac, Mac};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use common::site::hq_one_phone;
 use common::{Output, Test};
 
 /// A one-extension, one-phone site `hq` on the folder `ftp-root`, with a
 /// firmware file that sets a password parameter and one that does not.
-const HQ: &str = r#"
-    site: hq
-    target: {url: "dir:ftp-root"}
-    server: {address: 10.100.2.127}
-    time: {zone: pacific}
-    firmware:
-      files:
-        - {path: firmware/sip.ld, sha256: SIP_LD_SHA}
-        - {path: firmware/admin.cfg, sha256: ADMIN_CFG_SHA}
-    extensions:
-      - {number: "201", password: {env: P201}}
-    phones:
-      - {mac: 0004f2000607, model: IP650, extension: "201"}
-    "#;
+/// Site `hq` with two firmware files, their hashes to fill in.
+fn hq_site() -> String {
+    hq_one_phone()
+        .block(
+            "firmware:\n  files:\n    - {path: firmware/sip.ld, sha256: SIP_LD_SHA}\n    - {path: firmware/admin.cfg, sha256: ADMIN_CFG_SHA}",
+        )
+        .yaml()
+}
 
 const KEY: &str = "test-hash-key-4f1c9a7e0b3d";
 const OTHER_KEY: &str = "another-hash-key-77aa01";
@@ -53,7 +48,7 @@ fn hmac_hex(key: &str, bytes: &[u8]) -> String {
 }
 
 fn hq() -> Test {
-    let site = HQ
+    let site = hq_site()
         .replace("SIP_LD_SHA", &sha256_hex(SIP_LD))
         .replace("ADMIN_CFG_SHA", &sha256_hex(ADMIN_CFG.as_bytes()));
     Test::new()

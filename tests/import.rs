@@ -587,18 +587,13 @@ fn import_never_overwrites_the_site_file_or_the_secrets_file() {
 
 #[test]
 fn a_secrets_file_git_would_commit_is_warned_about() {
-    if std::process::Command::new("git")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        eprintln!("no git: skipped");
+    let Some(git_path) = crate::tools::require("git", "git") else {
         return;
-    }
+    };
     let site = Site::guide(1);
     let t = with_root(&site);
     let git = |dir: &std::path::Path, args: &[&str]| {
-        let ok = std::process::Command::new("git")
+        let ok = std::process::Command::new(&git_path)
             .args(args)
             .current_dir(dir)
             .output()

@@ -5,23 +5,15 @@
 
 use crate::common;
 
+use common::site::hq_one_phone;
 use common::{Output, Test};
 use serde_json::{json, Value};
 
 /// A one-extension, one-phone site `hq` on the folder `ftp-root`.
-const HQ: &str = r#"
-    site: hq
-    target: {url: "dir:ftp-root"}
-    server: {address: 10.100.2.127}
-    time: {zone: pacific}
-    extensions:
-      - {number: "201", password: {env: P201}}
-    phones:
-      - {mac: 0004f2000607, model: IP650, extension: "201"}
-    "#;
-
 fn hq() -> Test {
-    Test::new().site("hq", HQ).env("P201", "1212")
+    Test::new()
+        .site("hq", &hq_one_phone().yaml())
+        .env("P201", "1212")
 }
 
 /// `201.cfg` as an installer types it from the guide: a byte order mark,

@@ -5,24 +5,14 @@ use crate::common;
 
 use std::time::{Duration, Instant};
 
+use common::site::{hq_of, hq_one_phone};
 use common::Test;
 
 /// A one-extension, one-phone site `hq` on the folder `ftp-root`, which
 /// holds the firmware package (three unmanaged files).
-const HQ: &str = r#"
-    site: hq
-    target: {url: "dir:ftp-root"}
-    server: {address: 10.100.2.127}
-    time: {zone: pacific}
-    extensions:
-      - {number: "201", password: {env: P201}}
-    phones:
-      - {mac: 0004f2000607, model: IP650, extension: "201"}
-    "#;
-
 fn hq() -> Test {
     Test::new()
-        .site("hq", HQ)
+        .site("hq", &hq_one_phone().yaml())
         .env("P201", "1212")
         .firmware_package("ftp-root")
 }
@@ -218,27 +208,6 @@ fn a_managed_file_changed_on_the_target_is_called_changed() {
         .stdout_contains(
             "| update | <code>201.cfg</code> | changed on the target since polyops wrote it |",
         );
-}
-
-/// A site `hq` of `phones` phones on extensions 201, 202, …
-fn hq_of(phones: usize) -> String {
-    let mut y = String::from(
-        "site: hq\ntarget: {url: \"dir:ftp-root\"}\nserver: {address: 10.100.2.127}\ntime: {zone: pacific}\nextensions:\n",
-    );
-    for i in 0..phones {
-        y.push_str(&format!(
-            "  - {{number: \"{}\", password: {{env: P201}}}}\n",
-            201 + i
-        ));
-    }
-    y.push_str("phones:\n");
-    for i in 0..phones {
-        y.push_str(&format!(
-            "  - {{mac: 0004f2{i:06x}, model: IP650, extension: \"{}\"}}\n",
-            201 + i
-        ));
-    }
-    y
 }
 
 #[test]

@@ -26,6 +26,7 @@ mod hostile;
 mod html_report;
 mod import;
 mod import_ftp;
+mod layering;
 mod many_sites;
 mod param_diffs;
 mod params;

@@ -8,6 +8,7 @@
 
 use crate::common;
 
+use common::site::{hq_file, HQ_HEAD};
 use common::{Output, Test, EXAMPLE_SITE};
 
 fn validate(test: Test) -> Output {
@@ -67,14 +68,13 @@ fn an_unknown_field_is_an_error_at_its_key() {
 fn an_unknown_top_level_field_is_an_error() {
     validate(Test::new().site(
         "hq",
-        r#"
-        site: hq
-        target: {url: dir:ftp-root}
-        server: {address: 10.0.0.1}
-        time: {zone: pacific}
-        phone:
-          - {mac: 0004f2000607, model: IP650, extension: "201"}
-        "#,
+        &hq_file(
+            r#"
+            time: {zone: pacific}
+            phone:
+              - {mac: 0004f2000607, model: IP650, extension: "201"}
+            "#,
+        ),
     ))
     .status(1)
     .stderr_has_line_with("sites/hq.yaml:5:1: phone: ", "unknown field");
@@ -164,15 +164,14 @@ fn an_integer_too_big_for_its_field_is_an_error_at_that_field() {
 fn an_unquoted_extension_number_says_to_quote_it() {
     validate(Test::new().site(
         "hq",
-        r#"
-        site: hq
-        target: {url: dir:ftp-root}
-        server: {address: 10.0.0.1}
-        time: {zone: pacific}
-        extensions:
-          - number: 201
-            password: {env: P201}
-        "#,
+        &hq_file(
+            r#"
+            time: {zone: pacific}
+            extensions:
+              - number: 201
+                password: {env: P201}
+            "#,
+        ),
     ))
     .status(1)
     .stderr_has_line_with("sites/hq.yaml:6:13: extensions[0].number: ", "quote it");
@@ -182,17 +181,16 @@ fn an_unquoted_extension_number_says_to_quote_it() {
 fn a_missing_required_field_is_an_error_at_its_mapping() {
     validate(Test::new().site(
         "hq",
-        r#"
-        site: hq
-        target: {url: dir:ftp-root}
-        server: {address: 10.0.0.1}
-        time: {zone: pacific}
-        extensions:
-          - {number: "201", password: {env: P201}}
-        phones:
-          - mac: 0004f2000607
-            extension: "201"
-        "#,
+        &hq_file(
+            r#"
+            time: {zone: pacific}
+            extensions:
+              - {number: "201", password: {env: P201}}
+            phones:
+              - mac: 0004f2000607
+                extension: "201"
+            "#,
+        ),
     ))
     .status(1)
     .stderr_has_line_with(
@@ -237,22 +235,21 @@ fn a_site_name_that_could_leave_the_render_folder_is_an_error() {
 fn a_mac_without_12_hex_digits_is_an_error() {
     validate(Test::new().site(
         "hq",
-        r#"
-        site: hq
-        target: {url: dir:ftp-root}
-        server: {address: 10.0.0.1}
-        time: {zone: pacific}
-        extensions:
-          - {number: "201", password: {env: P201}}
-          - {number: "202", password: {env: P202}}
-        phones:
-          - mac: 00:04:F2:00:06
-            model: IP650
-            extension: "201"
-          - mac: 0004f200060g
-            model: IP650
-            extension: "202"
-        "#,
+        &hq_file(
+            r#"
+            time: {zone: pacific}
+            extensions:
+              - {number: "201", password: {env: P201}}
+              - {number: "202", password: {env: P202}}
+            phones:
+              - mac: 00:04:F2:00:06
+                model: IP650
+                extension: "201"
+              - mac: 0004f200060g
+                model: IP650
+                extension: "202"
+            "#,
+        ),
     ))
     .status(1)
     .stderr_has_line_with(
@@ -266,18 +263,17 @@ fn a_mac_without_12_hex_digits_is_an_error() {
 fn the_same_mac_twice_in_a_site_is_an_error_whatever_its_spelling() {
     validate(Test::new().site(
         "hq",
-        r#"
-        site: hq
-        target: {url: dir:ftp-root}
-        server: {address: 10.0.0.1}
-        time: {zone: pacific}
-        extensions:
-          - {number: "201", password: {env: P201}}
-          - {number: "202", password: {env: P202}}
-        phones:
-          - {mac: 0004f2000607, model: IP650, extension: "201"}
-          - {mac: "00:04:F2:00:06:07", model: IP331, extension: "202"}
-        "#,
+        &hq_file(
+            r#"
+            time: {zone: pacific}
+            extensions:
+              - {number: "201", password: {env: P201}}
+              - {number: "202", password: {env: P202}}
+            phones:
+              - {mac: 0004f2000607, model: IP650, extension: "201"}
+              - {mac: "00:04:F2:00:06:07", model: IP331, extension: "202"}
+            "#,
+        ),
     ))
     .status(1)
     .stderr_has_line_with(
@@ -389,17 +385,16 @@ fn every_common_mac_spelling_is_accepted_and_normalised() {
 fn the_same_extension_number_twice_is_an_error() {
     validate(Test::new().site(
         "hq",
-        r#"
-        site: hq
-        target: {url: dir:ftp-root}
-        server: {address: 10.0.0.1}
-        time: {zone: pacific}
-        extensions:
-          - number: "201"
-            password: {env: A}
-          - number: "201"
-            password: {env: B}
-        "#,
+        &hq_file(
+            r#"
+            time: {zone: pacific}
+            extensions:
+              - number: "201"
+                password: {env: A}
+              - number: "201"
+                password: {env: B}
+            "#,
+        ),
     ))
     .status(1)
     .stderr_has_line_with(
@@ -412,15 +407,14 @@ fn the_same_extension_number_twice_is_an_error() {
 fn an_extension_with_the_wrong_digit_count_is_an_error() {
     validate(Test::new().site(
         "hq",
-        r#"
-        site: hq
-        target: {url: dir:ftp-root}
-        server: {address: 10.0.0.1}
-        time: {zone: pacific}
-        extensions:
-          - {number: "2010", password: {env: A}}
-          - {number: "20", password: {env: B}}
-        "#,
+        &hq_file(
+            r#"
+            time: {zone: pacific}
+            extensions:
+              - {number: "2010", password: {env: A}}
+              - {number: "20", password: {env: B}}
+            "#,
+        ),
     ))
     .status(1)
     .stderr_has_line_with(
@@ -437,19 +431,18 @@ fn an_extension_with_the_wrong_digit_count_is_an_error() {
 fn an_extension_with_the_wrong_first_digit_is_an_error() {
     validate(Test::new().site(
         "hq",
-        r#"
-        site: hq
-        target: {url: dir:ftp-root}
-        server: {address: 10.0.0.1}
-        time: {zone: pacific}
-        dialplan:
-          extension_digits: 4
-          extension_first_digits: 2-5
-        extensions:
-          - {number: "2000", password: {env: A}}
-          - {number: "6000", password: {env: B}}
-          - {number: "1999", password: {env: C}}
-        "#,
+        &hq_file(
+            r#"
+            time: {zone: pacific}
+            dialplan:
+              extension_digits: 4
+              extension_first_digits: 2-5
+            extensions:
+              - {number: "2000", password: {env: A}}
+              - {number: "6000", password: {env: B}}
+              - {number: "1999", password: {env: C}}
+            "#,
+        ),
     ))
     .status(1)
     .stderr_lacks("extensions[0]")
@@ -464,18 +457,17 @@ fn an_extension_with_the_wrong_first_digit_is_an_error() {
 fn a_phone_naming_an_undeclared_extension_is_an_error() {
     validate(Test::new().site(
         "hq",
-        r#"
-        site: hq
-        target: {url: dir:ftp-root}
-        server: {address: 10.0.0.1}
-        time: {zone: pacific}
-        extensions:
-          - {number: "201", password: {env: A}}
-        phones:
-          - mac: 0004f2000607
-            model: IP650
-            extension: "202"
-        "#,
+        &hq_file(
+            r#"
+            time: {zone: pacific}
+            extensions:
+              - {number: "201", password: {env: A}}
+            phones:
+              - mac: 0004f2000607
+                model: IP650
+                extension: "202"
+            "#,
+        ),
     ))
     .status(1)
     .stderr_has_line_with(
@@ -488,17 +480,16 @@ fn a_phone_naming_an_undeclared_extension_is_an_error() {
 fn two_phones_on_one_extension_is_an_error() {
     validate(Test::new().site(
         "hq",
-        r#"
-        site: hq
-        target: {url: dir:ftp-root}
-        server: {address: 10.0.0.1}
-        time: {zone: pacific}
-        extensions:
-          - {number: "201", password: {env: A}}
-        phones:
-          - {mac: 0004f2000607, model: IP650, extension: "201"}
-          - {mac: 0004f2000608, model: IP650, extension: "201"}
-        "#,
+        &hq_file(
+            r#"
+            time: {zone: pacific}
+            extensions:
+              - {number: "201", password: {env: A}}
+            phones:
+              - {mac: 0004f2000607, model: IP650, extension: "201"}
+              - {mac: 0004f2000608, model: IP650, extension: "201"}
+            "#,
+        ),
     ))
     .status(1)
     .stderr_has_line_with(
@@ -510,21 +501,43 @@ fn two_phones_on_one_extension_is_an_error() {
 // --------------------------------------------------------------------- models
 
 #[test]
+fn a_model_written_as_people_write_it_is_read_as_its_name() {
+    for spelling in ["ip 650", "650", "SoundPoint IP 650", "spip_650"] {
+        Test::new()
+            .site(
+                "hq",
+                &hq_file(&format!(
+                    r#"
+                    time: {{zone: pacific}}
+                    extensions:
+                      - {{number: "201", password: {{env: A}}}}
+                    phones:
+                      - {{mac: 0004f2000607, model: {spelling}, extension: "201"}}
+                    "#
+                )),
+            )
+            .args(["checklist", "--format", "text"])
+            .run()
+            .status(0)
+            .stdout_contains("phone 0004f2000607, IP650");
+    }
+}
+
+#[test]
 fn an_unknown_model_is_an_error() {
     validate(Test::new().site(
         "hq",
-        r#"
-        site: hq
-        target: {url: dir:ftp-root}
-        server: {address: 10.0.0.1}
-        time: {zone: pacific}
-        extensions:
-          - {number: "201", password: {env: A}}
-        phones:
-          - mac: 0004f2000607
-            model: IP550
-            extension: "201"
-        "#,
+        &hq_file(
+            r#"
+            time: {zone: pacific}
+            extensions:
+              - {number: "201", password: {env: A}}
+            phones:
+              - mac: 0004f2000607
+                model: IP550
+                extension: "201"
+            "#,
+        ),
     ))
     .status(1)
     .stderr_has_line_with(
@@ -569,8 +582,7 @@ fn an_ip6000_is_an_error_under_strict() {
 
 fn firmware_site(sip: &str, bootrom: &str) -> String {
     format!(
-        "site: hq\ntarget: {{url: dir:ftp-root}}\nserver: {{address: 10.0.0.1}}\n\
-         time: {{zone: pacific}}\nfirmware:\n  sip: \"{sip}\"\n  bootrom: \"{bootrom}\"\n"
+        "{HQ_HEAD}time: {{zone: pacific}}\nfirmware:\n  sip: \"{sip}\"\n  bootrom: \"{bootrom}\"\n"
     )
 }
 
@@ -632,8 +644,7 @@ fn a_firmware_file_named_like_a_rendered_file_is_an_error() {
     validate(Test::new().site(
         "hq",
         &format!(
-            "site: hq\ntarget: {{url: dir:ftp-root}}\nserver: {{address: 10.0.0.1}}\n\
-             time: {{zone: pacific}}\n\
+            "{HQ_HEAD}time: {{zone: pacific}}\n\
              extensions: [{{number: \"201\", password: {{env: A}}}}]\n\
              firmware:\n  files:\n\
              \x20   - {{path: firmware/altigen.cfg, sha256: {sha}}}\n\
@@ -697,14 +708,13 @@ fn a_firmware_file_name_that_could_leave_the_target_root_is_an_error() {
 fn zone_and_gmt_offset_together_are_an_error() {
     validate(Test::new().site(
         "hq",
-        r#"
-        site: hq
-        target: {url: dir:ftp-root}
-        server: {address: 10.0.0.1}
-        time:
-          zone: pacific
-          gmt_offset: -28800
-        "#,
+        &hq_file(
+            r#"
+            time:
+              zone: pacific
+              gmt_offset: -28800
+            "#,
+        ),
     ))
     .status(1)
     .stderr_has_line_with(
@@ -717,13 +727,12 @@ fn zone_and_gmt_offset_together_are_an_error() {
 fn neither_zone_nor_gmt_offset_is_an_error() {
     validate(Test::new().site(
         "hq",
-        r#"
-        site: hq
-        target: {url: dir:ftp-root}
-        server: {address: 10.0.0.1}
-        time:
-          sntp_server: time.nist.gov
-        "#,
+        &hq_file(
+            r#"
+            time:
+              sntp_server: time.nist.gov
+            "#,
+        ),
     ))
     .status(1)
     .stderr_has_line_with(
@@ -736,13 +745,12 @@ fn neither_zone_nor_gmt_offset_is_an_error() {
 fn a_gmt_offset_that_is_not_a_multiple_of_900_is_an_error() {
     validate(Test::new().site(
         "hq",
-        r#"
-        site: hq
-        target: {url: dir:ftp-root}
-        server: {address: 10.0.0.1}
-        time:
-          gmt_offset: -28000
-        "#,
+        &hq_file(
+            r#"
+            time:
+              gmt_offset: -28000
+            "#,
+        ),
     ))
     .status(1)
     .stderr_has_line_with(
@@ -755,12 +763,11 @@ fn a_gmt_offset_that_is_not_a_multiple_of_900_is_an_error() {
 fn a_gmt_offset_outside_minus_12_to_plus_14_hours_is_an_error() {
     validate(Test::new().site(
         "hq",
-        r#"
-        site: hq
-        target: {url: dir:ftp-root}
-        server: {address: 10.0.0.1}
-        time: {gmt_offset: 54000}
-        "#,
+        &hq_file(
+            r#"
+            time: {gmt_offset: 54000}
+            "#,
+        ),
     ))
     .status(1)
     .stderr_has_line_with("sites/hq.yaml:4:20: time.gmt_offset: ", "more than 50400");
@@ -770,12 +777,11 @@ fn a_gmt_offset_outside_minus_12_to_plus_14_hours_is_an_error() {
 fn an_unknown_zone_is_an_error() {
     validate(Test::new().site(
         "hq",
-        r#"
-        site: hq
-        target: {url: dir:ftp-root}
-        server: {address: 10.0.0.1}
-        time: {zone: hawaii}
-        "#,
+        &hq_file(
+            r#"
+            time: {zone: hawaii}
+            "#,
+        ),
     ))
     .status(1)
     .stderr_has_line_with(
@@ -1466,8 +1472,7 @@ fn a_firmware_name_ending_like_a_temporary_upload_or_too_long_for_one_is_an_erro
     validate(Test::new().site(
         "hq",
         &format!(
-            "site: hq\ntarget: {{url: dir:ftp-root}}\nserver: {{address: 10.0.0.1}}\n\
-             time: {{zone: pacific}}\n\
+            "{HQ_HEAD}time: {{zone: pacific}}\n\
              firmware:\n  files:\n\
              \x20   - {{path: firmware/sip.ld.polyops-tmp, sha256: {sha}}}\n\
              \x20   - {{path: firmware/{long}, sha256: {sha}}}\n"

@@ -8,7 +8,7 @@ use crate::cli::Config;
 use crate::error::Error;
 use crate::mask::Masker;
 use crate::remote;
-use crate::setup::doctor::{examine, Status};
+use crate::setup::doctor::{examine, Verdict};
 
 pub fn run(config: &Config, out: &mut dyn Write) -> Result<i32, Error> {
     let catalog = checked_sites(config)?;
@@ -39,15 +39,15 @@ pub fn run(config: &Config, out: &mut dyn Write) -> Result<i32, Error> {
             }
         });
         written?;
-        let count = |s: Status| checks.iter().filter(|c| c.status == s).count();
-        let failed = count(Status::Fail);
+        let count = |s: Verdict| checks.iter().filter(|c| c.verdict == s).count();
+        let failed = count(Verdict::Fail);
         write_out(
             out,
             format!(
                 "{}: {} ok, {} warn, {failed} fail\n",
                 site.name,
-                count(Status::Ok),
-                count(Status::Warn)
+                count(Verdict::Ok),
+                count(Verdict::Warn)
             )
             .as_bytes(),
         )?;

@@ -11,9 +11,9 @@ use std::process::Command as Process;
 
 use super::write_out;
 use crate::cli::{Config, ImportOptions, ImportSource};
-use crate::error::Error;
-use crate::import::report::count;
-use crate::import::{csv, root, verify, yaml, DraftTarget, Field, Imported, Kind};
+use crate::error::{Error, ImportError};
+use crate::import::notes::count;
+use crate::import::{csv, root, verify, yaml, DraftTarget, Field, Imported, NoteKind};
 use crate::mask::Masker;
 use crate::site::model::{Target, TargetUrl};
 use crate::site::rules::{is_host, DEFAULT_TIMEOUT};
@@ -33,10 +33,10 @@ pub fn run(config: &Config, opts: &ImportOptions, out: &mut dyn Write) -> Result
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
     if !valid_name {
-        return Err(Error::Usage(format!(
-            "{:?} is not a site name: lower-case letters, digits and -, starting with a letter or digit",
-            crate::mask::printable(site)
-        )));
+        return Err(ImportError::SiteName {
+            name: crate::printable::printable(site),
+        }
+        .into());
     }
     let site_path = config.sites_dir.join(format!("{site}.yaml"));
     let secrets_path = opts
@@ -45,10 +45,7 @@ pub fn run(config: &Config, opts: &ImportOptions, out: &mut dyn Write) -> Result
         .unwrap_or_else(|| PathBuf::from(format!("{site}.secrets.yaml")));
     for path in [&site_path, &secrets_path] {
         if path.symlink_metadata().is_ok() {
-            return Err(Error::Usage(format!(
-                "{} exists: import never overwrites a file (remove it, or choose another site name or --secrets-out)",
-                path.display()
-            )));
+            return Err(ImportError::Exists { path: path.clone() }.into());
         }
     }
 
@@ -108,10 +105,10 @@ pub fn run(config: &Config, opts: &ImportOptions, out: &mut dyn Write) -> Result
     }
     warn_if_tracked(&secrets_path);
 
-    imported.report.lines.sort_by(|a, b| a.file.cmp(&b.file));
+    imported.notes.lines.sort_by(|a, b| a.file.cmp(&b.file));
     let mut text = Vec::new();
     imported
-        .report
+        .notes
         .write(&masker, &mut text)
         .map_err(|e| Error::Write {
             path: "standard output".into(),
@@ -130,13 +127,18 @@ fn read_root(
     draft_target: DraftTarget,
     password: &Secret,
 ) -> Result<Imported, Error> {
-    let parsed = TargetUrl::parse(url).map_err(|e| Error::Usage(format!("--from {url}: {e}")))?;
+    let parsed = TargetUrl::parse(url).map_err(|why| ImportError::Url {
+        option: "--from",
+        url: url.to_owned(),
+        why,
+    })?;
     if let TargetUrl::Dir(path) = &parsed {
         if !path.is_dir() {
-            return Err(Error::Usage(format!(
-                "--from {url}: {} is not a folder",
-                path.display()
-            )));
+            return Err(ImportError::NotAFolder {
+                url: url.to_owned(),
+                path: path.clone(),
+            }
+            .into());
         }
     }
     let target = Target {
@@ -176,29 +178,32 @@ fn read_csv(
     server: &str,
     gmt_offset: i32,
 ) -> Result<Imported, Error> {
-    TargetUrl::parse(&target.url)
-        .map_err(|e| Error::Usage(format!("--target {}: {e}", target.url)))?;
+    TargetUrl::parse(&target.url).map_err(|why| ImportError::Url {
+        option: "--target",
+        url: target.url.clone(),
+        why,
+    })?;
     if !is_host(server) {
-        return Err(Error::Usage(format!(
-            "--server {server:?} is not an IPv4, IPv6 address or host name"
-        )));
+        return Err(ImportError::Server(server.to_owned()).into());
     }
     if gmt_offset % 900 != 0 || !(-43200..=50400).contains(&gmt_offset) {
-        return Err(Error::Usage(format!(
-            "--gmt-offset {gmt_offset}: seconds, a multiple of 900 from -43200 to 50400"
-        )));
+        return Err(ImportError::GmtOffset(gmt_offset).into());
     }
     let shown = file.display().to_string();
-    let bytes =
-        std::fs::read(file).map_err(|e| Error::Load(format!("error reading {shown}: {e}")))?;
+    let bytes = std::fs::read(file).map_err(|source| ImportError::Read {
+        file: shown.clone(),
+        source,
+    })?;
     let text = String::from_utf8(bytes).map_err(|e| {
         let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
         let text = String::from_utf8_lossy(valid);
         let line = text.matches('\n').count() + 1;
         let col = text.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-        Error::Load(format!(
-            "{shown}:{line}:{col}: not UTF-8 text (save the spreadsheet as \"CSV UTF-8\")"
-        ))
+        ImportError::NotUtf8 {
+            file: shown.clone(),
+            line,
+            column: col,
+        }
     })?;
     let options = csv::Options {
         site: opts.site.clone(),
@@ -211,10 +216,10 @@ fn read_csv(
         for d in &diags {
             eprintln!("{d}");
         }
-        Error::Load(format!(
-            "{} in {shown}: nothing was written",
-            count(diags.len(), "error")
-        ))
+        Error::from(ImportError::Rows {
+            errors: diags.len(),
+            file: shown.clone(),
+        })
     })
 }
 
@@ -281,7 +286,7 @@ fn summary(
     secrets_path: &Path,
 ) -> String {
     let d = &imported.draft;
-    let r = &imported.report;
+    let r = &imported.notes;
     let mut text = format!(
         "imported site {} from {}: {}, {}, {} kept in params, {} not understood; {}\n",
         d.site,
@@ -324,10 +329,9 @@ fn summary(
     if !todo.is_empty() {
         text.push_str(&format!("still to fill in: {}\n", todo.join("; ")));
     }
-    let unvalidated = r
-        .lines
-        .iter()
-        .any(|l| l.kind == Kind::Note && l.text.starts_with("the imported site does not validate"));
+    let unvalidated = r.lines.iter().any(|l| {
+        l.kind == NoteKind::Note && l.text.starts_with("the imported site does not validate")
+    });
     if unvalidated {
         text.push_str("the site file does not validate yet: see the lines above\n");
     }

@@ -115,8 +115,7 @@ pub fn checked_sites(config: &Config) -> Result<Catalog, Error> {
         },
         shard: config.shard,
     };
-    let mut catalog =
-        load::load_selected(&config.sites_dir, &config.names, &selection).map_err(Error::Load)?;
+    let mut catalog = load::load_selected(&config.sites_dir, &config.names, &selection)?;
     let mut diags: Vec<Diagnostic> = std::mem::take(&mut catalog.diagnostics)
         .into_iter()
         .map(|d| if config.strict { d.into_error() } else { d })

@@ -12,13 +12,12 @@
 
 use std::collections::BTreeMap;
 
-use crate::import::report::{Kind, Report};
+use crate::import::notes::{ImportNotes, NoteKind};
 use crate::import::{
-    extension_key, parse_model, Dialplan, Draft, DraftTarget, Extension, Field, Imported, Phone,
-    Secrets, MODELS,
+    extension_key, Dialplan, Draft, DraftTarget, Extension, Field, Imported, Phone, Secrets,
 };
 use crate::site::diagnostic::Diagnostic;
-use crate::site::file::Model;
+use crate::site::file::{Model, MODELS};
 use crate::site::mac::Mac;
 use crate::site::rules::is_attribute_safe;
 use crate::site::secret::Secret;
@@ -227,6 +226,53 @@ pub fn import(file: &str, text: &str, opts: &Options) -> Result<Imported, Vec<Di
             "the file is empty: expected a header line mac,model,extension (and any of name,label,password)",
         )]);
     };
+    let columns = header_columns(header, opts, &mut errors);
+    if !errors.list.is_empty() {
+        return Err(errors.list);
+    }
+    let mut draft = Draft::new(&opts.site, file, opts.target.clone());
+    draft.address = Field::Value(opts.address.clone());
+    draft.gmt_offset = Field::Value(opts.gmt_offset);
+    let mut inventory = Inventory {
+        columns,
+        width: header.cells.len(),
+        opts,
+        file,
+        errors,
+        macs: BTreeMap::new(),
+        numbers: BTreeMap::new(),
+        digits: None,
+        secrets: Secrets::default(),
+        notes: ImportNotes::default(),
+    };
+    for row in rows {
+        if let Some((extension, phone)) = inventory.row(row) {
+            draft.extensions.push(extension);
+            draft.phones.push(phone);
+        }
+    }
+    let mut errors = inventory.errors.list;
+    if !errors.is_empty() {
+        errors.sort_by_key(|d| d.pos);
+        return Err(errors);
+    }
+    draft.extensions.sort_by(|a, b| a.number.cmp(&b.number));
+    draft.dialplan = dialplan(&draft.extensions, inventory.digits);
+    Ok(Imported {
+        draft,
+        secrets: inventory.secrets,
+        notes: inventory.notes,
+        originals: BTreeMap::new(),
+    })
+}
+
+/// Each known column's index; an error for an unknown or repeated one,
+/// and for each required one missing.
+fn header_columns(
+    header: &Row,
+    opts: &Options,
+    errors: &mut Errors,
+) -> BTreeMap<&'static str, usize> {
     let mut columns: BTreeMap<&str, usize> = BTreeMap::new();
     for (i, cell) in header.cells.iter().enumerate() {
         let name = cell.text.trim().to_ascii_lowercase();
@@ -242,241 +288,232 @@ pub fn import(file: &str, text: &str, opts: &Options) -> Result<Imported, Vec<Di
                 "",
                 format!(
                     "unknown column {:?}: the columns are mac, model, extension, name, label and password",
-                    crate::mask::printable(&cell.text)
+                    crate::printable::printable(&cell.text)
                 ),
             ),
         }
     }
+    let first = header.cells.first().map_or(Pos::START, |c| c.pos);
     for required in ["mac", "extension"] {
         if !columns.contains_key(required) {
-            errors.add(
-                header.cells.first().map_or(Pos::START, |c| c.pos),
-                "",
-                format!("the header has no {required} column"),
-            );
+            errors.add(first, "", format!("the header has no {required} column"));
         }
     }
     if !columns.contains_key("model") && opts.model.is_none() {
         errors.add(
-            header.cells.first().map_or(Pos::START, |c| c.pos),
+            first,
             "",
             "the header has no model column (or give every phone's model with --model)".to_owned(),
         );
     }
-    if !errors.list.is_empty() {
-        return Err(errors.list);
-    }
+    columns
+}
 
-    let mut draft = Draft::new(&opts.site, file, opts.target.clone());
-    draft.address = Field::Value(opts.address.clone());
-    draft.gmt_offset = Field::Value(opts.gmt_offset);
-    let mut secrets = Secrets::default();
-    let mut report = Report::default();
-    let mut macs: BTreeMap<Mac, usize> = BTreeMap::new();
-    let mut numbers: BTreeMap<String, usize> = BTreeMap::new();
-    let mut digits: Option<(usize, usize)> = None;
-    for row in rows {
-        let line = row.cells.first().map_or(row.end.line, |c| c.pos.line);
-        if let Some(extra) = row.cells.get(header.cells.len()) {
-            errors.add(
-                extra.pos,
-                "",
-                format!(
-                    "more fields than the header has columns ({})",
-                    header.cells.len()
-                ),
-            );
-            continue;
-        }
-        let cell = |column: &str| -> (String, Pos) {
-            match columns.get(column).and_then(|i| row.cells.get(*i)) {
-                Some(c) => (c.text.clone(), c.pos),
-                None => (String::new(), row.end),
-            }
-        };
-        let mut ok = true;
-
-        let (text, pos) = cell("mac");
-        let mac = if text.trim().is_empty() {
-            errors.add(
-                pos,
-                "mac",
-                "empty: every row is a phone and needs its MAC address".to_owned(),
-            );
-            None
-        } else {
-            match Mac::parse(&text) {
-                Ok(m) => match macs.get(&m) {
-                    Some(first) => {
-                        errors.add(pos, "mac", format!("MAC {m} is already on line {first}"));
-                        None
-                    }
-                    None => {
-                        macs.insert(m, line);
-                        Some(m)
-                    }
-                },
-                Err(e) => {
-                    let hint = if text.trim().bytes().all(|b| b.is_ascii_digit()) {
-                        " (a spreadsheet drops a MAC's leading zeros when it reads it as a number: format the column as text)"
-                    } else {
-                        ""
-                    };
-                    errors.add(pos, "mac", format!("{e}{hint}"));
-                    None
-                }
-            }
-        };
-
-        let (text, pos) = cell("model");
-        let model = if text.trim().is_empty() {
-            match opts.model {
-                Some(m) => Some(m),
-                None => {
-                    errors.add(pos, "model", format!("empty: give the phone's model ({MODELS}), or every empty one with --model"));
-                    None
-                }
-            }
-        } else {
-            match parse_model(&text) {
-                Some(m) => Some(m),
-                None => {
-                    errors.add(
-                        pos,
-                        "model",
-                        format!(
-                            "{:?} is not a supported model: {MODELS}",
-                            crate::mask::printable(&text)
-                        ),
-                    );
-                    None
-                }
-            }
-        };
-
-        let (number, pos) = cell("extension");
-        let number = number.trim().to_owned();
-        if number.is_empty() {
-            errors.add(
-                pos,
-                "extension",
-                "empty: every phone needs its extension number".to_owned(),
-            );
-            ok = false;
-        } else if !number.bytes().all(|b| b.is_ascii_digit()) {
-            errors.add(
-                pos,
-                "extension",
-                format!(
-                    "{:?} is not an extension number (digits only)",
-                    crate::mask::printable(&number)
-                ),
-            );
-            ok = false;
-        } else if !(3..=4).contains(&number.len()) || number.starts_with('0') {
-            errors.add(
-                pos,
-                "extension",
-                format!(
-                    "{number}: polyops handles extensions of 3 or 4 digits that start with 1 to 9"
-                ),
-            );
-            ok = false;
-        } else if let Some(first) = numbers.get(&number) {
-            errors.add(
-                pos,
-                "extension",
-                format!("extension {number} is already on line {first}; MaxCS registers an extension from one SIP phone at a time"),
-            );
-            ok = false;
-        } else if let Some((d, first)) = digits.filter(|(d, _)| *d != number.len()) {
-            errors.add(
-                pos,
-                "extension",
-                format!("{number} has {} digits and line {first}'s extension has {d}: a site's extensions all have the same number of digits", number.len()),
-            );
-            ok = false;
-        } else {
-            numbers.insert(number.clone(), line);
-            digits.get_or_insert((number.len(), line));
-        }
-
-        let mut texts = [None, None];
-        for (column, slot) in ["name", "label"].into_iter().zip(&mut texts) {
-            let (text, pos) = cell(column);
-            if !is_attribute_safe(&text) {
-                errors.add(
-                    pos,
-                    column,
-                    "must not contain control characters (a line break, a tab…)".to_owned(),
-                );
-                ok = false;
-            } else if !text.is_empty() {
-                *slot = Some(text);
-            }
-        }
-        let [name, label] = texts;
-        let (password, pos) = cell("password");
-        if !crate::polycom::xml::can_carry(&password) {
-            errors.add(
-                pos,
-                "password",
-                "holds a character a configuration file cannot carry".to_owned(),
-            );
-            ok = false;
-        }
-        let (Some(mac), Some(model), true) = (mac, model, ok) else {
-            continue;
-        };
-        let key = extension_key(&opts.site, &number);
-        if password.is_empty() {
-            secrets.missing.push(key.clone());
-            report.add(
-                file,
-                Kind::FillIn,
-                format!("line {line}: extension {number} has no password: set {key} in the secrets file"),
-            );
-        } else {
-            secrets.values.insert(key.clone(), Secret::new(password));
-        }
-        draft.extensions.push(Extension {
-            number: number.clone(),
-            name: name.filter(|n| *n != number),
-            label: label.filter(|l| *l != number),
-            password: key,
-            params: Default::default(),
-        });
-        draft.phones.push(Phone {
-            mac,
-            model: Field::Value(model),
-            model_note: None,
-            extension: number,
-        });
-    }
-    if !errors.list.is_empty() {
-        errors.list.sort_by_key(|d| d.pos);
-        return Err(errors.list);
-    }
-    draft.extensions.sort_by(|a, b| a.number.cmp(&b.number));
-    let first: Vec<u8> = draft
-        .extensions
+/// The dial plan the extensions need: their number of digits and first
+/// digits, where they differ from the defaults.
+fn dialplan(extensions: &[Extension], digits: Option<(usize, usize)>) -> Dialplan {
+    let first: Vec<u8> = extensions
         .iter()
         .filter_map(|e| e.number.bytes().next())
         .map(|b| b - b'0')
         .collect();
     let lo = first.iter().min().copied().unwrap_or(1);
     let hi = first.iter().max().copied().unwrap_or(7);
-    draft.dialplan = Dialplan {
+    Dialplan {
         extension_digits: digits.map(|(d, _)| d as u8).filter(|d| *d != 3),
         first_digits: (lo < 1 || hi > 7).then_some((lo.min(1), hi.max(7))),
         ..Dialplan::default()
-    };
-    Ok(Imported {
-        draft,
-        secrets,
-        report,
-        originals: BTreeMap::new(),
-    })
+    }
+}
+
+/// The rows read so far: what later rows are checked against, and what
+/// they made.
+struct Inventory<'a> {
+    columns: BTreeMap<&'static str, usize>,
+    /// The header's number of columns.
+    width: usize,
+    opts: &'a Options,
+    file: &'a str,
+    errors: Errors<'a>,
+    /// Each MAC and extension number, with the line it is on.
+    macs: BTreeMap<Mac, usize>,
+    numbers: BTreeMap<String, usize>,
+    /// The extensions' number of digits, and the line that set it.
+    digits: Option<(usize, usize)>,
+    secrets: Secrets,
+    notes: ImportNotes,
+}
+
+impl Inventory<'_> {
+    /// One phone's row: its extension and phone, or `None` with an error
+    /// at each bad field.
+    fn row(&mut self, row: &Row) -> Option<(Extension, Phone)> {
+        let line = row.cells.first().map_or(row.end.line, |c| c.pos.line);
+        if let Some(extra) = row.cells.get(self.width) {
+            self.errors.add(
+                extra.pos,
+                "",
+                format!("more fields than the header has columns ({})", self.width),
+            );
+            return None;
+        }
+        let cell = |column: &str| -> (String, Pos) {
+            match self.columns.get(column).and_then(|i| row.cells.get(*i)) {
+                Some(c) => (c.text.clone(), c.pos),
+                None => (String::new(), row.end),
+            }
+        };
+        let (mac, model, number) = (cell("mac"), cell("model"), cell("extension"));
+        let (name, label, password) = (cell("name"), cell("label"), cell("password"));
+        let mac = self.mac(mac, line);
+        let model = self.model(model);
+        let number = self.extension(number, line);
+        let name = self.text("name", name);
+        let label = self.text("label", label);
+        let password = self.password(password);
+        let (Some(mac), Some(model), Some(number), Some(name), Some(label), Some(password)) =
+            (mac, model, number, name, label, password)
+        else {
+            return None;
+        };
+        let key = extension_key(&self.opts.site, &number);
+        if password.is_empty() {
+            self.secrets.missing.push(key.clone());
+            self.notes.add(
+                self.file,
+                NoteKind::FillIn,
+                format!("line {line}: extension {number} has no password: set {key} in the secrets file"),
+            );
+        } else {
+            self.secrets
+                .values
+                .insert(key.clone(), Secret::new(password));
+        }
+        let extension = Extension {
+            number: number.clone(),
+            name: name.filter(|n| *n != number),
+            label: label.filter(|l| *l != number),
+            password: key,
+            params: Default::default(),
+        };
+        let phone = Phone {
+            mac,
+            model: Field::Value(model),
+            model_note: None,
+            extension: number,
+        };
+        Some((extension, phone))
+    }
+
+    fn mac(&mut self, (text, pos): (String, Pos), line: usize) -> Option<Mac> {
+        if text.trim().is_empty() {
+            self.errors.add(
+                pos,
+                "mac",
+                "empty: every row is a phone and needs its MAC address".to_owned(),
+            );
+            return None;
+        }
+        match Mac::parse(&text) {
+            Ok(m) => match self.macs.get(&m) {
+                Some(first) => {
+                    self.errors
+                        .add(pos, "mac", format!("MAC {m} is already on line {first}"));
+                    None
+                }
+                None => {
+                    self.macs.insert(m, line);
+                    Some(m)
+                }
+            },
+            Err(e) => {
+                let hint = if text.trim().bytes().all(|b| b.is_ascii_digit()) {
+                    " (a spreadsheet drops a MAC's leading zeros when it reads it as a number: format the column as text)"
+                } else {
+                    ""
+                };
+                self.errors.add(pos, "mac", format!("{e}{hint}"));
+                None
+            }
+        }
+    }
+
+    fn model(&mut self, (text, pos): (String, Pos)) -> Option<Model> {
+        if text.trim().is_empty() {
+            if self.opts.model.is_none() {
+                self.errors.add(
+                    pos,
+                    "model",
+                    format!(
+                        "empty: give the phone's model ({MODELS}), or every empty one with --model"
+                    ),
+                );
+            }
+            return self.opts.model;
+        }
+        let model = text.parse::<Model>().ok();
+        if model.is_none() {
+            self.errors.add(
+                pos,
+                "model",
+                format!(
+                    "{:?} is not a supported model: {MODELS}",
+                    crate::printable::printable(&text)
+                ),
+            );
+        }
+        model
+    }
+
+    /// The extension number, checked against the rows before.
+    fn extension(&mut self, (number, pos): (String, Pos), line: usize) -> Option<String> {
+        let number = number.trim().to_owned();
+        let problem = if number.is_empty() {
+            "empty: every phone needs its extension number".to_owned()
+        } else if !number.bytes().all(|b| b.is_ascii_digit()) {
+            format!(
+                "{:?} is not an extension number (digits only)",
+                crate::printable::printable(&number)
+            )
+        } else if !(3..=4).contains(&number.len()) || number.starts_with('0') {
+            format!("{number}: polyops handles extensions of 3 or 4 digits that start with 1 to 9")
+        } else if let Some(first) = self.numbers.get(&number) {
+            format!("extension {number} is already on line {first}; MaxCS registers an extension from one SIP phone at a time")
+        } else if let Some((d, first)) = self.digits.filter(|(d, _)| *d != number.len()) {
+            format!("{number} has {} digits and line {first}'s extension has {d}: a site's extensions all have the same number of digits", number.len())
+        } else {
+            self.numbers.insert(number.clone(), line);
+            self.digits.get_or_insert((number.len(), line));
+            return Some(number);
+        };
+        self.errors.add(pos, "extension", problem);
+        None
+    }
+
+    /// A name or label: `Some(None)` when empty, `None` when bad.
+    fn text(&mut self, column: &str, (text, pos): (String, Pos)) -> Option<Option<String>> {
+        if !is_attribute_safe(&text) {
+            self.errors.add(
+                pos,
+                column,
+                "must not contain control characters (a line break, a tab…)".to_owned(),
+            );
+            return None;
+        }
+        Some((!text.is_empty()).then_some(text))
+    }
+
+    fn password(&mut self, (password, pos): (String, Pos)) -> Option<String> {
+        if !crate::polycom::xml::can_carry(&password) {
+            self.errors.add(
+                pos,
+                "password",
+                "holds a character a configuration file cannot carry".to_owned(),
+            );
+            return None;
+        }
+        Some(password)
+    }
 }
 
 #[cfg(test)]

@@ -8,23 +8,13 @@
 
 use crate::site::file::Model;
 
-/// The supported models and the number that names each.
-const NUMBERS: [(Model, &str); 7] = [
-    (Model::IP321, "321"),
-    (Model::IP331, "331"),
-    (Model::IP335, "335"),
-    (Model::IP560, "560"),
-    (Model::IP650, "650"),
-    (Model::IP6000, "6000"),
-    (Model::IP7000, "7000"),
-];
-
 /// Every supported model the log names, each once, in the order of
 /// their first mention.
 pub fn models_named(log: &[u8]) -> Vec<Model> {
     let text = String::from_utf8_lossy(log).to_ascii_uppercase();
     let mut found: Vec<(usize, Model)> = Vec::new();
-    for (model, number) in NUMBERS {
+    for model in Model::ALL {
+        let number = model.number();
         let family = if number.len() == 4 {
             ["SOUNDSTATION IP ", "SOUNDSTATION IP", "SSIP", "SSIP_"]
         } else {

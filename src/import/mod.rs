@@ -13,8 +13,9 @@
 pub mod csv;
 pub mod logs;
 mod map;
-pub mod report;
+pub mod notes;
 pub mod root;
+mod typos;
 pub mod verify;
 pub mod yaml;
 
@@ -24,7 +25,7 @@ use crate::site::file::Model;
 use crate::site::mac::Mac;
 use crate::site::secret::Secret;
 
-pub use report::{Kind, Line, Report};
+pub use notes::{ImportNote, ImportNotes, NoteKind};
 
 /// A value that import could not find, written so that the site file
 /// fails validation at that line until someone fills it in.
@@ -46,27 +47,27 @@ impl<T> Field<T> {
 
 /// A parameter's value in the draft.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Value {
+pub enum DraftValue {
     Text(String),
     Integer(i64),
     /// `{secret: KEY}`.
     Secret(String),
 }
 
-impl Value {
+impl DraftValue {
     /// A value read from a file: an integer when it is written like one
     /// (`2`, `-1`, never `007`: YAML would not give that back), else text.
-    pub fn from_text(text: &str) -> Value {
+    pub fn from_text(text: &str) -> DraftValue {
         let canonical = text.parse::<i64>().ok().filter(|n| n.to_string() == text);
         match canonical {
-            Some(n) => Value::Integer(n),
-            None => Value::Text(text.to_owned()),
+            Some(n) => DraftValue::Integer(n),
+            None => DraftValue::Text(text.to_owned()),
         }
     }
 }
 
 /// Parameters by name.
-pub type Params = BTreeMap<String, Value>;
+pub type Params = BTreeMap<String, DraftValue>;
 
 /// The target as the site file will name it.
 #[derive(Debug, Clone, Default)]
@@ -207,36 +208,9 @@ pub fn param_key(site: &str, extension: Option<&str>, name: &str) -> String {
 pub struct Imported {
     pub draft: Draft,
     pub secrets: Secrets,
-    pub report: Report,
+    pub notes: ImportNotes,
     pub originals: BTreeMap<String, (String, Vec<u8>)>,
 }
-
-/// A model as people write it: `IP650`, `ip 650`, `650`, `SPIP650`,
-/// `SoundPoint IP 650`, `SSIP_7000`, `SoundStation IP 7000`.
-pub fn parse_model(text: &str) -> Option<Model> {
-    let squeezed: String = text
-        .chars()
-        .filter(|c| !matches!(c, ' ' | '_' | '-'))
-        .collect::<String>()
-        .to_ascii_uppercase();
-    let number = ["SOUNDPOINTIP", "SOUNDSTATIONIP", "SPIP", "SSIP", "IP"]
-        .iter()
-        .find_map(|p| squeezed.strip_prefix(p))
-        .unwrap_or(&squeezed);
-    Some(match number {
-        "321" => Model::IP321,
-        "331" => Model::IP331,
-        "335" => Model::IP335,
-        "560" => Model::IP560,
-        "650" => Model::IP650,
-        "6000" => Model::IP6000,
-        "7000" => Model::IP7000,
-        _ => return None,
-    })
-}
-
-/// The models, as a site file spells them, for messages.
-pub const MODELS: &str = "IP321, IP331, IP335, IP560, IP650, IP6000 or IP7000";
 
 #[cfg(test)]
 mod tests {
@@ -244,32 +218,14 @@ mod tests {
 
     #[test]
     fn values_that_read_back_as_the_same_integer_are_integers() {
-        assert_eq!(Value::from_text("2"), Value::Integer(2));
-        assert_eq!(Value::from_text("-28800"), Value::Integer(-28800));
+        assert_eq!(DraftValue::from_text("2"), DraftValue::Integer(2));
+        assert_eq!(DraftValue::from_text("-28800"), DraftValue::Integer(-28800));
         for text in ["007", "+1", "1.5", "", " 1", "99999999999999999999"] {
             assert_eq!(
-                Value::from_text(text),
-                Value::Text(text.to_owned()),
+                DraftValue::from_text(text),
+                DraftValue::Text(text.to_owned()),
                 "{text}"
             );
-        }
-    }
-
-    #[test]
-    fn models_are_read_in_the_spellings_people_use() {
-        for (text, model) in [
-            ("IP650", Model::IP650),
-            ("ip 650", Model::IP650),
-            ("650", Model::IP650),
-            ("SPIP_650", Model::IP650),
-            ("SoundPoint IP 321", Model::IP321),
-            ("SoundStation IP 7000", Model::IP7000),
-            ("ssip6000", Model::IP6000),
-        ] {
-            assert_eq!(parse_model(text), Some(model), "{text}");
-        }
-        for text in ["IP600", "", "VVX400", "IP65"] {
-            assert_eq!(parse_model(text), None, "{text}");
         }
     }
 }

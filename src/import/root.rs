@@ -24,14 +24,14 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::import::logs::models_named;
 use crate::import::map::{
-    choose_dialplan, choose_server, map_extension, map_site, shown, ExtFile, Sightings,
+    choose_dialplan, choose_server, map_extension, map_site, ExtFile, Sightings,
 };
-use crate::import::report::{Kind, Report};
-use crate::import::{Draft, DraftTarget, Field, Imported, Phone, Secrets, MODELS};
-use crate::polycom::catalog::catalog;
+use crate::import::notes::{ImportNotes, NoteKind};
+use crate::import::typos::{is_phonel, normalise};
+use crate::import::{Draft, DraftTarget, Field, Imported, Phone, Secrets};
 use crate::polycom::reader::{application, parameter_map, Application, Parameters};
 use crate::remote::{Reader, RemoteName, RemoteResult};
-use crate::site::file::Model;
+use crate::site::file::{Model, MODELS};
 use crate::site::mac::Mac;
 use crate::site::model::{is_params_file, is_phone_written, ALTIGEN_CFG};
 
@@ -87,41 +87,8 @@ fn extension_entry(entry: &str) -> Option<String> {
     .then(|| stem.to_owned())
 }
 
-/// The parameter a name scanned from the guide stands for, when the name
-/// is unknown and the fix is known: an `l`, `I` or `|` read for a `1` (or
-/// `O` for `0`) in an index (`msg.mwi.l.callBackMode`), `lp` for `Ip`
-/// (`volpProt`, `tcplpApp`).
-pub fn guide_typo(name: &str) -> Option<String> {
-    let cat = catalog();
-    if cat.knows(name) {
-        return None;
-    }
-    let fixed: Vec<String> = name
-        .split('.')
-        .map(|seg| {
-            let looks_numeric = !seg.is_empty()
-                && seg.len() <= 3
-                && seg.chars().all(|c| "lI|Oo0123456789".contains(c))
-                && seg.chars().any(|c| "lI|Oo".contains(c));
-            if looks_numeric {
-                seg.chars()
-                    .map(|c| match c {
-                        'l' | 'I' | '|' => '1',
-                        'O' | 'o' => '0',
-                        c => c,
-                    })
-                    .collect()
-            } else {
-                seg.replace("lp", "Ip")
-            }
-        })
-        .collect();
-    let fixed = fixed.join(".");
-    (fixed != name && cat.knows(&fixed)).then_some(fixed)
-}
-
 /// A master file as read.
-struct Master {
+struct MasterFile {
     mac: Mac,
     /// Its name on the target.
     name: String,
@@ -130,8 +97,32 @@ struct Master {
     raw_config_files: String,
 }
 
+/// What the import gathers besides the draft while it reads: its notes,
+/// the hand-made files it read (rendered name → (name on the target,
+/// bytes), for `verify`), and the names of the files it read.
+#[derive(Default)]
+struct Gathered {
+    notes: ImportNotes,
+    originals: BTreeMap<String, (String, Vec<u8>)>,
+    read: BTreeSet<String>,
+}
+
+/// Files by name on the target: their bytes, `None` where they could not
+/// be read whole.
+type Fetched = BTreeMap<RemoteName, Option<Vec<u8>>>;
+
+fn fetch(reader: &mut dyn Reader, names: &[RemoteName]) -> RemoteResult<Fetched> {
+    Ok(reader
+        .read_many(names)?
+        .into_iter()
+        .map(|(n, f)| (n, f.bytes))
+        .collect())
+}
+
+/// Read the root into a draft: the master files, the extension file each
+/// names, `altigen.cfg` and the phones' logs.
 pub fn import(reader: &mut dyn Reader, opts: &Options) -> RemoteResult<Imported> {
-    let mut report = Report::default();
+    let mut g = Gathered::default();
     let listing = Listing {
         names: reader
             .list()?
@@ -140,11 +131,57 @@ pub fn import(reader: &mut dyn Reader, opts: &Options) -> RemoteResult<Imported>
             .map(|e| e.name)
             .collect(),
     };
-    report_refused_names(reader, &mut report);
-    let mut originals = BTreeMap::new();
-    let mut read: BTreeSet<String> = BTreeSet::new();
+    report_refused_names(reader, &mut g.notes);
+    let masters = read_masters(reader, &listing, &mut g)?;
+    let numbers = extension_of_each(&masters, &listing, &mut g.notes);
+    let altigen = listing.find(ALTIGEN_CFG).cloned();
+    let mut to_read: Vec<RemoteName> = numbers.values().map(|(_, n)| n.clone()).collect();
+    to_read.extend(altigen.iter().cloned());
+    let fetched = fetch(reader, &to_read)?;
+    let site_params = read_altigen(altigen.as_ref(), &fetched, &mut g);
+    let ext_files = read_extensions(&numbers, &fetched, &mut g);
+    let kept = phones_kept(&masters, &numbers, &ext_files, &mut g);
 
-    // The master files, one per MAC, in name order.
+    let mut draft = Draft::new(&opts.site, &opts.target.url, opts.target.clone());
+    let mut secrets = Secrets::default();
+    map_files(
+        &mut draft,
+        &mut secrets,
+        site_params.as_ref(),
+        &ext_files,
+        kept.len(),
+        &mut g.notes,
+    );
+    let logs = read_logs(reader, &listing, &kept)?;
+    for m in &kept {
+        let (model, model_note) = phone_model(m.mac, &logs, opts.model, &mut g.notes);
+        draft.phones.push(Phone {
+            mac: m.mac,
+            model,
+            model_note,
+            extension: numbers[&m.mac].0.clone(),
+        });
+    }
+    shared_config_files(&kept, &listing, &mut draft, &mut g);
+    for m in &kept {
+        compare_config_files(m, &draft, &numbers[&m.mac].0, &mut g.notes);
+    }
+    notes_about_the_rest(&listing, &g.read, &kept, &draft, &mut g.notes);
+    Ok(Imported {
+        draft,
+        secrets,
+        notes: g.notes,
+        originals: g.originals,
+    })
+}
+
+/// The master files, one per MAC, in name order (the lower-case name
+/// first), read and parsed.
+fn read_masters(
+    reader: &mut dyn Reader,
+    listing: &Listing,
+    g: &mut Gathered,
+) -> RemoteResult<Vec<MasterFile>> {
     let mut candidates: Vec<(Mac, &RemoteName)> = listing
         .names
         .iter()
@@ -161,7 +198,7 @@ pub fn import(reader: &mut dyn Reader, opts: &Options) -> RemoteResult<Imported>
     let mut chosen: Vec<(Mac, RemoteName)> = Vec::new();
     for (mac, name) in candidates {
         if chosen.iter().any(|(m, _)| *m == mac) {
-            report.unusable(
+            g.notes.unusable(
                 name.as_str(),
                 format!("another master file of phone {mac} is on the target, and the phone asks for {mac}.cfg: this one is not read"),
             );
@@ -170,145 +207,160 @@ pub fn import(reader: &mut dyn Reader, opts: &Options) -> RemoteResult<Imported>
         chosen.push((mac, name.clone()));
     }
     let names: Vec<RemoteName> = chosen.iter().map(|(_, n)| n.clone()).collect();
-    let fetched: BTreeMap<RemoteName, Option<Vec<u8>>> = reader
-        .read_many(&names)?
-        .into_iter()
-        .map(|(n, f)| (n, f.bytes))
-        .collect();
+    let fetched = fetch(reader, &names)?;
     let mut masters = Vec::new();
-    for (mac, name) in &chosen {
-        read.insert(name.to_string());
-        let Some(bytes) = fetched.get(name).cloned().flatten() else {
-            report.unusable(
+    for (mac, name) in chosen {
+        g.read.insert(name.to_string());
+        let Some(bytes) = fetched.get(&name).cloned().flatten() else {
+            g.notes.unusable(
                 name.as_str(),
                 "could not be read whole (gone, or over 1 MiB): the phone is not imported",
             );
             continue;
         };
-        match application(&bytes) {
-            Ok(app) => {
-                let raw_config_files = parameter_map(&bytes)
-                    .ok()
-                    .and_then(|p| p.values.get("CONFIG_FILES").cloned())
-                    .unwrap_or_default();
-                if name.as_str() != format!("{mac}.cfg") {
-                    report.add(
-                        name.as_str(),
-                        Kind::Changed,
-                        format!("the phone asks for {mac}.cfg (lower case), which apply creates; this file stays on the target as it is (remove it once apply is done)"),
-                    );
-                }
-                originals.insert(format!("{mac}.cfg"), (name.to_string(), bytes));
-                masters.push(Master {
-                    mac: *mac,
-                    name: name.to_string(),
-                    app,
-                    raw_config_files,
-                });
+        let app = match application(&bytes) {
+            Ok(app) => app,
+            Err(why) => {
+                g.notes
+                    .unusable(name.as_str(), format!("{why}: the phone is not imported"));
+                continue;
             }
-            Err(why) => report.unusable(name.as_str(), format!("{why}: the phone is not imported")),
+        };
+        let raw_config_files = parameter_map(&bytes)
+            .ok()
+            .and_then(|p| p.values.get("CONFIG_FILES").cloned())
+            .unwrap_or_default();
+        if name.as_str() != format!("{mac}.cfg") {
+            g.notes.add(
+                name.as_str(),
+                NoteKind::Changed,
+                format!("the phone asks for {mac}.cfg (lower case), which apply creates; this file stays on the target as it is (remove it once apply is done)"),
+            );
         }
+        g.originals
+            .insert(format!("{mac}.cfg"), (name.to_string(), bytes));
+        masters.push(MasterFile {
+            mac,
+            name: name.to_string(),
+            app,
+            raw_config_files,
+        });
     }
+    Ok(masters)
+}
 
-    // The extension file each master names, and altigen.cfg.
-    let mut wanted: BTreeMap<String, RemoteName> = BTreeMap::new();
-    let mut phone_ext: BTreeMap<Mac, Option<(String, String)>> = BTreeMap::new();
-    for m in &masters {
+/// The extension each phone's master file names, where the root has its
+/// file: MAC → (number, the file's name on the target).
+fn extension_of_each(
+    masters: &[MasterFile],
+    listing: &Listing,
+    notes: &mut ImportNotes,
+) -> BTreeMap<Mac, (String, RemoteName)> {
+    let mut numbers = BTreeMap::new();
+    for m in masters {
         let entry = m
             .app
             .config_files
             .iter()
             .find_map(|e| extension_entry(e).map(|n| (n, e.clone())));
         let Some((number, entry)) = entry else {
-            report.unusable(
+            notes.unusable(
                 &m.name,
                 "its CONFIG_FILES names no <number>.cfg: the phone is not imported",
             );
-            phone_ext.insert(m.mac, None);
             continue;
         };
         match listing.find(&entry) {
             Some(found) => {
-                wanted.insert(number.clone(), found.clone());
-                phone_ext.insert(m.mac, Some((number, found.to_string())));
+                numbers.insert(m.mac, (number, found.clone()));
             }
-            None => {
-                report.unusable(
-                    &m.name,
-                    format!("its CONFIG_FILES names {entry}, which is not on the target: the phone is not imported"),
-                );
-                phone_ext.insert(m.mac, None);
-            }
+            None => notes.unusable(
+                &m.name,
+                format!("its CONFIG_FILES names {entry}, which is not on the target: the phone is not imported"),
+            ),
         }
     }
-    let altigen = listing.find(ALTIGEN_CFG).cloned();
-    let mut to_read: Vec<RemoteName> = wanted.values().cloned().collect();
-    to_read.extend(altigen.iter().cloned());
-    let fetched: BTreeMap<RemoteName, Option<Vec<u8>>> = reader
-        .read_many(&to_read)?
-        .into_iter()
-        .map(|(n, f)| (n, f.bytes))
-        .collect();
-    let mut parse = |name: &RemoteName, report: &mut Report| -> Option<(Vec<u8>, Parameters)> {
-        read.insert(name.to_string());
-        let Some(bytes) = fetched.get(name).cloned().flatten() else {
-            report.unusable(
-                name.as_str(),
-                "could not be read whole (gone, or over 1 MiB)",
-            );
-            return None;
-        };
-        match parameter_map(&bytes) {
-            Ok(p) => Some((bytes, p)),
-            Err(why) => {
-                report.unusable(name.as_str(), why);
-                None
-            }
-        }
-    };
+    numbers
+}
 
-    let site_params = match &altigen {
-        Some(name) => match parse(name, &mut report) {
-            Some((bytes, p)) => {
-                originals.insert(ALTIGEN_CFG.to_owned(), (name.to_string(), bytes));
-                Some((name.to_string(), normalise(name.as_str(), &p, &mut report)))
-            }
-            None => {
-                if let Some(l) = report.lines.last_mut() {
-                    l.text.push_str(": its settings are not imported; the site takes polyops's defaults (check time and dialplan)");
-                }
-                None
-            }
-        },
-        None => {
-            report.add(
-                ALTIGEN_CFG,
-                Kind::Changed,
-                "is not on the target: the site takes polyops's defaults and apply creates it",
-            );
+/// A fetched file's parameters, or a note on why there are none.
+fn parse_fetched(
+    name: &RemoteName,
+    fetched: &Fetched,
+    g: &mut Gathered,
+) -> Option<(Vec<u8>, Parameters)> {
+    g.read.insert(name.to_string());
+    let Some(bytes) = fetched.get(name).cloned().flatten() else {
+        g.notes.unusable(
+            name.as_str(),
+            "could not be read whole (gone, or over 1 MiB)",
+        );
+        return None;
+    };
+    match parameter_map(&bytes) {
+        Ok(p) => Some((bytes, p)),
+        Err(why) => {
+            g.notes.unusable(name.as_str(), why.to_string());
             None
         }
-    };
+    }
+}
 
+/// `altigen.cfg`'s name and parameters, when it is there and readable.
+fn read_altigen(
+    altigen: Option<&RemoteName>,
+    fetched: &Fetched,
+    g: &mut Gathered,
+) -> Option<(String, Vec<(String, String)>)> {
+    let Some(name) = altigen else {
+        g.notes.add(
+            ALTIGEN_CFG,
+            NoteKind::Changed,
+            "is not on the target: the site takes polyops's defaults and apply creates it",
+        );
+        return None;
+    };
+    match parse_fetched(name, fetched, g) {
+        Some((bytes, p)) => {
+            g.originals
+                .insert(ALTIGEN_CFG.to_owned(), (name.to_string(), bytes));
+            Some((name.to_string(), normalise(name.as_str(), &p, &mut g.notes)))
+        }
+        None => {
+            if let Some(l) = g.notes.lines.last_mut() {
+                l.text.push_str(": its settings are not imported; the site takes polyops's defaults (check time and dialplan)");
+            }
+            None
+        }
+    }
+}
+
+/// The extension files read, by number: only those polyops can carry (3
+/// or 4 digits, all of one length).
+fn read_extensions(
+    numbers: &BTreeMap<Mac, (String, RemoteName)>,
+    fetched: &Fetched,
+    g: &mut Gathered,
+) -> BTreeMap<String, ExtFile> {
+    let wanted: BTreeMap<&String, &RemoteName> = numbers.values().map(|(n, f)| (n, f)).collect();
     let mut ext_files: BTreeMap<String, ExtFile> = BTreeMap::new();
-    for (number, name) in &wanted {
-        if let Some((bytes, p)) = parse(name, &mut report) {
-            originals.insert(format!("{number}.cfg"), (name.to_string(), bytes));
+    for (number, name) in wanted {
+        if let Some((bytes, p)) = parse_fetched(name, fetched, g) {
+            g.originals
+                .insert(format!("{number}.cfg"), (name.to_string(), bytes));
             ext_files.insert(
                 number.clone(),
                 ExtFile {
                     name: name.to_string(),
-                    params: normalise(name.as_str(), &p, &mut report),
+                    params: normalise(name.as_str(), &p, &mut g.notes),
                 },
             );
-        } else if let Some(l) = report.lines.last_mut() {
+        } else if let Some(l) = g.notes.lines.last_mut() {
             l.text.push_str(&format!(
                 ": extension {number} and the phones on it are not imported"
             ));
         }
     }
-
-    // Extensions polyops can carry: 3 or 4 digits, all of one length.
     let mut lengths: BTreeMap<usize, usize> = BTreeMap::new();
     for number in ext_files.keys() {
         *lengths.entry(number.len()).or_default() += 1;
@@ -329,88 +381,92 @@ pub fn import(reader: &mut dyn Reader, opts: &Options) -> RemoteResult<Imported>
                 ),
                 None => "polyops handles extensions of 3 or 4 digits".to_owned(),
             };
-            report.unusable(
+            g.notes.unusable(
                 &f.name,
                 format!("extension {number} {why}: it and the phones on it are not imported"),
             );
-            originals.remove(&format!("{number}.cfg"));
+            g.originals.remove(&format!("{number}.cfg"));
         }
     }
     ext_files.retain(|n, _| fits(n));
+    ext_files
+}
 
-    // Phones: the first master in name order keeps an extension.
+/// The phones imported: those whose extension was, the first master in
+/// name order keeping an extension.
+fn phones_kept<'a>(
+    masters: &'a [MasterFile],
+    numbers: &BTreeMap<Mac, (String, RemoteName)>,
+    ext_files: &BTreeMap<String, ExtFile>,
+    g: &mut Gathered,
+) -> Vec<&'a MasterFile> {
     let mut taken: BTreeMap<String, Mac> = BTreeMap::new();
-    let mut kept: Vec<&Master> = Vec::new();
-    for m in &masters {
-        let Some(Some((number, _))) = phone_ext.get(&m.mac) else {
-            originals.remove(&format!("{}.cfg", m.mac));
-            continue;
+    let mut kept: Vec<&MasterFile> = Vec::new();
+    for m in masters {
+        let number = match numbers.get(&m.mac) {
+            Some((number, _)) if ext_files.contains_key(number) => number,
+            _ => {
+                g.originals.remove(&format!("{}.cfg", m.mac));
+                continue;
+            }
         };
-        if !ext_files.contains_key(number) {
-            originals.remove(&format!("{}.cfg", m.mac));
-            continue;
-        }
         if let Some(first) = taken.get(number) {
-            report.unusable(
+            g.notes.unusable(
                 &m.name,
                 format!("extension {number} is already on phone {first} (the first master file in name order keeps it; MaxCS registers an extension from one SIP phone at a time): this phone is not imported"),
             );
-            originals.remove(&format!("{}.cfg", m.mac));
+            g.originals.remove(&format!("{}.cfg", m.mac));
             continue;
         }
         taken.insert(number.clone(), m.mac);
         kept.push(m);
     }
+    kept
+}
 
-    let mut draft = Draft::new(&opts.site, &opts.target.url, opts.target.clone());
-    let mut secrets = Secrets::default();
-    let phones_count = kept.len();
-
-    // altigen.cfg
+/// `altigen.cfg` and the extension files, in number order, onto the
+/// draft; then what the extensions decide together.
+fn map_files(
+    draft: &mut Draft,
+    secrets: &mut Secrets,
+    site_params: Option<&(String, Vec<(String, String)>)>,
+    ext_files: &BTreeMap<String, ExtFile>,
+    phones: usize,
+    notes: &mut ImportNotes,
+) {
     let mut digitmap_raw: Option<String> = None;
-    if let Some((file, params)) = &site_params {
-        map_site(
-            file,
-            params,
-            &mut draft,
-            &mut secrets,
-            &mut report,
-            &mut digitmap_raw,
-        );
+    if let Some((file, params)) = site_params {
+        map_site(file, params, draft, secrets, notes, &mut digitmap_raw);
     } else {
         draft.gmt_note = Some(format!(
             "{ALTIGEN_CFG} could not be read: eastern, central, mountain or pacific (or gmt_offset: SECONDS instead)"
         ));
     }
-
-    // Extensions, in number order.
     let mut seen = Sightings::default();
-    for (number, f) in &ext_files {
-        let ext = map_extension(number, f, &opts.site, &mut secrets, &mut report, &mut seen);
+    for (number, f) in ext_files {
+        let ext = map_extension(number, f, &draft.site, secrets, notes, &mut seen);
         draft.extensions.push(ext);
     }
-    choose_server(&mut draft, &seen, phones_count, &mut report);
+    choose_server(draft, &seen, phones, notes);
     choose_dialplan(
-        &mut draft,
+        draft,
         digitmap_raw.as_deref(),
-        site_params.as_ref().map(|(file, _)| file.as_str()),
-        &mut report,
+        site_params.map(|(file, _)| file.as_str()),
+        notes,
     );
+}
 
-    // Phones, their models, and their CONFIG_FILES.
-    let logs = read_logs(reader, &listing, &kept)?;
+/// The CONFIG_FILES entries besides the phone's own: kept as
+/// `config_files` when every phone names the same shareable file on the
+/// root, else left out.
+fn shared_config_files(
+    kept: &[&MasterFile],
+    listing: &Listing,
+    draft: &mut Draft,
+    g: &mut Gathered,
+) {
     let mut extra: Vec<(String, BTreeSet<Mac>)> = Vec::new();
-    for m in &kept {
-        let Some(Some((number, _))) = phone_ext.get(&m.mac) else {
-            continue;
-        };
-        let (model, model_note) = phone_model(m.mac, &logs, opts.model, &mut report);
-        draft.phones.push(Phone {
-            mac: m.mac,
-            model,
-            model_note,
-            extension: number.clone(),
-        });
+    for m in kept {
         let own = m
             .app
             .config_files
@@ -456,44 +512,37 @@ pub fn import(reader: &mut dyn Reader, opts: &Options) -> RemoteResult<Imported>
         };
         match why {
             Some(why) => {
-                report.not_understood.insert(entry.clone());
-                report.add(
+                g.notes.not_understood.insert(entry.clone());
+                g.notes.add(
                     &shown_name(entry),
-                    Kind::LeftOut,
+                    NoteKind::LeftOut,
                     format!("CONFIG_FILES entry not imported: {why}"),
                 );
             }
             None => {
-                read.insert(entry.clone());
-                report.add(
+                g.read.insert(entry.clone());
+                g.notes.add(
                     entry,
-                    Kind::Kept,
+                    NoteKind::Kept,
                     "CONFIG_FILES entry of every phone: kept in config_files; polyops names it and leaves the file as it is (unmanaged)",
                 );
                 draft.config_files.push(entry.clone());
             }
         }
     }
-    for m in &kept {
-        compare_config_files(m, &draft, phone_ext.get(&m.mac), &mut report);
-    }
-
-    notes_about_the_rest(&listing, &read, &kept, &draft, &mut report);
-    Ok(Imported {
-        draft,
-        secrets,
-        report,
-        originals,
-    })
 }
 
+/// Log files by phone: (name, bytes).
+type Logs = BTreeMap<Mac, Vec<(String, Vec<u8>)>>;
+
+/// The boot and application logs of the kept phones, by MAC.
 /// A name as a report line shows it: as it is when it can be a file's
 /// name on the target, else quoted with its unprintable characters as
 /// escapes (`"20\x0d2.cfg"`), so that it never reads as a real name.
 fn shown_name(name: &str) -> String {
     match RemoteName::new(name) {
         Ok(_) => name.to_owned(),
-        Err(_) => format!("\"{}\"", crate::mask::escaped(name)),
+        Err(_) => format!("\"{}\"", crate::printable::escaped(name)),
     }
 }
 
@@ -501,71 +550,23 @@ fn shown_name(name: &str) -> String {
 /// reads (a control character, a line break, a path separator, a
 /// direction mark), or that is a symbolic link of a `dir:` root: the
 /// listing leaves those out, and the report says so.
-fn report_refused_names(reader: &dyn Reader, report: &mut Report) {
+fn report_refused_names(reader: &dyn Reader, notes: &mut ImportNotes) {
     for name in reader.stats().refused_names {
         let shown = format!("\"{name}\"");
-        report.not_understood.insert(shown.clone());
-        report.add(
+        notes.not_understood.insert(shown.clone());
+        notes.add(
             &shown,
-            Kind::LeftOut,
+            NoteKind::LeftOut,
             "not read: polyops reads no name with a control character, a line break, a path separator or a direction mark, nor a symbolic link",
         );
     }
 }
 
-/// `phonel.cfg` (and `phoneI.cfg`): the guide's CONFIG_FILES typo.
-fn is_phonel(entry: &str) -> bool {
-    matches!(entry, "phonel.cfg" | "phoneI.cfg" | "phone|.cfg")
-}
-
-/// A file's parameters in order, each once, with the guide's typos read
-/// as what they mean.
-fn normalise(file: &str, p: &Parameters, report: &mut Report) -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> = Vec::new();
-    for name in &p.order {
-        let value = p.values.get(name).cloned().unwrap_or_default();
-        match guide_typo(name) {
-            Some(fixed) if p.values.contains_key(&fixed) => report.about(
-                file,
-                Kind::LeftOut,
-                &[name.as_str()],
-                format!("{name} is the guide's typo for {fixed}, which the file sets too: the phone ignores it, and it is not imported"),
-            ),
-            Some(fixed) => {
-                let today = match catalog().get(&fixed).and_then(|e| e.default) {
-                    Some(d) => format!("{fixed}'s default, {d:?}, today"),
-                    None => format!("{fixed}'s default today"),
-                };
-                report.about(
-                    file,
-                    Kind::Changed,
-                    &[name.as_str(), fixed.as_str()],
-                    format!(
-                        "{name} is the guide's typo for {fixed}: the phone ignores the misspelt name (so it runs {today}); imported as {fixed}={}",
-                        shown(&fixed, &value)
-                    ),
-                );
-                out.push((fixed, value));
-            }
-            None => out.push((name.clone(), value)),
-        }
-    }
-    let repeated: BTreeSet<&String> = p.repeated.iter().collect();
-    for name in repeated {
-        report.add(
-            file,
-            Kind::Note,
-            format!("{name} is set more than once; the phone takes the first, and so does the site file"),
-        );
-    }
-    out
-}
-
-/// Log files by phone: (name, bytes).
-type Logs = BTreeMap<Mac, Vec<(String, Vec<u8>)>>;
-
-/// The boot and application logs of the kept phones, by MAC.
-fn read_logs(reader: &mut dyn Reader, listing: &Listing, kept: &[&Master]) -> RemoteResult<Logs> {
+fn read_logs(
+    reader: &mut dyn Reader,
+    listing: &Listing,
+    kept: &[&MasterFile],
+) -> RemoteResult<Logs> {
     let mut names: Vec<(Mac, RemoteName)> = Vec::new();
     for m in kept {
         for suffix in ["-boot.log", "-app.log"] {
@@ -599,7 +600,7 @@ fn phone_model(
     mac: Mac,
     logs: &Logs,
     model: Option<Model>,
-    report: &mut Report,
+    notes: &mut ImportNotes,
 ) -> (Field<Model>, Option<String>) {
     let mut named: Vec<(Model, String)> = Vec::new();
     for (file, bytes) in logs.get(&mac).into_iter().flatten() {
@@ -614,9 +615,9 @@ fn phone_model(
         [] => {}
         several => {
             let list: Vec<String> = several.iter().map(|(m, _)| format!("{m:?}")).collect();
-            report.add(
+            notes.add(
                 &format!("{mac}-boot.log"),
-                Kind::Note,
+                NoteKind::Note,
                 format!(
                     "the logs of phone {mac} name several models ({}): not used",
                     list.join(", ")
@@ -627,9 +628,9 @@ fn phone_model(
     match model {
         Some(m) => (Field::Value(m), Some("from --model".to_owned())),
         None => {
-            report.add(
+            notes.add(
                 &format!("{mac}.cfg"),
-                Kind::FillIn,
+                NoteKind::FillIn,
                 format!("no log of phone {mac} names its model: fill in its model ({MODELS}), or import again with --model"),
             );
             (
@@ -643,15 +644,7 @@ fn phone_model(
 }
 
 /// A phone's CONFIG_FILES as polyops writes it, against the hand-made one.
-fn compare_config_files(
-    m: &Master,
-    draft: &Draft,
-    ext: Option<&Option<(String, String)>>,
-    report: &mut Report,
-) {
-    let Some(Some((number, _))) = ext else {
-        return;
-    };
+fn compare_config_files(m: &MasterFile, draft: &Draft, number: &str, notes: &mut ImportNotes) {
     let mut ours = vec![format!("{number}.cfg"), ALTIGEN_CFG.to_owned()];
     ours.extend(draft.config_files.iter().cloned());
     ours.push("phone1.cfg".to_owned());
@@ -660,9 +653,9 @@ fn compare_config_files(
     let param = ["CONFIG_FILES"];
     let typo = theirs.iter().find(|e| is_phonel(e));
     if let Some(t) = typo {
-        report.about(
+        notes.about(
             &m.name,
-            Kind::Changed,
+            NoteKind::Changed,
             &param,
             format!("CONFIG_FILES names {t}, the guide's typo for phone1.cfg (the phone finds no such file, so it runs without phone1.cfg today): polyops names phone1.cfg"),
         );
@@ -678,9 +671,9 @@ fn compare_config_files(
         })
         .collect();
     if fixed != ours {
-        report.about(
+        notes.about(
             &m.name,
-            Kind::Changed,
+            NoteKind::Changed,
             &param,
             format!(
                 "CONFIG_FILES becomes {:?} (was {:?})",
@@ -689,9 +682,9 @@ fn compare_config_files(
             ),
         );
     } else if typo.is_none() && m.raw_config_files != ours.join(", ") {
-        report.about(
+        notes.about(
             &m.name,
-            Kind::Note,
+            NoteKind::Note,
             &param,
             "CONFIG_FILES names the same files; polyops writes them with its own spacing",
         );
@@ -703,9 +696,9 @@ fn compare_config_files(
 fn notes_about_the_rest(
     listing: &Listing,
     read: &BTreeSet<String>,
-    kept: &[&Master],
+    kept: &[&MasterFile],
     draft: &Draft,
-    report: &mut Report,
+    notes: &mut ImportNotes,
 ) {
     for name in &listing.names {
         let n = name.as_str();
@@ -717,27 +710,27 @@ fn notes_about_the_rest(
             continue;
         }
         if lower == "000000000000.cfg" {
-            report.add(
+            notes.add(
                 n,
-                Kind::Note,
+                NoteKind::Note,
                 "the firmware's default master file, for phones without one of their own: left as it is",
             );
         } else if let Some(m) = kept.iter().find(|m| {
             [format!("{}-phone.cfg", m.mac), format!("{}-web.cfg", m.mac)].contains(&lower)
         }) {
-            report.add(
+            notes.add(
                 n,
-                Kind::Note,
+                NoteKind::Note,
                 format!("settings phone {} keeps for itself (changed on the handset or its web page): they override the site file, and polyops never touches them; drift names the declared ones they shadow", m.mac),
             );
         } else if !PACKAGE.contains(&lower.as_str())
             && !is_phone_written(n)
             && master_mac(n).is_none()
         {
-            report.not_understood.insert(n.to_owned());
-            report.add(
+            notes.not_understood.insert(n.to_owned());
+            notes.add(
                 n,
-                Kind::Note,
+                NoteKind::Note,
                 "not read: no imported phone names it; it stays on the target as it is (unmanaged)",
             );
         }
@@ -747,25 +740,6 @@ fn notes_about_the_rest(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_guides_scanning_typos_are_read_as_what_they_mean() {
-        assert_eq!(
-            guide_typo("msg.mwi.l.callBackMode").as_deref(),
-            Some("msg.mwi.1.callBackMode")
-        );
-        assert_eq!(
-            guide_typo("tcplpApp.sntp.gmtOffset").as_deref(),
-            Some("tcpIpApp.sntp.gmtOffset")
-        );
-        assert_eq!(
-            guide_typo("volpProt.SIP.local.port").as_deref(),
-            Some("voIpProt.SIP.local.port")
-        );
-        assert_eq!(guide_typo("msg.mwi.1.callBackMode"), None);
-        assert_eq!(guide_typo("made.up.name"), None);
-        assert!(is_phonel("phonel.cfg") && !is_phonel("phone1.cfg"));
-    }
 
     #[test]
     fn master_and_extension_names_are_read_in_any_case() {

@@ -7,7 +7,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::import::report::Kind;
+use crate::import::notes::NoteKind;
 use crate::import::{yaml, Imported};
 use crate::polycom::reader::parameter_map;
 use crate::render::inputs::Inputs;
@@ -24,9 +24,9 @@ pub fn rendered(imported: &mut Imported) -> Option<Rendered> {
     let text = yaml::site_yaml(&imported.draft, true);
     let findings = |diags: Vec<crate::site::diagnostic::Diagnostic>, imported: &mut Imported| {
         for d in diags.into_iter().filter(|d| d.is_error()) {
-            imported.report.add(
+            imported.notes.add(
                 &file,
-                Kind::Note,
+                NoteKind::Note,
                 format!(
                     "the imported site does not validate yet: {}: {}",
                     d.path, d.message
@@ -86,7 +86,7 @@ pub fn verify(imported: &mut Imported) {
         };
         let names: BTreeSet<&String> = theirs.values.keys().chain(ours.values.keys()).collect();
         for param in names {
-            if imported.report.covers(theirs_name, param) {
+            if imported.notes.covers(theirs_name, param) {
                 continue;
             }
             let show = |v: &str| {
@@ -99,15 +99,15 @@ pub fn verify(imported: &mut Imported) {
             let text = match (theirs.values.get(param), ours.values.get(param)) {
                 (Some(a), Some(b)) if a == b => continue,
                 (Some(a), Some(b)) => (
-                    Kind::Changed,
+                    NoteKind::Changed,
                     format!("{param} becomes {} (was {})", show(b), show(a)),
                 ),
                 (Some(a), None) => (
-                    Kind::LeftOut,
+                    NoteKind::LeftOut,
                     format!("{param}={} is not imported", show(a)),
                 ),
                 (None, Some(b)) => (
-                    Kind::Changed,
+                    NoteKind::Changed,
                     format!("{param} is added: polyops writes {}", show(b)),
                 ),
                 (None, None) => continue,
@@ -116,6 +116,6 @@ pub fn verify(imported: &mut Imported) {
         }
     }
     for (file, kind, param, text) in lines {
-        imported.report.about(&file, kind, &[&param], text);
+        imported.notes.about(&file, kind, &[&param], text);
     }
 }

@@ -114,7 +114,7 @@ fn check_characters(text: &str) -> Result<(), String> {
         let fine = match c {
             '\t' | '\n' => true,
             '\r' => matches!(chars.peek(), Some('\n') | None),
-            c => !crate::site::name::is_unprintable(c),
+            c => !crate::printable::is_unprintable(c),
         };
         if !fine {
             return Err(format!(

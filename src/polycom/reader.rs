@@ -1,10 +1,26 @@
 //! Polycom configuration files as the phones read them: XML in which every
 //! attribute of every element is a parameter (`<reg reg.1.label="201"/>`).
 
+/// Why bytes are not a configuration file a phone reads: by position
+/// only, never quoting them (a file may hold a password).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum XmlError {
+    #[error("not UTF-8 text (byte {at})")]
+    NotUtf8 { at: usize },
+    #[error("not well-formed XML (line {line}, column {column})")]
+    NotWellFormed { line: u32, column: u32 },
+    #[error("no APPLICATION element")]
+    NoApplication,
+    /// Over [`MAX_ATTRIBUTES`]: not parsed at all.
+    #[error("more than {max} attributes, more than a configuration file holds")]
+    TooManyAttributes { max: usize },
+}
+
 /// The bytes as text, without a byte order mark.
-fn text(bytes: &[u8]) -> Result<&str, String> {
-    let text = std::str::from_utf8(bytes)
-        .map_err(|e| format!("not UTF-8 text (byte {})", e.valid_up_to()))?;
+fn text(bytes: &[u8]) -> Result<&str, XmlError> {
+    let text = std::str::from_utf8(bytes).map_err(|e| XmlError::NotUtf8 {
+        at: e.valid_up_to(),
+    })?;
     Ok(text.strip_prefix('\u{feff}').unwrap_or(text))
 }
 
@@ -19,15 +35,18 @@ pub const MAX_ATTRIBUTES: usize = 8192;
 
 /// The text parsed as XML; errors by position only. A file over
 /// [`MAX_ATTRIBUTES`] is refused before it is parsed.
-fn document(text: &str) -> Result<roxmltree::Document<'_>, String> {
+fn document(text: &str) -> Result<roxmltree::Document<'_>, XmlError> {
     if attribute_count(text, MAX_ATTRIBUTES) > MAX_ATTRIBUTES {
-        return Err(format!(
-            "more than {MAX_ATTRIBUTES} attributes, more than a configuration file holds"
-        ));
+        return Err(XmlError::TooManyAttributes {
+            max: MAX_ATTRIBUTES,
+        });
     }
     roxmltree::Document::parse(text).map_err(|e| {
         let pos = e.pos();
-        format!("not well-formed XML (line {}, column {})", pos.row, pos.col)
+        XmlError::NotWellFormed {
+            line: pos.row,
+            column: pos.col,
+        }
     })
 }
 
@@ -81,7 +100,7 @@ fn attribute_count(text: &str, stop: usize) -> usize {
 /// (`version`, `encoding`, `standalone`) carries none. `Err` says why the
 /// bytes are not such a file, by position only (never quoting them: a
 /// file may hold a password).
-pub fn parameters(bytes: &[u8]) -> Result<Vec<(String, String)>, String> {
+pub fn parameters(bytes: &[u8]) -> Result<Vec<(String, String)>, XmlError> {
     let text = text(bytes)?;
     let doc = document(text)?;
     Ok(doc
@@ -100,7 +119,7 @@ pub fn parameters(bytes: &[u8]) -> Result<Vec<(String, String)>, String> {
 /// ("the parameter found first in the list of files will be the one that is
 /// effective", Polycom's administrator guide). A later occurrence is in
 /// `repeated`, in document order.
-pub fn parameter_map(bytes: &[u8]) -> Result<Parameters, String> {
+pub fn parameter_map(bytes: &[u8]) -> Result<Parameters, XmlError> {
     let mut out = Parameters::default();
     for (name, value) in parameters(bytes)? {
         if out.values.contains_key(&name) {
@@ -140,13 +159,13 @@ pub struct Application {
 
 /// Read a master file's APPLICATION element. `Err` when the bytes are not
 /// XML or hold no APPLICATION element (again by position only).
-pub fn application(bytes: &[u8]) -> Result<Application, String> {
+pub fn application(bytes: &[u8]) -> Result<Application, XmlError> {
     let text = text(bytes)?;
     let doc = document(text)?;
     let app = doc
         .descendants()
         .find(|n| n.is_element() && n.tag_name().name() == "APPLICATION")
-        .ok_or("no APPLICATION element")?;
+        .ok_or(XmlError::NoApplication)?;
     let app_file_path = app
         .attribute("APP_FILE_PATH")
         .map(str::trim)
@@ -256,9 +275,9 @@ mod tests {
             one_element_with(80_000),
         ] {
             let e = parameters(&over).expect_err("over the cap");
-            assert!(e.contains("more than 8192 attributes"), "{e}");
+            assert!(e.to_string().contains("more than 8192 attributes"), "{e}");
             let e = parameter_map(&over).expect_err("over the cap");
-            assert!(e.contains("more than 8192 attributes"), "{e}");
+            assert!(e.to_string().contains("more than 8192 attributes"), "{e}");
         }
         let mut master = one_element_with(MAX_ATTRIBUTES);
         master.splice(
@@ -279,10 +298,14 @@ mod tests {
 
     #[test]
     fn non_xml_and_non_utf8_are_errors_that_quote_nothing() {
-        let e = parameters(b"<x reg.1.auth.password=\"s&cret;\"/>").expect_err("bad entity");
+        let e = parameters(b"<x reg.1.auth.password=\"s&cret;\"/>")
+            .expect_err("bad entity")
+            .to_string();
         assert!(e.contains("line 1"), "{e}");
         assert!(!e.contains("cret"), "{e}");
-        let e = parameters(b"<x a=\"\xff\"/>").expect_err("not UTF-8");
+        let e = parameters(b"<x a=\"\xff\"/>")
+            .expect_err("not UTF-8")
+            .to_string();
         assert!(e.contains("UTF-8"), "{e}");
         assert!(parameters(b"polycom default\n").is_err());
         assert!(parameters(b"").is_err());

@@ -482,7 +482,7 @@ fn master(
         (own.clone(), loaded)
     };
     let (source, parsed) = match loaded {
-        Loaded::Bytes(source, b) => (source, application(&b)),
+        Loaded::Bytes(source, b) => (source, application(&b).map_err(|e| e.to_string())),
         Loaded::TooLarge(size) => (
             Source::Target,
             Err(format!(

@@ -62,7 +62,7 @@ impl State {
         let mut claims = Claims::default();
         for (name, sha) in &self.files {
             let why_not = match RemoteName::new(name) {
-                Err(why) => Some(why),
+                Err(why) => Some(why.to_string()),
                 Ok(_) if declared.contains(name) => None,
                 Ok(_) if !is_ownable(name) => Some("a name polyops never owns".to_owned()),
                 Ok(_) if !is_rendered_shape(name) => {

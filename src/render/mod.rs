@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use crate::polycom::xml::Xml;
 use crate::render::inputs::Inputs;
 use crate::site::model::{
-    model_params_file, phone_params_file, Params, Phone, Site, Value, ALTIGEN_CFG,
+    model_params_file, phone_params_file, CheckedValue, Params, Phone, Site, ALTIGEN_CFG,
 };
 use crate::site::params::{FIXED_EXTENSION, FIXED_SITE, SILENT_MESSAGE_WAITING};
 
@@ -61,10 +61,10 @@ pub fn render(site: &Site, inputs: &Inputs) -> Rendered {
 }
 
 /// A parameter's value as written: secrets resolved by their field.
-fn value<'a>(v: &'a Value, inputs: &'a Inputs) -> &'a str {
+fn value<'a>(v: &'a CheckedValue, inputs: &'a Inputs) -> &'a str {
     match v {
-        Value::Text(t) => t,
-        Value::Secret { field, .. } => inputs
+        CheckedValue::Text(t) => t,
+        CheckedValue::Secret { field, .. } => inputs
             .params
             .get(field)
             .map(|s| s.expose())

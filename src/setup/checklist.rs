@@ -239,7 +239,7 @@ fn limitations(site: &Site) -> Vec<Limitation> {
 /// backslash before the `@` would not do: mentions are found in the text
 /// as rendered, after escapes are gone.)
 fn md(text: &str) -> String {
-    let text = crate::mask::printable(text);
+    let text = crate::printable::printable(text);
     let mut out = String::with_capacity(text.len());
     let mut chars = text.chars().peekable();
     while let Some(c) = chars.next() {
@@ -315,7 +315,7 @@ pub fn render(c: &Checklist) -> String {
             for e in &c.extensions {
                 out.push_str(&format!(
                     "\n{}\n",
-                    extension_heading(e, &|t| crate::mask::printable(t))
+                    extension_heading(e, &|t| crate::printable::printable(t))
                 ));
                 for s in &e.steps {
                     item(&mut out, s);

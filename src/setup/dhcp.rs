@@ -11,6 +11,7 @@
 //! server name, also a string) is added when the site has an IP6000, which
 //! asks for 66 rather than 160.
 
+use crate::error::DhcpError;
 use crate::site::model::{Model, Site, TargetUrl};
 
 /// A DHCP server's configuration language.
@@ -50,7 +51,7 @@ const FACTORY_USER: &str = "PlcmSpIp";
 
 /// The options of `site`. `Err` for a `dir:` target (no server a phone can
 /// reach) and for a host or path a DHCP option string cannot carry safely.
-pub fn boot_options(site: &Site) -> Result<BootOptions, String> {
+pub fn boot_options(site: &Site) -> Result<BootOptions, DhcpError> {
     let TargetUrl::Ftp {
         tls,
         host,
@@ -58,10 +59,10 @@ pub fn boot_options(site: &Site) -> Result<BootOptions, String> {
         path,
     } = &site.target.url
     else {
-        return Err(format!(
-            "site {}: target {} is a local folder, not a server the phones can boot from: dhcp needs an ftp:// or ftps:// target",
-            site.name, site.target.display
-        ));
+        return Err(DhcpError::LocalFolder {
+            site: site.name.clone(),
+            target: site.target.display.clone(),
+        });
     };
     let ipv6 = host.contains(':');
     let host_ok = if ipv6 {
@@ -74,21 +75,19 @@ pub fn boot_options(site: &Site) -> Result<BootOptions, String> {
                 .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
     };
     if !host_ok {
-        return Err(format!(
-            "site {}: target host {:?} is not an IP address or DNS name a DHCP option can carry",
-            site.name,
-            crate::mask::printable(host)
-        ));
+        return Err(DhcpError::Host {
+            site: site.name.clone(),
+            host: crate::printable::printable(host),
+        });
     }
     if let Some(c) = path
         .chars()
         .find(|&c| !(c.is_ascii_alphanumeric() || "-._~/%+".contains(c)))
     {
-        return Err(format!(
-            "site {}: the target's path holds {:?}, which a boot server URL in a DHCP option cannot carry safely (letters, digits and - . _ ~ / % + only)",
-            site.name,
-            crate::mask::printable(&c.to_string())
-        ));
+        return Err(DhcpError::Path {
+            site: site.name.clone(),
+            character: crate::printable::printable(&c.to_string()),
+        });
     }
     let url = *port != 21 || !path.is_empty();
     let boot_server = if url {
@@ -360,7 +359,9 @@ mod tests {
 
     #[test]
     fn a_dir_target_is_an_error() {
-        let e = boot_options(&site("dir:out/x", &["IP650"])).expect_err("dir: has no server");
+        let e = boot_options(&site("dir:out/x", &["IP650"]))
+            .expect_err("dir: has no server")
+            .to_string();
         assert!(e.contains("local folder"), "{e}");
     }
 

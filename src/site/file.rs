@@ -3,6 +3,8 @@
 //! `rules.rs` turns a `SiteFile` into a checked `Site`.
 
 use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
 
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -192,6 +194,8 @@ pub enum Zone {
 }
 
 impl Zone {
+    pub const ALL: [Zone; 4] = [Zone::Eastern, Zone::Central, Zone::Mountain, Zone::Pacific];
+
     /// GMT offset in seconds, as guide §6.1 lists them.
     pub fn gmt_offset(self) -> i32 {
         match self {
@@ -200,6 +204,40 @@ impl Zone {
             Zone::Mountain => -25200,
             Zone::Pacific => -28800,
         }
+    }
+
+    /// The zone of an offset, when it is one of the guide's four.
+    pub fn of_offset(offset: i32) -> Option<Zone> {
+        Zone::ALL.into_iter().find(|z| z.gmt_offset() == offset)
+    }
+}
+
+/// As the site file writes it: `eastern`.
+impl fmt::Display for Zone {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Zone::Eastern => "eastern",
+            Zone::Central => "central",
+            Zone::Mountain => "mountain",
+            Zone::Pacific => "pacific",
+        })
+    }
+}
+
+/// A name that is none of the guide's four zones.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("expected eastern, central, mountain or pacific")]
+pub struct UnknownZone;
+
+/// A zone's name in any case.
+impl FromStr for Zone {
+    type Err = UnknownZone;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Zone::ALL
+            .into_iter()
+            .find(|z| text.eq_ignore_ascii_case(&z.to_string()))
+            .ok_or(UnknownZone)
     }
 }
 
@@ -315,7 +353,10 @@ pub struct PhoneFile {
     pub address: Option<String>,
 }
 
-/// The Polycom models MaxCS 7.0 supports (guide §2).
+/// The Polycom models MaxCS 7.0 supports (guide §2). A phone's model may
+/// also be written the way people write it (`ip 650`, `650`, `SPIP_650`,
+/// `SoundPoint IP 650`, `SoundStation IP 7000`): it is read as the name
+/// here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, JsonSchema)]
 pub enum Model {
     IP321,
@@ -325,6 +366,92 @@ pub enum Model {
     IP650,
     IP6000,
     IP7000,
+}
+
+/// The models, as a site file spells them, for messages.
+pub const MODELS: &str = "IP321, IP331, IP335, IP560, IP650, IP6000 or IP7000";
+
+impl Model {
+    pub const ALL: [Model; 7] = [
+        Model::IP321,
+        Model::IP331,
+        Model::IP335,
+        Model::IP560,
+        Model::IP650,
+        Model::IP6000,
+        Model::IP7000,
+    ];
+
+    /// The model's number: `650`.
+    pub fn number(self) -> &'static str {
+        match self {
+            Model::IP321 => "321",
+            Model::IP331 => "331",
+            Model::IP335 => "335",
+            Model::IP560 => "560",
+            Model::IP650 => "650",
+            Model::IP6000 => "6000",
+            Model::IP7000 => "7000",
+        }
+    }
+}
+
+/// As the site file names it: `IP650`.
+impl fmt::Display for Model {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "IP{}", self.number())
+    }
+}
+
+/// A name that is none of the supported models.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("expected {MODELS}")]
+pub struct UnknownModel;
+
+/// A model as people write it: `IP650`, `ip 650`, `650`, `SPIP650`,
+/// `SoundPoint IP 650`, `SSIP_7000`, `SoundStation IP 7000` (spaces, `_`
+/// and `-` and case aside).
+impl FromStr for Model {
+    type Err = UnknownModel;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let squeezed: String = text
+            .chars()
+            .filter(|c| !matches!(c, ' ' | '_' | '-'))
+            .collect::<String>()
+            .to_ascii_uppercase();
+        let number = ["SOUNDPOINTIP", "SOUNDSTATIONIP", "SPIP", "SSIP", "IP"]
+            .iter()
+            .find_map(|p| squeezed.strip_prefix(p))
+            .unwrap_or(&squeezed);
+        Model::ALL
+            .into_iter()
+            .find(|m| m.number() == number)
+            .ok_or(UnknownModel)
+    }
+}
+
+/// Each `phones[].model` of a site file's tree written another way than
+/// the site file's own name (`ip 650`, `650`) rewritten as that name
+/// (`IP650`), before the tree is checked against the schema; anything
+/// that names no model is left for the schema to report.
+pub fn normalise_models(site: &mut serde_json::Value) {
+    let Some(phones) = site.get_mut("phones").and_then(|p| p.as_array_mut()) else {
+        return;
+    };
+    for phone in phones {
+        let Some(model) = phone.get_mut("model") else {
+            continue;
+        };
+        let written = match &*model {
+            serde_json::Value::String(s) => s.clone(),
+            serde_json::Value::Number(n) => n.to_string(),
+            _ => continue,
+        };
+        if let Ok(m) = written.parse::<Model>() {
+            *model = serde_json::Value::String(m.to_string());
+        }
+    }
 }
 
 fn default_ftp_user() -> String {
@@ -353,4 +480,57 @@ fn default_bootrom() -> String {
 }
 fn default_sip() -> String {
     "3.2.7".to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn models_are_read_in_the_spellings_people_use() {
+        for (text, model) in [
+            ("IP650", Model::IP650),
+            ("ip 650", Model::IP650),
+            ("650", Model::IP650),
+            ("SPIP_650", Model::IP650),
+            ("SoundPoint IP 321", Model::IP321),
+            ("SoundStation IP 7000", Model::IP7000),
+            ("ssip6000", Model::IP6000),
+        ] {
+            assert_eq!(text.parse::<Model>(), Ok(model), "{text}");
+        }
+        for text in ["IP600", "", "VVX400", "IP65"] {
+            assert_eq!(text.parse::<Model>(), Err(UnknownModel), "{text}");
+        }
+    }
+
+    #[test]
+    fn models_and_zones_print_as_the_site_file_names_them() {
+        for m in Model::ALL {
+            assert_eq!(m.to_string().parse::<Model>(), Ok(m));
+            assert_eq!(m.to_string(), format!("{m:?}"));
+        }
+        assert_eq!(Zone::Pacific.to_string(), "pacific");
+        assert_eq!("Eastern".parse::<Zone>(), Ok(Zone::Eastern));
+        assert_eq!("utc".parse::<Zone>(), Err(UnknownZone));
+        assert_eq!(Zone::of_offset(-28800), Some(Zone::Pacific));
+        assert_eq!(Zone::of_offset(-18000), Some(Zone::Eastern));
+        assert_eq!(Zone::of_offset(3600), None);
+    }
+
+    #[test]
+    fn a_phones_model_written_as_people_write_it_is_normalised() {
+        let mut site = serde_json::json!({"phones": [
+            {"model": "ip 650"}, {"model": 650}, {"model": "SoundStation IP 7000"},
+            {"model": "IP550"}, {"model": true}, {}
+        ]});
+        normalise_models(&mut site);
+        assert_eq!(
+            site["phones"],
+            serde_json::json!([
+                {"model": "IP650"}, {"model": "IP650"}, {"model": "IP7000"},
+                {"model": "IP550"}, {"model": true}, {}
+            ])
+        );
+    }
 }

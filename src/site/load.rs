@@ -39,6 +39,11 @@ pub struct Selection {
     pub shard: Option<Shard>,
 }
 
+/// A `--shard` that is not `K/N` with 1 <= K <= N.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?} is not K/N with 1 <= K <= N (e.g. 2/4)")]
+pub struct ShardError(String);
+
 /// `--shard K/N`: the K-th of N slices, K from 1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Shard {
@@ -48,8 +53,8 @@ pub struct Shard {
 
 impl Shard {
     /// Parse `K/N` with 1 <= K <= N.
-    pub fn parse(text: &str) -> Result<Shard, String> {
-        let bad = || format!("{text:?} is not K/N with 1 <= K <= N (e.g. 2/4)");
+    pub fn parse(text: &str) -> Result<Shard, ShardError> {
+        let bad = || ShardError(text.to_owned());
         let (k, n) = text.split_once('/').ok_or_else(bad)?;
         let (index, total): (usize, usize) = (
             k.trim().parse().map_err(|_| bad())?,
@@ -137,9 +142,32 @@ fn narrow(
     }
 }
 
+/// Why no site could be loaded at all (what is wrong inside one site file
+/// is a [`Diagnostic`] instead).
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("no sites: {} is not a folder (use --sites DIR or name site files)", dir.display())]
+    NotAFolder { dir: PathBuf },
+    /// `unread`: the first file of the folder that was not read, and why.
+    #[error("no site files (*.yaml) in {}{}", dir.display(), unread.as_ref().map(|d| format!(" ({}: {})", d.file, d.message)).unwrap_or_default())]
+    NoSiteFiles {
+        dir: PathBuf,
+        unread: Option<Diagnostic>,
+    },
+    #[error("site file {name} does not exist")]
+    NoSuchFile { name: String },
+    #[error("no site named {name} in {}", dir.display())]
+    NoSuchSite { name: String, dir: PathBuf },
+    #[error("error reading {}: {source}", dir.display())]
+    ReadFolder {
+        dir: PathBuf,
+        source: std::io::Error,
+    },
+}
+
 /// Load the sites a command names. `names` are site names or paths of site
 /// files; none means every site under `sites_dir`.
-pub fn load(sites_dir: &Path, names: &[String]) -> Result<Catalog, String> {
+pub fn load(sites_dir: &Path, names: &[String]) -> Result<Catalog, LoadError> {
     load_selected(sites_dir, names, &Selection::default())
 }
 
@@ -148,7 +176,7 @@ pub fn load_selected(
     sites_dir: &Path,
     names: &[String],
     selection: &Selection,
-) -> Result<Catalog, String> {
+) -> Result<Catalog, LoadError> {
     let mut files: BTreeMap<PathBuf, bool> = BTreeMap::new();
     let mut unread = Vec::new();
     if sites_dir.is_dir() {
@@ -156,20 +184,15 @@ pub fn load_selected(
             files.insert(path, names.is_empty());
         }
     } else if names.is_empty() {
-        return Err(format!(
-            "no sites: {} is not a folder (use --sites DIR or name site files)",
-            sites_dir.display()
-        ));
+        return Err(LoadError::NotAFolder {
+            dir: sites_dir.to_owned(),
+        });
     }
     if names.is_empty() && files.is_empty() {
-        let hint = match unread.first() {
-            Some(d) => format!(" ({}: {})", d.file, d.message),
-            None => String::new(),
-        };
-        return Err(format!(
-            "no site files (*.yaml) in {}{hint}",
-            sites_dir.display()
-        ));
+        return Err(LoadError::NoSiteFiles {
+            dir: sites_dir.to_owned(),
+            unread: unread.into_iter().next(),
+        });
     }
 
     let defaults = match defaults::read(sites_dir) {
@@ -191,7 +214,7 @@ pub fn load_selected(
         let as_path = PathBuf::from(name);
         if name.ends_with(".yaml") || name.ends_with(".yml") || name.contains('/') {
             if !as_path.is_file() {
-                return Err(format!("site file {name} does not exist"));
+                return Err(LoadError::NoSuchFile { name: name.clone() });
             }
             let key = files
                 .keys()
@@ -222,7 +245,12 @@ pub fn load_selected(
             Some((p, _)) => {
                 files.insert(p.clone(), true);
             }
-            None => return Err(format!("no site named {name} in {}", sites_dir.display())),
+            None => {
+                return Err(LoadError::NoSuchSite {
+                    name: name.clone(),
+                    dir: sites_dir.to_owned(),
+                })
+            }
         }
     }
 
@@ -277,7 +305,7 @@ fn same_file(a: &Path, b: &Path) -> bool {
 /// to folders are not followed). Names starting with `_` or `.` give none:
 /// `_` marks what is not a site (docs/many-sites.md: `_defaults.yaml`, an `_archive/`
 /// folder), `.` what is hidden (`.git/`).
-fn site_files_in(dir: &Path, unread: &mut Vec<Diagnostic>) -> Result<Vec<PathBuf>, String> {
+fn site_files_in(dir: &Path, unread: &mut Vec<Diagnostic>) -> Result<Vec<PathBuf>, LoadError> {
     let mut out = Vec::new();
     for (path, is_real_dir) in entries(dir)? {
         if is_quiet(&path) {
@@ -310,7 +338,12 @@ fn in_subfolder(folder: &Path, top: &str, unread: &mut Vec<Diagnostic>) {
     let found = match entries(folder) {
         Ok(found) => found,
         Err(e) => {
-            unread.push(Diagnostic::warning(&display(folder), Pos::NONE, "", e));
+            unread.push(Diagnostic::warning(
+                &display(folder),
+                Pos::NONE,
+                "",
+                e.to_string(),
+            ));
             return;
         }
     };
@@ -334,8 +367,11 @@ fn in_subfolder(folder: &Path, top: &str, unread: &mut Vec<Diagnostic>) {
 
 /// The entries of a folder, each with whether it is a folder itself (not a
 /// symbolic link to one).
-fn entries(dir: &Path) -> Result<Vec<(PathBuf, bool)>, String> {
-    let failed = |e: std::io::Error| format!("error reading {}: {e}", dir.display());
+fn entries(dir: &Path) -> Result<Vec<(PathBuf, bool)>, LoadError> {
+    let failed = |source: std::io::Error| LoadError::ReadFolder {
+        dir: dir.to_owned(),
+        source,
+    };
     let mut out = Vec::new();
     for entry in std::fs::read_dir(dir).map_err(failed)? {
         let entry = entry.map_err(failed)?;
@@ -412,6 +448,7 @@ pub fn parse_site_over(
             "a site file must be a YAML mapping (site:, target:, server: …)",
         )]);
     }
+    crate::site::file::normalise_models(&mut doc.value);
     let mut diags: Vec<Diagnostic> = Vec::new();
     for err in schema::validator().iter_errors(&doc.value) {
         let path = field_path(&err.instance_path().iter().collect::<Vec<_>>());

@@ -9,7 +9,7 @@ pub struct Mac([u8; 12]);
 impl Mac {
     /// Accepts `0004f2000607`, `00:04:F2:00:06:07`, `00-04-f2-00-06-07`,
     /// `0004.f200.0607`: any mix of `:`, `-`, `.` separators around 12 hex digits.
-    pub fn parse(text: &str) -> Result<Mac, String> {
+    pub fn parse(text: &str) -> Result<Mac, MacError> {
         let mut digits = [0u8; 12];
         let mut n = 0;
         for c in text.trim().chars() {
@@ -17,22 +17,16 @@ impl Mac {
                 ':' | '-' | '.' => {}
                 c if c.is_ascii_hexdigit() => {
                     if n == 12 {
-                        return Err(too_many());
+                        return Err(MacError::TooManyDigits);
                     }
                     digits[n] = c.to_ascii_lowercase() as u8;
                     n += 1;
                 }
-                _ => {
-                    return Err(format!(
-                        "invalid MAC address: {c:?} is not a hex digit or separator"
-                    ))
-                }
+                _ => return Err(MacError::NotHex(c)),
             }
         }
         if n != 12 {
-            return Err(format!(
-                "invalid MAC address: expected 12 hex digits, found {n}"
-            ));
+            return Err(MacError::Digits(n));
         }
         Ok(Mac(digits))
     }
@@ -42,8 +36,15 @@ impl Mac {
     }
 }
 
-fn too_many() -> String {
-    "invalid MAC address: more than 12 hex digits".to_owned()
+/// Why a text is not a MAC address.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MacError {
+    #[error("invalid MAC address: more than 12 hex digits")]
+    TooManyDigits,
+    #[error("invalid MAC address: {0:?} is not a hex digit or separator")]
+    NotHex(char),
+    #[error("invalid MAC address: expected 12 hex digits, found {0}")]
+    Digits(usize),
 }
 
 impl fmt::Display for Mac {

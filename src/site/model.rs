@@ -72,8 +72,8 @@ impl Site {
             .chain(self.phones.iter().map(|p| &p.params))
             .flat_map(|params| params.values())
             .filter_map(|v| match v {
-                Value::Secret { field, reference } => Some((field.as_str(), reference)),
-                Value::Text(_) => None,
+                CheckedValue::Secret { field, reference } => Some((field.as_str(), reference)),
+                CheckedValue::Text(_) => None,
             })
     }
 }
@@ -101,7 +101,7 @@ impl Default for Safety {
 
 /// A checked parameter value, as it goes into a file.
 #[derive(Debug, Clone)]
-pub enum Value {
+pub enum CheckedValue {
     Text(String),
     /// A secret, resolved at render time; `field` is its path in the site
     /// file (the key of its resolved value).
@@ -112,7 +112,7 @@ pub enum Value {
 }
 
 /// Parameters by name.
-pub type Params = BTreeMap<String, Value>;
+pub type Params = BTreeMap<String, CheckedValue>;
 
 /// `params-<model>.cfg` (`params-ip650.cfg`).
 pub fn model_params_file(model: Model) -> String {
@@ -163,12 +163,31 @@ pub enum TargetUrl {
     },
 }
 
+/// Why a text is not a target URL polyops can use.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UrlError {
+    #[error("dir: needs a path, e.g. dir:out/provisioning")]
+    NoPath,
+    #[error("expected ftp://, ftps:// or dir:")]
+    Scheme,
+    #[error("put the user in target.user and the password in target.password, not in the URL")]
+    Credentials,
+    #[error("the path must not contain ..")]
+    ParentFolder,
+    #[error("unclosed [ in an IPv6 address")]
+    UnclosedBracket,
+    #[error("missing host")]
+    NoHost,
+    #[error("invalid port {0:?}")]
+    Port(String),
+}
+
 impl TargetUrl {
     /// Parse `dir:<path>`, `ftp://host[:port]/path`, `ftps://host[:port]/path`.
-    pub fn parse(url: &str) -> Result<TargetUrl, String> {
+    pub fn parse(url: &str) -> Result<TargetUrl, UrlError> {
         if let Some(path) = url.strip_prefix("dir:") {
             if path.is_empty() {
-                return Err("dir: needs a path, e.g. dir:out/provisioning".to_owned());
+                return Err(UrlError::NoPath);
             }
             return Ok(TargetUrl::Dir(PathBuf::from(path)));
         }
@@ -177,19 +196,16 @@ impl TargetUrl {
         } else if let Some(r) = url.strip_prefix("ftp://") {
             (false, r)
         } else {
-            return Err("expected ftp://, ftps:// or dir:".to_owned());
+            return Err(UrlError::Scheme);
         };
         let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
         if authority.contains('@') {
-            return Err(
-                "put the user in target.user and the password in target.password, not in the URL"
-                    .to_owned(),
-            );
+            return Err(UrlError::Credentials);
         }
         let (host, port) = split_host_port(authority)?;
         let path = path.trim_end_matches('/');
         if path.split('/').any(|seg| seg == "..") {
-            return Err("the path must not contain ..".to_owned());
+            return Err(UrlError::ParentFolder);
         }
         Ok(TargetUrl::Ftp {
             tls,
@@ -229,11 +245,9 @@ impl TargetUrl {
     }
 }
 
-fn split_host_port(authority: &str) -> Result<(String, u16), String> {
+fn split_host_port(authority: &str) -> Result<(String, u16), UrlError> {
     let (host, port) = if let Some(rest) = authority.strip_prefix('[') {
-        let (h, after) = rest
-            .split_once(']')
-            .ok_or("unclosed [ in an IPv6 address")?;
+        let (h, after) = rest.split_once(']').ok_or(UrlError::UnclosedBracket)?;
         (h, after.strip_prefix(':'))
     } else {
         match authority.rsplit_once(':') {
@@ -242,7 +256,7 @@ fn split_host_port(authority: &str) -> Result<(String, u16), String> {
         }
     };
     if host.is_empty() {
-        return Err("missing host".to_owned());
+        return Err(UrlError::NoHost);
     }
     let port = match port {
         None => 21,
@@ -250,7 +264,7 @@ fn split_host_port(authority: &str) -> Result<(String, u16), String> {
             .parse::<u16>()
             .ok()
             .filter(|p| *p > 0)
-            .ok_or_else(|| format!("invalid port {p:?}"))?,
+            .ok_or_else(|| UrlError::Port(p.to_owned()))?,
     };
     Ok((host.to_owned(), port))
 }

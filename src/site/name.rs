@@ -9,6 +9,8 @@
 
 use std::fmt;
 
+use crate::printable::is_unprintable;
+
 /// Uploads land under `<name>.polyops-tmp` first: not a `.cfg`, so no phone
 /// reads it. A name a site declares may not end with it.
 pub const TEMP_SUFFIX: &str = ".polyops-tmp";
@@ -27,7 +29,7 @@ pub struct RemoteName(String);
 impl RemoteName {
     /// Check `name`; `Err` says why it cannot be a name on a target, in
     /// words that never repeat the name's control characters.
-    pub fn new(name: &str) -> Result<Self, String> {
+    pub fn new(name: &str) -> Result<Self, NameError> {
         check_segment(name)?;
         Ok(Self(name.to_owned()))
     }
@@ -54,52 +56,46 @@ impl AsRef<str> for RemoteName {
     }
 }
 
-fn check_segment(name: &str) -> Result<(), String> {
+/// Why a text cannot be a name on a target, in words that never repeat
+/// the name's control characters.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NameError {
+    #[error("an empty name")]
+    Empty,
+    #[error("a name that is a folder reference (. or ..)")]
+    FolderReference,
+    #[error("a name longer than {MAX_NAME_BYTES} bytes")]
+    TooLong,
+    #[error("a name with the control character U+{:04X}", u32::from(*.0))]
+    Control(char),
+    #[error("a name with a path separator")]
+    PathSeparator,
+    #[error("a name that starts or ends with a space")]
+    OuterSpace,
+}
+
+fn check_segment(name: &str) -> Result<(), NameError> {
     if name.is_empty() {
-        return Err("an empty name".to_owned());
+        return Err(NameError::Empty);
     }
     if name == "." || name == ".." {
-        return Err("a name that is a folder reference (. or ..)".to_owned());
+        return Err(NameError::FolderReference);
     }
     if name.len() > MAX_NAME_BYTES {
-        return Err(format!("a name longer than {MAX_NAME_BYTES} bytes"));
+        return Err(NameError::TooLong);
     }
     if let Some(c) = name.chars().find(|&c| is_unprintable(c)) {
-        return Err(format!(
-            "a name with the control character U+{:04X}",
-            u32::from(c)
-        ));
+        return Err(NameError::Control(c));
     }
     if name.contains(['/', '\\']) {
-        return Err("a name with a path separator".to_owned());
+        return Err(NameError::PathSeparator);
     }
     if name.starts_with(' ') || name.ends_with(' ') {
         // FTP servers trim arguments differently: a name with outer spaces
         // may reach another file than the one it names.
-        return Err("a name that starts or ends with a space".to_owned());
+        return Err(NameError::OuterSpace);
     }
     Ok(())
-}
-
-/// Control characters (terminal escapes, CR, LF, NUL, NEL…), the Unicode
-/// line and paragraph separators (a line break to many terminals and
-/// editors), the marks that reorder what a terminal shows, and the
-/// invisible ones that make two names look alike (zero-width space, word
-/// joiner, byte order mark): never in a name, never printed.
-pub fn is_unprintable(c: char) -> bool {
-    c.is_control()
-        || matches!(
-            c,
-            '\u{061c}'
-                | '\u{200b}'
-                | '\u{200e}'
-                | '\u{200f}'
-                | '\u{2028}'..='\u{202e}'
-                | '\u{2060}'..='\u{2064}'
-                | '\u{2066}'..='\u{206f}'
-                | '\u{feff}'
-                | '\u{fff9}'..='\u{fffb}'
-        )
 }
 
 /// Whether `line` may be written to a server as one command: no CR, LF or

@@ -4,7 +4,7 @@
 
 use crate::polycom::catalog::catalog;
 use crate::site::file::{ParamValue, ParamsFile};
-use crate::site::model::{Params, Value};
+use crate::site::model::{CheckedValue, Params};
 use crate::site::rules::{is_attribute_safe, Checker};
 use crate::site::secret::{Secret, SecretRef};
 use crate::site::source::join_key;
@@ -136,7 +136,7 @@ pub(super) fn check(c: &mut Checker<'_>, path: &str, params: &ParamsFile) -> Par
 
 /// The name rules; `false` when the parameter cannot be written at all.
 fn check_name(c: &mut Checker<'_>, at: &str, name: &str) -> bool {
-    let printable = crate::mask::printable(name);
+    let printable = crate::printable::printable(name);
     if matches!(
         name,
         "CONFIG_FILES" | "APP_FILE_PATH" | "MISC_FILES" | "LOG_FILE_DIRECTORY"
@@ -182,8 +182,13 @@ fn check_name(c: &mut Checker<'_>, at: &str, name: &str) -> bool {
     true
 }
 
-fn check_value(c: &mut Checker<'_>, at: &str, name: &str, value: &ParamValue) -> Option<Value> {
-    let secret = |reference: SecretRef| Value::Secret {
+fn check_value(
+    c: &mut Checker<'_>,
+    at: &str,
+    name: &str,
+    value: &ParamValue,
+) -> Option<CheckedValue> {
+    let secret = |reference: SecretRef| CheckedValue::Secret {
         field: at.to_owned(),
         reference,
     };
@@ -209,7 +214,7 @@ fn check_value(c: &mut Checker<'_>, at: &str, name: &str, value: &ParamValue) ->
         );
         return Some(secret(SecretRef::Literal(Secret::new(text))));
     }
-    Some(Value::Text(text))
+    Some(CheckedValue::Text(text))
 }
 
 #[cfg(test)]

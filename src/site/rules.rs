@@ -66,7 +66,48 @@ pub fn check_site(
         positions,
         diags: Vec::new(),
     };
+    let url = check_target(&mut c, sf);
+    let first = check_server_time_dialplan(&mut c, sf);
+    check_firmware_version(&mut c, "firmware.sip", &sf.firmware.sip, MAX_SIP, GUIDE_SIP);
+    check_firmware_version(
+        &mut c,
+        "firmware.bootrom",
+        &sf.firmware.bootrom,
+        MAX_BOOTROM,
+        GUIDE_BOOTROM,
+    );
+    let declared = check_extensions(&mut c, sf, first);
+    let params = checked_params(&mut c, sf);
+    let phones = check_phones(&mut c, sf, &declared);
+    let numbers: Vec<&str> = sf.extensions.iter().map(|e| e.number.as_str()).collect();
+    let mut published: BTreeMap<String, String> = BTreeMap::new();
+    let firmware_files = check_files(
+        &mut c,
+        "firmware.files",
+        &sf.firmware.files,
+        &numbers,
+        &mut published,
+    );
+    let static_files = check_files(&mut c, "files", &sf.files, &numbers, &mut published);
+    check_config_files(&mut c, &sf.config_files, &numbers);
+    let site = (!c.diags.iter().any(Diagnostic::is_error)).then(|| {
+        let checked = Checked {
+            url: url.unwrap_or(TargetUrl::Dir(PathBuf::new())),
+            first: first.unwrap_or((1, 7)),
+            params,
+            phones,
+            firmware_files,
+            static_files,
+        };
+        build(file, sf, checked)
+    });
+    let site = site.filter(|site| check_config_files_length(&mut c, site, sf));
+    (site, c.diags)
+}
 
+/// The target's URL, parsed; the user and URL free of what would end an
+/// FTP command.
+fn check_target(c: &mut Checker, sf: &SiteFile) -> Option<TargetUrl> {
     // The user and the URL's folder are sent on the FTP control connection,
     // where a CR or LF would end the command and start another one (the
     // schema's pattern already refuses those two in the URL, not a NUL).
@@ -77,7 +118,7 @@ pub fn check_site(
         match TargetUrl::parse(&sf.target.url) {
             Ok(u) => Some(u),
             Err(e) => {
-                c.error("target.url", e);
+                c.error("target.url", e.to_string());
                 None
             }
         }
@@ -93,7 +134,12 @@ pub fn check_site(
             );
         }
     }
+    url
+}
 
+/// The server's address, the time, the dial plan; the range of first
+/// digits of the extensions, when it is one.
+fn check_server_time_dialplan(c: &mut Checker, sf: &SiteFile) -> Option<(u8, u8)> {
     if !is_host(&sf.server.address) {
         c.error(
             "server.address",
@@ -109,7 +155,6 @@ pub fn check_site(
     if !is_attribute_safe(&sf.time.sntp_server) || sf.time.sntp_server.contains(' ') {
         c.error("time.sntp_server", "not a valid host name");
     }
-
     let first = first_digit_range(&sf.dialplan.extension_first_digits);
     if first.is_none() {
         c.error(
@@ -125,17 +170,16 @@ pub fn check_site(
             );
         }
     }
+    first
+}
 
-    check_firmware_version(&mut c, "firmware.sip", &sf.firmware.sip, MAX_SIP, GUIDE_SIP);
-    check_firmware_version(
-        &mut c,
-        "firmware.bootrom",
-        &sf.firmware.bootrom,
-        MAX_BOOTROM,
-        GUIDE_BOOTROM,
-    );
-
-    // Extensions: unique, fit the dial plan, printable names.
+/// Extensions: unique, fit the dial plan, printable names. Each number
+/// and the index it is declared at.
+fn check_extensions<'a>(
+    c: &mut Checker,
+    sf: &'a SiteFile,
+    first: Option<(u8, u8)>,
+) -> HashMap<&'a str, usize> {
     let mut numbers: HashMap<&str, usize> = HashMap::new();
     for (i, ext) in sf.extensions.iter().enumerate() {
         let path = format!("extensions[{i}]");
@@ -180,36 +224,46 @@ pub fn check_site(
             );
         }
     }
+    numbers
+}
 
-    let site_params = params::check(&mut c, "params", &sf.params);
-    let ext_params: Vec<Params> = sf
+/// The checked parameters of each level: the site's, each extension's
+/// (in declaration order), each model's that a phone has.
+struct LevelParams {
+    site: Params,
+    extensions: Vec<Params>,
+    models: BTreeMap<Model, Params>,
+}
+
+/// Every level's parameters, checked. The guide's fixed values of
+/// `<number>.cfg` set for the site or a model would be shadowed there (it
+/// comes first in CONFIG_FILES): they replace the guide's value in the
+/// extension files instead, an extension's own value first, then its
+/// phone's model's, then the site's.
+fn checked_params(c: &mut Checker, sf: &SiteFile) -> LevelParams {
+    let mut site = params::check(c, "params", &sf.params);
+    let mut extensions: Vec<Params> = sf
         .extensions
         .iter()
         .enumerate()
-        .map(|(i, e)| params::check(&mut c, &format!("extensions[{i}].params"), &e.params))
+        .map(|(i, e)| params::check(c, &format!("extensions[{i}].params"), &e.params))
         .collect();
-    let mut model_params = BTreeMap::new();
+    let mut models = BTreeMap::new();
     for (model, m) in &sf.models {
-        let path = format!("models.{model:?}");
-        let checked = params::check(&mut c, &format!("{path}.params"), &m.params);
+        let path = format!("models.{model}");
+        let checked = params::check(c, &format!("{path}.params"), &m.params);
         if !sf.phones.iter().any(|p| p.model == *model) {
             c.warning(
                 &path,
                 format!(
-                    "no phone of this site is an {model:?}: {} is not written",
+                    "no phone of this site is an {model}: {} is not written",
                     crate::site::model::model_params_file(*model)
                 ),
             );
         } else if !checked.is_empty() {
-            model_params.insert(*model, checked);
+            models.insert(*model, checked);
         }
     }
-
-    // The guide's fixed values of `<number>.cfg` set for the site or a
-    // model would be shadowed there (it comes first in CONFIG_FILES): they
-    // replace the guide's value in the extension files instead, an
-    // extension's own value first, then its phone's model's, then the site's.
-    let mut ext_params = ext_params;
     for (name, _) in params::FIXED_EXTENSION {
         for (i, ext) in sf.extensions.iter().enumerate() {
             let model = sf
@@ -218,34 +272,40 @@ pub fn check_site(
                 .find(|p| p.extension == ext.number)
                 .map(|p| p.model);
             let inherited = model
-                .and_then(|m| model_params.get(&m))
+                .and_then(|m| models.get(&m))
                 .and_then(|p: &Params| p.get(*name))
-                .or_else(|| site_params.get(*name))
+                .or_else(|| site.get(*name))
                 .cloned();
             if let Some(v) = inherited {
-                ext_params[i].entry((*name).to_owned()).or_insert(v);
+                extensions[i].entry((*name).to_owned()).or_insert(v);
             }
         }
     }
-    let mut site_params = site_params;
     for (name, _) in params::FIXED_EXTENSION {
-        site_params.remove(*name);
-        for p in model_params.values_mut() {
+        site.remove(*name);
+        for p in models.values_mut() {
             p.remove(*name);
         }
     }
-    model_params.retain(|_, p| !p.is_empty());
+    models.retain(|_, p| !p.is_empty());
+    LevelParams {
+        site,
+        extensions,
+        models,
+    }
+}
 
-    // Phones: MACs, one phone per extension, known extension.
+/// Phones: MACs, one phone per extension, known extension.
+fn check_phones(c: &mut Checker, sf: &SiteFile, declared: &HashMap<&str, usize>) -> Vec<Phone> {
     let mut macs: HashMap<Mac, usize> = HashMap::new();
     let mut taken: HashMap<&str, usize> = HashMap::new();
     let mut addresses: HashMap<String, usize> = HashMap::new();
     let mut phones = Vec::new();
     for (i, p) in sf.phones.iter().enumerate() {
         let path = format!("phones[{i}]");
-        check_phone(&mut c, &path, p);
+        check_phone(c, &path, p);
         if let Some(address) = &p.address {
-            check_address(&mut c, i, address, &mut addresses);
+            check_address(c, i, address, &mut addresses);
         }
         match Mac::parse(&p.mac) {
             Ok(mac) => {
@@ -259,13 +319,13 @@ pub fn check_site(
                     mac,
                     model: p.model,
                     extension: p.extension.clone(),
-                    params: params::check(&mut c, &format!("{path}.params"), &p.params),
+                    params: params::check(c, &format!("{path}.params"), &p.params),
                     address: p.address.clone(),
                 });
             }
-            Err(e) => c.error(&format!("{path}.mac"), e),
+            Err(e) => c.error(&format!("{path}.mac"), e.to_string()),
         }
-        if !numbers.contains_key(p.extension.as_str()) {
+        if !declared.contains_key(p.extension.as_str()) {
             c.error(
                 &format!("{path}.extension"),
                 format!("extension {} is not declared under extensions", p.extension),
@@ -280,104 +340,103 @@ pub fn check_site(
             );
         }
     }
+    phones
+}
 
-    let numbers: Vec<&str> = sf.extensions.iter().map(|e| e.number.as_str()).collect();
-    let mut published: BTreeMap<String, String> = BTreeMap::new();
-    let firmware_files = check_files(
-        &mut c,
-        "firmware.files",
-        &sf.firmware.files,
-        &numbers,
-        &mut published,
-    );
-    let static_files = check_files(&mut c, "files", &sf.files, &numbers, &mut published);
-    check_config_files(&mut c, &sf.config_files, &numbers);
-    let polling = sf.provisioning.polling.as_ref().map(|p| p.time.clone());
+/// What the checks made of a site file that passed them.
+struct Checked {
+    url: TargetUrl,
+    /// The extensions' first digits.
+    first: (u8, u8),
+    params: LevelParams,
+    phones: Vec<Phone>,
+    firmware_files: Vec<FirmwareBlob>,
+    static_files: Vec<FirmwareBlob>,
+}
 
-    let site = (!c.diags.iter().any(Diagnostic::is_error)).then(|| {
-        let (lo, hi) = first.unwrap_or((1, 7));
-        Site {
-            name: sf.site.clone(),
-            file: file.to_owned(),
-            target: Target {
-                url: url.clone().unwrap_or(TargetUrl::Dir(PathBuf::new())),
-                display: sf.target.url.clone(),
-                user: sf.target.user.clone(),
-                password: sf.target.password.clone(),
-                ca_file: sf.target.ca_file.as_ref().map(PathBuf::from),
-                timeout: sf
-                    .target
-                    .timeout_seconds
-                    .map(Duration::from_secs)
-                    .unwrap_or(DEFAULT_TIMEOUT),
-            },
-            server: Server {
-                address: sf.server.address.clone(),
-                sip_port: sf.server.sip_port,
-                registration_expires: sf.server.registration_expires.unwrap_or(
-                    if sf.phones.len() > MANY_PHONES {
-                        600
-                    } else {
-                        90
-                    },
-                ),
-            },
-            time: Time {
-                sntp_server: sf.time.sntp_server.clone(),
-                gmt_offset: sf
-                    .time
-                    .gmt_offset
-                    .or(sf.time.zone.map(|z| z.gmt_offset()))
-                    .unwrap_or_default(),
-                daylight_saving: sf.time.daylight_saving,
-            },
-            digitmap: sf.dialplan.digitmap.clone().unwrap_or_else(|| {
-                digitmap(
-                    sf.dialplan.extension_digits,
-                    lo,
-                    hi,
-                    sf.dialplan.local_digits,
-                )
-            }),
-            message_waiting_beep: sf.message_waiting_beep,
-            firmware: Firmware {
-                bootrom: sf.firmware.bootrom.clone(),
-                sip: sf.firmware.sip.clone(),
-                files: firmware_files,
-            },
-            params: site_params,
-            models: model_params,
-            polling,
-            files: static_files,
-            config_files: sf.config_files.clone(),
-            safety: {
-                let d = crate::site::model::Safety::default();
-                crate::site::model::Safety {
-                    max_delete_percent: sf
-                        .safety
-                        .max_delete_percent
-                        .unwrap_or(d.max_delete_percent),
-                    max_update_percent: sf.safety.max_update_percent,
-                    min_managed: sf.safety.min_managed.map_or(d.min_managed, |n| n as usize),
-                }
-            },
-            extensions: sf
-                .extensions
-                .iter()
-                .zip(ext_params)
-                .map(|(e, params)| Extension {
-                    number: e.number.clone(),
-                    name: e.name.clone().unwrap_or_else(|| e.number.clone()),
-                    label: e.label.clone().unwrap_or_else(|| e.number.clone()),
-                    password: e.password.clone(),
-                    params,
-                })
-                .collect(),
-            phones,
-        }
-    });
-    let site = site.filter(|site| check_config_files_length(&mut c, site, sf));
-    (site, c.diags)
+/// The checked `Site` of a site file, its defaults filled in.
+fn build(file: &str, sf: &SiteFile, checked: Checked) -> Site {
+    let (lo, hi) = checked.first;
+    let safety = crate::site::model::Safety::default();
+    Site {
+        name: sf.site.clone(),
+        file: file.to_owned(),
+        target: Target {
+            url: checked.url,
+            display: sf.target.url.clone(),
+            user: sf.target.user.clone(),
+            password: sf.target.password.clone(),
+            ca_file: sf.target.ca_file.as_ref().map(PathBuf::from),
+            timeout: sf
+                .target
+                .timeout_seconds
+                .map(Duration::from_secs)
+                .unwrap_or(DEFAULT_TIMEOUT),
+        },
+        server: Server {
+            address: sf.server.address.clone(),
+            sip_port: sf.server.sip_port,
+            registration_expires: sf.server.registration_expires.unwrap_or(
+                if sf.phones.len() > MANY_PHONES {
+                    600
+                } else {
+                    90
+                },
+            ),
+        },
+        time: Time {
+            sntp_server: sf.time.sntp_server.clone(),
+            gmt_offset: sf
+                .time
+                .gmt_offset
+                .or(sf.time.zone.map(|z| z.gmt_offset()))
+                .unwrap_or_default(),
+            daylight_saving: sf.time.daylight_saving,
+        },
+        digitmap: sf.dialplan.digitmap.clone().unwrap_or_else(|| {
+            digitmap(
+                sf.dialplan.extension_digits,
+                lo,
+                hi,
+                sf.dialplan.local_digits,
+            )
+        }),
+        message_waiting_beep: sf.message_waiting_beep,
+        firmware: Firmware {
+            bootrom: sf.firmware.bootrom.clone(),
+            sip: sf.firmware.sip.clone(),
+            files: checked.firmware_files,
+        },
+        params: checked.params.site,
+        models: checked.params.models,
+        polling: sf.provisioning.polling.as_ref().map(|p| p.time.clone()),
+        files: checked.static_files,
+        config_files: sf.config_files.clone(),
+        safety: crate::site::model::Safety {
+            max_delete_percent: sf
+                .safety
+                .max_delete_percent
+                .unwrap_or(safety.max_delete_percent),
+            max_update_percent: sf.safety.max_update_percent,
+            min_managed: sf
+                .safety
+                .min_managed
+                .map_or(safety.min_managed, |n| n as usize),
+        },
+        extensions: sf
+            .extensions
+            .iter()
+            .zip(checked.params.extensions)
+            .map(|(e, params)| Extension {
+                number: e.number.clone(),
+                name: e.name.clone().unwrap_or_else(|| e.number.clone()),
+                label: e.label.clone().unwrap_or_else(|| e.number.clone()),
+                password: e.password.clone(),
+                params,
+            })
+            .collect(),
+        phones: checked.phones,
+    }
 }
 
 /// Polycom's limits on CONFIG_FILES: 2,047 characters in all.
@@ -589,7 +648,7 @@ fn check_address(c: &mut Checker<'_>, i: usize, address: &str, seen: &mut HashMa
             &path,
             format!(
                 "{:?} is not an IPv4, IPv6 address or host name",
-                crate::mask::printable(address)
+                crate::printable::printable(address)
             ),
         );
         return;

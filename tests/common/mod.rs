@@ -17,6 +17,7 @@
 //! `EXT_*_PASSWORD` variables never change a result.
 
 pub mod package;
+pub mod site;
 pub mod xml;
 
 use std::collections::BTreeMap;

@@ -86,6 +86,31 @@ pub fn servers(scenario: &str) -> Vec<FtpServer> {
     out
 }
 
+/// Run `f` on every server of [`servers`], side by side: each server has
+/// a folder of its own, and most of a scenario's time is spent waiting on
+/// a server. A failure panics the test after all have ended; its message
+/// names the server (the thread it ran on).
+pub fn for_each_server(scenario: &str, f: impl Fn(&FtpServer) + Sync) {
+    side_by_side(scenario, servers(scenario), f);
+}
+
+/// Run `f` on each of `servers` at the same time, each on a thread named
+/// after its server.
+pub fn side_by_side(scenario: &str, servers: Vec<FtpServer>, f: impl Fn(&FtpServer) + Sync) {
+    std::thread::scope(|scope| {
+        for server in &servers {
+            let f = &f;
+            std::thread::Builder::new()
+                .name(format!("{scenario} on {}", server.name))
+                .spawn_scoped(scope, move || {
+                    eprintln!("scenario {scenario} on {server:?}");
+                    f(server);
+                })
+                .expect("a thread for the server can be started");
+        }
+    });
+}
+
 /// Put the firmware package's files ([`FIRMWARE_PACKAGE`]) in the folder
 /// `root`, as an installer does (guide §5), owned like `root`.
 pub fn firmware_package(root: &Path) {

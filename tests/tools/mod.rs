@@ -1,7 +1,8 @@
-//! External tools a test checks polyops's output with (dhcpd, kea-dhcp4,
-//! dnsmasq, zsh, fish, groff, sipp). Where one is missing the test is skipped
-//! with a printed note, except under `CI=true`, where it fails: CI installs
-//! them (`.ci/run`), so a missing tool there is a broken CI, not a skip.
+//! External tools a test checks polyops's output with, or sets its
+//! scene up with (dhcpd, kea-dhcp4, dnsmasq, zsh, fish, groff, sipp, git). Where
+//! one is missing the test is skipped with a printed note, except under
+//! `CI=true`, where it fails: CI has them (`.ci/run` installs the ones a
+//! Debian image lacks), so a missing tool there is a broken CI, not a skip.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

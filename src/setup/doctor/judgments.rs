@@ -1,113 +1,17 @@
-//! A check of a site's FTP target the way apply and the phones use it: one
-//! line per check, `ok`, `warn` or `fail`, saying what to change on the
-//! server when something is wrong.
-//!
-//! The checks write only polyops's own temporary names
-//! (`.polyops-doctor-<pid>-<n>….polyops-tmp`, never a name that is already
-//! on the target) and remove them before they end. Everything the server
-//! says passes the site's masker before it is printed.
+//! The judgments of doctor's checks: what a server's answers mean, and
+//! what to change on the server when something is wrong. Pure functions of
+//! what was found, so each is tested without a server.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::mask::Masker;
+use super::{Check, CERTIFICATE_WARN_DAYS, CLOCK_SKEW};
 use crate::polycom::reader::application;
-use crate::remote::ftp::probe::{self, Certificate, Passive, Rename};
-use crate::remote::ftp::FtpRemote;
-use crate::remote::{Access, Reader, RemoteError, RemoteName, Writer, TEMP_SUFFIX};
-use crate::render::inputs::{sha256_hex, Inputs};
-use crate::render::render;
-use crate::site::model::{is_master_config, Site, TargetUrl};
-use crate::site::secret::Secret;
+use crate::remote::ftp::probe::{Certificate, Passive};
+use crate::site::model::{Site, TargetUrl};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
-    Ok,
-    Warn,
-    Fail,
-}
-
-impl fmt::Display for Status {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Status::Ok => "ok  ",
-            Status::Warn => "warn",
-            Status::Fail => "fail",
-        })
-    }
-}
-
-/// One check's outcome: what was found and, unless all is well, what to do.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Check {
-    pub status: Status,
-    pub name: &'static str,
-    pub text: String,
-}
-
-impl Check {
-    fn ok(name: &'static str, text: impl Into<String>) -> Self {
-        Self {
-            status: Status::Ok,
-            name,
-            text: text.into(),
-        }
-    }
-    fn warn(name: &'static str, text: impl Into<String>) -> Self {
-        Self {
-            status: Status::Warn,
-            name,
-            text: text.into(),
-        }
-    }
-    fn fail(name: &'static str, text: impl Into<String>) -> Self {
-        Self {
-            status: Status::Fail,
-            name,
-            text: text.into(),
-        }
-    }
-}
-
-impl fmt::Display for Check {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}: {}", self.status, self.name, self.text)
-    }
-}
-
-/// Certificates this close to their end are a warning.
-pub const CERTIFICATE_WARN_DAYS: u64 = 14;
-/// A server clock further off than this is a warning.
-pub const CLOCK_SKEW: Duration = Duration::from_secs(5 * 60);
 /// Where the pure-ftpd listing stops unless `-L` says otherwise.
 const PURE_FTPD_LISTING: usize = 10_000;
-/// The files a phone may write at the root beside the site's own:
-/// `<mac>-phone.cfg`, `-web.cfg`, `-boot.log`, `-app.log`,
-/// `-directory.xml`, `-calls.xml`.
-const PHONE_FILES: usize = 6;
-/// The guide's permissions step for FileZilla Server, the server it uses.
-const FILEZILLA: &str =
-    "FileZilla Server: every Files and Directories permission, guide §4 step 2e";
-
-/// The files the site puts at the root and its phones' master files, as
-/// rendered. Neither depends on a secret (a `<mac>.cfg` names files, it
-/// holds no password), so no secret is resolved for them.
-pub fn declared(site: &Site) -> (BTreeSet<String>, Vec<(String, Vec<u8>)>) {
-    let none = Inputs {
-        passwords: BTreeMap::new(),
-        params: BTreeMap::new(),
-        firmware: BTreeMap::new(),
-    };
-    let rendered = render(site, &none);
-    let mut names: BTreeSet<String> = rendered.keys().cloned().collect();
-    names.extend(site.blobs().map(|b| b.name.clone()));
-    let masters = rendered
-        .into_iter()
-        .filter(|(n, _)| is_master_config(n))
-        .collect();
-    (names, masters)
-}
 
 /// A duration as a person says it: `45 s`, `7 min 12 s`, `3 h 5 min`,
 /// `2 days 4 h`.
@@ -222,9 +126,12 @@ pub fn listing(entries: usize, cut: Option<&str>, greeting: &str, expected: usiz
 /// The server's MDTM of a file written between `before` and `after`.
 pub fn clock(server: SystemTime, before: SystemTime, after: SystemTime) -> Check {
     // MDTM has whole seconds: a server in step may say up to 1 s less.
+    // Behind, the amount is measured from `after`: the server's whole
+    // seconds are at most its true time, so a write that crossed a second
+    // boundary does not make a whole time-zone step look a minute short.
     let slack = Duration::from_secs(2);
     let (skew, way) = if let Ok(d) = before.duration_since(server + slack) {
-        (d + slack, "behind")
+        (after.duration_since(server).unwrap_or(d + slack), "behind")
     } else if let Ok(d) = server.duration_since(after) {
         (d, "ahead of")
     } else {
@@ -479,301 +386,11 @@ pub fn hashing(
     }
 }
 
-/// polyops's own names for the checks' files: a fresh prefix no entry at
-/// the root starts with.
-fn test_names(listed: &BTreeSet<String>) -> Option<[RemoteName; 3]> {
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    for n in 0..10u32 {
-        let prefix = format!(
-            ".polyops-doctor-{}-{}",
-            std::process::id(),
-            nanos.wrapping_add(n) % 1_000_000
-        );
-        if listed.iter().any(|l| l.starts_with(&prefix)) {
-            continue;
-        }
-        let name = |s: &str| RemoteName::new(&format!("{prefix}{s}{TEMP_SUFFIX}")).ok();
-        return Some([name("")?, name("-new")?, name("-lock")?]);
-    }
-    None
-}
-
-/// The bytes of a test file.
-fn test_bytes(name: &RemoteName, what: &str) -> Vec<u8> {
-    format!("polyops doctor: {what} test file {name}, removed when the check ends\n").into_bytes()
-}
-
-/// The checks so far; each is also handed on as it is made (a slow server
-/// shows its lines one by one).
-struct Report<'a> {
-    checks: Vec<Check>,
-    each: &'a mut dyn FnMut(&Check),
-}
-
-impl Report<'_> {
-    fn push(&mut self, check: Check) {
-        (self.each)(&check);
-        self.checks.push(check);
-    }
-}
-
-/// Every check of `site`'s FTP target, in order; `each` hears each one as
-/// it is made. `password` logs in; `masker` cleans what the server says.
-pub fn examine(
-    site: &Site,
-    password: &Secret,
-    masker: &Masker,
-    each: &mut dyn FnMut(&Check),
-) -> Vec<Check> {
-    let clean = |t: &str| masker.clean(t);
-    let e = |e: RemoteError| masker.clean(&e.message);
-    let mut checks = Report {
-        checks: Vec::new(),
-        each,
-    };
-    let TargetUrl::Ftp { tls, host, .. } = &site.target.url else {
-        checks.push(Check::fail(
-            "target",
-            format!(
-                "{} is a local folder: doctor checks the FTP server the phones boot from",
-                site.target.display
-            ),
-        ));
-        return checks.checks;
-    };
-    let (rendered, masters) = declared(site);
-
-    let login = FtpRemote::connect(&site.target, password, Some(1), Access::ReadWrite);
-    let login = match login {
-        Ok(t) => {
-            let greeting = t.greeting().unwrap_or_default();
-            let greeting = greeting
-                .lines()
-                .next()
-                .unwrap_or_default()
-                .trim()
-                .to_owned();
-            checks.push(Check::ok(
-                "login",
-                format!(
-                    "logged in as {}{}{}",
-                    site.target.user,
-                    if *tls { " over TLS" } else { "" },
-                    if greeting.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" (\"{}\")", clean(&greeting))
-                    }
-                ),
-            ));
-            Some((t, greeting))
-        }
-        Err(err) => {
-            checks.push(login_failed(&e(err), site));
-            None
-        }
-    };
-    if *tls {
-        checks.push(match probe::certificate(&site.target) {
-            Ok(c) => certificate(&c, host, SystemTime::now(), &clean),
-            Err(err) => Check::fail(
-                "tls",
-                format!("{}; ftps:// needs a server that offers explicit TLS (AUTH TLS): turn it on (vsftpd: ssl_enable=YES) or use ftp://", e(err)),
-            ),
-        });
-        checks.push(phones_login(
-            probe::plain_login(&site.target)
-                .map(|(code, text)| (code, clean(&text)))
-                .map_err(e),
-            &site.target.user,
-        ));
-    }
-    let Some((mut t, greeting)) = login else {
-        return checks.checks;
-    };
-
-    // Passive mode and the listing.
-    let listed = match t.passive_reply() {
-        Err(err) => {
-            checks.push(Check::fail(
-                "passive",
-                format!("{}; polyops and the phones use passive mode: turn it on (vsftpd: pasv_enable=YES)", e(err)),
-            ));
-            return checks.checks;
-        }
-        Ok(p) => {
-            let p = Passive {
-                reply: clean(&p.reply),
-                ..p
-            };
-            let cmd = t.listing_command();
-            match t.list() {
-                Ok(entries) => {
-                    checks.push(passive(&p, Ok(entries.len()), cmd));
-                    entries
-                }
-                Err(err) => {
-                    checks.push(passive(&p, Err(e(err)), cmd));
-                    return checks.checks;
-                }
-            }
-        }
-    };
-    let cut = t.stats().listing_cut.map(|c| clean(&c));
-    let expected = rendered.len() + 1 + PHONE_FILES * site.phones.len();
-    checks.push(listing(listed.len(), cut.as_deref(), &greeting, expected));
-    let on_target: BTreeSet<String> = listed.iter().map(|x| x.name.as_str().to_owned()).collect();
-
-    let Some([a, b, lock]) = test_names(&on_target) else {
-        checks.push(Check::fail("write", "found no free name for a test file"));
-        return checks.checks;
-    };
-    let ours = |n: &str| n == a.as_str() || n == b.as_str() || n == lock.as_str();
-
-    // Write, hash, time.
-    let first = test_bytes(&a, "a");
-    let before = SystemTime::now();
-    let wrote = t.write(&a, &first);
-    let after = SystemTime::now();
-    match wrote {
-        Err(err) => {
-            checks.push(Check::fail(
-                "write",
-                format!("{}; the account must be able to create files in the folder (vsftpd: write_enable=YES; {FILEZILLA}); the rename, delete, hashing and clock checks need a stored file and were not run", e(err)),
-            ));
-        }
-        Ok(()) => {
-            checks.push(Check::ok(
-                "write",
-                format!("stored {a} ({} bytes)", first.len()),
-            ));
-            let hashed = match t.hash_command() {
-                Some(_) => t
-                    .hash_many(std::slice::from_ref(&a))
-                    .map(|h| h.and_then(|h| h.into_iter().next().and_then(|(_, sha)| sha)))
-                    .map_err(e),
-                None => Ok(None),
-            };
-            checks.push(hashing(
-                t.hash_command(),
-                hashed,
-                &sha256_hex(&first),
-                rendered.len(),
-            ));
-            checks.push(match t.modified(&a) {
-                Ok(Some(at)) => clock(at, before, after),
-                Ok(None) => Check::warn(
-                    "clock",
-                    "the server has no MDTM, so its clock cannot be checked",
-                ),
-                Err(err) => {
-                    Check::warn("clock", format!("cannot read the time of {a}: {}", e(err)))
-                }
-            });
-            checks.push(rename(&mut t, &a, &b, &e));
-            checks.push(match t.delete(&a) {
-                Ok(()) => Check::ok("delete", format!("deleted {a}")),
-                Err(err) => Check::fail(
-                    "delete",
-                    format!("{}; the account must be able to delete files: apply deletes the files a site no longer declares ({FILEZILLA})", e(err)),
-                ),
-            });
-        }
-    }
-
-    // The lock is a folder.
-    checks.push(match t.make_dir(&lock) {
-        Err(err) => Check::fail(
-            "lock",
-            format!("{}; apply's lock is a folder (.polyops-lock): the account must be able to create and remove folders ({FILEZILLA})", e(err)),
-        ),
-        Ok(()) => match t.remove_dir(&lock) {
-            Ok(()) => Check::ok("lock", format!("created and removed the folder {lock}, as apply's lock does")),
-            Err(err) => Check::fail(
-                "lock",
-                format!("{}; apply's lock is a folder (.polyops-lock): the account must be able to remove folders ({FILEZILLA})", e(err)),
-            ),
-        },
-    });
-
-    checks.push(boot(&masters, &rendered, &on_target, cut.is_some(), &clean));
-
-    // Nothing of the checks' may stay behind.
-    let left: Vec<String> = match t.list() {
-        Ok(entries) => entries
-            .into_iter()
-            .filter(|x| ours(x.name.as_str()))
-            .filter_map(|x| {
-                let gone = if x.is_dir {
-                    t.remove_dir(&x.name)
-                } else {
-                    t.delete(&x.name)
-                };
-                gone.err().map(|_| x.name.as_str().to_owned())
-            })
-            .collect(),
-        Err(err) => vec![format!("(the final listing failed: {})", e(err))],
-    };
-    checks.push(if left.is_empty() {
-        Check::ok("cleanup", "no test file is left; no other file was touched")
-    } else {
-        Check::fail(
-            "cleanup",
-            format!("could not remove {}: remove them by hand", left.join(", ")),
-        )
-    });
-    checks.checks
-}
-
-/// Store `b`, rename it onto the existing `a` without apply's fallback,
-/// and read `a` back; where the server refuses, try apply's way.
-fn rename(
-    t: &mut FtpRemote,
-    a: &RemoteName,
-    b: &RemoteName,
-    e: &dyn Fn(RemoteError) -> String,
-) -> Check {
-    let second = test_bytes(b, "b");
-    if let Err(err) = t.write(b, &second) {
-        return Check::fail("rename", e(err));
-    }
-    let check = match t.rename_without_fallback(b, a) {
-        Ok(Rename::Replaced) => match t.read(a, 4096) {
-            Ok(bytes) if bytes == second => Check::ok(
-                "rename",
-                format!("renamed {b} onto the existing {a}, which now holds the new bytes: apply's uploads land whole, in one step"),
-            ),
-            Ok(_) => Check::fail(
-                "rename",
-                format!("the server said it renamed {b} onto {a}, but {a} does not hold {b}'s bytes; use a server whose rename replaces the file"),
-            ),
-            Err(err) => Check::fail("rename", format!("reading {a} back: {}", e(err))),
-        },
-        Ok(Rename::Refused(reply)) => match t.rename(b, a) {
-            Ok(()) => Check::warn(
-                "rename",
-                format!("the server refuses to rename onto an existing file ({}), as FileZilla Server does: polyops copes by deleting the old file first, so for a moment a phone that boots finds no file under that name; to avoid it, let renames replace files (proftpd: AllowOverwrite on) or use a server that does (vsftpd, pure-ftpd)", e(RemoteError::new(crate::remote::Cause::Refused, reply))),
-            ),
-            Err(err) => Check::fail(
-                "rename",
-                format!("the server refuses to rename onto an existing file, and apply's way round it (delete, then rename) failed too: {}; grant the account rename and delete ({FILEZILLA})", e(err)),
-            ),
-        },
-        Err(err) => Check::fail(
-            "rename",
-            format!("{}; apply uploads to a temporary name and renames it into place: the account must be able to rename files ({FILEZILLA})", e(err)),
-        ),
-    };
-    let _ = t.delete(b);
-    check
-}
-
 #[cfg(test)]
 mod tests {
+    use super::super::Verdict;
     use super::*;
+    use crate::render::inputs::sha256_hex;
 
     fn at(secs: u64) -> SystemTime {
         UNIX_EPOCH + Duration::from_secs(1_800_000_000 + secs)
@@ -784,21 +401,26 @@ mod tests {
         // Written at .9 s, reported as the whole second before.
         let before = at(100) + Duration::from_millis(900);
         assert_eq!(
-            clock(at(100), before, before + Duration::from_millis(5)).status,
-            Status::Ok
+            clock(at(100), before, before + Duration::from_millis(5)).verdict,
+            Verdict::Ok
         );
-        assert_eq!(clock(at(400), at(100), at(101)).status, Status::Ok);
+        assert_eq!(clock(at(400), at(100), at(101)).verdict, Verdict::Ok);
     }
 
     #[test]
     fn a_clock_off_by_minutes_is_a_warning_that_says_by_how_much() {
         let c = clock(at(100 + 7 * 60 + 12), at(100), at(100));
-        assert_eq!(c.status, Status::Warn);
+        assert_eq!(c.verdict, Verdict::Warn);
         assert!(c.text.contains("7 min 12 s ahead of"), "{}", c.text);
         assert!(!c.text.contains("time-zone"), "{}", c.text);
         let c = clock(at(100), at(100 + 5 * 3600), at(100 + 5 * 3600));
         assert!(c.text.contains("5 h 0 min behind"), "{}", c.text);
         assert!(c.text.contains("use_localtime=NO"), "{}", c.text);
+        // A write that crossed a second boundary: still a whole zone step.
+        let before = at(100 + 5 * 3600) + Duration::from_millis(800);
+        let after = at(101 + 5 * 3600) + Duration::from_millis(300);
+        let c = clock(at(101), before, after);
+        assert!(c.text.contains("5 h 0 min behind"), "{}", c.text);
     }
 
     #[test]
@@ -833,31 +455,31 @@ mod tests {
     #[test]
     fn certificates_are_judged_by_trust_and_expiry() {
         let ok = check_cert(cert((2026, 1, 1), (2026, 9, 1)), Ok(()));
-        assert_eq!(ok.status, Status::Ok, "{}", ok.text);
+        assert_eq!(ok.verdict, Verdict::Ok, "{}", ok.text);
         assert!(ok.text.contains("valid until"), "{}", ok.text);
         let soon = check_cert(cert((2026, 1, 1), (2026, 6, 6)), Ok(()));
-        assert_eq!(soon.status, Status::Warn, "{}", soon.text);
+        assert_eq!(soon.verdict, Verdict::Warn, "{}", soon.text);
         assert!(soon.text.contains("renew it before then"), "{}", soon.text);
         let gone = check_cert(
             cert((2026, 1, 1), (2026, 5, 1)),
             Err("certificate expired".to_owned()),
         );
-        assert_eq!(gone.status, Status::Fail);
+        assert_eq!(gone.verdict, Verdict::Fail);
         assert!(gone.text.contains("expired on"), "{}", gone.text);
         let untrusted = check_cert(
             cert((2026, 1, 1), (2026, 9, 1)),
             Err("invalid peer certificate: UnknownIssuer".to_owned()),
         );
-        assert_eq!(untrusted.status, Status::Fail);
+        assert_eq!(untrusted.verdict, Verdict::Fail);
         assert!(
             untrusted.text.contains("target.ca_file"),
             "{}",
             untrusted.text
         );
         let garbage = check_cert(b"not a certificate".to_vec(), Ok(()));
-        assert_eq!(garbage.status, Status::Fail);
+        assert_eq!(garbage.verdict, Verdict::Fail);
         let early = check_cert(cert((2026, 7, 1), (2027, 1, 1)), Ok(()));
-        assert_eq!(early.status, Status::Fail);
+        assert_eq!(early.verdict, Verdict::Fail);
         assert!(
             early.text.contains("valid only from 2026-07-01"),
             "{}",
@@ -872,7 +494,7 @@ mod tests {
             SystemTime::now(),
             &|t| t.to_owned(),
         );
-        assert_eq!(none.status, Status::Fail);
+        assert_eq!(none.verdict, Verdict::Fail);
     }
 
     fn master(files: &str) -> Vec<u8> {
@@ -909,7 +531,7 @@ mod tests {
             false,
             &|t| t.to_owned(),
         );
-        assert_eq!(c.status, Status::Fail);
+        assert_eq!(c.verdict, Verdict::Fail);
         assert!(
             c.text
                 .contains("sip.cfg (named by 2 phones: 0004f2000001, 0004f2000002)"),
@@ -925,7 +547,7 @@ mod tests {
         assert!(!c.text.contains("phone1.cfg (named"), "{}", c.text);
         assert!(c.text.contains("guide §5"), "{}", c.text);
         let cut = boot(&masters, &rendered, &set(&[]), true, &|t| t.to_owned());
-        assert_eq!(cut.status, Status::Warn);
+        assert_eq!(cut.verdict, Verdict::Warn);
         let ok = boot(
             &masters,
             &rendered,
@@ -933,15 +555,15 @@ mod tests {
             false,
             &|t| t.to_owned(),
         );
-        assert_eq!(ok.status, Status::Ok, "{}", ok.text);
+        assert_eq!(ok.verdict, Verdict::Ok, "{}", ok.text);
         assert!(
             ok.text.contains("4 there, 2 more land with the next apply"),
             "{}",
             ok.text
         );
         assert_eq!(
-            boot(&[], &rendered, &set(&[]), false, &|t| t.to_owned()).status,
-            Status::Ok
+            boot(&[], &rendered, &set(&[]), false, &|t| t.to_owned()).verdict,
+            Verdict::Ok
         );
     }
 
@@ -953,25 +575,28 @@ mod tests {
             named: named.parse().ok(),
             peer: "192.0.2.10".parse().expect("an address"),
         };
-        assert_eq!(passive(&p("192.0.2.10"), Ok(3), "MLSD").status, Status::Ok);
+        assert_eq!(
+            passive(&p("192.0.2.10"), Ok(3), "MLSD").verdict,
+            Verdict::Ok
+        );
         let w = passive(&p("10.0.0.5"), Ok(3), "MLSD");
-        assert_eq!(w.status, Status::Warn);
+        assert_eq!(w.verdict, Verdict::Warn);
         assert!(
             w.text.contains("pasv_address") && w.text.contains("10.0.0.5"),
             "{}",
             w.text
         );
         assert_eq!(
-            passive(&p("192.0.2.10"), Err("refused".to_owned()), "MLSD").status,
-            Status::Fail
+            passive(&p("192.0.2.10"), Err("refused".to_owned()), "MLSD").verdict,
+            Verdict::Fail
         );
     }
 
     #[test]
     fn listing_limits_are_warned_of_before_they_bite() {
         assert_eq!(
-            listing(10, None, "220 (vsFTPd 3.0.3)", 50_000).status,
-            Status::Ok
+            listing(10, None, "220 (vsFTPd 3.0.3)", 50_000).verdict,
+            Verdict::Ok
         );
         let w = listing(
             10,
@@ -979,7 +604,7 @@ mod tests {
             "220---------- Welcome to Pure-FTPd [privsep] ----------",
             14_001,
         );
-        assert_eq!(w.status, Status::Warn);
+        assert_eq!(w.verdict, Verdict::Warn);
         assert!(w.text.contains("-L 15000:5"), "{}", w.text);
         let cut = listing(
             10_000,
@@ -987,29 +612,29 @@ mod tests {
             "",
             20,
         );
-        assert_eq!(cut.status, Status::Warn);
+        assert_eq!(cut.verdict, Verdict::Warn);
     }
 
     #[test]
     fn server_hashes_are_checked_against_the_bytes() {
         let sha = sha256_hex(b"x");
         assert_eq!(
-            hashing(Some("XSHA256"), Ok(Some(sha.clone())), &sha, 5).status,
-            Status::Ok
+            hashing(Some("XSHA256"), Ok(Some(sha.clone())), &sha, 5).verdict,
+            Verdict::Ok
         );
         assert_eq!(
-            hashing(Some("HASH"), Ok(Some("0".repeat(64))), &sha, 5).status,
-            Status::Fail
+            hashing(Some("HASH"), Ok(Some("0".repeat(64))), &sha, 5).verdict,
+            Verdict::Fail
         );
-        assert_eq!(hashing(None, Ok(None), &sha, 5).status, Status::Ok);
-        assert_eq!(hashing(None, Ok(None), &sha, 4001).status, Status::Warn);
+        assert_eq!(hashing(None, Ok(None), &sha, 5).verdict, Verdict::Ok);
+        assert_eq!(hashing(None, Ok(None), &sha, 4001).verdict, Verdict::Warn);
     }
 
     #[test]
     fn a_plain_login_refused_is_a_warning_with_the_servers_setting() {
         assert_eq!(
-            phones_login(Ok((331, "331 Password".to_owned())), "PlcmSpIp").status,
-            Status::Ok
+            phones_login(Ok((331, "331 Password".to_owned())), "PlcmSpIp").verdict,
+            Verdict::Ok
         );
         let w = phones_login(
             Ok((
@@ -1018,7 +643,7 @@ mod tests {
             )),
             "PlcmSpIp",
         );
-        assert_eq!(w.status, Status::Warn);
+        assert_eq!(w.verdict, Verdict::Warn);
         assert!(w.text.contains("force_local_logins_ssl=NO"), "{}", w.text);
     }
 }

@@ -12,7 +12,7 @@ use crate::mask::Masker;
 
 /// What happened to something the target holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Kind {
+pub enum NoteKind {
     /// Not in the site file: the phones will not get it from polyops.
     LeftOut,
     /// In the site file, but what polyops writes differs from the file.
@@ -26,24 +26,24 @@ pub enum Kind {
     Note,
 }
 
-impl fmt::Display for Kind {
+impl fmt::Display for NoteKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            Kind::LeftOut => "left out",
-            Kind::Changed => "changed",
-            Kind::Kept => "kept",
-            Kind::FillIn => "fill in",
-            Kind::Note => "note",
+            NoteKind::LeftOut => "left out",
+            NoteKind::Changed => "changed",
+            NoteKind::Kept => "kept",
+            NoteKind::FillIn => "fill in",
+            NoteKind::Note => "note",
         })
     }
 }
 
 /// One line: `FILE: KIND: TEXT`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Line {
+pub struct ImportNote {
     /// The file it is about, as named on the target (or the CSV file).
     pub file: String,
-    pub kind: Kind,
+    pub kind: NoteKind,
     pub text: String,
     /// The parameters of `file` whose rendered value this line accounts
     /// for (`verify` names any other difference on a line of its own).
@@ -51,15 +51,15 @@ pub struct Line {
 }
 
 #[derive(Debug, Clone, Default)]
-pub struct Report {
-    pub lines: Vec<Line>,
+pub struct ImportNotes {
+    pub lines: Vec<ImportNote>,
     /// Files that were not read or not understood.
     pub not_understood: BTreeSet<String>,
 }
 
-impl Report {
-    pub fn add(&mut self, file: &str, kind: Kind, text: impl Into<String>) -> &mut Line {
-        self.lines.push(Line {
+impl ImportNotes {
+    pub fn add(&mut self, file: &str, kind: NoteKind, text: impl Into<String>) -> &mut ImportNote {
+        self.lines.push(ImportNote {
             file: file.to_owned(),
             kind,
             text: text.into(),
@@ -69,7 +69,7 @@ impl Report {
     }
 
     /// A line that accounts for the named parameters of `file`.
-    pub fn about(&mut self, file: &str, kind: Kind, params: &[&str], text: impl Into<String>) {
+    pub fn about(&mut self, file: &str, kind: NoteKind, params: &[&str], text: impl Into<String>) {
         let line = self.add(file, kind, text);
         line.covers = params.iter().map(|p| (*p).to_owned()).collect();
     }
@@ -77,7 +77,7 @@ impl Report {
     /// A file import could not use at all.
     pub fn unusable(&mut self, file: &str, text: impl Into<String>) {
         self.not_understood.insert(file.to_owned());
-        self.add(file, Kind::LeftOut, text);
+        self.add(file, NoteKind::LeftOut, text);
     }
 
     /// Whether some line accounts for parameter `param` of `file`.
@@ -117,10 +117,10 @@ mod tests {
 
     #[test]
     fn lines_are_masked_and_lose_control_characters() {
-        let mut r = Report::default();
+        let mut r = ImportNotes::default();
         r.about(
             "201.cfg\x1b[2J",
-            Kind::Changed,
+            NoteKind::Changed,
             &["reg.1.label"],
             "value s3cret\r\nDELE x",
         );
