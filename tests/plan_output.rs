@@ -3,8 +3,6 @@
 
 use crate::common;
 
-use std::time::{Duration, Instant};
-
 use common::site::{hq_of, hq_one_phone};
 use common::Test;
 
@@ -22,7 +20,6 @@ fn a_huge_file_on_the_target_is_not_diffed_and_plan_says_so() {
     let line = "<x reg.1.label=\"junk\"/>\n";
     let big = line.repeat(16 * 1024 * 1024 / line.len());
     let big = format!("{big}{}", " ".repeat(16 * 1024 * 1024 - big.len()));
-    let started = Instant::now();
     let out = hq()
         .file("ftp-root/201.cfg", &big)
         .args(["plan"])
@@ -30,11 +27,6 @@ fn a_huge_file_on_the_target_is_not_diffed_and_plan_says_so() {
         .status(0)
         .stdout_contains("201.cfg: too large to diff (16.0 MiB on the target,")
         .stdout_lacks("junk");
-    assert!(
-        started.elapsed() < Duration::from_secs(60),
-        "{:?}",
-        started.elapsed()
-    );
     // 201.cfg holds a password: no hash of it is printed.
     assert!(!out.stdout.contains("compared by sha256"), "{}", out.stdout);
 }
