@@ -10,11 +10,20 @@ pub enum Error {
     #[error("{count} error{} in the secrets file", if *count == 1 { "" } else { "s" })]
     InvalidSecrets { count: usize },
 
-    #[error("{0}")]
-    Usage(String),
+    #[error("{command} needs a site")]
+    NeedsSite { command: &'static str },
 
-    #[error("{0}")]
-    Load(String),
+    #[error("--changed-since needs git: {source}")]
+    NoGit { source: std::io::Error },
+
+    #[error("--changed-since {reference}: {reason}")]
+    ChangedSince { reference: String, reason: String },
+
+    #[error("error reading {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 
     #[error(transparent)]
     Dhcp(#[from] DhcpError),
@@ -30,8 +39,12 @@ pub enum Error {
     Secret {
         site: String,
         field: String,
-        detail: String,
+        detail: crate::site::secret::SecretError,
     },
+
+    /// The secrets file or the hash key cannot be used.
+    #[error(transparent)]
+    Secrets(#[from] crate::site::secret::SecretError),
 
     #[error("site {site}: {field}: error reading firmware file {}: {source}", path.display())]
     FirmwareRead {
@@ -96,8 +109,11 @@ pub enum Error {
     #[error("{context}: set POLYOPS_HASH_KEY, or polyops-hash-key in the secrets file, to a long random value (openssl rand -hex 32)")]
     NoHashKey { context: String },
 
-    #[error("error reading plan file {}: {message}", path.display())]
-    PlanFile { path: PathBuf, message: String },
+    #[error("error reading plan file {}: {problem}", path.display())]
+    PlanFile {
+        path: PathBuf,
+        problem: crate::reconcile::planfile::PlanFileError,
+    },
 
     /// `plan --out` with sites that could not be planned writes no file.
     #[error("no plan file written to {}: {failed} site{} could not be planned", path.display(), if *failed == 1 { "" } else { "s" })]

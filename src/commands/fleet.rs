@@ -118,7 +118,7 @@ mod tests {
                 let n: u64 = site.name[1..].parse().expect("number");
                 std::thread::sleep(Duration::from_millis(60 - 10 * n));
                 if n == 2 {
-                    Err(Error::Usage("two".to_owned()))
+                    Err(Error::NeedsSite { command: "two" })
                 } else {
                     Ok(n)
                 }
@@ -152,7 +152,7 @@ mod tests {
             &AtomicBool::new(false),
             |site| {
                 if site.name == "s1" {
-                    Err(Error::Usage("x".to_owned()))
+                    Err(Error::NeedsSite { command: "x" })
                 } else {
                     Ok(())
                 }

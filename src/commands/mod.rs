@@ -86,7 +86,7 @@ pub fn write_out(out: &mut dyn Write, bytes: &[u8]) -> Result<(), Error> {
 /// stderr like a site file's.
 pub fn secret_store(config: &Config) -> Result<SecretStore, Error> {
     SecretStore::open(config.secrets.as_deref()).map_err(|e| match e {
-        OpenError::Read(message) => Error::Load(message),
+        OpenError::Read(e) => Error::Secrets(e),
         OpenError::Invalid(diags) => {
             for d in &diags {
                 eprintln!("{d}");
@@ -102,7 +102,7 @@ pub fn hash_key(store: &SecretStore) -> Result<Option<HashKey>, Error> {
     store
         .hash_key()
         .map(|key| key.map(HashKey::new))
-        .map_err(Error::Load)
+        .map_err(Error::Secrets)
 }
 
 /// Load and check the sites a command names; print every diagnostic to
@@ -141,11 +141,14 @@ fn changed_since(reference: &str) -> Result<std::collections::BTreeSet<std::path
         let out = std::process::Command::new("git")
             .args(args)
             .output()
-            .map_err(|e| Error::Usage(format!("--changed-since needs git: {e}")))?;
+            .map_err(|source| Error::NoGit { source })?;
         if !out.status.success() {
             let why = String::from_utf8_lossy(&out.stderr);
             let why = why.lines().next().unwrap_or("failed").trim();
-            return Err(Error::Usage(format!("--changed-since {reference}: {why}")));
+            return Err(Error::ChangedSince {
+                reference: reference.to_owned(),
+                reason: why.to_owned(),
+            });
         }
         Ok(out.stdout)
     };

@@ -63,9 +63,13 @@ pub(super) fn render_and_open<T: Send>(
         let local = Inputs::gather(site, store)
             .map_err(Error::Many)
             .and_then(|inputs| {
-                let site_sha = std::fs::read(&site.file)
-                    .map(|b| sha256_hex(&b))
-                    .map_err(|e| Error::Load(format!("error reading {}: {e}", site.file)))?;
+                let site_sha =
+                    std::fs::read(&site.file)
+                        .map(|b| sha256_hex(&b))
+                        .map_err(|source| Error::Read {
+                            path: site.file.clone().into(),
+                            source,
+                        })?;
                 let desired = render(site, &inputs);
                 let masker = masker(site, &inputs, store);
                 Ok(Local {

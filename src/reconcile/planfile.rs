@@ -60,41 +60,39 @@ impl PlanFile {
     /// Read the plan file at `path`: of this polyops's version, a plan,
     /// of at least one site, each planned and named once.
     pub fn read(path: &Path) -> Result<Self, Error> {
-        let bad = |message: String| Error::PlanFile {
+        let bad = |problem: PlanFileError| Error::PlanFile {
             path: path.to_owned(),
-            message,
+            problem,
         };
-        let bytes = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
+        let bytes = std::fs::read(path).map_err(|e| bad(PlanFileError::Read(e)))?;
         Self::parse(&bytes).map_err(bad)
     }
 
     /// A plan file's bytes, checked as [`PlanFile::read`] says; `Err` is
     /// one line.
-    fn parse(bytes: &[u8]) -> Result<Self, String> {
-        let version: Version = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
+    fn parse(bytes: &[u8]) -> Result<Self, PlanFileError> {
+        let version: Version = serde_json::from_slice(bytes).map_err(PlanFileError::Json)?;
         match version.format_version {
-            None => return Err("it has no format_version: not a polyops plan file".to_owned()),
+            None => return Err(PlanFileError::NoVersion),
             Some(v) if v != u64::from(FORMAT_VERSION) => {
-                return Err(format!(
-                    "it has format version {v}, and this polyops reads version {FORMAT_VERSION} only; make the plan again with this polyops"
-                ))
+                return Err(PlanFileError::OtherVersion(v))
             }
             Some(_) => {}
         }
-        let file: PlanFile = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
+        let file: PlanFile = serde_json::from_slice(bytes).map_err(PlanFileError::Json)?;
         if file.mode != PLAN {
-            return Err("not a plan".to_owned());
+            return Err(PlanFileError::NotAPlan);
         }
         if file.sites.is_empty() {
-            return Err("it plans no site".to_owned());
+            return Err(PlanFileError::NoSite);
         }
         if let Some(s) = file.sites.iter().find(|s| s.status != SiteStatus::Ok) {
-            return Err(format!("site {} failed to plan", s.site));
+            return Err(PlanFileError::Failed(s.site.clone()));
         }
         let mut seen = BTreeSet::new();
         for s in &file.sites {
             if !seen.insert(&s.site) {
-                return Err(format!("it plans site {} twice", s.site));
+                return Err(PlanFileError::Twice(s.site.clone()));
             }
         }
         Ok(file)
@@ -227,6 +225,27 @@ fn staleness(saved: &SiteRecord, fresh: &Plan) -> Option<Stale> {
     None
 }
 
+/// Why a saved plan file cannot be applied; one line each.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanFileError {
+    #[error("{0}")]
+    Read(std::io::Error),
+    #[error("{0}")]
+    Json(serde_json::Error),
+    #[error("it has no format_version: not a polyops plan file")]
+    NoVersion,
+    #[error("it has format version {0}, and this polyops reads version {FORMAT_VERSION} only; make the plan again with this polyops")]
+    OtherVersion(u64),
+    #[error("not a plan")]
+    NotAPlan,
+    #[error("it plans no site")]
+    NoSite,
+    #[error("site {0} failed to plan")]
+    Failed(String),
+    #[error("it plans site {0} twice")]
+    Twice(String),
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -304,7 +323,8 @@ mod tests {
             (r#"{"format_version": 1, "mode": "drift", "sites": []}"#, "not a plan"),
             (r#"{"format_version": 1, "mode": "plan", "sites": []}"#, "it plans no site"),
         ] {
-            assert_eq!(PlanFile::parse(text.as_bytes()), Err(why.to_owned()));
+            let refused = PlanFile::parse(text.as_bytes()).expect_err("refused");
+            assert_eq!(refused.to_string(), why);
         }
     }
 

@@ -105,7 +105,7 @@ pub struct SecretStore {
 #[derive(Debug)]
 pub enum OpenError {
     /// It cannot be read.
-    Read(String),
+    Read(SecretError),
     /// What it holds is not a mapping of key: string; each finding names a
     /// line and a key, never a value.
     Invalid(Vec<Diagnostic>),
@@ -121,8 +121,12 @@ impl SecretStore {
             return Ok(Self { file: None });
         };
         let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| OpenError::Read(format!("error reading secrets file {shown}: {e}")))?;
+        let text = std::fs::read_to_string(path).map_err(|source| {
+            OpenError::Read(SecretError::FileRead {
+                path: path.to_owned(),
+                source,
+            })
+        })?;
         let doc = source::parse_with(&text, Plain::Text).map_err(|e| {
             // A scanner message may quote the character it stopped at,
             // which can be part of a secret.
@@ -177,41 +181,37 @@ impl SecretStore {
     /// secret store hands an undefined secret over as an empty string,
     /// and `password=""` stops the phone registering), or one that no
     /// configuration file could carry (a NUL, an escape character…).
-    pub fn resolve(&self, r: &SecretRef) -> Result<Secret, String> {
-        self.fetch(r).map_err(|(_, message)| message)
+    pub fn resolve(&self, r: &SecretRef) -> Result<Secret, SecretError> {
+        self.fetch(r)
     }
 
     /// The error [`SecretStore::resolve`] gives for a secret that is there
     /// but unfit (empty, unprintable): what `validate` checks, which does
     /// not need every secret to be there. `Ok` when it is fit or missing.
-    pub fn check_set(&self, r: &SecretRef) -> Result<(), String> {
+    pub fn check_set(&self, r: &SecretRef) -> Result<(), SecretError> {
         match self.fetch(r) {
-            Err((Found::Unfit, message)) => Err(message),
+            Err(e) if e.is_unfit() => Err(e),
             _ => Ok(()),
         }
     }
 
-    fn fetch(&self, r: &SecretRef) -> Result<Secret, (Found, String)> {
+    fn fetch(&self, r: &SecretRef) -> Result<Secret, SecretError> {
         let secret = self.lookup(r)?;
         if secret.expose().is_empty() {
-            let message = match (r, &self.file) {
-                (SecretRef::Literal(_), _) => "the literal value is empty".to_owned(),
-                (SecretRef::File(k), Some((path, _))) => format!(
-                    "secrets file key {} of {} is set but empty",
-                    k.secret,
-                    path.display()
-                ),
-                _ => format!("{} is set but empty", r.describe()),
-            };
-            Err((Found::Unfit, message))
+            Err(match (r, &self.file) {
+                (SecretRef::Literal(_), _) => SecretError::EmptyLiteral,
+                (SecretRef::File(k), Some((path, _))) => SecretError::EmptyInFile {
+                    key: k.secret.clone(),
+                    path: path.clone(),
+                },
+                _ => SecretError::Empty {
+                    reference: r.describe(),
+                },
+            })
         } else if !crate::polycom::xml::can_carry(secret.expose()) {
-            Err((
-                Found::Unfit,
-                format!(
-                    "the {} holds a control character that a configuration file cannot carry",
-                    r.describe()
-                ),
-            ))
+            Err(SecretError::ControlCharacter {
+                reference: r.describe(),
+            })
         } else {
             Ok(secret)
         }
@@ -223,16 +223,16 @@ impl SecretStore {
     /// secret store, whatever a secrets file holds). An empty value is no key:
     /// a CI secret store hands an undefined secret over as an empty string.
     /// The error names where the key came from, never its value.
-    pub fn hash_key(&self) -> Result<Option<Secret>, String> {
+    pub fn hash_key(&self) -> Result<Option<Secret>, SecretError> {
         let (key, source) = match std::env::var(HASH_KEY_ENV) {
             Ok(v) if !v.is_empty() => (
                 Secret::new(v),
                 format!("environment variable {HASH_KEY_ENV}"),
             ),
             Err(std::env::VarError::NotUnicode(_)) => {
-                return Err(format!(
-                    "environment variable {HASH_KEY_ENV} is not valid UTF-8"
-                ))
+                return Err(SecretError::NotUnicode {
+                    variable: HASH_KEY_ENV.to_owned(),
+                })
             }
             _ => match &self.file {
                 Some((path, map)) => match map.get(HASH_KEY_SECRET) {
@@ -246,46 +246,78 @@ impl SecretStore {
             },
         };
         if key.expose().chars().count() < HASH_KEY_MIN_CHARS {
-            return Err(format!(
-                "the hash key ({source}) is shorter than {HASH_KEY_MIN_CHARS} characters, short enough to guess; use a long random value (openssl rand -hex 32)"
-            ));
+            return Err(SecretError::ShortHashKey { origin: source });
         }
         Ok(Some(key))
     }
 
-    fn lookup(&self, r: &SecretRef) -> Result<Secret, (Found, String)> {
-        let missing = |message: String| Err((Found::Missing, message));
+    fn lookup(&self, r: &SecretRef) -> Result<Secret, SecretError> {
         match r {
             SecretRef::Literal(s) => Ok(s.clone()),
             SecretRef::Env(e) => match std::env::var(&e.env) {
                 Ok(v) => Ok(Secret::new(v)),
-                Err(std::env::VarError::NotPresent) => {
-                    missing(format!("environment variable {} is not set", e.env))
-                }
-                Err(std::env::VarError::NotUnicode(_)) => Err((
-                    Found::Unfit,
-                    format!("environment variable {} is not valid UTF-8", e.env),
-                )),
+                Err(std::env::VarError::NotPresent) => Err(SecretError::NotSet {
+                    variable: e.env.clone(),
+                }),
+                Err(std::env::VarError::NotUnicode(_)) => Err(SecretError::NotUnicode {
+                    variable: e.env.clone(),
+                }),
             },
             SecretRef::File(k) => match &self.file {
-                None => missing(format!(
-                    "secret {} needs a secrets file (--secrets FILE or POLYOPS_SECRETS_FILE)",
-                    k.secret
-                )),
-                Some((path, map)) => match map.get(&k.secret) {
-                    Some(s) => Ok(s.clone()),
-                    None => missing(format!("secret {} is not in {}", k.secret, path.display())),
-                },
+                None => Err(SecretError::NoFile {
+                    key: k.secret.clone(),
+                }),
+                Some((path, map)) => {
+                    map.get(&k.secret)
+                        .cloned()
+                        .ok_or_else(|| SecretError::NotInFile {
+                            key: k.secret.clone(),
+                            path: path.clone(),
+                        })
+                }
             },
         }
     }
 }
 
-/// Whether a reference found nothing, or something no phone can use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Found {
-    Missing,
-    Unfit,
+/// Why a secret cannot be had, or cannot be used: each names the variable,
+/// key or file, never a value.
+#[derive(Debug, thiserror::Error)]
+pub enum SecretError {
+    #[error("environment variable {variable} is not set")]
+    NotSet { variable: String },
+    #[error("secret {key} needs a secrets file (--secrets FILE or POLYOPS_SECRETS_FILE)")]
+    NoFile { key: String },
+    #[error("secret {key} is not in {}", path.display())]
+    NotInFile { key: String, path: PathBuf },
+    #[error("environment variable {variable} is not valid UTF-8")]
+    NotUnicode { variable: String },
+    #[error("the literal value is empty")]
+    EmptyLiteral,
+    #[error("secrets file key {key} of {} is set but empty", path.display())]
+    EmptyInFile { key: String, path: PathBuf },
+    #[error("{reference} is set but empty")]
+    Empty { reference: String },
+    #[error("the {reference} holds a control character that a configuration file cannot carry")]
+    ControlCharacter { reference: String },
+    #[error("the hash key ({origin}) is shorter than {HASH_KEY_MIN_CHARS} characters, short enough to guess; use a long random value (openssl rand -hex 32)")]
+    ShortHashKey { origin: String },
+    #[error("error reading secrets file {}: {source}", path.display())]
+    FileRead {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+impl SecretError {
+    /// Whether the secret is there but no phone can use it (as opposed
+    /// to not found at all).
+    fn is_unfit(&self) -> bool {
+        !matches!(
+            self,
+            SecretError::NotSet { .. } | SecretError::NoFile { .. } | SecretError::NotInFile { .. }
+        )
+    }
 }
 
 #[cfg(test)]
@@ -305,7 +337,7 @@ mod tests {
         let store = SecretStore::open(None).expect("no file");
         let empty = SecretRef::Literal(Secret::new(""));
         assert_eq!(
-            store.resolve(&empty).expect_err("empty"),
+            store.resolve(&empty).expect_err("empty").to_string(),
             "the literal value is empty"
         );
         assert!(store.check_set(&empty).is_err());
@@ -316,8 +348,8 @@ mod tests {
         assert!(store.check_set(&missing).is_ok());
         let fit = SecretRef::Literal(Secret::new("x"));
         assert_eq!(
-            store.resolve(&fit).map(|s| s.expose().to_owned()),
-            Ok("x".to_owned())
+            store.resolve(&fit).map(|s| s.expose().to_owned()).ok(),
+            Some("x".to_owned())
         );
         assert!(store.check_set(&fit).is_ok());
     }
