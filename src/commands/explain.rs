@@ -25,7 +25,7 @@ pub fn run(config: &Config, opts: &ExplainOptions, out: &mut dyn Write) -> Resul
     let site = catalog
         .selected()
         .next()
-        .ok_or_else(|| Error::NeedsSite { command: "explain" })?;
+        .ok_or(Error::NeedsSite { command: "explain" })?;
     let phone = find_phone(site, &opts.phone)?;
     // Missing secrets fail here, as they fail plan: the rendered files
     // need every password of the site.

@@ -25,7 +25,7 @@ pub fn run(config: &Config, opts: &ResyncOptions, out: &mut dyn Write) -> Result
     let site = catalog
         .selected()
         .next()
-        .ok_or_else(|| Error::NeedsSite { command: "resync" })?;
+        .ok_or(Error::NeedsSite { command: "resync" })?;
     let mut chosen: Vec<&Phone> = if opts.phones.is_empty() {
         site.phones.iter().collect()
     } else {
