@@ -44,11 +44,10 @@ pub fn clear(
     token: &str,
     temps: &[RemoteName],
 ) -> Result<Cleared, RemoteError> {
-    let entries = target.list()?;
-    match lock::holder_among(target, &entries)? {
-        Some(Holder::Owner(owner)) if !token.is_empty() && owner.token == token => {}
-        other => return Ok(Cleared::NotOurs(other)),
+    if !lock::is_own(target, token)? {
+        return Ok(Cleared::NotOurs(lock::holder(target)?));
     }
+    let entries = target.list()?;
     let listed: BTreeSet<&str> = entries
         .iter()
         .filter(|e| !e.is_dir)

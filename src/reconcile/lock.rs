@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 use crate::mask::printable;
-use crate::remote::{Cause, Entry, Reader, RemoteError, RemoteName, Writer};
+use crate::remote::{Cause, Reader, RemoteError, RemoteName, Writer};
 
 pub const LOCK_DIR: &str = ".polyops-lock";
 pub const OWNER_FILE: &str = "owner.json";
@@ -180,16 +180,10 @@ pub fn wait(
 
 /// `Some` when something named like the lock is at the root.
 pub fn holder(target: &mut dyn Reader) -> Result<Option<Holder>, RemoteError> {
-    let entries = target.list()?;
-    holder_among(target, &entries)
-}
-
-/// [`holder`], from a listing of the root already made.
-pub fn holder_among(
-    target: &mut dyn Reader,
-    entries: &[Entry],
-) -> Result<Option<Holder>, RemoteError> {
-    let entry = entries.iter().find(|entry| entry.name.as_str() == LOCK_DIR);
+    let entry = target
+        .list()?
+        .into_iter()
+        .find(|entry| entry.name.as_str() == LOCK_DIR);
     let Some(entry) = entry else {
         return Ok(None);
     };
@@ -204,6 +198,19 @@ pub fn holder_among(
         )),
         Err(e) if e.cause == Cause::Transient => Err(e),
         Err(_) => Ok(Some(Holder::Unknown)),
+    }
+}
+
+/// Whether the lock is there and its owner file holds `token` (read by
+/// name, whatever a listing shows). A passing failure is an error.
+pub fn is_own(target: &mut dyn Reader, token: &str) -> Result<bool, RemoteError> {
+    if token.is_empty() {
+        return Ok(false);
+    }
+    match target.read(&owner_file(), MAX_OWNER_BYTES) {
+        Ok(bytes) => Ok(serde_json::from_slice::<Owner>(&bytes).is_ok_and(|o| o.token == token)),
+        Err(e) if e.cause == Cause::Transient => Err(e),
+        Err(_) => Ok(false),
     }
 }
 
