@@ -23,7 +23,7 @@ use crate::reconcile::outcome::{Outcome, SiteOutcome, Why};
 use crate::reconcile::plan::{Allow, Refusal, SiteId};
 use crate::reconcile::planfile::PlanFile;
 use crate::reconcile::published::HashKey;
-use crate::remote::{self, Reader, RemoteName, Writer};
+use crate::remote::{self, Cause, Reader, RemoteName, Writer};
 use crate::site::model::Site;
 use crate::site::secret::SecretStore;
 
@@ -323,18 +323,21 @@ impl Applying<'_> {
         let deadline = Instant::now() + site.target.timeout;
         let mut backoff = Duration::from_millis(200);
         let failed = loop {
-            let cleared = remote::open(site, self.store, Some(1)).and_then(|mut t| {
-                leftovers::clear(t.as_mut(), token, temps)
-                    .map_err(|e| remote_error(site, masker, e))
-            });
+            // A session that cannot be opened is a passing failure here:
+            // one was open a moment ago.
+            let cleared = match remote::open(site, self.store, Some(1)) {
+                Ok(mut t) => leftovers::clear(t.as_mut(), token, temps)
+                    .map_err(|e| (e.cause == Cause::Transient, remote_error(site, masker, e))),
+                Err(e) => Err((true, e)),
+            };
             let again = Instant::now() + backoff < deadline && !self.stop.load(Ordering::SeqCst);
             match cleared {
                 Ok(cleared) => return self.tell_cleared(site, masker, cleared),
-                Err(_) if again => {
+                Err((true, _)) if again => {
                     std::thread::sleep(backoff);
                     backoff = (backoff * 2).min(Duration::from_secs(2));
                 }
-                Err(e) => break e,
+                Err((_, e)) => break e,
             }
         };
         warn(
