@@ -18,6 +18,8 @@ mod dhcp;
 mod doc_blocks;
 mod doctor;
 mod explain;
+mod failed_apply;
+mod forged_state;
 mod ftp_scenarios;
 mod fuzz;
 mod golden;

@@ -6,7 +6,7 @@
 use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::prepare::{observe_and_plan, render_and_open, Prepared};
 use super::print::{connections, print_outcomes, remote_error, retried, warn};
@@ -17,12 +17,13 @@ use crate::mask::Masker;
 use crate::output::progress::Ticker;
 use crate::output::{self, Mode};
 use crate::reconcile::apply::{Execution, Finish, Progress};
+use crate::reconcile::leftovers::{self, Cleared};
 use crate::reconcile::lock::{self, Acquire};
 use crate::reconcile::outcome::{Outcome, SiteOutcome, Why};
 use crate::reconcile::plan::{Allow, Refusal, SiteId};
 use crate::reconcile::planfile::PlanFile;
 use crate::reconcile::published::HashKey;
-use crate::remote::{self, Reader, Writer};
+use crate::remote::{self, Cause, Reader, RemoteName, Writer};
 use crate::site::model::Site;
 use crate::site::secret::SecretStore;
 
@@ -256,7 +257,9 @@ impl Applying<'_> {
     /// Open the site's target, take its lock (waiting under
     /// `--lock-timeout`), plan and carry the plan out, release the lock.
     /// The lock is taken before observing, so the plan cannot go stale
-    /// under us.
+    /// under us. An apply that failed once it began writing, or could not
+    /// release its lock, clears what it left on a fresh session
+    /// ([`Applying::clear_leftovers`]).
     fn apply_site(&self, site: &Site, out: &mut dyn Write) -> Result<Outcome, Error> {
         let (local, mut target) = render_and_open(site, self.store, || {
             remote::open(site, self.store, self.config.connections)
@@ -265,12 +268,15 @@ impl Applying<'_> {
         target
             .ensure_root()
             .map_err(|e| remote_error(site, &masker, e))?;
-        self.lock(site, &masker, target.as_mut())?;
+        let token = self.lock(site, &masker, target.as_mut())?;
+        let mut temps = Vec::new();
+        let mut writing = false;
         let reader = &mut *target as &mut dyn Reader;
         let prepared = observe_and_plan(self.config, site, local, reader, self.key);
         let result = prepared.and_then(|p| {
+            temps = leftovers::temporaries(&p.plan);
             let before = target.stats();
-            let result = self.apply_locked(site, &p, target.as_mut(), out);
+            let result = self.apply_locked(site, &p, target.as_mut(), out, &mut writing);
             if self.config.verbose {
                 let st = target.stats();
                 eprintln!(
@@ -283,17 +289,104 @@ impl Applying<'_> {
             }
             result
         });
-        let released = lock::release(target.as_mut()).map_err(|e| remote_error(site, &masker, e));
-        let outcome = result?;
-        if let Outcome::Done(_) = outcome {
-            released?;
+        // A write that failed may have been a session that died: its
+        // sessions are not asked again. `None`: not released yet.
+        let released = (result.is_ok() || !writing)
+            .then(|| lock::release(target.as_mut()).map_err(|e| remote_error(site, &masker, e)));
+        let cleared = matches!(released, Some(Ok(())));
+        let release_failed = released.and_then(Result::err);
+        if !cleared {
+            drop(target);
+            if self.clear_leftovers(site, &masker, &token, &temps) {
+                return result;
+            }
         }
-        Ok(outcome)
+        let outcome = result?;
+        match (outcome, release_failed) {
+            (Outcome::Done(_), Some(e)) => Err(e),
+            (outcome, _) => Ok(outcome),
+        }
+    }
+
+    /// Remove this apply's temporary names and release its lock on a fresh
+    /// session (its own may have died), trying again after passing
+    /// failures for up to the target's `timeout_seconds`; whether the lock
+    /// was released. What could not be done is a warning naming `polyops
+    /// unlock`.
+    fn clear_leftovers(
+        &self,
+        site: &Site,
+        masker: &Masker,
+        token: &str,
+        temps: &[RemoteName],
+    ) -> bool {
+        let deadline = Instant::now() + site.target.timeout;
+        let mut backoff = Duration::from_millis(200);
+        let failed = loop {
+            // A session that cannot be opened is a passing failure here:
+            // one was open a moment ago.
+            let cleared = match remote::open(site, self.store, Some(1)) {
+                Ok(mut t) => leftovers::clear(t.as_mut(), token, temps)
+                    .map_err(|e| (e.cause == Cause::Transient, remote_error(site, masker, e))),
+                Err(e) => Err((true, e)),
+            };
+            let again = Instant::now() + backoff < deadline && !self.stop.load(Ordering::SeqCst);
+            match cleared {
+                Ok(cleared) => return self.tell_cleared(site, masker, cleared),
+                Err((true, _)) if again => {
+                    std::thread::sleep(backoff);
+                    backoff = (backoff * 2).min(Duration::from_secs(2));
+                }
+                Err((_, e)) => break e,
+            }
+        };
+        warn(
+            site,
+            masker,
+            &format!(
+                "could not remove the lock and temporary files this apply left on a new session ({failed}); `polyops unlock {}` removes the lock",
+                site.name
+            ),
+        );
+        false
+    }
+
+    /// Say what clearing left, if anything; whether the lock was released.
+    fn tell_cleared(&self, site: &Site, masker: &Masker, cleared: Cleared) -> bool {
+        match cleared {
+            Cleared::Released { kept, .. } => {
+                if !kept.is_empty() {
+                    warn(
+                        site,
+                        masker,
+                        &format!(
+                            "could not remove the temporary files {}; the next apply removes them",
+                            kept.join(", ")
+                        ),
+                    );
+                }
+                true
+            }
+            Cleared::NotOurs(holder) => {
+                if let Some(holder) = holder {
+                    warn(
+                        site,
+                        masker,
+                        &format!(
+                            "the lock is no longer this apply's (held {}): left as it is",
+                            holder.describe()
+                        ),
+                    );
+                }
+                true
+            }
+        }
     }
 
     /// Take the site's lock, waiting for a held one under
-    /// `--lock-timeout` (saying once whose it waits for).
-    fn lock(&self, site: &Site, masker: &Masker, target: &mut dyn Writer) -> Result<(), Error> {
+    /// `--lock-timeout` (saying once whose it waits for); the token of
+    /// the lock taken.
+    fn lock(&self, site: &Site, masker: &Masker, target: &mut dyn Writer) -> Result<String, Error> {
         let mut waiting = |holder: &lock::Holder, left: Duration| {
             warn(site, masker, &waiting_line(holder, left));
         };
@@ -306,7 +399,7 @@ impl Applying<'_> {
         )
         .map_err(|e| remote_error(site, masker, e))?;
         match acquired {
-            Acquire::Acquired => Ok(()),
+            Acquire::Acquired(token) => Ok(token),
             Acquire::Held(holder) => Err(Error::Locked {
                 site: site.name.clone(),
                 target: site.target.display.clone(),
@@ -316,13 +409,15 @@ impl Applying<'_> {
     }
 
     /// Under the lock: refuse a stale saved plan, print the plan, refuse
-    /// what the plan's checks refuse, ask, then carry it out.
+    /// what the plan's checks refuse, ask, then carry it out (`writing`
+    /// is set once it begins to).
     fn apply_locked(
         &self,
         site: &Site,
         p: &Prepared,
         target: &mut dyn Writer,
         out: &mut dyn Write,
+        writing: &mut bool,
     ) -> Result<Outcome, Error> {
         let plan = &p.plan;
         if let Some(saved) = self.saved.and_then(|s| s.site(&site.name)) {
@@ -359,6 +454,7 @@ impl Applying<'_> {
             }
         }
         let total = plan.changes().count();
+        *writing = true;
         let finish = self.execute(site, p, target)?;
         match finish {
             Finish::Complete => {

@@ -68,7 +68,7 @@ impl Execution<'_> {
     ) -> Result<Finish, RemoteError> {
         target.ensure_root()?;
         let changes: Vec<&FileChange> = self.plan.changes().collect();
-        remove_leftovers(target, &changes, self.observed, progress)?;
+        remove_leftovers(target, self.plan, self.observed, progress)?;
         let mut ledger = Ledger {
             state: self.intended_state(&changes),
             done: 0,
@@ -215,22 +215,21 @@ impl Execution<'_> {
     }
 }
 
-/// Remove the leftovers of a run that was killed mid-upload: only the
-/// temporary names of the files about to be written (and of the state
-/// file). An unmanaged `notes.polyops-tmp` is not polyops's to remove. A
-/// leftover that cannot be removed is a warning.
+/// Remove the leftovers of an earlier run that was killed mid-upload: the
+/// temporary names of the files polyops owns there or the site declares
+/// (and of the state file), whatever this run does with them. An
+/// unmanaged `notes.polyops-tmp` is not polyops's to remove. A leftover
+/// that cannot be removed is a warning.
 fn remove_leftovers(
     target: &mut dyn Writer,
-    changes: &[&FileChange],
+    plan: &Plan,
     observed: &Observed,
     progress: &mut dyn Progress,
 ) -> Result<(), RemoteError> {
-    let mut ours: Vec<&str> = changes
-        .iter()
-        .filter(|f| f.action != Action::Delete)
-        .map(|f| f.name.as_str())
-        .collect();
-    ours.push(STATE_FILE);
+    let mut ours: std::collections::BTreeSet<&str> =
+        plan.files.iter().map(|f| f.name.as_str()).collect();
+    ours.extend(observed.owned.keys().map(RemoteName::as_str));
+    ours.insert(STATE_FILE);
     for n in ours {
         let temp = temp_name(&name(n)?)?;
         if observed.files.contains_key(&temp) {

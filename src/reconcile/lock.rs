@@ -34,6 +34,11 @@ pub struct Owner {
     pub user: String,
     pub since: String,
     pub site: String,
+    /// Drawn afresh by each apply that takes the lock: how it tells its
+    /// own lock from one taken after its own was removed (an older
+    /// polyops wrote none).
+    #[serde(default)]
+    pub token: String,
 }
 
 impl Owner {
@@ -46,6 +51,7 @@ impl Owner {
                 .unwrap_or_else(|_| "unknown".to_owned()),
             since: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
             site: site.to_owned(),
+            token: fresh_token(),
         }
     }
 
@@ -87,8 +93,24 @@ impl Holder {
     }
 }
 
+/// A token no other apply draws: the standard library's per-process random
+/// hash keys over the time and the process id. Not a secret (the owner
+/// file is readable by anyone with the phones' account), only unique.
+fn fresh_token() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    hasher.write_u128(now);
+    hasher.write_u32(std::process::id());
+    format!("{:016x}", hasher.finish())
+}
+
 pub enum Acquire {
-    Acquired,
+    /// Taken: the owner file written, with this token.
+    Acquired(String),
     /// Someone, or something, holds it.
     Held(Holder),
 }
@@ -100,6 +122,7 @@ pub fn acquire(target: &mut dyn Writer, site: &str) -> Result<Acquire, RemoteErr
         Ok(()) => {
             let owner = Owner::me(site);
             let bytes = serde_json::to_vec_pretty(&owner).expect("owner always serialises");
+            let token = owner.token;
             if let Err(e) = target.write(&owner_file(), &bytes) {
                 let _ = target.delete(&owner_file());
                 let _ = target.remove_dir(&lock_dir());
@@ -111,7 +134,7 @@ pub fn acquire(target: &mut dyn Writer, site: &str) -> Result<Acquire, RemoteErr
                     ),
                 ));
             }
-            Ok(Acquire::Acquired)
+            Ok(Acquire::Acquired(token))
         }
         Err(e) => match holder(target)? {
             Some(h) => Ok(Acquire::Held(h)),
@@ -138,7 +161,7 @@ pub fn wait(
     let mut told = false;
     loop {
         let holder = match acquire(target, site)? {
-            Acquire::Acquired => return Ok(Acquire::Acquired),
+            Acquire::Acquired(token) => return Ok(Acquire::Acquired(token)),
             Acquire::Held(holder) => holder,
         };
         let now = Instant::now();
@@ -175,6 +198,19 @@ pub fn holder(target: &mut dyn Reader) -> Result<Option<Holder>, RemoteError> {
         )),
         Err(e) if e.cause == Cause::Transient => Err(e),
         Err(_) => Ok(Some(Holder::Unknown)),
+    }
+}
+
+/// Whether the lock is there and its owner file holds `token` (read by
+/// name, whatever a listing shows). A passing failure is an error.
+pub fn is_own(target: &mut dyn Reader, token: &str) -> Result<bool, RemoteError> {
+    if token.is_empty() {
+        return Ok(false);
+    }
+    match target.read(&owner_file(), MAX_OWNER_BYTES) {
+        Ok(bytes) => Ok(serde_json::from_slice::<Owner>(&bytes).is_ok_and(|o| o.token == token)),
+        Err(e) if e.cause == Cause::Transient => Err(e),
+        Err(_) => Ok(false),
     }
 }
 

@@ -161,7 +161,13 @@ pub fn observe(
         warnings: claims.ignored,
     };
     let mut found = vec![survey.wanted];
-    found.extend(fetch_owned_only(target, &observed.owned, wanted)?);
+    let listing_complete = target.stats().listing_cut.is_none();
+    found.extend(fetch_owned_only(
+        target,
+        &observed,
+        wanted,
+        listing_complete,
+    )?);
     for found in found {
         take_found(target, &mut observed, found, wanted)?;
     }
@@ -174,16 +180,22 @@ pub fn observe(
 }
 
 /// Files the state owns that the site no longer wants: only a state file
-/// names them, so they are asked for (by name, as every file where there
-/// is a state file) once it is read. `None`: there are none.
+/// names them, so they are asked for once it is read, and only those the
+/// listing shows (a name the state lists that is in no complete listing is
+/// not on the target, and asking for it would let a forged state multiply
+/// the work of a plan). Past a listing cut short they are asked for by
+/// name: `State::claims` bounds how many there are. `None`: there are none.
 fn fetch_owned_only(
     target: &mut dyn Reader,
-    owned: &BTreeMap<RemoteName, Option<String>>,
+    observed: &Observed,
     wanted: &BTreeMap<String, String>,
+    listing_complete: bool,
 ) -> Result<Option<Found>, RemoteError> {
-    let extra: Vec<RemoteName> = owned
+    let extra: Vec<RemoteName> = observed
+        .owned
         .keys()
         .filter(|n| !wanted.contains_key(n.as_str()))
+        .filter(|n| !listing_complete || observed.files.contains_key(*n))
         .cloned()
         .collect();
     if extra.is_empty() {

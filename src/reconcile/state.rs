@@ -57,9 +57,12 @@ impl State {
     /// `<number>.cfg`, `<mac>.cfg`). Every other entry (a phone's own file,
     /// polyops's own names, the firmware package's `sip.cfg`, a name that
     /// could reach another command or folder) is ignored with a warning,
-    /// never deleted.
+    /// never deleted. A state that claims more undeclared files than
+    /// [`max_undeclared`] allows is forged or oversized: none of those is
+    /// claimed, so none is read or deleted (docs/threat-model.md).
     pub fn claims(&self, declared: &BTreeSet<String>) -> Claims {
         let mut claims = Claims::default();
+        let mut ignored = 0;
         for (name, sha) in &self.files {
             let why_not = match RemoteName::new(name) {
                 Err(why) => Some(why.to_string()),
@@ -76,18 +79,45 @@ impl State {
                     let sha = sha.clone().filter(|s| is_sha256(s));
                     claims.owned.insert(n, sha);
                 }
-                (why, _) => claims.ignored.push(format!(
-                    "{STATE_FILE} claims \"{}\" ({}): ignored, never deleted",
-                    crate::mask::printable(name)
-                        .chars()
-                        .take(80)
-                        .collect::<String>(),
-                    why.unwrap_or_default()
-                )),
+                (why, _) => {
+                    ignored += 1;
+                    if ignored <= SHOWN_IGNORED {
+                        claims.ignored.push(format!(
+                            "{STATE_FILE} claims \"{}\" ({}): ignored, never deleted",
+                            crate::mask::printable(name)
+                                .chars()
+                                .take(80)
+                                .collect::<String>(),
+                            why.unwrap_or_default()
+                        ));
+                    }
+                }
             }
         }
+        if ignored > SHOWN_IGNORED {
+            claims.ignored.push(format!(
+                "{STATE_FILE} claims {} more files it may not claim: ignored, never deleted",
+                ignored - SHOWN_IGNORED
+            ));
+        }
+        claims.bound_to(declared);
         claims
     }
+}
+
+/// The ignored entries of a state named one by one; the rest are counted.
+const SHOWN_IGNORED: usize = 10;
+
+/// The fewest files a state may claim that the site does not declare.
+pub const MIN_UNDECLARED: usize = 1_000;
+
+/// How many files a state may claim that a site declaring `declared`
+/// files does not declare: a site that dropped phones still owns their
+/// files until apply deletes them, as many as the site declares, and at
+/// least [`MIN_UNDECLARED`]. What a plan reads on a target is so bounded by
+/// what the site declares: the declared files, and at most this many more.
+pub fn max_undeclared(declared: usize) -> usize {
+    declared.max(MIN_UNDECLARED)
 }
 
 /// What a state file may claim: the files polyops owns, and a warning for
@@ -96,6 +126,28 @@ impl State {
 pub struct Claims {
     pub owned: BTreeMap<RemoteName, Option<String>>,
     pub ignored: Vec<String>,
+}
+
+impl Claims {
+    /// Drop every undeclared claim when there are more than
+    /// [`max_undeclared`] of them: such a state was forged (anyone with the
+    /// phones' account can write it) or has grown past any site's, and
+    /// reading each file it names would multiply the work of every plan.
+    fn bound_to(&mut self, declared: &BTreeSet<String>) {
+        let undeclared = self
+            .owned
+            .keys()
+            .filter(|n| !declared.contains(n.as_str()))
+            .count();
+        let most = max_undeclared(declared.len());
+        if undeclared <= most {
+            return;
+        }
+        self.owned.retain(|n, _| declared.contains(n.as_str()));
+        self.ignored.push(format!(
+            "{STATE_FILE} claims {undeclared} files this site does not declare, more than the {most} a state of this site may hold: a forged or oversized state; none of them is read or deleted, and apply records only what the site declares"
+        ));
+    }
 }
 
 fn is_sha256(s: &str) -> bool {
@@ -167,5 +219,49 @@ mod tests {
             .ignored
             .iter()
             .all(|w| !w.contains('\r') && !w.contains('\n')));
+    }
+
+    #[test]
+    fn a_state_claiming_more_undeclared_files_than_a_site_may_own_claims_none_of_them() {
+        let declared: BTreeSet<String> = ["201.cfg".to_owned()].into();
+        let state = |undeclared: usize| {
+            let mut state = State::new("hq");
+            state.files.insert("201.cfg".to_owned(), None);
+            for i in 0..undeclared {
+                state.files.insert(format!("0004f3{i:06x}.cfg"), None);
+            }
+            state
+        };
+        let most = state(MIN_UNDECLARED).claims(&declared);
+        assert_eq!(most.owned.len(), MIN_UNDECLARED + 1);
+        assert!(most.ignored.is_empty(), "{:?}", most.ignored);
+        let forged = state(MIN_UNDECLARED + 1).claims(&declared);
+        let owned: Vec<&str> = forged.owned.keys().map(RemoteName::as_str).collect();
+        assert_eq!(owned, ["201.cfg"]);
+        assert_eq!(forged.ignored.len(), 1, "{:?}", forged.ignored);
+        assert!(forged.ignored[0].contains("a forged or oversized state"));
+        // A larger site may own as many undeclared files as it declares.
+        let large: BTreeSet<String> = (0..2 * MIN_UNDECLARED)
+            .map(|i| format!("{i}.cfg"))
+            .collect();
+        let mut grown = state(2 * MIN_UNDECLARED);
+        grown.files.extend(large.iter().map(|n| (n.clone(), None)));
+        assert_eq!(grown.claims(&large).owned.len(), 4 * MIN_UNDECLARED);
+    }
+
+    #[test]
+    fn a_state_full_of_names_it_may_not_claim_costs_a_few_warning_lines() {
+        let mut state = State::new("hq");
+        for i in 0..5_000 {
+            state.files.insert(format!("x{i}.txt"), None);
+        }
+        let claims = state.claims(&BTreeSet::new());
+        assert!(claims.owned.is_empty());
+        assert_eq!(claims.ignored.len(), SHOWN_IGNORED + 1);
+        assert!(
+            claims.ignored[SHOWN_IGNORED].contains("4990 more"),
+            "{:?}",
+            claims.ignored
+        );
     }
 }

@@ -58,6 +58,35 @@ pub struct Script {
     pub modify: Vec<(String, String)>,
     /// List as `ls -l` does (LIST, no MLSD in FEAT), as vsftpd does.
     pub unix_list: bool,
+    /// On the first command line that starts with this text, before it is
+    /// carried out: cut every session's control connection (as killed
+    /// session processes do), and close every connection that arrives for
+    /// the time given (a listener restarting); then serve as before.
+    pub outage: Option<(String, Duration)>,
+}
+
+/// What every session shares to fail together (`Script::outage`).
+#[derive(Default)]
+struct Sessions {
+    /// The control connections of the sessions being served.
+    control: Mutex<Vec<TcpStream>>,
+    /// Until when new connections are closed at once.
+    down_until: Mutex<Option<Instant>>,
+}
+
+impl Sessions {
+    fn down(&self) -> bool {
+        let until = *self.down_until.lock().expect("down");
+        until.is_some_and(|t| Instant::now() < t)
+    }
+
+    /// Cut every control connection, and refuse sessions for `down`.
+    fn fail(&self, down: Duration) {
+        *self.down_until.lock().expect("down") = Some(Instant::now() + down);
+        for c in self.control.lock().expect("sessions").drain(..) {
+            let _ = c.shutdown(Shutdown::Both);
+        }
+    }
 }
 
 #[derive(Default)]
@@ -71,6 +100,7 @@ pub struct Scripted {
     folder: Arc<Mutex<Folder>>,
     log: Arc<Mutex<Vec<String>>>,
     script: Arc<Mutex<Script>>,
+    sessions: Arc<Sessions>,
 }
 
 impl Scripted {
@@ -82,22 +112,36 @@ impl Scripted {
             folder: Arc::default(),
             log: Arc::default(),
             script: Arc::new(Mutex::new(script)),
+            sessions: Arc::default(),
         };
-        let (folder, log, script, password) = (
+        let (folder, log, script, password, sessions) = (
             Arc::clone(&server.folder),
             Arc::clone(&server.log),
             Arc::clone(&server.script),
             password.to_owned(),
+            Arc::clone(&server.sessions),
         );
         std::thread::spawn(move || {
             for conn in listener.incoming() {
                 let Ok(conn) = conn else { continue };
+                if sessions.down() {
+                    drop(conn);
+                    continue;
+                }
+                let outage = script.lock().expect("script").outage.is_some();
+                if let Ok(control) = conn.try_clone().map_err(drop).and_then(|c| {
+                    // Only a script with an outage to come holds them.
+                    outage.then_some(c).ok_or(())
+                }) {
+                    sessions.control.lock().expect("sessions").push(control);
+                }
                 let session = Session {
                     folder: Arc::clone(&folder),
                     log: Arc::clone(&log),
                     script: script.lock().expect("script").clone(),
                     shared_script: Arc::clone(&script),
                     password: password.clone(),
+                    sessions: Arc::clone(&sessions),
                 };
                 std::thread::spawn(move || session.serve(conn));
             }
@@ -149,6 +193,7 @@ struct Session {
     script: Script,
     shared_script: Arc<Mutex<Script>>,
     password: String,
+    sessions: Arc<Sessions>,
 }
 
 impl Session {
@@ -177,6 +222,23 @@ impl Session {
             &t[8..10],
             &t[10..12]
         )
+    }
+
+    /// Whether `line` starts the outage of the script (once): every
+    /// session is then cut, this one included.
+    fn outage_on(&self, line: &str) -> bool {
+        let outage = {
+            let mut s = self.shared_script.lock().expect("script");
+            match &s.outage {
+                Some((on, _)) if line.starts_with(on.as_str()) => s.outage.take(),
+                _ => None,
+            }
+        };
+        let Some((_, down)) = outage else {
+            return false;
+        };
+        self.sessions.fail(down);
+        true
     }
 
     fn reply(&self, c: &mut TcpStream, text: &str) -> std::io::Result<()> {
@@ -219,6 +281,9 @@ impl Session {
                 .trim_end_matches(['\r', '\n'])
                 .to_owned();
             self.log.lock().expect("log").push(line.clone());
+            if self.outage_on(&line) {
+                return Ok(());
+            }
             let (verb, arg) = match line.split_once(' ') {
                 Some((v, a)) => (v.to_ascii_uppercase(), a.to_owned()),
                 None => (line.to_ascii_uppercase(), String::new()),
