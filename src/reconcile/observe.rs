@@ -135,7 +135,7 @@ pub fn observe(
         &override_names,
     )?;
     let state = match &survey.state {
-        Some(b) => State::parse(b).map_err(|m| RemoteError::new(Cause::Refused, m))?,
+        Some(b) => State::parse(b).map_err(|e| RemoteError::new(Cause::Refused, e.to_string()))?,
         None => State::new(site),
     };
     if !state.site.is_empty() && state.site != site {

@@ -22,6 +22,15 @@ pub struct State {
     pub files: BTreeMap<String, Option<String>>,
 }
 
+/// Why the state file on a target is not one this polyops reads.
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    #[error("{STATE_FILE} is not a polyops state file: {0}")]
+    Shape(serde_json::Error),
+    #[error("{STATE_FILE} has version {0}, this polyops reads version {VERSION}")]
+    Version(u32),
+}
+
 impl State {
     pub fn new(site: &str) -> Self {
         Self {
@@ -31,14 +40,10 @@ impl State {
         }
     }
 
-    pub fn parse(bytes: &[u8]) -> Result<State, String> {
-        let state: State = serde_json::from_slice(bytes)
-            .map_err(|e| format!("{STATE_FILE} is not a polyops state file: {e}"))?;
+    pub fn parse(bytes: &[u8]) -> Result<State, StateError> {
+        let state: State = serde_json::from_slice(bytes).map_err(StateError::Shape)?;
         if state.version != VERSION {
-            return Err(format!(
-                "{STATE_FILE} has version {}, this polyops reads version {VERSION}",
-                state.version
-            ));
+            return Err(StateError::Version(state.version));
         }
         Ok(state)
     }
