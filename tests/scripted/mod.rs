@@ -44,6 +44,9 @@ pub struct Script {
     /// Names whose upload the server keeps only the first half of, and
     /// says 226 all the same (a full disk, a broken server).
     pub truncate_stor: Vec<String>,
+    /// Names whose upload the server keeps with its bytes in reverse
+    /// order: the same size, other bytes (another file's, say).
+    pub reverse_stor: Vec<String>,
     /// Refuse RNTO onto a file that exists, as FileZilla Server does.
     pub refuse_rename_onto_existing: bool,
     /// Answer MDTM with the time now plus this many seconds (`None`: no
@@ -58,6 +61,20 @@ pub struct Script {
     pub modify: Vec<(String, String)>,
     /// List as `ls -l` does (LIST, no MLSD in FEAT), as vsftpd does.
     pub unix_list: bool,
+    /// The port every PASV reply names instead of the server's own: one
+    /// that another session (another site's upload) listens on.
+    pub foreign_pasv: Option<u16>,
+    /// End the session at every STOR, without a reply, as a server whose
+    /// session process was killed does.
+    pub drop_on_stor: bool,
+    /// Take every upload's data, then say `426` (transfer aborted) and
+    /// keep an empty file under the name, as a server whose upload broke
+    /// off may.
+    pub abort_stor: bool,
+    /// The first session to answer a PASV after a RETR ends right after
+    /// that reply, and the port it named goes to another session at once:
+    /// the connections made to it are counted ([`Scripted::foreign`]).
+    pub first_session_dies_after_pasv: bool,
 }
 
 #[derive(Default)]
@@ -71,6 +88,8 @@ pub struct Scripted {
     folder: Arc<Mutex<Folder>>,
     log: Arc<Mutex<Vec<String>>>,
     script: Arc<Mutex<Script>>,
+    /// Connections made to a data port after its session ended.
+    foreign: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl Scripted {
@@ -82,7 +101,9 @@ impl Scripted {
             folder: Arc::default(),
             log: Arc::default(),
             script: Arc::new(Mutex::new(script)),
+            foreign: Arc::default(),
         };
+        let foreign = Arc::clone(&server.foreign);
         let (folder, log, script, password) = (
             Arc::clone(&server.folder),
             Arc::clone(&server.log),
@@ -98,11 +119,31 @@ impl Scripted {
                     script: script.lock().expect("script").clone(),
                     shared_script: Arc::clone(&script),
                     password: password.clone(),
+                    foreign: Arc::clone(&foreign),
                 };
                 std::thread::spawn(move || session.serve(conn));
             }
         });
         server
+    }
+
+    /// Change the script of the sessions that start from now on.
+    pub fn rescript(&self, change: impl FnOnce(&mut Script)) {
+        change(&mut self.script.lock().expect("script"));
+    }
+
+    /// Whether `first_session_dies_after_pasv` is still waiting for its
+    /// session.
+    pub fn rescripted_pending(&self) -> bool {
+        self.script
+            .lock()
+            .expect("script")
+            .first_session_dies_after_pasv
+    }
+
+    /// How many connections reached a data port after its session ended.
+    pub fn foreign(&self) -> usize {
+        self.foreign.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     pub fn url(&self) -> String {
@@ -149,6 +190,7 @@ struct Session {
     script: Script,
     shared_script: Arc<Mutex<Script>>,
     password: String,
+    foreign: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl Session {
@@ -210,6 +252,7 @@ impl Session {
         let mut passive: Option<TcpListener> = None;
         let mut rename_from: Option<String> = None;
         let mut user_ok = false;
+        let mut retr_seen = false;
         loop {
             let mut raw = Vec::new();
             if reader.read_until(b'\n', &mut raw)? == 0 {
@@ -263,6 +306,7 @@ impl Session {
                     let l = TcpListener::bind("127.0.0.1:0")?;
                     let p = l.local_addr()?.port();
                     passive = Some(l);
+                    let p = self.script.foreign_pasv.unwrap_or(p);
                     let [a, b, h, d] = self.script.pasv_host.unwrap_or([127, 0, 0, 1]);
                     self.reply(
                         c,
@@ -272,6 +316,21 @@ impl Session {
                             p & 255
                         ),
                     )?;
+                    let dies = retr_seen && {
+                        let mut s = self.shared_script.lock().expect("script");
+                        std::mem::take(&mut s.first_session_dies_after_pasv)
+                    };
+                    if let Some(l) = passive.take_if(|_| dies) {
+                        // Another session owns the port now.
+                        let foreign = Arc::clone(&self.foreign);
+                        std::thread::spawn(move || {
+                            for conn in l.incoming().flatten() {
+                                foreign.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                                drop(conn);
+                            }
+                        });
+                        return Ok(());
+                    }
                 }
                 "MLSD" | "LIST" => {
                     let Some(l) = passive.take() else {
@@ -303,6 +362,7 @@ impl Session {
                     self.reply(c, done.unwrap_or("226 Directory send OK."))?;
                 }
                 "RETR" => {
+                    retr_seen = true;
                     if let Some(d) = self.script.delay_retr {
                         std::thread::sleep(d);
                     }
@@ -349,6 +409,7 @@ impl Session {
                         }
                     }
                 }
+                "STOR" if self.script.drop_on_stor => return Ok(()),
                 "STOR" => {
                     let Some(l) = passive.take() else {
                         self.reply(c, "425 Use PASV first.")?;
@@ -368,6 +429,18 @@ impl Session {
                     let meant = arg.trim_end_matches(".polyops-tmp");
                     if self.script.truncate_stor.iter().any(|n| n == meant) {
                         bytes.truncate(bytes.len() / 2);
+                    }
+                    if self.script.reverse_stor.iter().any(|n| n == meant) {
+                        bytes.reverse();
+                    }
+                    if self.script.abort_stor {
+                        self.folder
+                            .lock()
+                            .expect("folder")
+                            .files
+                            .insert(arg, Vec::new());
+                        self.reply(c, "426 Connection closed; transfer aborted.")?;
+                        continue;
                     }
                     self.folder.lock().expect("folder").files.insert(arg, bytes);
                     self.reply(c, "226 Transfer complete.")?;
