@@ -384,7 +384,9 @@ fn sample(names: Vec<RemoteName>) -> Vec<RemoteName> {
         .into_iter()
         .filter(|n| {
             let mark = sha256_hex(format!("{seed}/{n}").as_bytes());
-            u8::from_str_radix(&mark[..2], 16).unwrap_or(0) % SAMPLE_ONE_IN == 0
+            u8::from_str_radix(&mark[..2], 16)
+                .unwrap_or(0)
+                .is_multiple_of(SAMPLE_ONE_IN)
         })
         .collect()
 }

@@ -229,13 +229,18 @@ impl FtpRemote {
     /// Its data address dies with the failure: the next transfer asks
     /// for a port anew, which shows whether the session is still there.
     pub(super) fn taint<T>(&mut self, result: RemoteResult<T>) -> RemoteResult<T> {
-        if result.as_ref().is_err_and(|e| e.cause != Cause::NotFound) {
+        result.map_err(|e| self.fail(e))
+    }
+
+    /// `taint` for an error already in hand.
+    pub(super) fn fail(&mut self, e: RemoteError) -> RemoteError {
+        if e.cause != Cause::NotFound {
             self.clean = false;
             if let Some(session) = self.conn.as_mut() {
                 session.data.clear();
             }
         }
-        result
+        e
     }
 
     /// Connect, read the greeting, log in and set the session up: each

@@ -151,7 +151,7 @@ impl FtpRemote {
         w.watchdog.disarm();
         if let Err(e) = renamed {
             let e = deadline_error(w.watchdog, w.timeout, &what, e);
-            let e = self.taint::<()>(Err(e)).unwrap_err();
+            let e = self.fail(e);
             let _ = self.delete(&temp);
             return Err(e);
         }
@@ -186,7 +186,7 @@ impl FtpRemote {
         }
         if let Err(e) = renamed {
             let e = classify(&format!("renaming {temp} to {name}"), e);
-            let e = self.taint::<()>(Err(e)).unwrap_err();
+            let e = self.fail(e);
             let _ = self.delete(&temp);
             return Err(e);
         }
