@@ -13,6 +13,7 @@ mod tools;
 mod boot;
 mod checklist;
 mod completions;
+mod data_addresses;
 mod defaults;
 mod dhcp;
 mod doc_blocks;

@@ -284,8 +284,8 @@ struct Mismatch {
 }
 
 /// Check each written file where it landed (docs/apply.md "What landed"): by the server's
-/// hash where it has one, else by its size. A target that offers neither
-/// is not checked.
+/// hash where it has one, else by its size and a read-back of a sample
+/// ([`sample`]). A target that offers neither is not checked.
 fn verify(
     target: &mut dyn Writer,
     written: &[&FileChange],
@@ -340,10 +340,11 @@ fn verify(
             }
         }
     } else if let Some(sizes) = target.sizes_many(&names)? {
+        let mut same_size = Vec::new();
         for (n, size) in sizes {
             let want = bytes(&n).len() as u64;
             match size {
-                Some(size) if size == want => {}
+                Some(size) if size == want => same_size.push(n),
                 Some(size) => wrong.push(Mismatch {
                     name: n.as_str().to_owned(),
                     actual: None,
@@ -356,8 +357,75 @@ fn verify(
                 }),
             }
         }
+        wrong.extend(read_back(target, &sample(same_size), desired)?);
     }
     Ok(wrong)
+}
+
+/// Files checked by size alone are also read back, all of them in a small
+/// apply and about one in `SAMPLE_ONE_IN` of a larger one (a different
+/// one each run): a file of the right size with other bytes (another
+/// file's, another site's) is caught where the server cannot hash.
+const SAMPLE_ALL_UP_TO: usize = 32;
+const SAMPLE_ONE_IN: u8 = 8;
+
+/// The files of `names` to read back (see [`SAMPLE_ALL_UP_TO`]).
+fn sample(names: Vec<RemoteName>) -> Vec<RemoteName> {
+    if names.len() <= SAMPLE_ALL_UP_TO {
+        return names;
+    }
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default()
+        .to_string();
+    names
+        .into_iter()
+        .filter(|n| {
+            let mark = sha256_hex(format!("{seed}/{n}").as_bytes());
+            u8::from_str_radix(&mark[..2], 16)
+                .unwrap_or(0)
+                .is_multiple_of(SAMPLE_ONE_IN)
+        })
+        .collect()
+}
+
+/// Read `names` back and compare their sha256 with what was written.
+fn read_back(
+    target: &mut dyn Writer,
+    names: &[RemoteName],
+    desired: &Rendered,
+) -> Result<Vec<Mismatch>, RemoteError> {
+    let written = |n: &RemoteName| {
+        desired
+            .get(n.as_str())
+            .map(|b| sha256_hex(b))
+            .unwrap_or_else(|| sha256_hex(b""))
+    };
+    if names.is_empty() {
+        return Ok(Vec::new());
+    }
+    let read: BTreeMap<RemoteName, String> = target
+        .read_many(names)?
+        .into_iter()
+        .map(|(n, f)| (n, f.sha256))
+        .collect();
+    Ok(names
+        .iter()
+        .filter_map(|n| match read.get(n) {
+            Some(sha) if *sha == written(n) => None,
+            Some(sha) => Some(Mismatch {
+                name: n.as_str().to_owned(),
+                actual: Some(sha.clone()),
+                why: "its bytes on the target differ (same size)".to_owned(),
+            }),
+            None => Some(Mismatch {
+                name: n.as_str().to_owned(),
+                actual: None,
+                why: "it is not on the target".to_owned(),
+            }),
+        })
+        .collect())
 }
 
 /// Replace the state file atomically.

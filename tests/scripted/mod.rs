@@ -44,6 +44,9 @@ pub struct Script {
     /// Names whose upload the server keeps only the first half of, and
     /// says 226 all the same (a full disk, a broken server).
     pub truncate_stor: Vec<String>,
+    /// Names whose upload the server keeps with its bytes in reverse
+    /// order: the same size, other bytes (another file's, say).
+    pub reverse_stor: Vec<String>,
     /// Refuse RNTO onto a file that exists, as FileZilla Server does.
     pub refuse_rename_onto_existing: bool,
     /// Answer MDTM with the time now plus this many seconds (`None`: no
@@ -63,6 +66,20 @@ pub struct Script {
     /// session processes do), and close every connection that arrives for
     /// the time given (a listener restarting); then serve as before.
     pub outage: Option<(String, Duration)>,
+    /// The port every PASV reply names instead of the server's own: one
+    /// that another session (another site's upload) listens on.
+    pub foreign_pasv: Option<u16>,
+    /// End the session at every STOR, without a reply, as a server whose
+    /// session process was killed does.
+    pub drop_on_stor: bool,
+    /// Take every upload's data, then say `426` (transfer aborted) and
+    /// keep an empty file under the name, as a server whose upload broke
+    /// off may.
+    pub abort_stor: bool,
+    /// The first session to answer a PASV after a RETR ends right after
+    /// that reply, and the port it named goes to another session at once:
+    /// the connections made to it are counted ([`Scripted::foreign`]).
+    pub first_session_dies_after_pasv: bool,
 }
 
 /// What every session shares to fail together (`Script::outage`).
@@ -101,6 +118,8 @@ pub struct Scripted {
     log: Arc<Mutex<Vec<String>>>,
     script: Arc<Mutex<Script>>,
     sessions: Arc<Sessions>,
+    /// Connections made to a data port after its session ended.
+    foreign: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl Scripted {
@@ -113,7 +132,9 @@ impl Scripted {
             log: Arc::default(),
             script: Arc::new(Mutex::new(script)),
             sessions: Arc::default(),
+            foreign: Arc::default(),
         };
+        let foreign = Arc::clone(&server.foreign);
         let (folder, log, script, password, sessions) = (
             Arc::clone(&server.folder),
             Arc::clone(&server.log),
@@ -142,11 +163,31 @@ impl Scripted {
                     shared_script: Arc::clone(&script),
                     password: password.clone(),
                     sessions: Arc::clone(&sessions),
+                    foreign: Arc::clone(&foreign),
                 };
                 std::thread::spawn(move || session.serve(conn));
             }
         });
         server
+    }
+
+    /// Change the script of the sessions that start from now on.
+    pub fn rescript(&self, change: impl FnOnce(&mut Script)) {
+        change(&mut self.script.lock().expect("script"));
+    }
+
+    /// Whether `first_session_dies_after_pasv` is still waiting for its
+    /// session.
+    pub fn rescripted_pending(&self) -> bool {
+        self.script
+            .lock()
+            .expect("script")
+            .first_session_dies_after_pasv
+    }
+
+    /// How many connections reached a data port after its session ended.
+    pub fn foreign(&self) -> usize {
+        self.foreign.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     pub fn url(&self) -> String {
@@ -194,6 +235,7 @@ struct Session {
     shared_script: Arc<Mutex<Script>>,
     password: String,
     sessions: Arc<Sessions>,
+    foreign: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl Session {
@@ -272,6 +314,7 @@ impl Session {
         let mut passive: Option<TcpListener> = None;
         let mut rename_from: Option<String> = None;
         let mut user_ok = false;
+        let mut retr_seen = false;
         loop {
             let mut raw = Vec::new();
             if reader.read_until(b'\n', &mut raw)? == 0 {
@@ -328,6 +371,7 @@ impl Session {
                     let l = TcpListener::bind("127.0.0.1:0")?;
                     let p = l.local_addr()?.port();
                     passive = Some(l);
+                    let p = self.script.foreign_pasv.unwrap_or(p);
                     let [a, b, h, d] = self.script.pasv_host.unwrap_or([127, 0, 0, 1]);
                     self.reply(
                         c,
@@ -337,6 +381,21 @@ impl Session {
                             p & 255
                         ),
                     )?;
+                    let dies = retr_seen && {
+                        let mut s = self.shared_script.lock().expect("script");
+                        std::mem::take(&mut s.first_session_dies_after_pasv)
+                    };
+                    if let Some(l) = passive.take_if(|_| dies) {
+                        // Another session owns the port now.
+                        let foreign = Arc::clone(&self.foreign);
+                        std::thread::spawn(move || {
+                            for conn in l.incoming().flatten() {
+                                foreign.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                                drop(conn);
+                            }
+                        });
+                        return Ok(());
+                    }
                 }
                 "MLSD" | "LIST" => {
                     let Some(l) = passive.take() else {
@@ -368,6 +427,7 @@ impl Session {
                     self.reply(c, done.unwrap_or("226 Directory send OK."))?;
                 }
                 "RETR" => {
+                    retr_seen = true;
                     if let Some(d) = self.script.delay_retr {
                         std::thread::sleep(d);
                     }
@@ -414,6 +474,7 @@ impl Session {
                         }
                     }
                 }
+                "STOR" if self.script.drop_on_stor => return Ok(()),
                 "STOR" => {
                     let Some(l) = passive.take() else {
                         self.reply(c, "425 Use PASV first.")?;
@@ -433,6 +494,18 @@ impl Session {
                     let meant = arg.trim_end_matches(".polyops-tmp");
                     if self.script.truncate_stor.iter().any(|n| n == meant) {
                         bytes.truncate(bytes.len() / 2);
+                    }
+                    if self.script.reverse_stor.iter().any(|n| n == meant) {
+                        bytes.reverse();
+                    }
+                    if self.script.abort_stor {
+                        self.folder
+                            .lock()
+                            .expect("folder")
+                            .files
+                            .insert(arg, Vec::new());
+                        self.reply(c, "426 Connection closed; transfer aborted.")?;
+                        continue;
                     }
                     self.folder.lock().expect("folder").files.insert(arg, bytes);
                     self.reply(c, "226 Transfer complete.")?;

@@ -41,36 +41,30 @@ impl FtpRemote {
         (out, None)
     }
 
-    /// RETR `name`, over the data connection in `self.data` if one is
-    /// open; retried (after a fresh login) on transient failures. On a
+    /// RETR `name`, over the data address the session holds if one is
+    /// fresh; retried (after a fresh login) on transient failures. On a
     /// plain connection to a server that runs commands one at a time, the
-    /// next data connection is opened in the same round trip (into
-    /// `self.data`), whether or not the file was there.
+    /// next data address is asked for in the same round trip (kept in the
+    /// session), whether or not the file was there.
     pub(super) fn fetch(&mut self, name: &RemoteName, limit: Limit) -> RemoteResult<Fetched> {
         self.stats.downloads += 1;
         let peer = self.settings.addr;
         let then = (self.pipeline && self.server.sequential).then(|| wire::passive_command(peer));
         let command = wire::line(self.settings.access, "RETR", name)
             .map_err(|e| classify(&format!("reading {name}"), e))?;
-        let mut data_addr = self.data.take();
         let mut in_order = true;
-        let mut next = None;
-        let fetched = self.retry(&format!("reading {name}"), |c, w| match c {
+        let fetched = self.retry(&format!("reading {name}"), |c, w| match &mut c.conn {
             Conn::Plain(s) => {
-                next = None;
-                let addr = match data_addr.take() {
-                    Some(a) => a,
-                    None => wire::passive(s, w, peer)?,
-                };
-                let received = wire::receive(s, w, &command, addr, then, limit)?;
+                let data = c.data.open(s, w, peer)?.connect(w)?;
+                let received = wire::receive(s, w, &command, data, then, limit)?;
                 in_order &= received.in_order;
-                next = match (&received.then, received.in_order) {
-                    (Some(reply), true) => wire::passive_addr(peer, reply).ok(),
-                    _ => None,
-                };
+                if let (Some(reply), true) = (&received.then, received.in_order) {
+                    c.data.keep(peer, reply);
+                }
                 let (fetched, _) = received
                     .outcome
                     .map_err(|(code, text)| wire::unexpected(code, &text))?;
+                c.data.prove();
                 Ok(fetched)
             }
             Conn::Tls(s) => {
@@ -83,7 +77,6 @@ impl FtpRemote {
                 Ok(sink.finish())
             }
         });
-        self.data = next;
         if !in_order {
             self.pipeline = false;
         }

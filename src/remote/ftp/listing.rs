@@ -47,12 +47,16 @@ impl FtpRemote {
         let command = if mlsd { "MLSD" } else { "LIST -a" };
         let peer = self.settings.addr;
         let then = (self.pipeline && self.server.sequential).then(|| wire::passive_command(peer));
-        let mut data_addr = self.data.take();
         let mut in_order = true;
-        let listing = self.retry("listing", |c, w| match c {
+        let listing = self.retry("listing", |c, w| match &mut c.conn {
             Conn::Plain(s) => {
-                let l = wire::list(s, w, peer, command, data_addr.take(), then)?;
+                let data = c.data.open(s, w, peer)?.connect(w)?;
+                let l = wire::list(s, w, command, data, then)?;
                 in_order &= l.in_order;
+                if let Some(reply) = &l.next {
+                    c.data.keep(peer, reply);
+                }
+                c.data.prove();
                 Ok(l)
             }
             Conn::Tls(s) => {
@@ -73,7 +77,6 @@ impl FtpRemote {
             self.pipeline = false;
         }
         let listing = listing?;
-        self.data = listing.next;
         let done = listing.done;
         if done.to_ascii_lowercase().contains("truncat") {
             self.stats.listing_cut =

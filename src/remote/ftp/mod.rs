@@ -3,6 +3,7 @@
 //! only what is safe to repeat is retried, after a fresh login.
 
 mod conn;
+mod data;
 mod download;
 mod hashes;
 mod idle;
@@ -31,6 +32,7 @@ use crate::site::model::{self, TargetUrl};
 use crate::site::name::check_command_line;
 use crate::site::secret::Secret;
 use conn::{wire_of, Conn};
+use data::Session;
 use hashes::HashCommand;
 use pool::{whole, HASH_PIPELINE};
 use retry::deadline_error;
@@ -101,7 +103,9 @@ impl Template {
 
 pub struct FtpRemote {
     settings: Settings,
-    conn: Option<Conn>,
+    /// The logged-in control connection, with the data address its own
+    /// last passive command was answered with (see `data`).
+    conn: Option<Session>,
     /// Ends an exchange on this connection that outlives its deadline.
     watchdog: Watchdog,
     /// What this connection uses (`hash` is `None` where this session
@@ -112,13 +116,6 @@ pub struct FtpRemote {
     /// Whether commands may go out before the previous ones are answered
     /// (cleared for a server that answered out of order).
     pipeline: bool,
-    /// A data connection the server opened for this session (its PASV or
-    /// EPSV was answered) that no transfer has used yet: the passive
-    /// command travelled with the login or with the last transfer, so the
-    /// next transfer needs no round trip of its own to open one. A server
-    /// listens on one passive port per session; every passive command
-    /// sent replaces this.
-    data: Option<SocketAddr>,
     /// Whether a login of this connection opens a data connection ahead.
     data_ahead: bool,
     /// Where this session's login started (its reply to PWD), when the
@@ -199,7 +196,15 @@ impl Drop for FtpRemote {
     /// TLS ones end side by side, each within `QUIT_WAIT`.
     fn drop(&mut self) {
         let pool = std::mem::take(&mut self.pool);
-        if pool.iter().any(|p| matches!(p.conn, Some(Conn::Tls(_)))) {
+        if pool.iter().any(|p| {
+            matches!(
+                p.conn,
+                Some(Session {
+                    conn: Conn::Tls(_),
+                    ..
+                })
+            )
+        }) {
             std::thread::scope(|scope| {
                 for p in pool {
                     scope.spawn(move || drop(p));
@@ -363,7 +368,7 @@ impl Writer for FtpRemote {
             .as_mut()
             .ok_or_else(|| RemoteError::new(Cause::Transient, "not connected"))?;
         w.watchdog.arm(w.timeout);
-        let renamed = rename_once(c, w, from, to, &mut self.pipeline);
+        let renamed = rename_once(&mut c.conn, w, from, to, &mut self.pipeline);
         w.watchdog.disarm();
         let result = renamed.map_err(|e| deadline_error(w.watchdog, w.timeout, &what, e));
         self.taint(result)

@@ -51,7 +51,7 @@ impl FtpRemote {
     /// The server's greeting, as it sent it (outside text: clean it before
     /// printing).
     pub fn greeting(&self) -> Option<String> {
-        match self.conn.as_ref()? {
+        match &self.conn.as_ref()?.conn {
             Conn::Plain(s) => s.get_welcome_msg().map(str::to_owned),
             Conn::Tls(s) => s.get_welcome_msg().map(str::to_owned),
         }

@@ -5,7 +5,8 @@ use std::time::{Duration, Instant};
 
 use suppaftp::FtpError;
 
-use super::conn::{wire_of, Conn};
+use super::conn::wire_of;
+use super::data::Session;
 use super::session::expect_ok;
 use super::watchdog::Watchdog;
 use super::wire::{self, unexpected, Wire};
@@ -19,7 +20,7 @@ impl FtpRemote {
     pub(super) fn retry<R>(
         &mut self,
         what: &str,
-        op: impl FnMut(&mut Conn, Wire<'_>) -> Result<R, FtpError>,
+        op: impl FnMut(&mut Session, Wire<'_>) -> Result<R, FtpError>,
     ) -> RemoteResult<R> {
         self.retry_sized(what, 0, op)
     }
@@ -30,7 +31,7 @@ impl FtpRemote {
         &mut self,
         what: &str,
         bytes: u64,
-        mut op: impl FnMut(&mut Conn, Wire<'_>) -> Result<R, FtpError>,
+        mut op: impl FnMut(&mut Session, Wire<'_>) -> Result<R, FtpError>,
     ) -> RemoteResult<R> {
         let mut backoff = FIRST_BACKOFF;
         let mut attempt = 1;
@@ -55,10 +56,9 @@ impl FtpRemote {
                     backoff *= 3;
                     attempt += 1;
                     // A failed reconnect is itself retried on the next turn.
-                    // The next attempt opens its own data connection.
-                    let reconnected = self.reconnect();
-                    self.data = None;
-                    if let Err(e) = reconnected {
+                    // The next attempt is on a new session, which asks for
+                    // its own data address.
+                    if let Err(e) = self.reconnect() {
                         if e.cause != Cause::Transient {
                             return Err(e);
                         }

@@ -10,6 +10,7 @@ use suppaftp::types::FileType;
 use suppaftp::{FtpError, FtpStream, RustlsConnector, RustlsFtpStream};
 
 use super::conn::{wire_of, Conn};
+use super::data::Session;
 use super::hashes::HashCommand;
 use super::idle;
 use super::retry::{classify, deadline_error, ATTEMPTS, FIRST_BACKOFF};
@@ -43,7 +44,6 @@ impl FtpRemote {
             server: learnt.unwrap_or_default(),
             probed: learnt.is_some(),
             pipeline: true,
-            data: None,
             data_ahead,
             home: None,
             clean: true,
@@ -80,7 +80,6 @@ impl FtpRemote {
 
     pub(super) fn reconnect(&mut self) -> RemoteResult<()> {
         self.quit();
-        self.data = None;
         self.home = None;
         let result = self.connect_and_log_in();
         self.watchdog.disarm();
@@ -165,10 +164,13 @@ impl FtpRemote {
             }
             return Adopted::Refused;
         }
-        self.data = replies
-            .get(folders)
-            .and_then(|r| wire::passive_addr(self.settings.addr, r).ok());
-        self.conn = Some(Conn::Plain(conn));
+        // A session taken from another target waits for the 150 of its
+        // first upload before sending a byte (see `data`).
+        let mut session = Session::new(Conn::Plain(conn));
+        if let Some(reply) = replies.get(folders) {
+            session.data.keep(self.settings.addr, reply);
+        }
+        self.conn = Some(session);
         self.watchdog = watchdog;
         self.server = server;
         self.probed = true;
@@ -184,11 +186,26 @@ impl FtpRemote {
             && self.server.sequential
             && self.home.is_some()
             && !self.watchdog.fired()
-            && matches!(self.conn, Some(Conn::Plain(_)));
+            && matches!(
+                self.conn,
+                Some(Session {
+                    conn: Conn::Plain(_),
+                    ..
+                })
+            );
         if !fit {
             return false;
         }
-        let (Some(Conn::Plain(conn)), Some(home)) = (self.conn.take(), self.home.take()) else {
+        // Its data address stays behind: the next user asks anew.
+        let taken = (self.conn.take(), self.home.take());
+        let (
+            Some(Session {
+                conn: Conn::Plain(conn),
+                ..
+            }),
+            Some(home),
+        ) = taken
+        else {
             return false;
         };
         let session = idle::Idle {
@@ -201,7 +218,7 @@ impl FtpRemote {
         match idle::park(session) {
             None => true,
             Some(back) => {
-                self.conn = Some(Conn::Plain(back.conn));
+                self.conn = Some(Session::new(Conn::Plain(back.conn)));
                 false
             }
         }
@@ -209,17 +226,27 @@ impl FtpRemote {
 
     /// A session that failed other than by a file being absent may hold a
     /// reply nobody read: it is not handed on.
+    /// Its data address dies with the failure: the next transfer asks
+    /// for a port anew, which shows whether the session is still there.
     pub(super) fn taint<T>(&mut self, result: RemoteResult<T>) -> RemoteResult<T> {
-        if result.as_ref().is_err_and(|e| e.cause != Cause::NotFound) {
+        result.map_err(|e| self.fail(e))
+    }
+
+    /// `taint` for an error already in hand.
+    pub(super) fn fail(&mut self, e: RemoteError) -> RemoteError {
+        if e.cause != Cause::NotFound {
             self.clean = false;
+            if let Some(session) = self.conn.as_mut() {
+                session.data.clear();
+            }
         }
-        result
+        e
     }
 
     /// Connect, read the greeting, log in and set the session up: each
     /// step under its own deadline, so a server that accepts but never
     /// greets, or answers a byte at a time, cannot hold polyops.
-    pub(super) fn connect_and_log_in(&mut self) -> RemoteResult<Conn> {
+    pub(super) fn connect_and_log_in(&mut self) -> RemoteResult<Session> {
         let s = &self.settings;
         let timeout = s.timeout;
         let dog = self.watchdog.clone();
@@ -257,8 +284,13 @@ impl FtpRemote {
         };
         if let Conn::Plain(c) = &conn {
             if c.get_welcome_msg().is_some_and(wire::sequential) {
-                self.log_in_at_once(c)?;
-                return Ok(conn);
+                let peer = s.addr;
+                let passive = self.log_in_at_once(c)?;
+                let mut session = Session::new(conn);
+                if let Some(reply) = passive {
+                    session.data.keep(peer, &reply);
+                }
+                return Ok(session);
             }
         }
         on!(&mut conn, c => {
@@ -272,7 +304,7 @@ impl FtpRemote {
                 .map_err(|e| step("setting binary mode", e))?;
         });
         self.set_up(&mut conn)?;
-        Ok(conn)
+        Ok(Session::new(conn))
     }
 
     /// Log in and set the session up in one round trip, on a plain
@@ -280,8 +312,9 @@ impl FtpRemote {
     /// `wire::sequential`): USER, PASS, TYPE I, FEAT at the first login,
     /// the session's options, and (with `data_ahead`) the passive command
     /// of the first transfer go in one write. The password goes before
-    /// the server asked for it, to the same server that would ask.
-    pub(super) fn log_in_at_once(&mut self, c: &FtpStream) -> RemoteResult<()> {
+    /// the server asked for it, to the same server that would ask. The
+    /// reply to that passive command, if one was sent.
+    pub(super) fn log_in_at_once(&mut self, c: &FtpStream) -> RemoteResult<Option<Reply>> {
         let dog = self.watchdog.clone();
         let s = self.settings.clone();
         let (timeout, w) = (s.timeout, wire_of(&s, &dog));
@@ -327,9 +360,7 @@ impl FtpRemote {
             .map(|_| next())
             .collect::<RemoteResult<Vec<_>>>()?;
         self.settle_options(&options, &option_replies)?;
-        if self.data_ahead {
-            self.data = wire::passive_addr(s.addr, &next()?).ok();
-        }
+        let passive = if self.data_ahead { Some(next()?) } else { None };
         if probe && self.server.hash == Some(HashCommand::Hash) {
             // Learnt only now: one more round trip, at the first login.
             let lines = ["OPTS HASH SHA-256".to_owned()];
@@ -339,7 +370,7 @@ impl FtpRemote {
             self.settle_options(&lines, &replies)?;
         }
         self.probed = true;
-        Ok(())
+        Ok(passive)
     }
 
     /// After login and TYPE I: what the server offers (first login only),
@@ -432,11 +463,11 @@ impl FtpRemote {
     /// awaited (see `wire::quit`); under TLS the close is polite, bounded
     /// by a short deadline.
     pub(super) fn quit(&mut self) {
-        let Some(mut conn) = self.conn.take() else {
+        let Some(mut session) = self.conn.take() else {
             return;
         };
         let w = wire_of(&self.settings, &self.watchdog);
-        match &mut conn {
+        match &mut session.conn {
             Conn::Plain(s) => wire::quit(s, w),
             Conn::Tls(s) => {
                 w.watchdog.arm(QUIT_WAIT.min(w.timeout));

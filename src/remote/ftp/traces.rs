@@ -100,9 +100,13 @@ impl FtpRemote {
         let command = if self.server.mlsd { "MLSD" } else { "LIST -a" };
         let mlsd = self.server.mlsd;
         let peer = self.settings.addr;
-        let mut data_addr = self.data.take();
-        let listing = self.retry("listing", |c, w| match c {
-            Conn::Plain(s) => wire::list(s, w, peer, command, data_addr.take(), None),
+        let listing = self.retry("listing", |c, w| match &mut c.conn {
+            Conn::Plain(s) => {
+                let data = c.data.open(s, w, peer)?.connect(w)?;
+                let l = wire::list(s, w, command, data, None)?;
+                c.data.prove();
+                Ok(l)
+            }
             Conn::Tls(s) => {
                 let lines = if mlsd {
                     s.mlsd(None)
@@ -247,32 +251,33 @@ impl FtpRemote {
         let command = wire::line(self.settings.access, "RETR", name)
             .map_err(|e| classify(&format!("reading {name}"), e))?;
         let rest = format!("REST {from}");
-        let mut data_addr = self.data.take();
-        self.retry(&format!("reading the end of {name}"), |c, w| match c {
-            Conn::Plain(s) => {
-                let addr = match data_addr.take() {
-                    Some(a) => a,
-                    None => wire::passive(s, w, peer)?,
-                };
-                let (code, text) = wire::pipelined(s, w, std::slice::from_ref(&rest))?.remove(0);
-                if code != 350 {
-                    return Err(unexpected(code, &text));
+        self.retry(&format!("reading the end of {name}"), |c, w| {
+            match &mut c.conn {
+                Conn::Plain(s) => {
+                    let addr = c.data.open(s, w, peer)?;
+                    let (code, text) =
+                        wire::pipelined(s, w, std::slice::from_ref(&rest))?.remove(0);
+                    if code != 350 {
+                        return Err(unexpected(code, &text));
+                    }
+                    let data = addr.connect(w)?;
+                    let received = wire::receive(s, w, &command, data, None, limit)?;
+                    let (fetched, _) = received
+                        .outcome
+                        .map_err(|(code, text)| unexpected(code, &text))?;
+                    Ok(fetched)
                 }
-                let received = wire::receive(s, w, &command, addr, None, limit)?;
-                let (fetched, _) = received
-                    .outcome
-                    .map_err(|(code, text)| unexpected(code, &text))?;
-                Ok(fetched)
-            }
-            Conn::Tls(s) => {
-                s.resume_transfer(usize::try_from(from).unwrap_or(usize::MAX))?;
-                let mut sink = limit.sink();
-                s.retr(name.as_str(), |r| {
-                    let drained = wire::drain(r, &mut sink, w).map_err(FtpError::ConnectionError);
-                    w.watchdog.release_data();
-                    drained
-                })?;
-                Ok(sink.finish())
+                Conn::Tls(s) => {
+                    s.resume_transfer(usize::try_from(from).unwrap_or(usize::MAX))?;
+                    let mut sink = limit.sink();
+                    s.retr(name.as_str(), |r| {
+                        let drained =
+                            wire::drain(r, &mut sink, w).map_err(FtpError::ConnectionError);
+                        w.watchdog.release_data();
+                        drained
+                    })?;
+                    Ok(sink.finish())
+                }
             }
         })
     }

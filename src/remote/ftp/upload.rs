@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use suppaftp::FtpError;
 
 use super::conn::{wire_of, Conn};
+use super::data;
 use super::pool;
 use super::retry::{classify, deadline_error};
 use super::watchdog::Watchdog;
@@ -75,7 +76,9 @@ impl FtpRemote {
     /// with it (see `store_and_rename`): on a plain connection to a server
     /// that reads commands in turn and has answered them in order.
     pub(super) fn fuses_uploads(&self) -> bool {
-        self.pipeline && self.server.sequential && matches!(self.conn, Some(Conn::Plain(_)))
+        self.pipeline
+            && self.server.sequential
+            && matches!(self.conn.as_ref().map(|s| &s.conn), Some(Conn::Plain(_)))
     }
 
     /// `upload_batch` with `store_and_rename`: the files that landed are
@@ -112,25 +115,21 @@ impl FtpRemote {
         let what = format!("renaming {temp} to {name}");
         let lines = rename_lines(wire_of(&self.settings, &self.watchdog), &temp, name)
             .map_err(|e| classify(&what, e))?;
-        let mut data_addr = self.data.take();
-        let mut next = None;
         let mut renames = Vec::new();
         let stored = self.retry_sized(&format!("uploading {temp}"), bytes.len() as u64, |c, w| {
-            next = None;
-            let Conn::Plain(s) = c else {
+            let Conn::Plain(s) = &c.conn else {
                 return Err(FtpError::BadResponse);
             };
-            let addr = match data_addr.take() {
-                Some(a) => a,
-                None => wire::passive(s, w, peer)?,
-            };
+            let addr = c.data.open(s, w, peer)?;
             let then = Some(wire::passive_command(peer));
-            let out = wire::store(s, w, &temp, bytes, addr, then, &lines)?;
-            next = out.then.and_then(|r| wire::passive_addr(peer, &r).ok());
+            let out = data::store(s, w, &temp, bytes, addr, then, &lines)?;
+            c.data.prove();
+            if let Some(reply) = &out.then {
+                c.data.keep(peer, reply);
+            }
             renames = out.after;
             Ok(())
         });
-        self.data = next;
         if let Err(e) = stored {
             let _ = self.delete(&temp);
             return Err(e);
@@ -148,11 +147,11 @@ impl FtpRemote {
         };
         w.watchdog.arm(w.timeout);
         let r = Renaming::new(&temp, name);
-        let renamed = settle_rename(c, w, r, (rnfr, rnto), &mut self.pipeline);
+        let renamed = settle_rename(&mut c.conn, w, r, (rnfr, rnto), &mut self.pipeline);
         w.watchdog.disarm();
         if let Err(e) = renamed {
             let e = deadline_error(w.watchdog, w.timeout, &what, e);
-            self.clean = false;
+            let e = self.fail(e);
             let _ = self.delete(&temp);
             return Err(e);
         }
@@ -160,7 +159,7 @@ impl FtpRemote {
     }
 
     /// Rename `name`'s temporary file into place; on a plain connection
-    /// also open the next upload's data connection (kept in `self.data`
+    /// also ask for the next upload's data address (kept in the session
     /// when the server answered in order). The temporary file is removed
     /// if the rename fails.
     pub(super) fn rename_then_passive(&mut self, name: &RemoteName) -> RemoteResult<()> {
@@ -170,43 +169,49 @@ impl FtpRemote {
             .conn
             .as_mut()
             .ok_or_else(|| RemoteError::new(Cause::Transient, "not connected"))?;
-        // The passive command below replaces any data connection open.
-        self.data = None;
+        // The passive command below replaces any data address held.
+        c.data.clear();
         w.watchdog.arm(w.timeout);
-        let (renamed, addr) =
-            rename_and_passive(c, w, self.settings.addr, &temp, name, &mut self.pipeline);
+        let (renamed, passive) = rename_and_passive(
+            &mut c.conn,
+            w,
+            self.settings.addr,
+            &temp,
+            name,
+            &mut self.pipeline,
+        );
         w.watchdog.disarm();
-        if let Err(e) = renamed {
-            self.clean = false;
-            let _ = self.delete(&temp);
-            return Err(classify(&format!("renaming {temp} to {name}"), e));
+        if let Some(reply) = passive.filter(|_| renamed.is_ok()) {
+            c.data.keep(self.settings.addr, &reply);
         }
-        self.data = addr;
+        if let Err(e) = renamed {
+            let e = classify(&format!("renaming {temp} to {name}"), e);
+            let e = self.fail(e);
+            let _ = self.delete(&temp);
+            return Err(e);
+        }
         Ok(())
     }
 
-    /// STOR `bytes` as `name`, over the data connection in `self.data` if
-    /// one is open; retried (after a fresh login) on transient failures.
+    /// STOR `bytes` as `name`, over the data address the session holds if
+    /// one is fresh; retried (after a fresh login) on transient failures.
     /// On a plain connection to a server that reads commands in turn, the
-    /// next data connection is opened in the same round trip.
+    /// next data address is asked for in the same round trip.
     pub(super) fn store(&mut self, name: &RemoteName, bytes: &[u8]) -> RemoteResult<()> {
         let peer = self.settings.addr;
         let then = (self.pipeline && self.server.sequential).then(|| wire::passive_command(peer));
-        let mut data_addr = self.data.take();
-        let mut next = None;
         let stored =
             self.retry_sized(
                 &format!("uploading {name}"),
                 bytes.len() as u64,
-                |c, w| match c {
+                |c, w| match &mut c.conn {
                     Conn::Plain(s) => {
-                        next = None;
-                        let addr = match data_addr.take() {
-                            Some(a) => a,
-                            None => wire::passive(s, w, peer)?,
-                        };
-                        let out = wire::store(s, w, name, bytes, addr, then, &[])?;
-                        next = out.then.and_then(|r| wire::passive_addr(peer, &r).ok());
+                        let addr = c.data.open(s, w, peer)?;
+                        let out = data::store(s, w, name, bytes, addr, then, &[])?;
+                        c.data.prove();
+                        if let Some(reply) = &out.then {
+                            c.data.keep(peer, reply);
+                        }
                         Ok(())
                     }
                     Conn::Tls(s) => {
@@ -219,7 +224,6 @@ impl FtpRemote {
                     }
                 },
             );
-        self.data = next;
         stored
     }
 }
@@ -308,8 +312,8 @@ pub(super) fn settle_rename(
 }
 
 /// RNFR + RNTO of one file and the PASV (EPSV) of the next upload, in one
-/// round trip on a plain connection: the rename's outcome, and the data
-/// address if the PASV came through in order.
+/// round trip on a plain connection: the rename's outcome, and the reply
+/// to the PASV if it came through in order.
 pub(super) fn rename_and_passive(
     c: &mut Conn,
     w: Wire<'_>,
@@ -317,7 +321,7 @@ pub(super) fn rename_and_passive(
     from: &RemoteName,
     to: &RemoteName,
     pipeline: &mut bool,
-) -> (Result<(), FtpError>, Option<SocketAddr>) {
+) -> (Result<(), FtpError>, Option<Reply>) {
     let s = match c {
         Conn::Plain(s) if *pipeline => s,
         other => return (rename_once(other, w, from, to, pipeline), None),
@@ -344,12 +348,7 @@ pub(super) fn rename_and_passive(
     if at != 2 {
         *pipeline = false;
     }
-    let addr = if clean {
-        wire::passive_addr(peer, &passive).ok()
-    } else {
-        None
-    };
-    (renamed, addr)
+    (renamed, clean.then_some(passive))
 }
 
 /// An upload's bytes that, once read to the end, let the watchdog forget

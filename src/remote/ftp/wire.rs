@@ -1,7 +1,7 @@
 //! The FTP wire below suppaftp, on plain connections: many commands sent
-//! before their replies are read, uploads whose data goes out without
-//! waiting for the server's 150, downloads that open the next data
-//! connection as they go, and the replies suppaftp does not parse.
+//! before their replies are read, downloads that open the next data
+//! connection as they go, and the replies suppaftp does not parse. (What
+//! may be sent on a data connection, and when: `data`.)
 //!
 //! All of it relies on FTP being strictly request/reply: between two
 //! exchanges nothing is buffered on either side, so a reader made for one
@@ -66,12 +66,6 @@ pub fn line(access: Access, verb: &str, name: &RemoteName) -> Result<String, Ftp
     Ok(l)
 }
 
-/// Files up to this size are written to the data connection right after
-/// the STOR, before the server's 150: they fit in the socket buffers, so a
-/// server that refuses the STOR cannot leave the write waiting. Larger
-/// files wait for the 150, as RFC 959 has it.
-pub const EARLY_DATA_MAX: usize = 64 * 1024;
-
 /// Send every command, then read every reply: one round trip for many
 /// commands. No command may open a data connection.
 pub fn pipelined(s: &FtpStream, w: Wire<'_>, lines: &[String]) -> Result<Vec<Reply>, FtpError> {
@@ -111,7 +105,7 @@ pub fn quit(s: &FtpStream, w: Wire<'_>) {
 }
 
 /// The one place that writes commands to a plain control connection.
-fn send(mut stream: &TcpStream, w: Wire<'_>, lines: &[String]) -> Result<(), FtpError> {
+pub fn send(mut stream: &TcpStream, w: Wire<'_>, lines: &[String]) -> Result<(), FtpError> {
     let mut batch = String::new();
     for l in lines {
         check(w.access, l)?;
@@ -168,119 +162,30 @@ pub fn passive_addr(peer: SocketAddr, (code, text): &Reply) -> Result<SocketAddr
     }
 }
 
-/// Open a passive data connection on the server at `peer` (the control
-/// connection's address): one round trip.
-pub fn passive(s: &FtpStream, w: Wire<'_>, peer: SocketAddr) -> Result<SocketAddr, FtpError> {
-    let replies = pipelined(s, w, &[passive_command(peer).to_owned()])?;
-    passive_addr(peer, &replies[0])
-}
-
-/// What an upload brought back besides its own replies.
-pub struct Stored {
-    /// The reply to the passive command that travelled with the STOR.
-    pub then: Option<Reply>,
-    /// The replies to the commands sent once the server said the whole
-    /// file landed.
-    pub after: Vec<Reply>,
-}
-
-/// `STOR name` with `bytes` over a data connection to `data_addr` (opened
-/// by PASV/EPSV just before). Small files go out right behind the command,
-/// so the whole upload waits for one round trip (150 and 226 arrive
-/// together) instead of two. `then`, a PASV or EPSV for a server that runs
-/// commands one at a time ([`sequential`]), travels with the STOR; `after`
-/// (a rename into place) goes the moment the 226 arrives, never before it,
-/// so nothing acts on a file the server did not take whole.
-pub fn store(
-    s: &FtpStream,
-    w: Wire<'_>,
-    name: &RemoteName,
-    bytes: &[u8],
-    data_addr: SocketAddr,
-    then: Option<&str>,
-    after: &[String],
-) -> Result<Stored, FtpError> {
-    let command = line(w.access, "STOR", name)?;
-    for l in after {
-        check(w.access, l)?;
-    }
-    let data = open_data(data_addr, w)?;
-    let control: &TcpStream = &s.get_ref();
-    let mut lines = vec![command];
-    lines.extend(then.map(str::to_owned));
-    send(control, w, &lines)?;
-    let mut reader = BufReader::new(control);
-    // The reply to `then` comes after the STOR's last: it is read however
-    // the upload went, so that no reply is left behind for the next
-    // command.
-    let then_reply = |reader: &mut BufReader<&TcpStream>| match then {
-        Some(_) => read_reply(reader).map(Some),
-        None => Ok(None),
-    };
-    let early = bytes.len() <= EARLY_DATA_MAX;
-    let mut sent = if early {
-        write_and_close(&data, bytes)
-    } else {
-        Ok(())
-    };
-    let opened = read_reply(&mut reader)?;
-    if !matches!(opened.0, 125 | 150) {
-        then_reply(&mut reader)?;
-        return Err(unexpected(opened.0, &opened.1));
-    }
-    if !early {
-        sent = write_and_close(&data, bytes);
-    }
-    w.watchdog.release_data();
-    // The final reply is read even after a failed write, so that no reply
-    // is left behind for the next command.
-    let done = read_reply(&mut reader)?;
-    if sent.is_err() || !matches!(done.0, 226 | 250) {
-        then_reply(&mut reader)?;
-        sent.map_err(FtpError::ConnectionError)?;
-        return Err(unexpected(done.0, &done.1));
-    }
-    send(control, w, after)?;
-    let then = then_reply(&mut reader)?;
-    let after = after
-        .iter()
-        .map(|_| read_reply(&mut reader))
-        .collect::<Result<_, _>>()?;
-    Ok(Stored { then, after })
-}
-
 /// What a listing brought: its lines, the text of the server's final
-/// reply (which may say the listing was cut short), and the next data
-/// address when a passive command travelled with it.
+/// reply (which may say the listing was cut short), and the reply to the
+/// passive command that travelled with it, if one did and it came in order.
 pub struct Listing {
     pub lines: Vec<String>,
     pub done: String,
-    pub next: Option<SocketAddr>,
+    pub next: Option<Reply>,
     /// Whether the passive reply came after the listing's own.
     pub in_order: bool,
 }
 
-/// A listing (`MLSD`, `LIST -a`) over the data connection at `data_addr`
-/// (opened by PASV/EPSV before), or a fresh one. `then`: as for
+/// A listing (`MLSD`, `LIST -a`) over the data connection `data` (opened
+/// to the address the session's passive reply named). `then`: as for
 /// [`receive`].
 pub fn list(
     s: &FtpStream,
     w: Wire<'_>,
-    peer: SocketAddr,
     command: &str,
-    data_addr: Option<SocketAddr>,
+    data: TcpStream,
     then: Option<&str>,
 ) -> Result<Listing, FtpError> {
-    let addr = match data_addr {
-        Some(a) => a,
-        None => passive(s, w, peer)?,
-    };
-    let received = receive(s, w, command, addr, then, Limit::Listing)?;
+    let received = receive(s, w, command, data, then, Limit::Listing)?;
     let in_order = received.in_order;
-    let next = match (&received.then, in_order) {
-        (Some(reply), true) => passive_addr(peer, reply).ok(),
-        _ => None,
-    };
+    let next = if in_order { received.then } else { None };
     let (fetched, done) = received
         .outcome
         .map_err(|(code, text)| unexpected(code, &text))?;
@@ -336,8 +241,9 @@ pub struct Received {
     pub in_order: bool,
 }
 
-/// Send `command`, whose data comes over a data connection to `data_addr`
-/// (opened by PASV/EPSV just before), and read what it brings. `then`, a
+/// Send `command`, whose data comes over the data connection `data`
+/// (opened to the address the session's passive reply named), and read
+/// what it brings. `then`, a
 /// PASV or EPSV, travels in the same write: its reply arrives with the
 /// command's last one, so the next transfer needs no round trip of its own
 /// to open its data connection. Only for a server that runs one command at
@@ -348,11 +254,10 @@ pub fn receive(
     s: &FtpStream,
     w: Wire<'_>,
     command: &str,
-    data_addr: SocketAddr,
+    data: TcpStream,
     then: Option<&str>,
     limit: Limit,
 ) -> Result<Received, FtpError> {
-    let data = open_data(data_addr, w)?;
     let control: &TcpStream = &s.get_ref();
     let mut lines = vec![command.to_owned()];
     lines.extend(then.map(str::to_owned));
@@ -460,11 +365,6 @@ impl Drop for EndOnDrop<'_> {
     fn drop(&mut self) {
         let _ = self.0.shutdown(Shutdown::Both);
     }
-}
-
-fn write_and_close(mut data: &TcpStream, bytes: &[u8]) -> std::io::Result<()> {
-    data.write_all(bytes)?;
-    data.shutdown(Shutdown::Write)
 }
 
 /// A reply the caller did not expect, as suppaftp reports one.
@@ -632,7 +532,8 @@ mod tests {
             keep: 1024,
             max: 4096,
         };
-        let received = receive(&s, w, "RETR 201.cfg", data_addr, then, limit).expect("received");
+        let data = open_data(data_addr, w).expect("data connection");
+        let received = receive(&s, w, "RETR 201.cfg", data, then, limit).expect("received");
         (received, server.join().expect("server"), s)
     }
 
