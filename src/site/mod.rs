@@ -9,6 +9,7 @@ pub mod mac;
 pub mod model;
 pub mod name;
 pub mod params;
+pub mod repair;
 pub mod rules;
 pub mod schema;
 pub mod secret;
