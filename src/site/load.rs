@@ -473,7 +473,7 @@ pub fn parse_site_over(
             .rename(&join_key("models", &written), &join_key("models", &name));
     }
     let mut diags: Vec<Diagnostic> = Vec::new();
-    let mut repairs = Repairs::new();
+    let mut repairs = Repairs::default();
     for err in schema::validator().iter_errors(&doc.value) {
         repairs.note(&err);
         let path = field_path(&err.instance_path().iter().collect::<Vec<_>>());

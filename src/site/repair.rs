@@ -39,13 +39,16 @@ pub struct Repairs {
     fixes: Option<Vec<Fix>>,
 }
 
-impl Repairs {
-    pub fn new() -> Self {
+/// No schema error yet: every one so far has a fix.
+impl Default for Repairs {
+    fn default() -> Self {
         Self {
             fixes: Some(Vec::new()),
         }
     }
+}
 
+impl Repairs {
     /// Take one schema error into account.
     pub fn note(&mut self, error: &jsonschema::ValidationError<'_>) {
         let Some(fixes) = &mut self.fixes else {
