@@ -1064,6 +1064,28 @@ fn a_literal_password_is_a_warning_that_never_shows_it() {
 }
 
 #[test]
+fn a_ca_file_on_a_target_that_is_not_ftps_is_a_warning_saying_why() {
+    let site = |url: &str| {
+        format!(
+            "site: hq\ntarget:\n  url: {url}\n  ca_file: ca.pem\nserver: {{address: 10.0.0.1}}\ntime: {{zone: pacific}}\n"
+        )
+    };
+    for command in ["validate", "plan"] {
+        Test::new()
+            .site("hq", &site("ftp://127.0.0.1:1/"))
+            .args([command])
+            .run()
+            .stderr_has_line_with(
+                "sites/hq.yaml:4:12: target.ca_file: warning: ",
+                "used only to check an ftps:// server's certificate, and this target is not ftps://: it is ignored",
+            );
+    }
+    validate(Test::new().site("hq", &site("ftps://127.0.0.1:1/")))
+        .status(0)
+        .stderr_is_empty();
+}
+
+#[test]
 fn a_literal_password_is_an_error_under_strict() {
     let out = validate_strict(Test::new().site("hq", LITERAL_PASSWORDS))
         .status(1)

@@ -132,6 +132,13 @@ fn check_target(c: &mut Checker, sf: &SiteFile) -> Option<TargetUrl> {
     if has_control(&sf.target.user) {
         c.error("target.user", CONTROL_ON_THE_WIRE);
     }
+    let tls = matches!(url, Some(TargetUrl::Ftp { tls: true, .. }));
+    if sf.target.ca_file.is_some() && url.is_some() && !tls {
+        c.warning(
+            "target.ca_file",
+            "a CA file is used only to check an ftps:// server's certificate, and this target is not ftps://: it is ignored (and the FTP password goes unencrypted); use ftps:// or remove ca_file",
+        );
+    }
     if let Some(p) = &sf.target.password {
         if p.is_literal() {
             c.warning(
