@@ -1,7 +1,7 @@
 //! Shell completions and man pages, made from the clap definitions: each
 //! script passes its shell's own syntax check (bash -n, zsh -n,
 //! fish --no-execute) and names every command; each man page renders with
-//! groff without a warning and lists every command.
+//! groff without a warning, lists every command and shows EXAMPLES.
 
 use crate::common;
 use crate::tools;
@@ -203,5 +203,26 @@ fn man_out_writes_a_page_per_command() {
         let text = render(&groff, &out.path().join(format!("man/polyops-{c}.1")));
         assert!(text.contains(&format!("polyops-{c} - ")), "{c}:\n{text}");
         assert!(text.contains(&format!("polyops {c}")), "{c}:\n{text}");
+        let examples = text
+            .split(" EXAMPLES ")
+            .nth(1)
+            .unwrap_or_else(|| panic!("polyops-{c}(1) has no EXAMPLES:\n{text}"));
+        assert!(
+            examples.contains("polyops ") && examples.contains(&format!(" {c}")),
+            "polyops-{c}(1)'s EXAMPLES show no polyops {c}:\n{examples}"
+        );
+    }
+    let top = render(&groff, &out.path().join("man/polyops.1"));
+    let examples = top
+        .split(" EXAMPLES ")
+        .nth(1)
+        .expect("polyops(1) has EXAMPLES");
+    for line in [
+        "polyops validate",
+        "polyops doctor hq",
+        "polyops plan hq",
+        "polyops apply --auto-approve hq",
+    ] {
+        assert!(examples.contains(line), "{line} is not among:\n{examples}");
     }
 }

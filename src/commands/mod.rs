@@ -9,6 +9,7 @@ mod completions;
 mod dhcp;
 mod doctor;
 mod drift;
+mod examples;
 mod explain;
 mod fleet;
 mod import;
