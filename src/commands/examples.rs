@@ -87,6 +87,7 @@ mod tests {
         names.extend(
             command
                 .get_subcommands()
+                .filter(|s| !s.is_hide_set())
                 .map(|s| s.get_name().to_owned())
                 .filter(|n| n != "help")
                 .map(Some),

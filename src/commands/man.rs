@@ -105,7 +105,10 @@ pub fn run(dir: Option<&Path>, out: &mut dyn Write) -> Result<i32, Error> {
         "polyops.1".to_owned(),
         page(command.clone(), examples(None))?,
     )];
-    for sub in command.get_subcommands().filter(|s| s.get_name() != "help") {
+    for sub in command
+        .get_subcommands()
+        .filter(|s| s.get_name() != "help" && !s.is_hide_set())
+    {
         let name = format!("polyops-{}", sub.get_name());
         let page_of = sub
             .clone()
