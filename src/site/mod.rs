@@ -3,6 +3,7 @@
 
 pub mod defaults;
 pub mod diagnostic;
+pub mod extensions;
 pub mod file;
 pub mod load;
 pub mod mac;
