@@ -120,15 +120,10 @@ pub fn boot_options(site: &Site) -> Result<BootOptions, DhcpError> {
         .map(|p| p.mac.to_string())
         .collect();
 
-    let warnings: Vec<String> = unreachable_host(host)
-        .map(|what| {
-            format!(
-                "site {}: target.url's host {host} is {what}: the phones cannot reach a boot server there; give the target the address the phones reach the FTP server at",
-                site.name
-            )
-        })
+    let warnings = unreachable_host(host)
+        .map(|what| unreachable(&site.name, host, what))
         .into_iter()
-        .collect();
+        .collect::<Vec<_>>();
     let mut notes = warnings.clone();
     let mut login = format!(
         "Option 160 is a string: the boot server that the phones' factory setting asks DHCP for (guide §7.2). The phones log in with the server user and password set on each phone (factory default {FACTORY_USER} / {FACTORY_USER}); DHCP does not carry them."
@@ -178,6 +173,13 @@ pub fn boot_options(site: &Site) -> Result<BootOptions, DhcpError> {
         notes,
         warnings,
     })
+}
+
+/// The warning about a boot server no phone can reach.
+fn unreachable(site: &str, host: &str, what: &str) -> String {
+    format!(
+        "site {site}: target.url's host {host} is {what}: the phones cannot reach a boot server there; give the target the address the phones reach the FTP server at"
+    )
 }
 
 /// What a host is that no phone can reach as a boot server: this
