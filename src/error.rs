@@ -1,6 +1,9 @@
 //! Every way a command can fail, with all message text in one place.
 
+use std::fmt;
 use std::path::PathBuf;
+
+use crate::site::model::{Site, Target, TargetUrl};
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -69,11 +72,14 @@ pub enum Error {
         source: std::io::Error,
     },
 
-    #[error("site {site}: target {target}: {message}")]
+    /// `hint`: what to check, where reaching the target stopped at a step
+    /// the table of [`Stop`] knows.
+    #[error("site {site}: target {target}: {}", with_hint(message, hint.as_deref()))]
     Remote {
         site: String,
         target: String,
         message: String,
+        hint: Option<Box<Hint>>,
     },
 
     #[error("site {site}: target {target} is locked {holder}; wait for it (--lock-timeout 5m), or if that apply is gone, run `polyops unlock {site}`")]
@@ -141,6 +147,24 @@ pub enum Error {
 }
 
 impl Error {
+    /// A site's target failed with `message` (masked and printable
+    /// already): with what to check and `polyops doctor SITE` when the
+    /// message says where reaching the target stopped.
+    pub fn remote(site: &Site, message: String) -> Error {
+        Error::Remote {
+            site: site.name.clone(),
+            target: site.target.display.clone(),
+            hint: Stop::of(&message).map(|stop| {
+                Box::new(Hint {
+                    stop,
+                    account: Account::of_site(&site.target),
+                    doctor: Some(site.name.clone()),
+                })
+            }),
+            message,
+        }
+    }
+
     /// The process exit code for this error (docs/commands.md: every error is 1; 2
     /// means "changes pending" and is not an error).
     pub fn code(&self) -> i32 {
@@ -215,4 +239,235 @@ pub enum ImportError {
     /// The inventory's rows have `errors` errors, each printed already.
     #[error("{errors} error{} in {file}: nothing was written", if *errors == 1 { "" } else { "s" })]
     Rows { errors: usize, file: String },
+}
+
+/// Where reaching an FTP target stopped, as the FTP engine's message says
+/// (`connecting to …`, `logging in as …`): the rows of the one table of
+/// what to check, which `doctor`'s login line and every command's error
+/// share.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stop {
+    /// No connection: nothing listens, a firewall, a name that does not resolve.
+    Unreachable,
+    /// The server refused the user or the password.
+    Login,
+    /// The server did not start TLS, or its certificate is not trusted.
+    Tls,
+    /// The URL's folder is not there for this account.
+    Folder,
+    /// Something answers, but not as an FTP server does.
+    NotFtp,
+}
+
+impl Stop {
+    /// The step a failure's message names, if it is one of the table's.
+    pub fn of(message: &str) -> Option<Stop> {
+        let says = |step: &str| message.contains(step);
+        Some(
+            if says("connecting to") || says("cannot resolve") || says(" has no address") {
+                Stop::Unreachable
+            } else if says("logging in as") {
+                Stop::Login
+            } else if says("starting TLS") {
+                Stop::Tls
+            } else if says("changing to folder") {
+                Stop::Folder
+            } else if says("greeting") || says("no complete answer") {
+                Stop::NotFtp
+            } else {
+                return None;
+            },
+        )
+    }
+}
+
+/// The account a target is reached with, as a hint names its parts: the
+/// fields or options that set them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    host: String,
+    port: u16,
+    path: String,
+    /// The user and where it is set: `target.user (PlcmSpIp)`.
+    user: String,
+    /// Where the password comes from, never its value.
+    password: String,
+    /// What names the CA of a private certificate.
+    ca_file: &'static str,
+}
+
+impl Account {
+    fn at(target: &Target, user: String, password: String, ca_file: &'static str) -> Account {
+        let (host, port, path) = match &target.url {
+            TargetUrl::Ftp {
+                host, port, path, ..
+            } => (host.clone(), *port, path.clone()),
+            TargetUrl::Dir(_) => (String::new(), 0, String::new()),
+        };
+        Account {
+            host,
+            port,
+            path,
+            user,
+            password,
+            ca_file,
+        }
+    }
+
+    /// A site's: its `target.user` and `target.password`.
+    pub fn of_site(target: &Target) -> Account {
+        let source = target
+            .password
+            .as_ref()
+            .map_or("the factory default".to_owned(), |r| r.describe());
+        Account::at(
+            target,
+            format!("target.user ({})", target.user),
+            format!("target.password (from {source})"),
+            "target.ca_file",
+        )
+    }
+
+    /// `import --from`'s: `--user`, and the password of `password_env`.
+    pub fn of_import(
+        target: &Target,
+        user_given: bool,
+        password_env: &str,
+        env_set: bool,
+    ) -> Account {
+        let user = if user_given {
+            format!("--user ({})", target.user)
+        } else {
+            format!("--user (not given: the factory default {})", target.user)
+        };
+        let password = if env_set {
+            format!("the password in {password_env}")
+        } else {
+            format!("{password_env} (not set: the factory default password)")
+        };
+        Account::at(target, user, password, "--ca-file")
+    }
+}
+
+/// What to check where reaching a target stopped, and, for a site, the
+/// command that checks the rest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hint {
+    pub stop: Stop,
+    pub account: Account,
+    /// The site `polyops doctor` is to check, if there is a site file.
+    pub doctor: Option<String>,
+}
+
+impl Hint {
+    /// The table: what to check for each step reaching a target can stop at.
+    pub fn what_to_check(&self) -> String {
+        let Account {
+            host,
+            port,
+            path,
+            user,
+            password,
+            ca_file,
+        } = &self.account;
+        match self.stop {
+            Stop::Unreachable => format!(
+                "check that the FTP server runs and listens on {host} port {port}, and that no firewall is in between"
+            ),
+            Stop::Login => format!("check {user} and {password} against the server's account"),
+            Stop::Tls => format!(
+                "ftps:// needs a server that offers explicit TLS (AUTH TLS) with a certificate this machine trusts ({ca_file} names the CA of a private one)"
+            ),
+            Stop::Folder => {
+                format!("the URL's path ({path}) must be a folder below the account's login folder")
+            }
+            Stop::NotFtp => format!("{host} port {port} answers, but not as an FTP server does"),
+        }
+    }
+}
+
+/// A message and the hint after it; a server's reply that ends its
+/// sentence (`530 Login incorrect.`) loses the full stop the hint follows.
+fn with_hint(message: &str, hint: Option<&Hint>) -> String {
+    match hint {
+        Some(hint) => format!("{}{hint}", message.strip_suffix('.').unwrap_or(message)),
+        None => message.to_owned(),
+    }
+}
+
+/// `; WHAT TO CHECK; run `polyops doctor SITE``, after the error's message.
+impl fmt::Display for Hint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "; {}", self.what_to_check())?;
+        if let Some(site) = &self.doctor {
+            write!(f, "; run `polyops doctor {site}`")?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_step_reaching_a_target_stopped_at_is_read_from_the_message() {
+        for (message, stop) in [
+            (
+                "connecting to 127.0.0.1:1: Connection refused (os error 111)",
+                Some(Stop::Unreachable),
+            ),
+            (
+                "cannot resolve ftp.invalid: failed to lookup",
+                Some(Stop::Unreachable),
+            ),
+            (
+                "logging in as PlcmSpIp: 530 Login incorrect.",
+                Some(Stop::Login),
+            ),
+            (
+                "starting TLS: invalid peer certificate: UnknownIssuer",
+                Some(Stop::Tls),
+            ),
+            (
+                "changing to folder /prov: 550 No such file",
+                Some(Stop::Folder),
+            ),
+            (
+                "waiting for the greeting: no complete answer from the server within 10 s",
+                Some(Stop::NotFtp),
+            ),
+            (
+                "uploading 201.cfg.polyops-tmp: 553 Could not create file",
+                None,
+            ),
+        ] {
+            assert_eq!(Stop::of(message), stop, "{message}");
+        }
+    }
+
+    #[test]
+    fn a_hint_follows_the_message_without_its_full_stop() {
+        assert_eq!(
+            with_hint("530 Login incorrect.", None),
+            "530 Login incorrect."
+        );
+        let target = Target {
+            url: TargetUrl::parse("ftp://192.0.2.7:2121/prov").expect("a URL"),
+            display: "ftp://192.0.2.7:2121/prov".to_owned(),
+            user: "PlcmSpIp".to_owned(),
+            password: None,
+            ca_file: None,
+            timeout: std::time::Duration::from_secs(30),
+        };
+        let hint = Hint {
+            stop: Stop::Folder,
+            account: Account::of_site(&target),
+            doctor: Some("hq".to_owned()),
+        };
+        assert_eq!(
+            with_hint("changing to folder /prov: 550 Failed.", Some(&hint)),
+            "changing to folder /prov: 550 Failed; the URL's path (prov) must be a folder below the account's login folder; run `polyops doctor hq`"
+        );
+    }
 }

@@ -19,13 +19,15 @@
 //! - `phones`, after `reconcile`, reads what the phones left on a root
 //!   through the read side of `remote` (did they take what was applied?);
 //!   `sip` asks a phone to fetch its files now. `clock` (calendar
-//!   arithmetic for server and log times) is a leaf beside `printable`.
+//!   arithmetic for server and log times) and `nearest` (the "did you mean"
+//!   of every unknown name) are leaves beside `printable`.
 //! - `cli` turns arguments into a `Config`; `commands` (one file per
 //!   command) puts it all together.
 
 // The layers, in order (rustfmt sorts the modules within one).
 // Leaves and base:
 pub mod clock;
+pub mod nearest;
 pub mod polycom;
 pub mod printable;
 // The site files:

@@ -273,3 +273,39 @@ fn dhcp_takes_one_site() {
         .status(1)
         .stderr_contains("dhcp prints the options of one site, and 2 are selected");
 }
+
+/// docs/setup.md: a boot server on this machine's own address (or a
+/// link-local or unspecified one) is no server a phone can reach; the
+/// options are still printed, with the warning on standard error and
+/// among their comments.
+#[test]
+fn a_target_host_no_phone_can_reach_is_a_warning() {
+    for (host, what) in [
+        ("127.0.0.1", "a loopback address"),
+        ("169.254.1.2", "a link-local address"),
+        ("0.0.0.0", "the unspecified address"),
+    ] {
+        let site = LAB.replace("192.0.2.10", host);
+        let out = Test::new()
+            .site("lab", &site)
+            .args(["dhcp", "lab"])
+            .run()
+            .status(0)
+            .stderr_contains(&format!(
+                "warning: site lab: target.url's host {host} is {what}"
+            ))
+            .stderr_contains("the phones cannot reach a boot server there");
+        assert!(
+            out.stdout
+                .contains(&format!("# site lab: target.url's host {host} is {what}")),
+            "{}",
+            out.stdout
+        );
+    }
+    Test::new()
+        .site("lab", LAB)
+        .args(["dhcp", "lab"])
+        .run()
+        .status(0)
+        .stderr_lacks("cannot reach");
+}

@@ -20,7 +20,12 @@ fn site(server: &FtpServer, url: &str, user: &str, phones: usize) -> String {
     let mut y = format!(
         "site: lab\ntarget:\n  url: {url}\n  user: {user}\n  password: {{env: FTP_PASSWORD}}\n  timeout_seconds: 20\n"
     );
-    if let Some(ca) = &server.ca_file {
+    // A CA file is for ftps:// alone (elsewhere it is a warning).
+    if let Some(ca) = server
+        .ca_file
+        .as_ref()
+        .filter(|_| url.starts_with("ftps://"))
+    {
         y.push_str(&format!("  ca_file: {}\n", ca.display()));
     }
     y.push_str("server:\n  address: 10.100.2.127\ntime:\n  zone: eastern\ndialplan:\n  extension_digits: 4\nextensions:\n");
@@ -892,7 +897,12 @@ fn shared_site(server: &FtpServer, name: &str, url: &str, first: usize) -> Strin
         "site: {name}\ntarget:\n  url: {url}\n  user: {}\n  password: {{env: FTP_PASSWORD}}\n  timeout_seconds: 20\n",
         server.user
     );
-    if let Some(ca) = &server.ca_file {
+    // A CA file is for ftps:// alone (elsewhere it is a warning).
+    if let Some(ca) = server
+        .ca_file
+        .as_ref()
+        .filter(|_| url.starts_with("ftps://"))
+    {
         y.push_str(&format!("  ca_file: {}\n", ca.display()));
     }
     y.push_str("server:\n  address: 10.100.2.127\ntime:\n  zone: eastern\ndialplan:\n  extension_digits: 4\nextensions:\n");

@@ -25,6 +25,7 @@ mod ftp_scenarios;
 mod fuzz;
 mod golden;
 mod hash_key;
+mod hints;
 mod hostile;
 mod html_report;
 mod import;

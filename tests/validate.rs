@@ -61,7 +61,10 @@ fn an_unknown_field_is_an_error_at_its_key() {
         "#,
     ))
     .status(1)
-    .stderr_has_line_with("sites/hq.yaml:4:3: target.passwrod: ", "unknown field");
+    .stderr_has_line_with(
+        "sites/hq.yaml:4:3: target.passwrod: ",
+        "unknown field; did you mean password?",
+    );
 }
 
 #[test]
@@ -226,7 +229,12 @@ fn a_site_name_that_could_leave_the_render_folder_is_an_error() {
         "#,
     ))
     .status(1)
-    .stderr_has_line_with("sites/hq.yaml:1:7: site: ", "does not match the pattern");
+    .stderr_has_line_with(
+        "sites/hq.yaml:1:7: site: ",
+        r#""../hq" is not allowed here: use lower-case letters, digits and -, starting with a letter or digit"#,
+    )
+    .stderr_lacks("pattern")
+    .stderr_lacks("^[a-z0-9]");
 }
 
 // ----------------------------------------------------------------------- MACs
@@ -428,6 +436,59 @@ fn an_extension_with_the_wrong_digit_count_is_an_error() {
 }
 
 #[test]
+fn a_dial_plan_that_no_extension_fits_is_one_error_naming_extension_digits() {
+    let out = validate(Test::new().site(
+        "hq",
+        &hq_file(
+            r#"
+            time: {zone: pacific}
+            extensions:
+              - {number: "2001", password: {env: A}}
+              - {number: "2002", password: {env: B}}
+              - {number: "2003", password: {env: C}}
+            "#,
+        ),
+    ))
+    .status(1);
+    assert_eq!(
+        out.diagnostics(),
+        ["sites/hq.yaml:6:14: dialplan.extension_digits: the dial plan's extensions have 3 digits, \
+          and every extension of this site has 4 (extensions[0].number is 2001): set dialplan.extension_digits: 4"]
+    );
+}
+
+#[test]
+fn extensions_that_do_not_fit_name_the_dial_plan_fields_once() {
+    let out = validate(Test::new().site(
+        "hq",
+        &hq_file(
+            r#"
+            time: {zone: pacific}
+            extensions:
+              - {number: "201", password: {env: A}}
+              - {number: "2002", password: {env: B}}
+              - {number: "2003", password: {env: C}}
+              - {number: "904", password: {env: D}}
+            "#,
+        ),
+    ))
+    .status(1);
+    let lines = out.diagnostics();
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    let naming = lines
+        .iter()
+        .filter(|l| l.contains("dialplan.extension_digits"))
+        .count();
+    assert_eq!(naming, 1, "{lines:?}");
+    assert!(
+        lines[0].starts_with(
+            "sites/hq.yaml:7:14: extensions[1].number: extension 2002 does not fit the dial plan"
+        ) && lines[0].contains("3 of 4 extensions do not fit"),
+        "{lines:?}"
+    );
+}
+
+#[test]
 fn an_extension_with_the_wrong_first_digit_is_an_error() {
     validate(Test::new().site(
         "hq",
@@ -521,6 +582,52 @@ fn a_model_written_as_people_write_it_is_read_as_its_name() {
             .status(0)
             .stdout_contains("phone 0004f2000607, IP650");
     }
+}
+
+#[test]
+fn a_models_key_written_as_people_write_it_is_read_as_its_name() {
+    Test::new()
+        .site(
+            "hq",
+            &hq_file(
+                r#"
+                time: {zone: pacific}
+                models:
+                  ip 650:
+                    params: {up.backlight.idleIntensity: "1"}
+                extensions:
+                  - {number: "201", password: {env: A}}
+                phones:
+                  - {mac: 0004f2000607, model: IP650, extension: "201"}
+                "#,
+            ),
+        )
+        .args(["render", "--out", "out"])
+        .env("A", "x")
+        .run()
+        .status(0)
+        .then()
+        .args(["validate"])
+        .run()
+        .status(0)
+        .stderr_is_empty();
+}
+
+#[test]
+fn a_bad_value_of_a_models_key_spelt_otherwise_is_shown_at_its_line() {
+    validate(Test::new().site(
+        "hq",
+        &hq_file(
+            r#"
+            time: {zone: pacific}
+            models:
+              ip 650:
+                params: {up.backlight.idleIntensity: [1]}
+            "#,
+        ),
+    ))
+    .status(1)
+    .stderr_has_line("sites/hq.yaml:7:42: models.IP650.params.up.backlight.idleIntensity: ");
 }
 
 #[test]
@@ -957,6 +1064,28 @@ fn a_literal_password_is_a_warning_that_never_shows_it() {
 }
 
 #[test]
+fn a_ca_file_on_a_target_that_is_not_ftps_is_a_warning_saying_why() {
+    let site = |url: &str| {
+        format!(
+            "site: hq\ntarget:\n  url: {url}\n  ca_file: ca.pem\nserver: {{address: 10.0.0.1}}\ntime: {{zone: pacific}}\n"
+        )
+    };
+    for command in ["validate", "plan"] {
+        Test::new()
+            .site("hq", &site("ftp://127.0.0.1:1/"))
+            .args([command])
+            .run()
+            .stderr_has_line_with(
+                "sites/hq.yaml:4:12: target.ca_file: warning: ",
+                "used only to check an ftps:// server's certificate, and this target is not ftps://: it is ignored",
+            );
+    }
+    validate(Test::new().site("hq", &site("ftps://127.0.0.1:1/")))
+        .status(0)
+        .stderr_is_empty();
+}
+
+#[test]
 fn a_literal_password_is_an_error_under_strict() {
     let out = validate_strict(Test::new().site("hq", LITERAL_PASSWORDS))
         .status(1)
@@ -1113,6 +1242,56 @@ fn all_schema_errors_of_a_file_are_reported_in_one_run() {
             "sites/hq.yaml:3:29: server.sip: unknown field",
             "sites/hq.yaml:6:5: phones[0].model: missing required field",
         ]
+    );
+}
+
+#[test]
+fn rule_errors_are_reported_beside_the_schema_errors_of_a_readable_file() {
+    let out = validate(Test::new().site(
+        "hq",
+        &hq_file(
+            r#"
+            time: {zone: pacific, zonee: eastern}
+            extensions:
+              - {number: 201, password: {env: A}}
+            phones:
+              - {mac: 0004f20006, model: IP650, extension: "201"}
+              - {mac: 0004f2000608, model: IP650, extension: "202"}
+            "#,
+        ),
+    ))
+    .status(1)
+    .stderr_contains("error: 4 errors in site files");
+    assert_eq!(
+        out.diagnostics(),
+        [
+            "sites/hq.yaml:4:23: time.zonee: unknown field; did you mean zone?",
+            "sites/hq.yaml:6:14: extensions[0].number: expected string, found an integer \
+             (quote it: YAML reads unquoted digits as a number)",
+            "sites/hq.yaml:8:11: phones[0].mac: invalid MAC address: expected 12 hex digits, found 10",
+            "sites/hq.yaml:9:50: phones[1].extension: extension 202 is not declared under extensions",
+        ]
+    );
+}
+
+#[test]
+fn rules_wait_for_a_schema_error_that_leaves_a_value_unreadable() {
+    let out = validate(Test::new().site(
+        "hq",
+        &hq_file(
+            r#"
+            time: {zone: utc}
+            phones:
+              - {mac: 0004f20006, model: IP650, extension: "201"}
+            "#,
+        ),
+    ))
+    .status(1);
+    let lines = out.diagnostics();
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(
+        lines[0].starts_with("sites/hq.yaml:4:14: time.zone: "),
+        "{lines:?}"
     );
 }
 
@@ -1369,7 +1548,17 @@ fn an_unknown_site_name_is_an_error() {
         .run()
         .status(1)
         .stderr_contains("no site named gamma")
+        .stderr_lacks("did you mean")
         .stdout_is("");
+}
+
+#[test]
+fn a_misspelt_site_name_gets_the_nearest_one() {
+    two_sites()
+        .args(["plan", "alpah"])
+        .run()
+        .status(1)
+        .stderr_contains("error: no site named alpah in sites; did you mean alpha?");
 }
 
 #[test]

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueHint};
 
 use super::config::{
     ApplyOptions, ChecklistFormat, Command, Config, DhcpFormat, ExplainFormat, ExplainOptions,
@@ -105,7 +105,7 @@ struct SiteOptions {
     #[arg(long, value_name = "REF")]
     changed_since: Option<String>,
     /// Site names or site file paths; none means every site under --sites.
-    #[arg(value_name = "SITE", help_heading = "Arguments")]
+    #[arg(value_name = "SITE", help_heading = "Arguments", value_hint = ValueHint::FilePath)]
     names: Vec<String>,
 }
 
@@ -342,7 +342,7 @@ struct ApplyArgs {
 #[derive(Debug, Args)]
 struct ResyncArgs {
     /// Site name or site file path.
-    #[arg(value_name = "SITE")]
+    #[arg(value_name = "SITE", value_hint = ValueHint::FilePath)]
     site: String,
     /// Only these phones: a MAC address in any spelling or an
     /// extension number (default: every phone of the site).
@@ -363,7 +363,7 @@ struct ResyncArgs {
 #[derive(Debug, Args)]
 struct ExplainArgs {
     /// Site name or site file path.
-    #[arg(value_name = "SITE")]
+    #[arg(value_name = "SITE", value_hint = ValueHint::FilePath)]
     site: String,
     /// The phone: its MAC address in any spelling (0004f2000607,
     /// 00:04:F2:00:06:07) or its extension number.

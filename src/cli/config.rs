@@ -31,6 +31,26 @@ pub struct Config {
     pub names: Vec<String>,
 }
 
+impl Config {
+    /// The run of `polyops __complete-sites -- WORDS…`, which the
+    /// completion scripts call (no option of its own).
+    pub fn completing(words: Vec<String>) -> Config {
+        Config {
+            sites_dir: PathBuf::from("sites"),
+            secrets: None,
+            strict: false,
+            shard: None,
+            changed_since: None,
+            connections: None,
+            verbose: false,
+            parallel: usize::from(DEFAULT_PARALLEL),
+            fail_fast: false,
+            command: Command::CompleteSites { words },
+            names: Vec::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub enum Command {
     Validate,
@@ -66,6 +86,10 @@ pub enum Command {
     },
     Man {
         out: Option<PathBuf>,
+    },
+    /// The command line up to the cursor, the word being typed last.
+    CompleteSites {
+        words: Vec<String>,
     },
 }
 

@@ -3,6 +3,7 @@
 //! uses (`config`).
 
 mod args;
+pub mod complete;
 mod config;
 
 pub use config::*;
@@ -22,6 +23,10 @@ where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
 {
+    let args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
+    if let Some(words) = complete::request(&args) {
+        return Ok(Config::completing(words));
+    }
     let cli = args::Cli::try_parse_from(args).map_err(|e| {
         let benign = matches!(
             e.kind(),

@@ -18,6 +18,9 @@ pub fn run(config: &Config, format: DhcpFormat, out: &mut dyn Write) -> Result<i
         .into());
     };
     let options = boot_options(site)?;
+    for warning in &options.warnings {
+        eprintln!("warning: {warning}");
+    }
     let syntax = match format {
         DhcpFormat::Isc => Syntax::Isc,
         DhcpFormat::Kea => Syntax::Kea,

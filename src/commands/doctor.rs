@@ -59,6 +59,7 @@ pub fn run(config: &Config, out: &mut dyn Write) -> Result<i32, Error> {
                     "{failed} of {} doctor checks failed (see the fail lines above)",
                     checks.len()
                 ),
+                hint: None,
             });
         }
     }

@@ -11,7 +11,7 @@ use std::process::Command as Process;
 
 use super::write_out;
 use crate::cli::{Config, ImportOptions, ImportSource};
-use crate::error::{Error, ImportError};
+use crate::error::{Account, Error, Hint, ImportError, Stop};
 use crate::import::notes::count;
 use crate::import::{csv, root, verify, yaml, DraftTarget, Field, Imported, NoteKind};
 use crate::mask::Masker;
@@ -150,12 +150,25 @@ fn read_root(
         timeout: DEFAULT_TIMEOUT,
     };
     // A server may echo anything, the password included: its words pass
-    // the masker before they are printed.
-    let masker = Masker::new([password.expose().to_owned()]);
-    let failed = |e: crate::remote::RemoteError| Error::Remote {
-        site: opts.site.clone(),
-        target: url.to_owned(),
-        message: masker.clean(&e.message),
+    // the masker before they are printed. The factory default is no
+    // secret (it is also the user's name, which the message shows).
+    let env_set = std::env::var(PASSWORD_ENV).is_ok();
+    let masker = Masker::new(env_set.then(|| password.expose().to_owned()));
+    let account = Account::of_import(&target, opts.user.is_some(), PASSWORD_ENV, env_set);
+    let failed = |e: crate::remote::RemoteError| {
+        let message = masker.clean(&e.message);
+        Error::Remote {
+            site: opts.site.clone(),
+            target: url.to_owned(),
+            hint: Stop::of(&message).map(|stop| {
+                Box::new(Hint {
+                    stop,
+                    account: account.clone(),
+                    doctor: None,
+                })
+            }),
+            message,
+        }
     };
     let mut reader =
         crate::remote::open_reader_at(&target, password, config.connections).map_err(failed)?;

@@ -9,6 +9,7 @@ mod completions;
 mod dhcp;
 mod doctor;
 mod drift;
+mod examples;
 mod explain;
 mod fleet;
 mod import;
@@ -63,6 +64,7 @@ pub fn run(config: &Config, out: &mut dyn Write) -> Result<i32, Error> {
         Command::Doctor => doctor::run(config, out),
         Command::Completions { shell } => completions::run(*shell, out),
         Command::Man { out: dir } => man::run(dir.as_deref(), out),
+        Command::CompleteSites { words } => completions::sites(words, out),
     }
 }
 

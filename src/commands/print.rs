@@ -20,11 +20,7 @@ use crate::site::model::Site;
 /// server (which may echo anything, a password included): it passes the
 /// site's masker and loses control characters.
 pub(super) fn remote_error(site: &Site, masker: &Masker, e: RemoteError) -> Error {
-    Error::Remote {
-        site: site.name.clone(),
-        target: site.target.display.clone(),
-        message: masker.clean(&e.message),
-    }
+    Error::remote(site, masker.clean(&e.message))
 }
 
 /// A warning about a site, from its target: printed masked and printable.

@@ -321,6 +321,7 @@ mod tests {
                     site: site.name.clone(),
                     target: site.target.clone(),
                     message: format!("connect to 192.0.2.{} timed out", i % 250),
+                    hint: None,
                 };
                 SiteOutcome::new(site, Outcome::Failed(error))
             })
@@ -362,6 +363,7 @@ mod tests {
             site: site.name.clone(),
             target: site.target.clone(),
             message: "530 @all see [here](http://x) <img src=y>".to_owned(),
+            hint: None,
         };
         let sites = vec![SiteOutcome::new(site, Outcome::Failed(error))];
         let md = render(&drift(&sites), LIMIT);

@@ -111,16 +111,13 @@ impl Catalog {
     /// shapes have them: `msg.mwi.l.callBackMode` → `msg.mwi.1.callBackMode`,
     /// `reg.3.ringTyp` → `reg.3.ringType`. `None` when nothing is close.
     pub fn nearest(&self, name: &str) -> Option<String> {
-        let wanted = shape(name).to_ascii_lowercase();
-        let limit = (wanted.len() / 4).max(2);
-        let (distance, index) = self
+        let near =
+            crate::nearest::nearest(&shape(name), self.shapes.iter().map(|(s, _)| s.as_str()))?;
+        let index = self
             .shapes
             .iter()
-            .map(|(s, i)| (edit_distance(&wanted, s, limit + 1), *i))
-            .min_by_key(|&(d, i)| (d, i))?;
-        if distance > limit {
-            return None;
-        }
+            .find(|(s, _)| s == near)
+            .map(|(_, i)| *i)?;
         let known = self.entries[index].name;
         let theirs: Vec<&str> = name.split('.').collect();
         let ours: Vec<&str> = known.split('.').collect();
@@ -142,31 +139,6 @@ impl Catalog {
                 .join("."),
         )
     }
-}
-
-/// Levenshtein distance, counted in bytes (names are ASCII), giving up
-/// once every path exceeds `cap` (the result is then `cap`).
-fn edit_distance(a: &str, b: &str, cap: usize) -> usize {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    if a.len().abs_diff(b.len()) >= cap {
-        return cap;
-    }
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    let mut row = vec![0; b.len() + 1];
-    for (i, &ca) in a.iter().enumerate() {
-        row[0] = i + 1;
-        let mut best = row[0];
-        for (j, &cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != cb);
-            row[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(row[j] + 1);
-            best = best.min(row[j + 1]);
-        }
-        if best >= cap {
-            return cap;
-        }
-        std::mem::swap(&mut prev, &mut row);
-    }
-    prev[b.len()].min(cap)
 }
 
 #[cfg(test)]
@@ -213,13 +185,5 @@ mod tests {
             Some("reg.1.ringType")
         );
         assert_eq!(c.nearest("completely.unrelated.words.here"), None);
-    }
-
-    #[test]
-    fn edit_distance_counts_edits_and_stops_at_its_cap() {
-        assert_eq!(edit_distance("kitten", "sitting", 10), 3);
-        assert_eq!(edit_distance("abc", "abc", 10), 0);
-        assert_eq!(edit_distance("abc", "xyz", 2), 2);
-        assert_eq!(edit_distance("a", "abcdefgh", 3), 3);
     }
 }

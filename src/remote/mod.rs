@@ -462,11 +462,7 @@ fn open_ftp(
         // A server may echo what it was sent, the password included, and
         // say anything else: its words pass the masker before printing.
         let masker = crate::mask::Masker::new([password.expose().to_owned()]);
-        Error::Remote {
-            site: site.name.clone(),
-            target: site.target.display.clone(),
-            message: masker.clean(&e.message),
-        }
+        Error::remote(site, masker.clean(&e.message))
     })
 }
 

@@ -41,6 +41,9 @@ pub struct BootOptions {
     pub ip6000: Vec<String>,
     /// What the reader must know, one paragraph each.
     pub notes: Vec<String>,
+    /// What makes the options useless as they are (printed as warnings,
+    /// and among the notes).
+    pub warnings: Vec<String>,
 }
 
 /// The name polyops gives option 160 where a server needs one.
@@ -117,7 +120,11 @@ pub fn boot_options(site: &Site) -> Result<BootOptions, DhcpError> {
         .map(|p| p.mac.to_string())
         .collect();
 
-    let mut notes = Vec::new();
+    let warnings = unreachable_host(host)
+        .map(|what| unreachable(&site.name, host, what))
+        .into_iter()
+        .collect::<Vec<_>>();
+    let mut notes = warnings.clone();
     let mut login = format!(
         "Option 160 is a string: the boot server that the phones' factory setting asks DHCP for (guide §7.2). The phones log in with the server user and password set on each phone (factory default {FACTORY_USER} / {FACTORY_USER}); DHCP does not carry them."
     );
@@ -164,7 +171,40 @@ pub fn boot_options(site: &Site) -> Result<BootOptions, DhcpError> {
         boot_server,
         ip6000,
         notes,
+        warnings,
     })
+}
+
+/// The warning about a boot server no phone can reach.
+fn unreachable(site: &str, host: &str, what: &str) -> String {
+    format!(
+        "site {site}: target.url's host {host} is {what}: the phones cannot reach a boot server there; give the target the address the phones reach the FTP server at"
+    )
+}
+
+/// What a host is that no phone can reach as a boot server: this
+/// machine's own (loopback, `localhost`), a link-local address (one
+/// network segment, not routed, and not what DHCP hands out), or the
+/// unspecified address.
+fn unreachable_host(host: &str) -> Option<&'static str> {
+    let name = host.to_ascii_lowercase();
+    if name == "localhost" || name.ends_with(".localhost") {
+        return Some("a loopback name (this machine itself)");
+    }
+    let ip: std::net::IpAddr = host.parse().ok()?;
+    let link_local = match ip {
+        std::net::IpAddr::V4(v4) => v4.is_link_local(),
+        std::net::IpAddr::V6(v6) => v6.is_unicast_link_local(),
+    };
+    if ip.is_loopback() {
+        Some("a loopback address (this machine itself)")
+    } else if ip.is_unspecified() {
+        Some("the unspecified address (no machine)")
+    } else if link_local {
+        Some("a link-local address")
+    } else {
+        None
+    }
 }
 
 /// The options in `syntax`, with the notes as comments.
@@ -355,6 +395,32 @@ mod tests {
             .notes
             .iter()
             .any(|n| n.contains("Option 66") && n.contains("0004f2000001")));
+    }
+
+    #[test]
+    fn a_host_no_phone_can_reach_is_a_warning() {
+        for (url, what) in [
+            ("ftp://127.0.0.1/", "a loopback address"),
+            ("ftp://localhost:2121/", "a loopback name"),
+            ("ftp://[::1]/", "a loopback address"),
+            ("ftp://169.254.10.20/", "a link-local address"),
+            ("ftp://[fe80::1]/", "a link-local address"),
+            ("ftp://0.0.0.0/", "the unspecified address"),
+        ] {
+            let o = boot_options(&site(url, &["IP650"])).expect("options");
+            assert_eq!(o.warnings.len(), 1, "{url}: {:?}", o.warnings);
+            assert!(o.warnings[0].contains(what), "{url}: {:?}", o.warnings);
+            assert!(o.warnings[0].contains("target.url's host"), "{url}");
+            assert!(o.notes.contains(&o.warnings[0]), "{url}");
+        }
+        for url in [
+            "ftp://192.0.2.10/",
+            "ftp://ftp.example.com/",
+            "ftp://[2001:db8::1]/",
+        ] {
+            let o = boot_options(&site(url, &["IP650"])).expect("options");
+            assert!(o.warnings.is_empty(), "{url}: {:?}", o.warnings);
+        }
     }
 
     #[test]

@@ -431,27 +431,44 @@ impl FromStr for Model {
     }
 }
 
-/// Each `phones[].model` of a site file's tree written another way than
-/// the site file's own name (`ip 650`, `650`) rewritten as that name
-/// (`IP650`), before the tree is checked against the schema; anything
-/// that names no model is left for the schema to report.
-pub fn normalise_models(site: &mut serde_json::Value) {
-    let Some(phones) = site.get_mut("phones").and_then(|p| p.as_array_mut()) else {
-        return;
-    };
-    for phone in phones {
-        let Some(model) = phone.get_mut("model") else {
-            continue;
-        };
-        let written = match &*model {
-            serde_json::Value::String(s) => s.clone(),
-            serde_json::Value::Number(n) => n.to_string(),
-            _ => continue,
-        };
-        if let Ok(m) = written.parse::<Model>() {
-            *model = serde_json::Value::String(m.to_string());
+/// Each `phones[].model` and `models:` key of a site file's tree written
+/// another way than the site file's own name (`ip 650`, `650`) rewritten
+/// as that name (`IP650`), before the tree is checked against the schema;
+/// anything that names no model is left for the schema to report. The
+/// `models:` keys renamed, as (written, name).
+pub fn normalise_models(site: &mut serde_json::Value) -> Vec<(String, String)> {
+    if let Some(phones) = site.get_mut("phones").and_then(|p| p.as_array_mut()) {
+        for phone in phones {
+            let Some(model) = phone.get_mut("model") else {
+                continue;
+            };
+            let written = match &*model {
+                serde_json::Value::String(s) => s.clone(),
+                serde_json::Value::Number(n) => n.to_string(),
+                _ => continue,
+            };
+            if let Ok(m) = written.parse::<Model>() {
+                *model = serde_json::Value::String(m.to_string());
+            }
         }
     }
+    let mut renamed = Vec::new();
+    if let Some(models) = site.get_mut("models").and_then(|m| m.as_object_mut()) {
+        let keys: Vec<String> = models.keys().cloned().collect();
+        for written in keys {
+            let Ok(m) = written.parse::<Model>() else {
+                continue;
+            };
+            let name = m.to_string();
+            if name != written && !models.contains_key(&name) {
+                if let Some(v) = models.remove(&written) {
+                    models.insert(name.clone(), v);
+                    renamed.push((written, name));
+                }
+            }
+        }
+    }
+    renamed
 }
 
 fn default_ftp_user() -> String {
@@ -523,8 +540,13 @@ mod tests {
         let mut site = serde_json::json!({"phones": [
             {"model": "ip 650"}, {"model": 650}, {"model": "SoundStation IP 7000"},
             {"model": "IP550"}, {"model": true}, {}
-        ]});
-        normalise_models(&mut site);
+        ], "models": {"ip 331": {}, "IP650": {}, "650": {}, "IP550": {}}});
+        let renamed = normalise_models(&mut site);
+        assert_eq!(renamed, [("ip 331".to_owned(), "IP331".to_owned())]);
+        assert_eq!(
+            site["models"],
+            serde_json::json!({"IP331": {}, "IP650": {}, "650": {}, "IP550": {}})
+        );
         assert_eq!(
             site["phones"],
             serde_json::json!([

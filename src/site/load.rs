@@ -13,6 +13,7 @@ use crate::site::defaults::{self, Defaults};
 use crate::site::diagnostic::Diagnostic;
 use crate::site::file::SiteFile;
 use crate::site::model::Site;
+use crate::site::repair::Repairs;
 use crate::site::rules::{self, Loaded};
 use crate::site::schema;
 use crate::site::source::{self, join_index, join_key, Pos, Positions};
@@ -156,8 +157,13 @@ pub enum LoadError {
     },
     #[error("site file {name} does not exist")]
     NoSuchFile { name: String },
-    #[error("no site named {name} in {}", dir.display())]
-    NoSuchSite { name: String, dir: PathBuf },
+    /// `near`: the nearest site name there is.
+    #[error("no site named {name} in {}{}", dir.display(), near.as_ref().map(|n| format!("; did you mean {n}?")).unwrap_or_default())]
+    NoSuchSite {
+        name: String,
+        dir: PathBuf,
+        near: Option<String>,
+    },
     #[error("error reading {}: {source}", dir.display())]
     ReadFolder {
         dir: PathBuf,
@@ -249,6 +255,7 @@ pub fn load_selected(
                 return Err(LoadError::NoSuchSite {
                     name: name.clone(),
                     dir: sites_dir.to_owned(),
+                    near: nearest_site(name, &parsed),
                 })
             }
         }
@@ -290,6 +297,19 @@ pub fn load_selected(
         .diagnostics
         .extend(rules::check_across(&catalog.sites));
     Ok(catalog)
+}
+
+/// The site name nearest to `name`: of the names site files give
+/// (`site:`) or, for a file that could not be read, its file name.
+fn nearest_site(name: &str, parsed: &[(PathBuf, Option<(SiteFile, Positions)>)]) -> Option<String> {
+    let names: Vec<String> = parsed
+        .iter()
+        .filter_map(|(path, sf)| match sf {
+            Some((f, _)) => Some(f.site.clone()),
+            None => path.file_stem().map(|s| s.to_string_lossy().into_owned()),
+        })
+        .collect();
+    crate::nearest::nearest(name, names.iter().map(String::as_str)).map(str::to_owned)
 }
 
 fn same_file(a: &Path, b: &Path) -> bool {
@@ -448,9 +468,14 @@ pub fn parse_site_over(
             "a site file must be a YAML mapping (site:, target:, server: …)",
         )]);
     }
-    crate::site::file::normalise_models(&mut doc.value);
+    for (written, name) in crate::site::file::normalise_models(&mut doc.value) {
+        doc.positions
+            .rename(&join_key("models", &written), &join_key("models", &name));
+    }
     let mut diags: Vec<Diagnostic> = Vec::new();
+    let mut repairs = Repairs::default();
     for err in schema::validator().iter_errors(&doc.value) {
+        repairs.note(&err);
         let path = field_path(&err.instance_path().iter().collect::<Vec<_>>());
         diags.extend(schema_diagnostics(
             file,
@@ -461,6 +486,7 @@ pub fn parse_site_over(
         ));
     }
     if !diags.is_empty() {
+        diags.extend(repairs.rule_findings(file, &doc.value, &doc.positions));
         diags.sort_by(|a, b| (a.pos, &a.path).cmp(&(b.pos, &b.path)));
         diags.dedup();
         return Err(diags);
@@ -605,7 +631,7 @@ fn schema_diagnostics(
             .map(|key| {
                 let child = join_key(path, key);
                 let (file, pos) = positions.key_in(file, &child);
-                Diagnostic::error(file, pos, &child, "unknown field")
+                Diagnostic::error(file, pos, &child, unknown_field(path, key))
             })
             .collect(),
         ValidationErrorKind::Required { property } => {
@@ -639,9 +665,10 @@ fn schema_diagnostics(
                 .unwrap_or_default();
             one(format!("{shown} is not one of {}", allowed.join(", ")))
         }
-        ValidationErrorKind::Pattern { pattern } => {
-            one(format!("{shown} does not match the pattern {pattern}"))
-        }
+        ValidationErrorKind::Pattern { pattern } => one(match schema::pattern_in_words(pattern) {
+            Some(words) => format!("{shown} is not allowed here: {words}"),
+            None => format!("{shown} does not match the pattern {pattern}"),
+        }),
         ValidationErrorKind::Minimum { limit } => one(format!("{shown} is less than {limit}")),
         ValidationErrorKind::Maximum { limit } => one(format!("{shown} is more than {limit}")),
         ValidationErrorKind::ExclusiveMinimum { limit } => {
@@ -680,6 +707,20 @@ fn schema_diagnostics(
             }
         }
         other => one(format!("does not match the schema ({})", other.keyword())),
+    }
+}
+
+/// "unknown field", with the nearest field the mapping at `path` may hold.
+fn unknown_field(path: &str, key: &str) -> String {
+    let segments: Vec<&str> = path
+        .split(['.', '['])
+        .map(|s| s.trim_end_matches(']'))
+        .filter(|s| !s.is_empty())
+        .collect();
+    let fields = schema::fields_at(&segments);
+    match crate::nearest::nearest(key, fields.iter().map(String::as_str)) {
+        Some(near) => format!("unknown field; did you mean {near}?"),
+        None => "unknown field".to_owned(),
     }
 }
 

@@ -3,12 +3,14 @@
 
 pub mod defaults;
 pub mod diagnostic;
+pub mod extensions;
 pub mod file;
 pub mod load;
 pub mod mac;
 pub mod model;
 pub mod name;
 pub mod params;
+pub mod repair;
 pub mod rules;
 pub mod schema;
 pub mod secret;

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::site::diagnostic::Diagnostic;
+use crate::site::extensions;
 use crate::site::file::FirmwareBlobFile;
 use crate::site::file::{PhoneFile, SiteFile};
 use crate::site::mac::Mac;
@@ -47,6 +48,16 @@ impl Checker<'_> {
         let (file, pos) = self.positions.value_in(self.file, path);
         self.diags.push(Diagnostic::error(file, pos, path, message));
     }
+    /// An error about `path`, shown at the value of `at` (where the
+    /// file does not write `path` itself).
+    pub(super) fn error_at(&mut self, path: &str, at: &str, message: impl Into<String>) {
+        let (file, pos) = self.positions.value_in(self.file, at);
+        self.diags.push(Diagnostic::error(file, pos, path, message));
+    }
+    /// Whether the site file itself writes a value at `path`.
+    pub(super) fn writes(&self, path: &str) -> bool {
+        self.positions.has(path)
+    }
     pub(super) fn warning(&mut self, path: &str, message: impl Into<String>) {
         let (file, pos) = self.positions.value_in(self.file, path);
         self.diags
@@ -76,7 +87,7 @@ pub fn check_site(
         MAX_BOOTROM,
         GUIDE_BOOTROM,
     );
-    let declared = check_extensions(&mut c, sf, first);
+    let declared = extensions::check(&mut c, sf, first);
     let params = checked_params(&mut c, sf);
     let phones = check_phones(&mut c, sf, &declared);
     let numbers: Vec<&str> = sf.extensions.iter().map(|e| e.number.as_str()).collect();
@@ -126,6 +137,13 @@ fn check_target(c: &mut Checker, sf: &SiteFile) -> Option<TargetUrl> {
     if has_control(&sf.target.user) {
         c.error("target.user", CONTROL_ON_THE_WIRE);
     }
+    let tls = matches!(url, Some(TargetUrl::Ftp { tls: true, .. }));
+    if sf.target.ca_file.is_some() && url.is_some() && !tls {
+        c.warning(
+            "target.ca_file",
+            "a CA file is used only to check an ftps:// server's certificate, and this target is not ftps://: it is ignored (and the FTP password goes unencrypted); use ftps:// or remove ca_file",
+        );
+    }
     if let Some(p) = &sf.target.password {
         if p.is_literal() {
             c.warning(
@@ -171,60 +189,6 @@ fn check_server_time_dialplan(c: &mut Checker, sf: &SiteFile) -> Option<(u8, u8)
         }
     }
     first
-}
-
-/// Extensions: unique, fit the dial plan, printable names. Each number
-/// and the index it is declared at.
-fn check_extensions<'a>(
-    c: &mut Checker,
-    sf: &'a SiteFile,
-    first: Option<(u8, u8)>,
-) -> HashMap<&'a str, usize> {
-    let mut numbers: HashMap<&str, usize> = HashMap::new();
-    for (i, ext) in sf.extensions.iter().enumerate() {
-        let path = format!("extensions[{i}]");
-        if let Some(prev) = numbers.insert(&ext.number, i) {
-            c.error(
-                &format!("{path}.number"),
-                format!(
-                    "extension {} is already declared at extensions[{prev}]",
-                    ext.number
-                ),
-            );
-        }
-        if let Some((lo, hi)) = first {
-            let digits = usize::from(sf.dialplan.extension_digits);
-            let first_ok = ext
-                .number
-                .bytes()
-                .next()
-                .is_some_and(|b| (lo..=hi).contains(&(b - b'0')));
-            if ext.number.len() != digits || !first_ok {
-                c.error(
-                    &format!("{path}.number"),
-                    format!(
-                        "extension {} does not fit the dial plan: {digits} digits starting with {lo}-{hi}",
-                        ext.number
-                    ),
-                );
-            }
-        }
-        for (field, value) in [("name", &ext.name), ("label", &ext.label)] {
-            if value.as_deref().is_some_and(|v| !is_attribute_safe(v)) {
-                c.error(
-                    &format!("{path}.{field}"),
-                    "must not contain control characters (tab, newline…)",
-                );
-            }
-        }
-        if ext.password.is_literal() {
-            c.warning(
-                &format!("{path}.password"),
-                "literal password in the site file; use {env: NAME} or {secret: KEY}",
-            );
-        }
-    }
-    numbers
 }
 
 /// The checked parameters of each level: the site's, each extension's

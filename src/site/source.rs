@@ -55,6 +55,11 @@ impl Positions {
         self.value_in("", path).1
     }
 
+    /// Whether the document itself writes a value at `path`.
+    pub fn has(&self, path: &str) -> bool {
+        self.values.contains_key(path)
+    }
+
     /// Position of the key that introduces `path` (for unknown fields), else
     /// of the value.
     pub fn key(&self, path: &str) -> Pos {
@@ -87,6 +92,35 @@ impl Positions {
 
     fn file_of<'a>(&'a self, file: &'a str, path: &str) -> &'a str {
         self.origin.get(path).map(|f| &**f).unwrap_or(file)
+    }
+
+    /// The positions of `from` and everything under it, moved to `to` (a
+    /// key read as another spelling of itself).
+    pub fn rename(&mut self, from: &str, to: &str) {
+        let moved = |p: &str| {
+            p.strip_prefix(from)
+                .filter(|rest| rest.is_empty() || rest.starts_with(['.', '[']))
+                .map(|rest| format!("{to}{rest}"))
+        };
+        for map in [&mut self.values, &mut self.keys] {
+            let paths: Vec<String> = map.keys().filter(|p| moved(p).is_some()).cloned().collect();
+            for p in paths {
+                if let (Some(pos), Some(new)) = (map.remove(&p), moved(&p)) {
+                    map.insert(new, pos);
+                }
+            }
+        }
+        let paths: Vec<String> = self
+            .origin
+            .keys()
+            .filter(|p| moved(p).is_some())
+            .cloned()
+            .collect();
+        for p in paths {
+            if let (Some(f), Some(new)) = (self.origin.remove(&p), moved(&p)) {
+                self.origin.insert(new, f);
+            }
+        }
     }
 
     /// Take the positions of `path` and everything under it from `other`,

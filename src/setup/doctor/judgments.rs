@@ -6,9 +6,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::{Check, CERTIFICATE_WARN_DAYS, CLOCK_SKEW};
+use crate::error::{Account, Hint, Stop};
 use crate::polycom::reader::application;
 use crate::remote::ftp::probe::{Certificate, Passive};
-use crate::site::model::{Site, TargetUrl};
+use crate::site::model::Site;
 
 /// Where the pure-ftpd listing stops unless `-L` says otherwise.
 const PURE_FTPD_LISTING: usize = 10_000;
@@ -34,36 +35,23 @@ fn date(t: SystemTime) -> String {
     humantime::format_rfc3339_seconds(t).to_string()
 }
 
-/// Why logging in failed, and where to look.
+/// Why logging in failed, and where to look: the table every command's
+/// error shares (`crate::error::Stop`).
 pub fn login_failed(message: &str, site: &Site) -> Check {
-    let (host, port, path) = match &site.target.url {
-        TargetUrl::Ftp {
-            host, port, path, ..
-        } => (host.as_str(), *port, path.as_str()),
-        TargetUrl::Dir(_) => ("", 0, ""),
-    };
-    let source = site
-        .target
-        .password
-        .as_ref()
-        .map_or("the factory default".to_owned(), |r| r.describe());
-    let hint = if message.contains("connecting to") || message.contains("cannot resolve") {
-        format!(
-            "check that the FTP server runs and listens on {host} port {port}, and that no firewall is in between"
-        )
-    } else if message.contains("logging in as") {
-        format!(
-            "check target.user ({}) and target.password (from {source}) against the server's account",
-            site.target.user
-        )
-    } else if message.contains("starting TLS") {
-        "ftps:// needs a server that offers explicit TLS (AUTH TLS) with a certificate this machine trusts: see the tls line".to_owned()
-    } else if message.contains("changing to folder") {
-        format!("the URL's path ({path}) must be a folder below the account's login folder")
-    } else if message.contains("greeting") || message.contains("no complete answer") {
-        format!("{host} port {port} answers, but not as an FTP server does")
-    } else {
-        "check the target's URL, user and password".to_owned()
+    let hint = match Stop::of(message) {
+        Some(stop) => {
+            let hint = Hint {
+                stop,
+                account: Account::of_site(&site.target),
+                doctor: None,
+            };
+            let mut text = hint.what_to_check();
+            if stop == Stop::Tls {
+                text.push_str(": see the tls line");
+            }
+            text
+        }
+        None => "check the target's URL, user and password".to_owned(),
     };
     Check::fail("login", format!("{message}; {hint}"))
 }
