@@ -258,7 +258,13 @@ check_upload() { # FOLDER WHAT
 }
 
 pol_plan() { "${BINS[$1]}" --sites "$WORK/sites/$2" -v plan --detailed-exitcode lab; } # exit 0: no-op
-pol_apply() { "${BINS[$1]}" --sites "$WORK/sites/$2" -v apply --auto-approve --allow-incomplete lab; }
+# The folders hold what polyops renders, not the firmware the boot check
+# looks for (builds from before the boot check have no such option).
+incomplete() { # BINARY
+    "$1" apply --help 2>/dev/null | grep -q -- --allow-incomplete && echo --allow-incomplete
+    return 0
+}
+pol_apply() { "${BINS[$1]}" --sites "$WORK/sites/$2" -v apply --auto-approve $(incomplete "${BINS[$1]}") lab; }
 floor() { # FOLDER MODE CONNECTIONS
     python3 "$ROOT/bench/ftp_floor.py" --user "$ENGINE_USER" "$FTP_PORT" "$PASSWORD" "$1" "$RENDERED" "$2" "$3"
 }
@@ -365,10 +371,10 @@ section_counts() {
     for t in "${TOOLS[@]}"; do
         b=${BINS[$t]}
         profiled noop-plan "$t" "$b" --sites "$WORK/sites/noop" plan --detailed-exitcode lab
-        profiled first-apply "$t" "$b" --sites "$WORK/sites/fresh" apply --auto-approve --allow-incomplete lab
+        profiled first-apply "$t" "$b" --sites "$WORK/sites/fresh" apply --auto-approve $(incomplete "$b") lab
         check_upload fresh "$t apply"
         proxied noop-plan "$t --connections 2" "$b" --sites "$WORK/sites/count-noop" plan --detailed-exitcode --connections 2 lab
-        proxied first-apply "$t --connections 4" "$b" --sites "$WORK/sites/count-fresh" apply --auto-approve --allow-incomplete --connections 4 lab
+        proxied first-apply "$t --connections 4" "$b" --sites "$WORK/sites/count-fresh" apply --auto-approve $(incomplete "$b") --connections 4 lab
     done
     proxied noop-plan "ftplib RETR, 2 sessions" python3 "$ROOT/bench/ftp_floor.py" --user "$ENGINE_USER" "$PROXY_PORT" "$PASSWORD" noop "$RENDERED" retr 2
     proxied first-apply "ftplib STOR+rename, 4 sessions" python3 "$ROOT/bench/ftp_floor.py" --user "$ENGINE_USER" "$PROXY_PORT" "$PASSWORD" fresh "$RENDERED" stor 4
