@@ -52,6 +52,7 @@ impl FtpRemote {
         let then = (self.pipeline && self.server.sequential).then(|| wire::passive_command(peer));
         let command = wire::line(self.settings.access, "RETR", name)
             .map_err(|e| classify(&format!("reading {name}"), e))?;
+        let beside = self.far();
         let mut data_addr = self.data.take();
         let mut in_order = true;
         let mut next = None;
@@ -62,7 +63,7 @@ impl FtpRemote {
                     Some(a) => a,
                     None => wire::passive(s, w, peer)?,
                 };
-                let received = wire::receive(s, w, &command, addr, then, limit)?;
+                let received = wire::receive(s, w, &command, addr, then, limit, beside)?;
                 in_order &= received.in_order;
                 next = match (&received.then, received.in_order) {
                     (Some(reply), true) => wire::passive_addr(peer, reply).ok(),

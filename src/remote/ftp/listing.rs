@@ -47,11 +47,12 @@ impl FtpRemote {
         let command = if mlsd { "MLSD" } else { "LIST -a" };
         let peer = self.settings.addr;
         let then = (self.pipeline && self.server.sequential).then(|| wire::passive_command(peer));
+        let beside = self.far();
         let mut data_addr = self.data.take();
         let mut in_order = true;
         let listing = self.retry("listing", |c, w| match c {
             Conn::Plain(s) => {
-                let l = wire::list(s, w, peer, command, data_addr.take(), then)?;
+                let l = wire::list(s, w, peer, command, data_addr.take(), then, beside)?;
                 in_order &= l.in_order;
                 Ok(l)
             }

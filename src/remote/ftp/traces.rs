@@ -100,9 +100,10 @@ impl FtpRemote {
         let command = if self.server.mlsd { "MLSD" } else { "LIST -a" };
         let mlsd = self.server.mlsd;
         let peer = self.settings.addr;
+        let beside = self.far();
         let mut data_addr = self.data.take();
         let listing = self.retry("listing", |c, w| match c {
-            Conn::Plain(s) => wire::list(s, w, peer, command, data_addr.take(), None),
+            Conn::Plain(s) => wire::list(s, w, peer, command, data_addr.take(), None, beside),
             Conn::Tls(s) => {
                 let lines = if mlsd {
                     s.mlsd(None)
@@ -247,6 +248,7 @@ impl FtpRemote {
         let command = wire::line(self.settings.access, "RETR", name)
             .map_err(|e| classify(&format!("reading {name}"), e))?;
         let rest = format!("REST {from}");
+        let beside = self.far();
         let mut data_addr = self.data.take();
         self.retry(&format!("reading the end of {name}"), |c, w| match c {
             Conn::Plain(s) => {
@@ -258,7 +260,7 @@ impl FtpRemote {
                 if code != 350 {
                     return Err(unexpected(code, &text));
                 }
-                let received = wire::receive(s, w, &command, addr, None, limit)?;
+                let received = wire::receive(s, w, &command, addr, None, limit, beside)?;
                 let (fetched, _) = received
                     .outcome
                     .map_err(|(code, text)| unexpected(code, &text))?;
