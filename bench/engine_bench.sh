@@ -286,6 +286,17 @@ timed() {
     t0=$EPOCHREALTIME
     "$@" >"$log.out" 2>"$log.err" || rc=$?
     t1=$EPOCHREALTIME
+    # vsftpd ends a session with "500 OOPS: vsf_sysutil_bind" when the
+    # passive port it drew is taken, here by the local port of some other
+    # connection of the machine (the passive range lies in Linux's
+    # ephemeral range): the bare client does not retry, so the run is
+    # taken again, once, and the log says so.
+    if ((rc != 0)) && grep -q 'vsf_sysutil_bind' "$log.err" && [[ -z ${RETAKEN:-} ]]; then
+        say "$scen / $tool run $run: the server ran out of passive ports; taking the run again"
+        [[ $scen == first-apply ]] && empty_folder fresh
+        RETAKEN=1 timed "$scen" "$tool" "$run" "$@"
+        return
+    fi
     children_cpu
     k1=$CHILDREN_CPU
     sleep 0.2 # vsftpd counts a session's CPU once it has reaped it
