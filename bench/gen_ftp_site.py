@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """Write the site of the FTP benchmarks (P1-P4).
 
-    python3 bench/gen_ftp_site.py SITES_DIR URL [PHONES]
+    python3 bench/gen_ftp_site.py SITES_DIR URL [PHONES [USER]]
 
 writes SITES_DIR/lab.yaml: site `lab`, target URL (an ftp:// URL whose path
-is the folder to sync), user PlcmSpIp with the password {env:
+is the folder to sync), user USER (default PlcmSpIp) with the password {env:
 POLYOPS_FTP_PASSWORD}, a 4-digit dial plan, extensions 1000..(1000+PHONES-1)
 (default 1,000) with passwords {env: EXT_<number>_PASSWORD}, one phone per
 extension. It renders PHONES <number>.cfg + PHONES <mac>.cfg + altigen.cfg
@@ -21,10 +21,11 @@ from gen_site import extensions_and_phones  # noqa: E402
 
 
 def main() -> None:
-    if len(sys.argv) not in (3, 4):
+    if len(sys.argv) not in (3, 4, 5):
         sys.exit(__doc__)
     sites, url = sys.argv[1], sys.argv[2]
-    phones = int(sys.argv[3]) if len(sys.argv) == 4 else 1000
+    phones = int(sys.argv[3]) if len(sys.argv) >= 4 else 1000
+    user = sys.argv[4] if len(sys.argv) == 5 else "PlcmSpIp"
     if not 1 <= phones <= 9000:
         sys.exit("PHONES must be 1..9000 (4-digit extensions from 1000)")
     os.makedirs(sites, exist_ok=True)
@@ -33,7 +34,7 @@ def main() -> None:
         "site: lab",
         "target:",
         f"  url: {url}",
-        "  user: PlcmSpIp",
+        f"  user: {user}",
         "  password: {env: POLYOPS_FTP_PASSWORD}",
         "server:",
         "  address: 10.100.2.127",

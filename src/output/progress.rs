@@ -3,7 +3,8 @@
 //! small site. The per-file lines of apply are for `-v`.
 
 use std::io::IsTerminal;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -11,10 +12,14 @@ use std::time::{Duration, Instant};
 pub const MIN_FILES: usize = 50;
 /// How often a log line is written where there is no terminal.
 const LOG_EVERY: Duration = Duration::from_secs(5);
+/// How often the count is looked at.
+const TICK: Duration = Duration::from_millis(100);
 
-/// Shows `done` of `total` files until dropped.
+/// Shows `done` of `total` files until dropped. Dropping it ends the
+/// showing at once: the run it reports on does not wait for the next tick.
 pub struct Ticker {
-    stop: Arc<AtomicBool>,
+    /// Dropped to stop the thread: its wait for the next tick ends then.
+    stop: Option<mpsc::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
@@ -23,13 +28,13 @@ impl Ticker {
     /// ("lab: reading", "lab: uploading"). Nothing is shown below
     /// [`MIN_FILES`].
     pub fn start(what: String, total: usize, done: Arc<AtomicUsize>) -> Ticker {
-        Self::counting(what, total, done, "files", MIN_FILES)
+        Self::counting(what, total, done, "files", MIN_FILES, TICK)
     }
 
     /// The sites of a run done so far ("plan: 12/40 sites"), above the
     /// bars of the sites in flight.
     pub fn sites(what: String, total: usize, done: Arc<AtomicUsize>) -> Ticker {
-        Self::counting(what, total, done, "sites", 2)
+        Self::counting(what, total, done, "sites", 2, TICK)
     }
 
     fn counting(
@@ -38,24 +43,48 @@ impl Ticker {
         done: Arc<AtomicUsize>,
         unit: &'static str,
         min: usize,
+        tick: Duration,
     ) -> Ticker {
-        let stop = Arc::new(AtomicBool::new(false));
         if total < min {
-            return Ticker { stop, thread: None };
+            return Ticker {
+                stop: None,
+                thread: None,
+            };
         }
-        let halt = Arc::clone(&stop);
+        let (stop, ticks) = mpsc::channel();
         let terminal = std::io::stderr().is_terminal();
         let thread = std::thread::spawn(move || {
+            let show = Show {
+                what: &what,
+                total,
+                done: &done,
+                unit,
+            };
+            let next = || ticks.recv_timeout(tick) == Err(mpsc::RecvTimeoutError::Timeout);
             if terminal {
-                bar(&what, total, &done, &halt, unit);
+                bar(&show, next);
             } else {
-                lines(&what, total, &done, &halt, unit);
+                lines(&show, next);
             }
         });
         Ticker {
-            stop,
+            stop: Some(stop),
             thread: Some(thread),
         }
+    }
+}
+
+/// What a ticker shows.
+struct Show<'a> {
+    what: &'a str,
+    total: usize,
+    done: &'a AtomicUsize,
+    unit: &'a str,
+}
+
+impl Show<'_> {
+    fn done(&self) -> usize {
+        self.done.load(Ordering::SeqCst).min(self.total)
     }
 }
 
@@ -68,42 +97,72 @@ fn bars() -> &'static indicatif::MultiProgress {
 
 impl Drop for Ticker {
     fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
+        // The thread's wait ends as the sender goes.
+        self.stop.take();
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
     }
 }
 
-fn bar(what: &str, total: usize, done: &AtomicUsize, stop: &AtomicBool, unit: &str) {
+/// A bar, moved every tick while `next` says the ticker goes on.
+fn bar(show: &Show<'_>, next: impl Fn() -> bool) {
     let style = indicatif::ProgressStyle::with_template(&format!(
-        "{{msg}} [{{bar:40}}] {{pos}}/{{len}} {unit} ({{eta}})"
+        "{{msg}} [{{bar:40}}] {{pos}}/{{len}} {} ({{eta}})",
+        show.unit
     ))
     .map(|s| s.progress_chars("=> "))
     .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
     let pb = bars().add(
-        indicatif::ProgressBar::new(total as u64)
+        indicatif::ProgressBar::new(show.total as u64)
             .with_style(style)
-            .with_message(what.to_owned()),
+            .with_message(show.what.to_owned()),
     );
-    while !stop.load(Ordering::SeqCst) {
-        pb.set_position(done.load(Ordering::SeqCst).min(total) as u64);
-        std::thread::sleep(Duration::from_millis(100));
+    loop {
+        pb.set_position(show.done() as u64);
+        if !next() {
+            break;
+        }
     }
     pb.finish_and_clear();
     bars().remove(&pb);
 }
 
-fn lines(what: &str, total: usize, done: &AtomicUsize, stop: &AtomicBool, unit: &str) {
+/// A line every [`LOG_EVERY`] while `next` says the ticker goes on.
+fn lines(show: &Show<'_>, next: impl Fn() -> bool) {
     let mut last = Instant::now();
-    while !stop.load(Ordering::SeqCst) {
-        std::thread::sleep(Duration::from_millis(100));
+    while next() {
         if last.elapsed() >= LOG_EVERY {
             last = Instant::now();
             eprintln!(
-                "{what}: {} of {total} {unit}",
-                done.load(Ordering::SeqCst).min(total)
+                "{}: {} of {} {}",
+                show.what,
+                show.done(),
+                show.total,
+                show.unit
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_dropped_ticker_does_not_wait_for_its_next_tick() {
+        // A tick of a day: a drop that waited for it would not return.
+        let done = Arc::new(AtomicUsize::new(0));
+        let day = Duration::from_secs(24 * 3600);
+        let ticker = Ticker::counting("test".to_owned(), 10, done, "files", 1, day);
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            drop(ticker);
+            let _ = tx.send(());
+        });
+        assert!(
+            rx.recv_timeout(Duration::from_secs(60)).is_ok(),
+            "dropping the ticker waited for its next tick"
+        );
     }
 }

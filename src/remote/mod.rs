@@ -141,7 +141,9 @@ impl Sink {
         reader: &mut dyn std::io::Read,
         progress: &mut dyn FnMut(u64),
     ) -> std::io::Result<()> {
-        let mut buf = vec![0u8; 64 * 1024];
+        // On the stack: a buffer on the heap, zeroed for every file, cost
+        // more than reading most files does.
+        let mut buf = [0u8; 16 * 1024];
         loop {
             let n = match reader.read(&mut buf) {
                 Ok(0) => return Ok(()),

@@ -35,44 +35,28 @@ impl Override {
 /// Override files of declared phones and the declared parameters they set
 /// to another value. Files are read as the phone reads them (XML, every
 /// attribute a parameter), so neither the XML declaration nor a parameter
-/// set to the value the site renders counts.
+/// set to the value the site renders counts. A phone's declared files are
+/// parsed only when the target holds an override file of it, and each file
+/// once (`altigen.cfg` is every phone's).
 pub(super) fn overrides(site: &Site, desired: &Rendered, observed: &Observed) -> Vec<Override> {
-    let parsed = |name: &str| -> Vec<(String, String)> {
-        desired
-            .get(name)
-            .and_then(|bytes| polycom::reader::parameters(bytes).ok())
-            .unwrap_or_default()
-    };
+    let mut parsed: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
     let mut out = Vec::new();
     for phone in &site.phones {
-        let master = format!("{}.cfg", phone.mac);
-        let master_params = parsed(&master);
-        // The value the phone runs: leftmost in CONFIG_FILES wins, and the
-        // master file's own attributes come last.
-        let config_files: Vec<String> = master_params
+        let present: Vec<(String, &[u8])> = OVERRIDE_SUFFIXES
             .iter()
-            .find(|(n, _)| n == "CONFIG_FILES")
-            .map(|(_, v)| {
-                v.split(',')
-                    .map(|f| f.trim().to_owned())
-                    .filter(|f| !f.is_empty())
-                    .collect()
-            })
-            .unwrap_or_else(|| vec![format!("{}.cfg", phone.extension), ALTIGEN_CFG.to_owned()]);
-        let mut declared: BTreeMap<String, String> = BTreeMap::new();
-        for file in &config_files {
-            for (name, value) in parsed(file) {
-                declared.entry(name).or_insert(value);
-            }
+            .map(|suffix| format!("{}{suffix}", phone.mac))
+            .filter_map(|file| observed.bytes(&file).map(|b| (file, b.as_slice())))
+            .collect();
+        if present.is_empty() {
+            continue;
         }
-        for (name, value) in master_params {
-            declared.entry(name).or_insert(value);
-        }
-        for suffix in OVERRIDE_SUFFIXES {
-            let file = format!("{}{suffix}", phone.mac);
-            let Some(bytes) = observed.bytes(&file) else {
-                continue;
-            };
+        let declared = declared(
+            &format!("{}.cfg", phone.mac),
+            phone.extension.as_str(),
+            desired,
+            &mut parsed,
+        );
+        for (file, bytes) in present {
             let (shadows, note) = match polycom::reader::parameters(bytes) {
                 Ok(params) => {
                     let shadows: BTreeSet<String> = params
@@ -93,6 +77,50 @@ pub(super) fn overrides(site: &Site, desired: &Rendered, observed: &Observed) ->
         }
     }
     out
+}
+
+/// The values a phone runs from the site's files, by parameter: leftmost
+/// in the master file's CONFIG_FILES wins, and the master file's own
+/// attributes come last. `parsed` keeps each file's parameters for the
+/// next phone.
+fn declared(
+    master: &str,
+    extension: &str,
+    desired: &Rendered,
+    parsed: &mut BTreeMap<String, Vec<(String, String)>>,
+) -> BTreeMap<String, String> {
+    let mut params = |name: &str| -> Vec<(String, String)> {
+        parsed
+            .entry(name.to_owned())
+            .or_insert_with(|| {
+                desired
+                    .get(name)
+                    .and_then(|bytes| polycom::reader::parameters(bytes).ok())
+                    .unwrap_or_default()
+            })
+            .clone()
+    };
+    let master_params = params(master);
+    let config_files: Vec<String> = master_params
+        .iter()
+        .find(|(n, _)| n == "CONFIG_FILES")
+        .map(|(_, v)| {
+            v.split(',')
+                .map(|f| f.trim().to_owned())
+                .filter(|f| !f.is_empty())
+                .collect()
+        })
+        .unwrap_or_else(|| vec![format!("{extension}.cfg"), ALTIGEN_CFG.to_owned()]);
+    let mut declared: BTreeMap<String, String> = BTreeMap::new();
+    for file in &config_files {
+        for (name, value) in params(file) {
+            declared.entry(name).or_insert(value);
+        }
+    }
+    for (name, value) in master_params {
+        declared.entry(name).or_insert(value);
+    }
+    declared
 }
 
 /// The files through which a handset or its web page override settings.

@@ -52,11 +52,12 @@ impl FtpRemote {
         let then = (self.pipeline && self.server.sequential).then(|| wire::passive_command(peer));
         let command = wire::line(self.settings.access, "RETR", name)
             .map_err(|e| classify(&format!("reading {name}"), e))?;
+        let beside = self.far();
         let mut in_order = true;
         let fetched = self.retry(&format!("reading {name}"), |c, w| match &mut c.conn {
             Conn::Plain(s) => {
                 let data = c.data.open(s, w, peer)?.connect(w)?;
-                let received = wire::receive(s, w, &command, data, then, limit)?;
+                let received = wire::receive(s, w, &command, data, then, limit, beside)?;
                 in_order &= received.in_order;
                 if let (Some(reply), true) = (&received.then, received.in_order) {
                     c.data.keep(peer, reply);

@@ -47,11 +47,12 @@ impl FtpRemote {
         let command = if mlsd { "MLSD" } else { "LIST -a" };
         let peer = self.settings.addr;
         let then = (self.pipeline && self.server.sequential).then(|| wire::passive_command(peer));
+        let beside = self.far();
         let mut in_order = true;
         let listing = self.retry("listing", |c, w| match &mut c.conn {
             Conn::Plain(s) => {
                 let data = c.data.open(s, w, peer)?.connect(w)?;
-                let l = wire::list(s, w, command, data, then)?;
+                let l = wire::list(s, w, command, data, then, beside)?;
                 in_order &= l.in_order;
                 if let Some(reply) = &l.next {
                     c.data.keep(peer, reply);

@@ -152,6 +152,11 @@ impl FtpRemote {
 }
 
 impl FtpRemote {
+    /// Whether the server is far away ([`FAR`]).
+    pub(super) fn far(&self) -> bool {
+        self.server.round_trip >= FAR
+    }
+
     /// How many connections parallel work of `items` items may use, this
     /// one included. On a far server each transfer waits for round trips
     /// on its connection, so sessions side by side pay, but each costs a
@@ -166,7 +171,7 @@ impl FtpRemote {
                 // Hashing is pipelined: more commands in flight, not more
                 // sessions, is what pays on a slow link.
                 Job::Hash => CONNECTIONS_HASHING,
-                _ if self.server.round_trip >= FAR => CONNECTIONS_FAR
+                _ if self.far() => CONNECTIONS_FAR
                     .min(items.isqrt() + 1)
                     .max(CONNECTIONS_DOWNLOAD),
                 Job::Download => CONNECTIONS_DOWNLOAD,
@@ -177,7 +182,7 @@ impl FtpRemote {
 
     /// Hash commands one connection sends before reading their replies.
     pub(super) fn hash_pipeline(&self) -> usize {
-        if self.server.round_trip >= FAR {
+        if self.far() {
             HASH_PIPELINE_FAR
         } else {
             HASH_PIPELINE

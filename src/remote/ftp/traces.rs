@@ -100,10 +100,11 @@ impl FtpRemote {
         let command = if self.server.mlsd { "MLSD" } else { "LIST -a" };
         let mlsd = self.server.mlsd;
         let peer = self.settings.addr;
+        let beside = self.far();
         let listing = self.retry("listing", |c, w| match &mut c.conn {
             Conn::Plain(s) => {
                 let data = c.data.open(s, w, peer)?.connect(w)?;
-                let l = wire::list(s, w, command, data, None)?;
+                let l = wire::list(s, w, command, data, None, beside)?;
                 c.data.prove();
                 Ok(l)
             }
@@ -251,6 +252,7 @@ impl FtpRemote {
         let command = wire::line(self.settings.access, "RETR", name)
             .map_err(|e| classify(&format!("reading {name}"), e))?;
         let rest = format!("REST {from}");
+        let beside = self.far();
         self.retry(&format!("reading the end of {name}"), |c, w| {
             match &mut c.conn {
                 Conn::Plain(s) => {
@@ -261,7 +263,7 @@ impl FtpRemote {
                         return Err(unexpected(code, &text));
                     }
                     let data = addr.connect(w)?;
-                    let received = wire::receive(s, w, &command, data, None, limit)?;
+                    let received = wire::receive(s, w, &command, data, None, limit, beside)?;
                     let (fetched, _) = received
                         .outcome
                         .map_err(|(code, text)| unexpected(code, &text))?;

@@ -21,6 +21,8 @@ struct State {
     sockets: Vec<TcpStream>,
     fired: bool,
     closed: bool,
+    /// When the keeper wakes up next by itself (`None`: only when woken).
+    wakes_at: Option<Instant>,
 }
 
 struct Shared {
@@ -70,13 +72,19 @@ impl Watchdog {
         }
     }
 
-    /// The exchange that starts now must end within `budget`.
+    /// The exchange that starts now must end within `budget`. The keeper
+    /// is woken only when it would otherwise wake too late: a connection
+    /// that arms for every file would wake it for every file.
     pub fn arm(&self, budget: Duration) {
         let mut st = self.state();
-        st.deadline = Some(Instant::now() + budget);
+        let deadline = Instant::now() + budget;
+        st.deadline = Some(deadline);
         st.fired = false;
+        let late = st.wakes_at.is_none_or(|t| t > deadline);
         drop(st);
-        self.shared.wake.notify_all();
+        if late {
+            self.shared.wake.notify_all();
+        }
     }
 
     /// A transfer that makes progress may take longer: its deadline moves
@@ -130,10 +138,13 @@ fn keep(shared: &Shared) {
             return;
         }
         st = match st.deadline {
-            None => shared
-                .wake
-                .wait(st)
-                .unwrap_or_else(std::sync::PoisonError::into_inner),
+            None => {
+                st.wakes_at = None;
+                shared
+                    .wake
+                    .wait(st)
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+            }
             Some(d) => {
                 let now = Instant::now();
                 if now >= d {
@@ -144,6 +155,9 @@ fn keep(shared: &Shared) {
                     st.deadline = None;
                     st
                 } else {
+                    // A deadline moved later meanwhile is found when this
+                    // wait ends, and waited for then.
+                    st.wakes_at = Some(d);
                     shared
                         .wake
                         .wait_timeout(st, d - now)
@@ -183,5 +197,32 @@ mod tests {
         // The server holds the connection open for 5 s: a read that ended
         // before then, with the deadline fired, was cut by the watchdog.
         assert!(w.fired());
+    }
+
+    #[test]
+    fn a_short_deadline_after_a_long_one_is_kept() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let _server = std::thread::spawn(move || {
+            let (s, _) = listener.accept().expect("accept");
+            std::thread::sleep(Duration::from_secs(5));
+            drop(s);
+        });
+        let mut client = TcpStream::connect(addr).expect("connect");
+        client
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("timeout");
+        let w = Watchdog::new();
+        w.control(&client);
+        // The keeper goes to sleep until an hour from now; the next
+        // exchange's deadline is much sooner and must wake it.
+        w.arm(Duration::from_secs(3600));
+        std::thread::sleep(Duration::from_millis(50));
+        w.disarm();
+        w.arm(Duration::from_millis(200));
+        let mut buf = [0u8; 1];
+        let n = client.read(&mut buf).unwrap_or(0);
+        assert_eq!(n, 0);
+        assert!(w.fired(), "the read ended other than by the deadline");
     }
 }

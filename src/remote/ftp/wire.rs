@@ -175,15 +175,16 @@ pub struct Listing {
 
 /// A listing (`MLSD`, `LIST -a`) over the data connection `data` (opened
 /// to the address the session's passive reply named). `then`: as for
-/// [`receive`].
+/// [`receive`]; `beside`: as for [`receive`].
 pub fn list(
     s: &FtpStream,
     w: Wire<'_>,
     command: &str,
     data: TcpStream,
     then: Option<&str>,
+    beside: bool,
 ) -> Result<Listing, FtpError> {
-    let received = receive(s, w, command, data, then, Limit::Listing)?;
+    let received = receive(s, w, command, data, then, Limit::Listing, beside)?;
     let in_order = received.in_order;
     let next = if in_order { received.then } else { None };
     let (fetched, done) = received
@@ -250,6 +251,13 @@ pub struct Received {
 /// a time ([`sequential`]): one that runs them concurrently may open the
 /// new data port while the transfer still needs the old one (libunftp then
 /// never finishes the transfer).
+///
+/// With `beside` (a far server), the data is read from the moment its
+/// connection is open, on a thread of its own, beside the replies: a
+/// server that waits for the client to close the data connection before
+/// its final reply (vsftpd) would otherwise wait for the 150 to cross the
+/// link first, one more round trip a transfer. Near, that round trip costs
+/// less than the thread: the data is read once the 150 has come.
 pub fn receive(
     s: &FtpStream,
     w: Wire<'_>,
@@ -257,50 +265,71 @@ pub fn receive(
     data: TcpStream,
     then: Option<&str>,
     limit: Limit,
+    beside: bool,
 ) -> Result<Received, FtpError> {
     let control: &TcpStream = &s.get_ref();
     let mut lines = vec![command.to_owned()];
     lines.extend(then.map(str::to_owned));
     send(control, w, &lines)?;
-    let mut reader = BufReader::new(control);
-    let mut then_reply = None;
-    let mut in_order = true;
-    // The command's next reply. The passive reply is told apart by its
-    // code: a server that runs commands concurrently may answer it first.
-    let mut own = |reader: &mut BufReader<&TcpStream>, then_reply: &mut Option<Reply>| loop {
-        let reply = read_reply(reader)?;
-        if then.is_some() && then_reply.is_none() && matches!(reply.0, 227 | 229) {
-            in_order = false;
-            *then_reply = Some(reply);
-        } else {
-            return Ok::<_, FtpError>(reply);
-        }
+    let mut replies = Replies {
+        reader: BufReader::new(control),
+        expects_then: then.is_some(),
+        then: None,
+        in_order: true,
     };
-    // The data is read from the moment its connection is open, beside
-    // the replies: a server that waits for the client to close the data
-    // connection before its final reply (vsftpd) would otherwise wait for
-    // the 150 to cross the link first, one more round trip a transfer.
-    let outcome = std::thread::scope(|scope| {
-        let data = &data;
-        let drainer = scope.spawn(move || {
-            let mut sink = limit.sink();
-            let received = drain(&mut &*data, &mut sink, w);
-            // Closed now, not when the watchdog forgets its copy.
-            let _ = data.shutdown(Shutdown::Both);
-            (sink, received)
-        });
-        // However the replies go, the data connection ends with this
-        // scope, and with it the drainer's read.
-        let _end = EndOnDrop(data);
-        let opened = own(&mut reader, &mut then_reply)?;
-        if !matches!(opened.0, 125 | 150) {
-            // Refused: no data comes.
-            return Ok(Err(opened));
+    // However the replies go, the data connection ends with this call,
+    // and with it any read of it.
+    let _end = EndOnDrop(&data);
+    let outcome = if beside {
+        read_beside(&mut replies, &data, w, limit)?
+    } else {
+        read_in_turn(&mut replies, &data, w, limit)?
+    };
+    if replies.expects_then && replies.then.is_none() {
+        replies.then = Some(read_reply(&mut replies.reader)?);
+    }
+    Ok(Received {
+        outcome,
+        then: replies.then,
+        in_order: replies.in_order,
+    })
+}
+
+/// The data and the final reply, or the reply that refused the command.
+type Outcome = Result<(Fetched, Reply), Reply>;
+
+/// The replies to a transfer command and to the passive command that may
+/// travel behind it.
+struct Replies<'a> {
+    reader: BufReader<&'a TcpStream>,
+    expects_then: bool,
+    then: Option<Reply>,
+    /// Whether the passive reply came after all of the command's own.
+    in_order: bool,
+}
+
+impl Replies<'_> {
+    /// The command's next reply. The passive reply is told apart by its
+    /// code: a server that runs commands concurrently may answer it first.
+    fn own(&mut self) -> Result<Reply, FtpError> {
+        loop {
+            let reply = read_reply(&mut self.reader)?;
+            if self.expects_then && self.then.is_none() && matches!(reply.0, 227 | 229) {
+                self.in_order = false;
+                self.then = Some(reply);
+            } else {
+                return Ok(reply);
+            }
         }
-        let (sink, received) = drainer
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        w.watchdog.release_data();
+    }
+
+    /// After the data: the final reply, unless reading the data failed.
+    fn finish(
+        &mut self,
+        control: &TcpStream,
+        sink: Sink,
+        received: std::io::Result<()>,
+    ) -> Result<Outcome, FtpError> {
         if let Err(e) = received {
             // Too large: the rest is not read; the session is out of step
             // and must not be used again.
@@ -309,20 +338,67 @@ pub fn receive(
             }
             return Err(FtpError::ConnectionError(e));
         }
-        let done = own(&mut reader, &mut then_reply)?;
+        let done = self.own()?;
         Ok(if matches!(done.0, 226 | 250) {
             Ok((sink.finish(), done))
         } else {
             Err(done)
         })
-    })?;
-    if then.is_some() && then_reply.is_none() {
-        then_reply = Some(read_reply(&mut reader)?);
     }
-    Ok(Received {
-        outcome,
-        then: then_reply,
-        in_order,
+}
+
+/// The 150, then the data to its end on this thread, then the final reply.
+fn read_in_turn(
+    replies: &mut Replies<'_>,
+    data: &TcpStream,
+    w: Wire<'_>,
+    limit: Limit,
+) -> Result<Outcome, FtpError> {
+    let opened = replies.own()?;
+    if !matches!(opened.0, 125 | 150) {
+        // Refused: no data comes.
+        return Ok(Err(opened));
+    }
+    let mut sink = limit.sink();
+    let received = drain(&mut &*data, &mut sink, w);
+    // Closed now, not when the watchdog forgets its copy.
+    let _ = data.shutdown(Shutdown::Both);
+    w.watchdog.release_data();
+    let control = *replies.reader.get_ref();
+    replies.finish(control, sink, received)
+}
+
+/// The data read on a thread of its own from the moment its connection is
+/// open, the replies on this one.
+fn read_beside(
+    replies: &mut Replies<'_>,
+    data: &TcpStream,
+    w: Wire<'_>,
+    limit: Limit,
+) -> Result<Outcome, FtpError> {
+    std::thread::scope(|scope| {
+        let drainer = scope.spawn(move || {
+            let mut sink = limit.sink();
+            let received = drain(&mut &*data, &mut sink, w);
+            // Closed now, not when the watchdog forgets its copy.
+            let _ = data.shutdown(Shutdown::Both);
+            (sink, received)
+        });
+        // On any return the data connection is shut down (the caller's
+        // EndOnDrop), which ends the drainer's read before the scope
+        // waits for it.
+        let _end = EndOnDrop(data);
+        let opened = replies.own()?;
+        if !matches!(opened.0, 125 | 150) {
+            // Refused: no data comes.
+            return Ok(Err(opened));
+        }
+        let (sink, received) = drainer
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        w.watchdog.release_data();
+        let control = *replies.reader.get_ref();
+        replies.finish(control, sink, received)
     })
 }
 
@@ -480,17 +556,31 @@ pub fn hex_digest(reply: &str) -> Option<String> {
 mod tests {
     use super::*;
 
+    #[derive(Clone, Copy)]
     enum Step {
         Reply(&'static str),
         /// Write to the data connection and close it.
         Data(&'static [u8]),
     }
 
+    /// [`retr_from`] both ways a transfer is read: in turn (near) and
+    /// beside the replies (far). Both must make the same of every script.
+    fn retr_both(script: &[Step], then: Option<&str>) -> Vec<(Received, Vec<String>, FtpStream)> {
+        [false, true]
+            .into_iter()
+            .map(|beside| retr_from(script.to_vec(), then, beside))
+            .collect()
+    }
+
     /// `RETR 201.cfg` (and `then`) against a server for one exchange that
     /// greets, takes the data connection, reads the commands, then plays
     /// `script` in its order. Returns what `receive` made of it, the lines
     /// the server read, and the control connection.
-    fn retr_from(script: Vec<Step>, then: Option<&str>) -> (Received, Vec<String>, FtpStream) {
+    fn retr_from(
+        script: Vec<Step>,
+        then: Option<&str>,
+        beside: bool,
+    ) -> (Received, Vec<String>, FtpStream) {
         let control = std::net::TcpListener::bind("127.0.0.1:0").expect("control port");
         let data = std::net::TcpListener::bind("127.0.0.1:0").expect("data port");
         let (control_addr, data_addr) = (
@@ -533,7 +623,7 @@ mod tests {
             max: 4096,
         };
         let data = open_data(data_addr, w).expect("data connection");
-        let received = receive(&s, w, "RETR 201.cfg", data, then, limit).expect("received");
+        let received = receive(&s, w, "RETR 201.cfg", data, then, limit, beside).expect("received");
         (received, server.join().expect("server"), s)
     }
 
@@ -541,73 +631,78 @@ mod tests {
 
     #[test]
     fn a_download_brings_the_next_passive_reply_with_it() {
-        let (r, lines, _) = retr_from(
-            vec![
+        for (r, lines, _) in retr_both(
+            &[
                 Step::Reply("150 Opening BINARY mode data connection\r\n"),
                 Step::Data(b"<phone/>"),
                 Step::Reply("226 Transfer complete.\r\n"),
                 Step::Reply(NEXT),
             ],
             Some("PASV"),
-        );
-        let (bytes, done) = r.outcome.expect("the file");
-        assert_eq!(bytes.bytes.as_deref(), Some(&b"<phone/>"[..]));
-        assert_eq!(done.0, 226);
-        assert_eq!(r.then.map(|t| t.0), Some(227));
-        assert!(r.in_order);
-        assert_eq!(lines, ["RETR 201.cfg", "PASV"]);
+        ) {
+            let (bytes, done) = r.outcome.expect("the file");
+            assert_eq!(bytes.bytes.as_deref(), Some(&b"<phone/>"[..]));
+            assert_eq!(done.0, 226);
+            assert_eq!(r.then.map(|t| t.0), Some(227));
+            assert!(r.in_order);
+            assert_eq!(lines, ["RETR 201.cfg", "PASV"]);
+        }
     }
 
     #[test]
     fn a_passive_reply_that_overtakes_the_download_is_told_apart() {
-        let (r, _, _) = retr_from(
-            vec![
+        for (r, _, _) in retr_both(
+            &[
                 Step::Reply("150 Sending\r\n"),
                 Step::Reply(NEXT),
                 Step::Data(b"<phone/>"),
                 Step::Reply("226 Done\r\n"),
             ],
             Some("PASV"),
-        );
-        assert_eq!(
-            r.outcome.expect("the file").0.bytes.as_deref(),
-            Some(&b"<phone/>"[..])
-        );
-        assert_eq!(r.then.map(|t| t.0), Some(227));
-        assert!(!r.in_order);
+        ) {
+            assert_eq!(
+                r.outcome.expect("the file").0.bytes.as_deref(),
+                Some(&b"<phone/>"[..])
+            );
+            assert_eq!(r.then.map(|t| t.0), Some(227));
+            assert!(!r.in_order);
+        }
     }
 
     #[test]
     fn a_refused_download_still_reads_the_passive_reply() {
-        let (r, _, s) = retr_from(
-            vec![
+        for (r, _, s) in retr_both(
+            &[
                 Step::Reply("550 No such file or directory.\r\n"),
                 Step::Reply(NEXT),
             ],
             Some("PASV"),
-        );
-        assert_eq!(r.outcome.err().map(|e| e.0), Some(550));
-        assert_eq!(r.then.map(|t| t.0), Some(227));
-        assert!(r.in_order);
-        // Nothing is left unread: the connection is in step for the next
-        // command (the server has gone, so the next read ends cleanly).
-        let control: &TcpStream = &s.get_ref();
-        assert!(read_reply(&mut BufReader::new(control)).is_err());
+        ) {
+            assert_eq!(r.outcome.err().map(|e| e.0), Some(550));
+            assert_eq!(r.then.map(|t| t.0), Some(227));
+            assert!(r.in_order);
+            // Nothing is left unread: the connection is in step for the
+            // next command (the server has gone, so the next read ends
+            // cleanly).
+            let control: &TcpStream = &s.get_ref();
+            assert!(read_reply(&mut BufReader::new(control)).is_err());
+        }
     }
 
     #[test]
     fn a_failed_transfer_is_the_final_reply() {
-        let (r, lines, _) = retr_from(
-            vec![
+        for (r, lines, _) in retr_both(
+            &[
                 Step::Reply("150 Sending\r\n"),
                 Step::Data(b"<pho"),
                 Step::Reply("426 Connection closed; transfer aborted.\r\n"),
             ],
             None,
-        );
-        assert_eq!(r.outcome.err().map(|e| e.0), Some(426));
-        assert!(r.then.is_none());
-        assert_eq!(lines, ["RETR 201.cfg"]);
+        ) {
+            assert_eq!(r.outcome.err().map(|e| e.0), Some(426));
+            assert!(r.then.is_none());
+            assert_eq!(lines, ["RETR 201.cfg"]);
+        }
     }
 
     #[test]
