@@ -118,7 +118,7 @@ pub enum Error {
     #[error("error reading plan file {}: {problem}", path.display())]
     PlanFile {
         path: PathBuf,
-        problem: crate::reconcile::planfile::PlanFileError,
+        problem: PlanFileError,
     },
 
     /// `plan --out` with sites that could not be planned writes no file.
@@ -470,4 +470,25 @@ mod tests {
             "changing to folder /prov: 550 Failed; the URL's path (prov) must be a folder below the account's login folder; run `polyops doctor hq`"
         );
     }
+}
+
+/// Why a saved plan file cannot be applied; one line each.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanFileError {
+    #[error("{0}")]
+    Read(std::io::Error),
+    #[error("{0}")]
+    Json(serde_json::Error),
+    #[error("it has no format_version: not a polyops plan file")]
+    NoVersion,
+    #[error("it has format version {found}, and this polyops reads version {reads} only; make the plan again with this polyops")]
+    OtherVersion { found: u64, reads: u64 },
+    #[error("not a plan")]
+    NotAPlan,
+    #[error("it plans no site")]
+    NoSite,
+    #[error("site {0} failed to plan")]
+    Failed(String),
+    #[error("it plans site {0} twice")]
+    Twice(String),
 }

@@ -6,6 +6,7 @@
 //! else in it is read. Whether a saved plan is stale is decided here, from
 //! what the file holds against a fresh plan.
 
+use crate::error::PlanFileError;
 use std::collections::BTreeSet;
 use std::fmt;
 use std::path::Path;
@@ -75,7 +76,10 @@ impl PlanFile {
         match version.format_version {
             None => return Err(PlanFileError::NoVersion),
             Some(v) if v != u64::from(FORMAT_VERSION) => {
-                return Err(PlanFileError::OtherVersion(v))
+                return Err(PlanFileError::OtherVersion {
+                    found: v,
+                    reads: u64::from(FORMAT_VERSION),
+                })
             }
             Some(_) => {}
         }
@@ -223,27 +227,6 @@ fn staleness(saved: &SiteRecord, fresh: &Plan) -> Option<Stale> {
         return Some(Stale::TargetFiles);
     }
     None
-}
-
-/// Why a saved plan file cannot be applied; one line each.
-#[derive(Debug, thiserror::Error)]
-pub enum PlanFileError {
-    #[error("{0}")]
-    Read(std::io::Error),
-    #[error("{0}")]
-    Json(serde_json::Error),
-    #[error("it has no format_version: not a polyops plan file")]
-    NoVersion,
-    #[error("it has format version {0}, and this polyops reads version {FORMAT_VERSION} only; make the plan again with this polyops")]
-    OtherVersion(u64),
-    #[error("not a plan")]
-    NotAPlan,
-    #[error("it plans no site")]
-    NoSite,
-    #[error("site {0} failed to plan")]
-    Failed(String),
-    #[error("it plans site {0} twice")]
-    Twice(String),
 }
 
 #[cfg(test)]
