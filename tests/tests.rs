@@ -28,6 +28,7 @@ mod hash_key;
 mod hints;
 mod hostile;
 mod html_report;
+mod idle_sessions;
 mod import;
 mod import_ftp;
 mod layering;

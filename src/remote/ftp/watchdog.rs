@@ -21,6 +21,8 @@ struct State {
     sockets: Vec<TcpStream>,
     fired: bool,
     closed: bool,
+    /// When the last exchange began or ended.
+    touched: Option<Instant>,
 }
 
 struct Shared {
@@ -38,7 +40,10 @@ pub struct Watchdog {
 impl Watchdog {
     pub fn new() -> Self {
         let shared = Arc::new(Shared {
-            state: Mutex::new(State::default()),
+            state: Mutex::new(State {
+                touched: Some(Instant::now()),
+                ..State::default()
+            }),
             wake: Condvar::new(),
         });
         let keeper = Arc::clone(&shared);
@@ -73,7 +78,9 @@ impl Watchdog {
     /// The exchange that starts now must end within `budget`.
     pub fn arm(&self, budget: Duration) {
         let mut st = self.state();
-        st.deadline = Some(Instant::now() + budget);
+        let now = Instant::now();
+        st.deadline = Some(now + budget);
+        st.touched = Some(now);
         st.fired = false;
         drop(st);
         self.shared.wake.notify_all();
@@ -101,7 +108,14 @@ impl Watchdog {
     pub fn disarm(&self) {
         let mut st = self.state();
         st.deadline = None;
+        st.touched = Some(Instant::now());
         st.sockets.truncate(1);
+    }
+
+    /// How long the connection has been idle: since its last exchange
+    /// began or ended.
+    pub fn idle(&self) -> Duration {
+        self.state().touched.map_or(Duration::ZERO, |t| t.elapsed())
     }
 
     /// Whether the last deadline passed (and the sockets were shut down).
