@@ -31,6 +31,7 @@ mod html_report;
 mod idle_sessions;
 mod import;
 mod import_ftp;
+mod killed_sessions;
 mod layering;
 mod many_sites;
 mod param_diffs;
