@@ -249,16 +249,26 @@ fn a_fleet_apply_whose_vsftpd_sessions_are_killed_writes_only_each_sites_own_byt
             .expect("after 1970")
             .subsec_nanos();
         std::thread::sleep(Duration::from_millis(300 + u64::from(nanos % 700)));
-        if apply.try_wait().expect("apply").is_none() && kill_sessions(server.child.id()) > 0 {
+        let running = apply.try_wait().expect("apply").is_none();
+        let killed = kill_sessions(server.child.id());
+        if running && killed > 0 {
             killed_mid_apply += 1;
         }
         let out = apply.wait_with_output().expect("apply ends");
+        eprintln!(
+            "round {round}: {killed} session processes killed (apply running: {running}), apply exit {:?}",
+            out.status.code()
+        );
         let stderr = String::from_utf8_lossy(&out.stderr);
         w.assert_no_secret(&stderr, "stderr");
         assert_only_own_bytes(&sites, &renders, &format!("round {round}, killed apply"));
         let mut last = None;
-        for _ in 0..2 {
+        for again in 1..=2 {
             let run = w.run(&["apply", "--auto-approve"]);
+            eprintln!(
+                "round {round}: apply {again} after the kill: exit {}",
+                run.code
+            );
             assert_only_own_bytes(&sites, &renders, &format!("round {round}, next apply"));
             let done = run.code == 0;
             last = Some(run);
