@@ -20,7 +20,7 @@ mod markdown;
 mod pages;
 mod session;
 mod shell;
-mod vsftpd;
+pub mod vsftpd;
 
 use markdown::Block;
 use session::{repository, Session};

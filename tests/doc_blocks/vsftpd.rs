@@ -50,7 +50,7 @@ fn setting<'a>(config: &'a str, key: &str) -> Option<&'a str> {
 /// Whether this machine can run the README's server; why not otherwise.
 /// Under `CI=true` every reason is a failure (CI runs as root, installs
 /// vsftpd and starts the shared servers).
-fn account() -> Result<(PathBuf, String, String), String> {
+pub fn account() -> Result<(PathBuf, String, String), String> {
     let Some(vsftpd) = tools::require("vsftpd", "vsftpd") else {
         return Err("vsftpd is not installed".to_owned());
     };
@@ -79,7 +79,7 @@ fn account() -> Result<(PathBuf, String, String), String> {
 }
 
 /// The uid and gid of a system user, from /etc/passwd.
-fn ids(user: &str) -> (u32, u32) {
+pub fn ids(user: &str) -> (u32, u32) {
     let passwd = std::fs::read_to_string("/etc/passwd").expect("/etc/passwd");
     passwd
         .lines()

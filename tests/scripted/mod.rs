@@ -6,7 +6,7 @@
 //! polyops did and did not send. 127.0.0.1 only.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -80,6 +80,10 @@ pub struct Script {
     /// that reply, and the port it named goes to another session at once:
     /// the connections made to it are counted ([`Scripted::foreign`]).
     pub first_session_dies_after_pasv: bool,
+    /// End a session that sends no command for this long with
+    /// `421 Timeout.`, then close it, as vsftpd's idle_session_timeout
+    /// does.
+    pub idle_timeout: Option<Duration>,
 }
 
 /// What every session shares to fail together (`Script::outage`).
@@ -206,6 +210,18 @@ impl Scripted {
         self.folder.lock().expect("folder").files.get(name).cloned()
     }
 
+    pub fn make_dir(&self, name: &str) {
+        self.folder
+            .lock()
+            .expect("folder")
+            .dirs
+            .insert(name.to_owned());
+    }
+
+    pub fn remove_dir(&self, name: &str) {
+        self.folder.lock().expect("folder").dirs.remove(name);
+    }
+
     pub fn remove(&self, name: &str) {
         self.folder.lock().expect("folder").files.remove(name);
     }
@@ -315,10 +331,16 @@ impl Session {
         let mut rename_from: Option<String> = None;
         let mut user_ok = false;
         let mut retr_seen = false;
+        c.set_read_timeout(self.script.idle_timeout)?;
         loop {
             let mut raw = Vec::new();
-            if reader.read_until(b'\n', &mut raw)? == 0 {
-                return Ok(());
+            match reader.read_until(b'\n', &mut raw) {
+                Ok(0) => return Ok(()),
+                Ok(_) => {}
+                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                    return self.reply(c, "421 Timeout.");
+                }
+                Err(e) => return Err(e),
             }
             let line = String::from_utf8_lossy(&raw)
                 .trim_end_matches(['\r', '\n'])

@@ -58,6 +58,16 @@ impl Session {
         }
     }
 
+    /// Whether the control connection may still be alive: under TLS, not
+    /// known without an exchange; on a plain one, open with nothing
+    /// unread (see [`quiet`]).
+    pub fn quiet(&self) -> bool {
+        match &self.conn {
+            Conn::Plain(s) => quiet(&s.get_ref()),
+            Conn::Tls(_) => true,
+        }
+    }
+
     /// See [`Conn::batch`].
     pub fn batch(
         &mut self,

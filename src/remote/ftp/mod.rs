@@ -361,6 +361,8 @@ impl Writer for FtpRemote {
 
     fn rename(&mut self, from: &RemoteName, to: &RemoteName) -> RemoteResult<()> {
         // Not retried: if the reply was lost the rename may have happened.
+        // So it goes on a session known to be alive.
+        self.awake()?;
         let w = wire_of(&self.settings, &self.watchdog);
         let what = format!("renaming {from} to {to}");
         let c = self

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use suppaftp::FtpError;
 
 use super::conn::wire_of;
-use super::data::Session;
+use super::data::{Session, FRESH};
 use super::session::expect_ok;
 use super::watchdog::Watchdog;
 use super::wire::{self, unexpected, Wire};
@@ -70,11 +70,40 @@ impl FtpRemote {
         }
     }
 
+    /// Before a command that is not safe to repeat: a session idle for
+    /// longer than [`FRESH`] may have been ended by the server meanwhile
+    /// (an idle timeout's `421 Timeout.`, a killed session process), and
+    /// the command would be lost with it. Such a session is checked
+    /// (closed, or unread bytes on it; else a NOOP) and, if it is gone,
+    /// replaced by a fresh login before the command goes out.
+    pub(super) fn awake(&mut self) -> RemoteResult<()> {
+        let alive = match self.conn.as_mut() {
+            None => false,
+            Some(_) if self.watchdog.idle() <= FRESH => return Ok(()),
+            Some(c) => {
+                let w = wire_of(&self.settings, &self.watchdog);
+                c.quiet() && {
+                    w.watchdog.arm(w.timeout);
+                    let replies = c.batch(w, &["NOOP".to_owned()], false);
+                    w.watchdog.disarm();
+                    matches!(replies.as_deref(), Ok([(200..=299, _)]))
+                }
+            }
+        };
+        if alive {
+            return Ok(());
+        }
+        self.reconnect()
+    }
+
     /// One command with a name, answered 2xx, on this connection; not
-    /// retried (a lost reply may hide that it happened).
+    /// retried (a lost reply may hide that it happened), but sent on a
+    /// session known to be alive (see `awake`).
     pub(super) fn once(&mut self, what: &str, verb: &str, name: &RemoteName) -> RemoteResult<()> {
         let w = wire_of(&self.settings, &self.watchdog);
         let line = wire::line(w.access, verb, name).map_err(|e| classify(what, e))?;
+        self.awake()?;
+        let w = wire_of(&self.settings, &self.watchdog);
         let c = self
             .conn
             .as_mut()
@@ -96,6 +125,8 @@ impl FtpRemote {
         name: &RemoteName,
     ) -> RemoteResult<()> {
         let line = wire::line(self.settings.access, verb, name).map_err(|e| classify(what, e))?;
+        // A failed login here is tried again by `retry`, with backoff.
+        let _ = self.awake();
         let reply = self.retry(what, |c, w| {
             let (code, text) = c.batch(w, std::slice::from_ref(&line), false)?.remove(0);
             if (200..300).contains(&code) {

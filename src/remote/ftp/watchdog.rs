@@ -23,6 +23,8 @@ struct State {
     closed: bool,
     /// When the keeper wakes up next by itself (`None`: only when woken).
     wakes_at: Option<Instant>,
+    /// When the last exchange began or ended.
+    touched: Option<Instant>,
 }
 
 struct Shared {
@@ -40,7 +42,10 @@ pub struct Watchdog {
 impl Watchdog {
     pub fn new() -> Self {
         let shared = Arc::new(Shared {
-            state: Mutex::new(State::default()),
+            state: Mutex::new(State {
+                touched: Some(Instant::now()),
+                ..State::default()
+            }),
             wake: Condvar::new(),
         });
         let keeper = Arc::clone(&shared);
@@ -77,8 +82,10 @@ impl Watchdog {
     /// that arms for every file would wake it for every file.
     pub fn arm(&self, budget: Duration) {
         let mut st = self.state();
-        let deadline = Instant::now() + budget;
+        let now = Instant::now();
+        let deadline = now + budget;
         st.deadline = Some(deadline);
+        st.touched = Some(now);
         st.fired = false;
         let late = st.wakes_at.is_none_or(|t| t > deadline);
         drop(st);
@@ -109,7 +116,14 @@ impl Watchdog {
     pub fn disarm(&self) {
         let mut st = self.state();
         st.deadline = None;
+        st.touched = Some(Instant::now());
         st.sockets.truncate(1);
+    }
+
+    /// How long the connection has been idle: since its last exchange
+    /// began or ended.
+    pub fn idle(&self) -> Duration {
+        self.state().touched.map_or(Duration::ZERO, |t| t.elapsed())
     }
 
     /// Whether the last deadline passed (and the sockets were shut down).
