@@ -36,4 +36,5 @@ mod render;
 mod resync;
 mod schema;
 mod selection;
+mod session_limits;
 mod validate;
