@@ -3,6 +3,7 @@
 use std::ops::Range;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
+use std::time::Duration;
 
 use super::{FtpRemote, Job};
 use crate::remote::{RemoteError, RemoteResult};
@@ -24,6 +25,18 @@ pub fn whole<R>(result: RemoteResult<Vec<R>>) -> Partial<R> {
 
 type Message<R> = Result<Vec<(usize, R)>, RemoteError>;
 
+/// What parallel work is: its kind, whether it transfers files (its
+/// sessions then open a data connection as they log in), about how many
+/// files it touches, its ranges of job indices, and what stops it early.
+#[derive(Clone, Copy)]
+pub struct Spread<'a> {
+    pub job: Job,
+    pub transfers: bool,
+    pub items: usize,
+    pub ranges: &'a [Range<usize>],
+    pub stop: Option<&'a AtomicBool>,
+}
+
 impl FtpRemote {
     /// Run `work` (a `job`) over `0..total` in chunks of `chunk`: see
     /// [`FtpRemote::parallel_ranges`].
@@ -36,30 +49,38 @@ impl FtpRemote {
         work: &Work<'_, R>,
         on_result: &mut dyn FnMut(usize, R),
     ) -> RemoteResult<()> {
-        let ranges: Vec<Range<usize>> = super::chunks(0..total, chunk).collect();
-        self.parallel_ranges(job, job != Job::Hash, total, &ranges, stop, work, on_result)
+        let ranges: Vec<Range<usize>> = chunks(0..total, chunk).collect();
+        let spread = Spread {
+            job,
+            transfers: job != Job::Hash,
+            items: total,
+            ranges: &ranges,
+            stop,
+        };
+        self.parallel_ranges(&spread, work, on_result)
     }
 
-    /// Run `work` (a `job` of about `items` files) over each of `ranges`,
-    /// in their order, spread over up to `connection_limit(job, items)`
-    /// connections. Work starts at once
-    /// on the connections already open; the missing ones log in meanwhile,
-    /// side by side (a login is round trips of waiting, which need not
-    /// wait for each other), each opening a data connection ahead when
-    /// `transfers`, and join as they come. They stay open for the next
-    /// call. `on_result` hears each index's result on this thread. The
-    /// first error stops the rest.
-    #[allow(clippy::too_many_arguments)]
+    /// Run `work` over each of `spread.ranges`, in their order, spread
+    /// over up to `connection_limit(job, items)` connections. Work starts
+    /// at once on the connections already open; the missing ones log in
+    /// meanwhile, side by side (a login is round trips of waiting, which
+    /// need not wait for each other), each opening a data connection ahead
+    /// when `transfers`, and join as they come. They stay open for the
+    /// next call. `on_result` hears each index's result on this thread.
+    /// The first error stops the rest.
     pub(super) fn parallel_ranges<R: Send>(
         &mut self,
-        job: Job,
-        transfers: bool,
-        items: usize,
-        ranges: &[Range<usize>],
-        stop: Option<&AtomicBool>,
+        spread: &Spread<'_>,
         work: &Work<'_, R>,
         on_result: &mut dyn FnMut(usize, R),
     ) -> RemoteResult<()> {
+        let Spread {
+            job,
+            transfers,
+            items,
+            ranges,
+            stop,
+        } = *spread;
         let want = self.connection_limit(job, items).min(ranges.len());
         let mut pool = std::mem::take(&mut self.pool);
         let ready = pool.len().min(want.saturating_sub(1));
@@ -127,5 +148,91 @@ impl FtpRemote {
         pool.extend(back_rx.try_iter());
         self.pool = pool;
         result
+    }
+}
+
+impl FtpRemote {
+    /// How many connections parallel work of `items` items may use, this
+    /// one included. On a far server each transfer waits for round trips
+    /// on its connection, so sessions side by side pay, but each costs a
+    /// login (server CPU, a process or two on most servers): with n
+    /// transfers and k sessions the wait is about n/k transfers, and one
+    /// more session saves about n/k² of them, less than one once k is
+    /// past √n. So about √n sessions, at most `CONNECTIONS_FAR`.
+    pub(super) fn connection_limit(&self, job: Job, items: usize) -> usize {
+        self.settings
+            .connections
+            .unwrap_or(match job {
+                // Hashing is pipelined: more commands in flight, not more
+                // sessions, is what pays on a slow link.
+                Job::Hash => CONNECTIONS_HASHING,
+                _ if self.server.round_trip >= FAR => CONNECTIONS_FAR
+                    .min(items.isqrt() + 1)
+                    .max(CONNECTIONS_DOWNLOAD),
+                Job::Download => CONNECTIONS_DOWNLOAD,
+                Job::Upload => CONNECTIONS_UPLOAD,
+            })
+            .max(1)
+    }
+
+    /// Hash commands one connection sends before reading their replies.
+    pub(super) fn hash_pipeline(&self) -> usize {
+        if self.server.round_trip >= FAR {
+            HASH_PIPELINE_FAR
+        } else {
+            HASH_PIPELINE
+        }
+    }
+
+    /// How many files one connection transfers at a time: batches small
+    /// enough that every connection gets several.
+    pub(super) fn batch_size(&self, files: usize, job: Job) -> usize {
+        (files / (self.connection_limit(job, files) * 4)).clamp(1, TRANSFER_BATCH)
+    }
+}
+
+/// Connections for each kind of parallel work on a nearby server, measured
+/// on 2-core machines with vsftpd and proftpd (BENCHMARKS.md, the
+/// `--connections` sweep): more cost server CPU (every login, every data
+/// connection) without going faster. Downloads are best at 2; uploads
+/// (which also rename each file) at 4; hashes (cheap commands, many in
+/// flight) at 4.
+pub(super) const CONNECTIONS_HASHING: usize = 4;
+pub(super) const CONNECTIONS_DOWNLOAD: usize = 2;
+pub(super) const CONNECTIONS_UPLOAD: usize = 4;
+
+/// Where every reply takes this long or more, the server is far away (a
+/// WAN link, a loaded server): time goes to waiting, not to server CPU, so
+/// more sessions in flight pay off.
+pub(super) const FAR: Duration = Duration::from_millis(2);
+pub(super) const CONNECTIONS_FAR: usize = 16;
+
+/// Hash commands sent before reading their replies (on a slow link, more).
+pub(super) const HASH_PIPELINE: usize = 16;
+pub(super) const HASH_PIPELINE_FAR: usize = 128;
+
+/// Most transfers one connection takes at a time: more leaves connections
+/// idle at the end of a run. Fewer costs nothing: the last transfer of a
+/// batch opens the data connection of the next.
+pub(super) const TRANSFER_BATCH: usize = 16;
+
+/// `range` cut into consecutive ranges of at most `size`.
+pub(super) fn chunks(range: Range<usize>, size: usize) -> impl Iterator<Item = Range<usize>> {
+    let size = size.max(1);
+    let end = range.end;
+    range.step_by(size).map(move |s| s..(s + size).min(end))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_cover_a_range_in_order_without_overlap() {
+        let c: Vec<Range<usize>> = chunks(2..9, 3).collect();
+        assert_eq!(c, vec![2..5, 5..8, 8..9]);
+        assert_eq!(chunks(4..4, 3).count(), 0);
+        // A size of 0 is taken as 1, not as a loop without end.
+        assert_eq!(chunks(0..2, 0).count(), 2);
     }
 }

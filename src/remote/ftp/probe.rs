@@ -14,12 +14,14 @@ use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, Server
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, SignatureScheme};
 
+use super::conn::{wire_of, Conn};
+use super::retry::deadline_error;
+use super::session::set_timeouts;
+use super::tls::root_store;
+use super::upload::rename_lines;
 use super::watchdog::Watchdog;
 use super::wire::{self, Reply};
-use super::{
-    deadline_error, rename_lines, root_store, set_timeouts, wire_of, Cause, Conn, FtpRemote,
-    RemoteError, RemoteName, RemoteResult,
-};
+use super::{Cause, FtpRemote, RemoteError, RemoteName, RemoteResult};
 use crate::remote::Access;
 use crate::site::model::{self, TargetUrl};
 
@@ -58,7 +60,7 @@ impl FtpRemote {
     /// The command this session has the server hash files with (`XSHA256`,
     /// `HASH`), if any.
     pub fn hash_command(&self) -> Option<&'static str> {
-        self.server.hash.map(super::HashCommand::verb)
+        self.server.hash.map(super::hashes::HashCommand::verb)
     }
 
     /// The command that lists the root: `MLSD`, or `LIST -a`.
@@ -113,7 +115,7 @@ impl FtpRemote {
     ) -> RemoteResult<Rename> {
         let what = format!("renaming {from} to {to}");
         let w = wire_of(&self.settings, &self.watchdog);
-        let lines = rename_lines(w, from, to).map_err(|e| super::classify(&what, e))?;
+        let lines = rename_lines(w, from, to).map_err(|e| super::retry::classify(&what, e))?;
         let [rnfr, rnto] = <[String; 2]>::try_from(lines)
             .map_err(|_| RemoteError::new(Cause::Refused, format!("{what}: no rename commands")))?;
         let (code, text) = self.exchange(&what, rnfr)?;
@@ -139,7 +141,7 @@ impl FtpRemote {
     pub fn modified(&mut self, name: &RemoteName) -> RemoteResult<Option<SystemTime>> {
         let what = format!("asking for the time of {name}");
         let line = wire::line(self.settings.access, "MDTM", name)
-            .map_err(|e| super::classify(&what, e))?;
+            .map_err(|e| super::retry::classify(&what, e))?;
         let (code, text) = self.exchange(&what, line)?;
         match code {
             213 => mdtm_time(&text).map(Some).ok_or_else(|| {
@@ -294,7 +296,8 @@ fn read(
 
 /// Send one command line (checked like every other).
 fn send(mut socket: &TcpStream, line: &str) -> RemoteResult<()> {
-    wire::check(Access::ReadOnly, line).map_err(|e| super::classify("sending a command", e))?;
+    wire::check(Access::ReadOnly, line)
+        .map_err(|e| super::retry::classify("sending a command", e))?;
     socket
         .write_all(format!("{line}\r\n").as_bytes())
         .map_err(|e| RemoteError::new(Cause::Transient, format!("sending a command: {e}")))
@@ -312,11 +315,11 @@ pub fn certificate(target: &model::Target) -> RemoteResult<Certificate> {
             && c.verified
                 .as_ref()
                 .is_err_and(|e| e.contains("corrupt message"));
-        if !garbled || attempt == super::ATTEMPTS {
+        if !garbled || attempt == super::retry::ATTEMPTS {
             return Ok(c);
         }
         attempt += 1;
-        std::thread::sleep(super::FIRST_BACKOFF);
+        std::thread::sleep(super::retry::FIRST_BACKOFF);
     }
 }
 

@@ -11,9 +11,11 @@ use std::ops::Range;
 use suppaftp::list::ListParser;
 use suppaftp::FtpError;
 
-use super::pool::{whole, Partial};
+use super::conn::Conn;
+use super::pool::{chunks, whole, Partial, Spread};
+use super::retry::classify;
 use super::wire::{self, unexpected, Limit};
-use super::{chunks, classify, Conn, FtpRemote, Job};
+use super::{FtpRemote, Job};
 use crate::clock::{self, Civil};
 use crate::remote::traces::{
     self, Fact, Kind, Precision, Stamp, Tail, TimeSource, TraceRequest, Traces, GROWTH,
@@ -62,18 +64,17 @@ impl FtpRemote {
                 )
             }
         };
-        self.parallel_ranges(
-            Job::Download,
-            true,
-            1 + timed.len(),
-            &ranges,
-            None,
-            &work,
-            &mut |i, piece| match piece {
-                Piece::Listing { lines, done } => listing = Some((lines, done)),
-                Piece::Time(t) => mdtm[i - 1] = t,
-            },
-        )?;
+        let spread = Spread {
+            job: Job::Download,
+            transfers: true,
+            items: 1 + timed.len(),
+            ranges: &ranges,
+            stop: None,
+        };
+        self.parallel_ranges(&spread, &work, &mut |i, piece| match piece {
+            Piece::Listing { lines, done } => listing = Some((lines, done)),
+            Piece::Time(t) => mdtm[i - 1] = t,
+        })?;
         let (lines, done) = listing.ok_or_else(|| {
             crate::remote::RemoteError::new(Cause::Transient, "listing: no listing came back")
         })?;

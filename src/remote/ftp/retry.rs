@@ -1,0 +1,213 @@
+//! Retry and classification: which failures are worth another session,
+//! and running an operation again after a fresh login when they happen.
+
+use std::time::{Duration, Instant};
+
+use suppaftp::FtpError;
+
+use super::conn::{wire_of, Conn};
+use super::session::expect_ok;
+use super::watchdog::Watchdog;
+use super::wire::{self, unexpected, Wire};
+use super::FtpRemote;
+use crate::remote::{Cause, RemoteError, RemoteName, RemoteResult};
+
+impl FtpRemote {
+    /// Run `op`, reconnecting and retrying after transient failures. Each
+    /// attempt must end within `timeout_seconds` (a transfer that keeps
+    /// moving, longer: see `Watchdog::progress`).
+    pub(super) fn retry<R>(
+        &mut self,
+        what: &str,
+        op: impl FnMut(&mut Conn, Wire<'_>) -> Result<R, FtpError>,
+    ) -> RemoteResult<R> {
+        self.retry_sized(what, 0, op)
+    }
+
+    /// `retry` for an operation that sends `bytes`: its deadline grows with
+    /// them.
+    pub(super) fn retry_sized<R>(
+        &mut self,
+        what: &str,
+        bytes: u64,
+        mut op: impl FnMut(&mut Conn, Wire<'_>) -> Result<R, FtpError>,
+    ) -> RemoteResult<R> {
+        let mut backoff = FIRST_BACKOFF;
+        let mut attempt = 1;
+        loop {
+            let w = wire_of(&self.settings, &self.watchdog);
+            let result = match self.conn.as_mut() {
+                Some(c) => {
+                    w.watchdog.arm(w.timeout);
+                    w.watchdog.progress(Instant::now(), w.timeout, bytes);
+                    let r = op(c, w);
+                    w.watchdog.disarm();
+                    r.map_err(|e| deadline_error(w.watchdog, w.timeout, what, e))
+                }
+                None => Err(RemoteError::new(Cause::Transient, "not connected")),
+            };
+            match result {
+                Err(e) if e.cause == Cause::Transient && attempt < ATTEMPTS => {
+                    if let Ok(mut log) = self.settings.retried.lock() {
+                        log.push(e.message);
+                    }
+                    std::thread::sleep(backoff);
+                    backoff *= 3;
+                    attempt += 1;
+                    // A failed reconnect is itself retried on the next turn.
+                    // The next attempt opens its own data connection.
+                    let reconnected = self.reconnect();
+                    self.data = None;
+                    if let Err(e) = reconnected {
+                        if e.cause != Cause::Transient {
+                            return Err(e);
+                        }
+                        self.conn = None;
+                    }
+                }
+                other => return self.taint(other),
+            }
+        }
+    }
+
+    /// One command with a name, answered 2xx, on this connection; not
+    /// retried (a lost reply may hide that it happened).
+    pub(super) fn once(&mut self, what: &str, verb: &str, name: &RemoteName) -> RemoteResult<()> {
+        let w = wire_of(&self.settings, &self.watchdog);
+        let line = wire::line(w.access, verb, name).map_err(|e| classify(what, e))?;
+        let c = self
+            .conn
+            .as_mut()
+            .ok_or_else(|| RemoteError::new(Cause::Transient, "not connected"))?;
+        w.watchdog.arm(w.timeout);
+        let replies = c.batch(w, &[line], false);
+        w.watchdog.disarm();
+        let result = replies
+            .map_err(|e| deadline_error(w.watchdog, w.timeout, what, e))
+            .and_then(|replies| expect_ok(what, &replies[0]));
+        self.taint(result)
+    }
+
+    /// `once`, retried after passing failures: for what is safe to repeat.
+    pub(super) fn repeatable(
+        &mut self,
+        what: &str,
+        verb: &str,
+        name: &RemoteName,
+    ) -> RemoteResult<()> {
+        let line = wire::line(self.settings.access, verb, name).map_err(|e| classify(what, e))?;
+        let reply = self.retry(what, |c, w| {
+            let (code, text) = c.batch(w, std::slice::from_ref(&line), false)?.remove(0);
+            if (200..300).contains(&code) {
+                Ok(())
+            } else {
+                Err(unexpected(code, &text))
+            }
+        });
+        reply
+    }
+}
+
+/// Attempts for an operation that fails transiently (421, 425, 426, resets).
+pub(super) const ATTEMPTS: u32 = 4;
+
+pub(super) const FIRST_BACKOFF: Duration = Duration::from_millis(200);
+
+/// `classify`, but an exchange the watchdog cut says so: the server did
+/// not answer in time (worth another session, as any timeout).
+pub(super) fn deadline_error(
+    dog: &Watchdog,
+    timeout: Duration,
+    what: &str,
+    e: FtpError,
+) -> RemoteError {
+    if dog.fired() {
+        return RemoteError::new(
+            Cause::Transient,
+            format!(
+                "{what}: no complete answer from the server within {} s (target.timeout_seconds)",
+                timeout.as_secs()
+            ),
+        );
+    }
+    classify(what, e)
+}
+
+pub(super) fn reply_code(e: &FtpError) -> Option<u32> {
+    match e {
+        FtpError::UnexpectedResponse(r) => Some(r.status.code()),
+        _ => None,
+    }
+}
+
+pub(super) fn reply_text(e: &FtpError) -> String {
+    match e {
+        FtpError::UnexpectedResponse(r) => {
+            let body = String::from_utf8_lossy(&r.body);
+            let body = body.trim();
+            if body.is_empty() {
+                r.status.code().to_string()
+            } else {
+                body.lines().next().unwrap_or(body).to_owned()
+            }
+        }
+        other => other.to_string(),
+    }
+}
+
+pub(super) fn classify(what: &str, e: FtpError) -> RemoteError {
+    let kind = match (&e, reply_code(&e)) {
+        // Refused before it was sent (a name with a line break, a change
+        // on a read-only connection), or a file or reply over polyops's
+        // limits: another try would do the same.
+        (FtpError::ConnectionError(io), _)
+            if matches!(
+                io.kind(),
+                std::io::ErrorKind::InvalidInput
+                    | std::io::ErrorKind::FileTooLarge
+                    | std::io::ErrorKind::InvalidData
+            ) =>
+        {
+            Cause::Refused
+        }
+        (FtpError::ConnectionError(_) | FtpError::BadResponse, _) => Cause::Transient,
+        (_, Some(421 | 425 | 426 | 450)) => Cause::Transient,
+        // vsftpd's "500 OOPS: …" ends a session that hit a local failure
+        // (e.g. binding a busy passive port); a fresh session may succeed.
+        (FtpError::UnexpectedResponse(r), Some(500))
+            if String::from_utf8_lossy(&r.body).contains("OOPS") =>
+        {
+            Cause::Transient
+        }
+        (_, Some(550)) => Cause::NotFound,
+        _ => Cause::Refused,
+    };
+    RemoteError::new(kind, format!("{what}: {}", reply_text(&e)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_failures_worth_another_session_are_transient() {
+        for (code, text, kind) in [
+            (421, "421 Timeout", Cause::Transient),
+            (425, "425 Can't open data", Cause::Transient),
+            (500, "500 OOPS: vsf_sysutil_bind", Cause::Transient),
+            (500, "500 Unknown command.", Cause::Refused),
+            (550, "550 No such file", Cause::NotFound),
+        ] {
+            assert_eq!(classify("x", unexpected(code, text)).cause, kind, "{text}");
+        }
+        // Refused before sending, or over a limit: another try would do the same.
+        for kind in [
+            std::io::ErrorKind::InvalidInput,
+            std::io::ErrorKind::FileTooLarge,
+            std::io::ErrorKind::InvalidData,
+        ] {
+            let e = FtpError::ConnectionError(std::io::Error::new(kind, "x"));
+            assert_eq!(classify("x", e).cause, Cause::Refused);
+        }
+    }
+}

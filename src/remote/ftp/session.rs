@@ -1,0 +1,497 @@
+//! One login session: connect, greet, log in, learn what the server
+//! offers, set the folder; end it, replace it, or keep it for another
+//! target of the same server and account (see `idle`).
+
+use std::net::{SocketAddr, TcpStream};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use suppaftp::types::FileType;
+use suppaftp::{FtpError, FtpStream, RustlsConnector, RustlsFtpStream};
+
+use super::conn::{wire_of, Conn};
+use super::hashes::HashCommand;
+use super::idle;
+use super::retry::{classify, deadline_error, ATTEMPTS, FIRST_BACKOFF};
+use super::watchdog::Watchdog;
+use super::wire::{self, unexpected, Reply};
+use super::{FtpRemote, Learnt, Settings, Template, QUIT_WAIT};
+use crate::remote::{Cause, RemoteError, RemoteResult, Stats};
+
+/// Run the same code on either kind of connection.
+macro_rules! on {
+    ($conn:expr, $s:ident => $body:expr) => {
+        match $conn {
+            Conn::Plain($s) => $body,
+            Conn::Tls($s) => $body,
+        }
+    };
+}
+
+impl FtpRemote {
+    /// A new logged-in connection; with `data_ahead`, one that opens a data
+    /// connection as it logs in (on servers whose login is pipelined).
+    pub(super) fn login(
+        settings: Settings,
+        learnt: Option<Learnt>,
+        data_ahead: bool,
+    ) -> RemoteResult<Self> {
+        let mut t = FtpRemote {
+            settings,
+            conn: None,
+            watchdog: Watchdog::new(),
+            server: learnt.unwrap_or_default(),
+            probed: learnt.is_some(),
+            pipeline: true,
+            data: None,
+            data_ahead,
+            home: None,
+            clean: true,
+            pool: Vec::new(),
+            stats: Stats::default(),
+        };
+        if t.resume() {
+            return Ok(t);
+        }
+        // A TLS handshake that met plaintext (a server that wrote a late
+        // reply after AUTH TLS) is worth another try; nothing else is.
+        let mut attempt = 1;
+        loop {
+            match t.reconnect() {
+                Err(e) if e.message.contains("corrupt message") && attempt < ATTEMPTS => {
+                    attempt += 1;
+                    std::thread::sleep(FIRST_BACKOFF);
+                }
+                Err(e) => return Err(e),
+                Ok(()) => return Ok(t),
+            }
+        }
+    }
+
+    /// How to open another connection like this one; `data_ahead`: for
+    /// work that transfers files.
+    pub(super) fn template(&self, data_ahead: bool) -> Template {
+        Template {
+            settings: self.settings.clone(),
+            learnt: self.probed.then_some(self.server),
+            data_ahead,
+        }
+    }
+
+    pub(super) fn reconnect(&mut self) -> RemoteResult<()> {
+        self.quit();
+        self.data = None;
+        self.home = None;
+        let result = self.connect_and_log_in();
+        self.watchdog.disarm();
+        let conn = result?;
+        self.conn = Some(conn);
+        self.clean = true;
+        Ok(())
+    }
+
+    /// Who may hand this target a session, or take one from it.
+    pub(super) fn key(&self) -> idle::Key {
+        let s = &self.settings;
+        idle::Key::new(s.addr, &s.user, s.password.expose(), s.access)
+    }
+
+    /// Take a session another target of this server and account left
+    /// (see `idle`), and move it to this target's folder; whether one
+    /// was taken.
+    pub(super) fn resume(&mut self) -> bool {
+        if self.settings.tls.is_some() {
+            return false;
+        }
+        let key = self.key();
+        while let Some(session) = idle::take(&key) {
+            match self.adopt(session) {
+                Adopted::Yes => return true,
+                // The next one would fail the same way: a fresh login
+                // reports why.
+                Adopted::Refused => return false,
+                Adopted::Ended => {}
+            }
+        }
+        false
+    }
+
+    /// Use `session`: its folder set from its home in one round trip,
+    /// with the passive command of the first transfer (with `data_ahead`).
+    /// A session that does not answer is ended; one that refuses the
+    /// folder is kept for others.
+    pub(super) fn adopt(&mut self, session: idle::Idle) -> Adopted {
+        let idle::Idle {
+            key,
+            conn,
+            watchdog,
+            server,
+            home,
+        } = session;
+        let timeout = self.settings.timeout;
+        let w = wire_of(&self.settings, &watchdog);
+        let mut lines = vec![format!("CWD {home}")];
+        if !self.settings.path.is_empty() {
+            lines.push(format!("CWD {}", self.settings.path));
+        }
+        let folders = lines.len();
+        if self.data_ahead {
+            lines.push(wire::passive_command(self.settings.addr).to_owned());
+        }
+        let timed = {
+            let socket: &TcpStream = &conn.get_ref();
+            set_timeouts(socket, timeout)
+        };
+        let replies = timed.and_then(|()| {
+            watchdog.arm(timeout);
+            let replies = wire::pipelined(&conn, w, &lines);
+            watchdog.disarm();
+            replies.map_err(|e| deadline_error(&watchdog, timeout, "changing folders", e))
+        });
+        let Ok(replies) = replies else {
+            wire::quit(&conn, w);
+            return Adopted::Ended;
+        };
+        if !replies[..folders].iter().all(|r| (200..300).contains(&r.0)) {
+            let kept = idle::park(idle::Idle {
+                key,
+                conn,
+                watchdog,
+                server,
+                home,
+            });
+            if let Some(back) = kept {
+                wire::quit(&back.conn, wire_of(&self.settings, &back.watchdog));
+            }
+            return Adopted::Refused;
+        }
+        self.data = replies
+            .get(folders)
+            .and_then(|r| wire::passive_addr(self.settings.addr, r).ok());
+        self.conn = Some(Conn::Plain(conn));
+        self.watchdog = watchdog;
+        self.server = server;
+        self.probed = true;
+        self.home = Some(home);
+        Adopted::Yes
+    }
+
+    /// Keep this session for another target (see `idle`) if it can be
+    /// trusted to be in step; whether it was kept.
+    pub(super) fn park(&mut self) -> bool {
+        let fit = self.clean
+            && self.pipeline
+            && self.server.sequential
+            && self.home.is_some()
+            && !self.watchdog.fired()
+            && matches!(self.conn, Some(Conn::Plain(_)));
+        if !fit {
+            return false;
+        }
+        let (Some(Conn::Plain(conn)), Some(home)) = (self.conn.take(), self.home.take()) else {
+            return false;
+        };
+        let session = idle::Idle {
+            key: self.key(),
+            conn,
+            watchdog: self.watchdog.clone(),
+            server: self.server,
+            home,
+        };
+        match idle::park(session) {
+            None => true,
+            Some(back) => {
+                self.conn = Some(Conn::Plain(back.conn));
+                false
+            }
+        }
+    }
+
+    /// A session that failed other than by a file being absent may hold a
+    /// reply nobody read: it is not handed on.
+    pub(super) fn taint<T>(&mut self, result: RemoteResult<T>) -> RemoteResult<T> {
+        if result.as_ref().is_err_and(|e| e.cause != Cause::NotFound) {
+            self.clean = false;
+        }
+        result
+    }
+
+    /// Connect, read the greeting, log in and set the session up: each
+    /// step under its own deadline, so a server that accepts but never
+    /// greets, or answers a byte at a time, cannot hold polyops.
+    pub(super) fn connect_and_log_in(&mut self) -> RemoteResult<Conn> {
+        let s = &self.settings;
+        let timeout = s.timeout;
+        let dog = self.watchdog.clone();
+        let passive = move |addr: SocketAddr| wire::open_data_watched(addr, timeout, &dog);
+        let socket = TcpStream::connect_timeout(&s.addr, timeout).map_err(|e| {
+            RemoteError::new(Cause::Transient, format!("connecting to {}: {e}", s.addr))
+        })?;
+        set_timeouts(&socket, timeout)?;
+        self.watchdog.control(&socket);
+        let dog = &self.watchdog;
+        let step = |what: &str, e: FtpError| deadline_error(dog, timeout, what, e);
+        dog.arm(timeout);
+        let mut conn = match &s.tls {
+            None => Conn::Plain({
+                let mut c = FtpStream::connect_with_stream(socket)
+                    .map_err(|e| step("waiting for the greeting", e))?
+                    .passive_stream_builder(passive);
+                c.set_passive_nat_workaround(true);
+                c
+            }),
+            Some(cfg) => {
+                let mut plain = RustlsFtpStream::connect_with_stream(socket)
+                    .map_err(|e| step("waiting for the greeting", e))?
+                    .passive_stream_builder(passive);
+                // The data connection goes to the server's own host,
+                // whatever address its PASV reply names.
+                plain.set_passive_nat_workaround(true);
+                dog.arm(timeout);
+                Conn::Tls(
+                    plain
+                        .into_secure(RustlsConnector::from(Arc::clone(cfg)), &s.host)
+                        .map_err(|e| step("starting TLS", e))?,
+                )
+            }
+        };
+        if let Conn::Plain(c) = &conn {
+            if c.get_welcome_msg().is_some_and(wire::sequential) {
+                self.log_in_at_once(c)?;
+                return Ok(conn);
+            }
+        }
+        on!(&mut conn, c => {
+            dog.arm(timeout);
+            c.login(s.user.as_str(), s.password.expose())
+                .map_err(|e| login_error(&s.user, step("logging in", e)))?;
+            // Through suppaftp, which converts line ends on upload unless
+            // it knows the type is binary.
+            dog.arm(timeout);
+            c.transfer_type(FileType::Binary)
+                .map_err(|e| step("setting binary mode", e))?;
+        });
+        self.set_up(&mut conn)?;
+        Ok(conn)
+    }
+
+    /// Log in and set the session up in one round trip, on a plain
+    /// connection to a server that reads one command at a time (see
+    /// `wire::sequential`): USER, PASS, TYPE I, FEAT at the first login,
+    /// the session's options, and (with `data_ahead`) the passive command
+    /// of the first transfer go in one write. The password goes before
+    /// the server asked for it, to the same server that would ask.
+    pub(super) fn log_in_at_once(&mut self, c: &FtpStream) -> RemoteResult<()> {
+        let dog = self.watchdog.clone();
+        let s = self.settings.clone();
+        let (timeout, w) = (s.timeout, wire_of(&s, &dog));
+        let probe = !self.probed;
+        let mut lines = vec![
+            format!("USER {}", s.user),
+            format!("PASS {}", s.password.expose()),
+            "TYPE I".to_owned(),
+            "PWD".to_owned(),
+        ];
+        if probe {
+            lines.push("FEAT".to_owned());
+        }
+        let options = self.session_options();
+        lines.extend(options.iter().cloned());
+        if self.data_ahead {
+            lines.push(wire::passive_command(s.addr).to_owned());
+        }
+        dog.arm(timeout);
+        let (replies, round_trip) = wire::pipelined_timed(c, w, &lines)
+            .map_err(|e| deadline_error(&dog, timeout, "logging in", e))?;
+        let mut replies = replies.into_iter();
+        let mut next = || {
+            replies
+                .next()
+                .ok_or_else(|| RemoteError::new(Cause::Transient, "logging in: a reply is missing"))
+        };
+        let (user, pass) = (next()?, next()?);
+        match (user.0, pass.0) {
+            // No password needed: PASS is then refused or ignored.
+            (230, _) | (331 | 332, 230 | 202) => {}
+            (331 | 332, _) => return Err(login_error(&s.user, login_refusal(&pass))),
+            _ => return Err(login_error(&s.user, login_refusal(&user))),
+        }
+        expect_ok("setting binary mode", &next()?)?;
+        self.home = wire::current_folder(&next()?);
+        if probe {
+            let feat = next()?;
+            self.learn(c.get_welcome_msg(), &feat.1, round_trip);
+        }
+        let option_replies = options
+            .iter()
+            .map(|_| next())
+            .collect::<RemoteResult<Vec<_>>>()?;
+        self.settle_options(&options, &option_replies)?;
+        if self.data_ahead {
+            self.data = wire::passive_addr(s.addr, &next()?).ok();
+        }
+        if probe && self.server.hash == Some(HashCommand::Hash) {
+            // Learnt only now: one more round trip, at the first login.
+            let lines = ["OPTS HASH SHA-256".to_owned()];
+            dog.arm(timeout);
+            let replies = wire::pipelined(c, w, &lines)
+                .map_err(|e| deadline_error(&dog, timeout, "setting up the session", e))?;
+            self.settle_options(&lines, &replies)?;
+        }
+        self.probed = true;
+        Ok(())
+    }
+
+    /// After login and TYPE I: what the server offers (first login only),
+    /// the hash algorithm, the folder. Commands go in two round trips at
+    /// the first login, one at every later one.
+    pub(super) fn set_up(&mut self, conn: &mut Conn) -> RemoteResult<()> {
+        let dog = self.watchdog.clone();
+        let (w, timeout) = (wire_of(&self.settings, &dog), self.settings.timeout);
+        if !self.probed {
+            let started = Instant::now();
+            self.watchdog.arm(timeout);
+            let replies = conn.batch(w, &["FEAT".to_owned()], true).map_err(|e| {
+                deadline_error(
+                    &self.watchdog,
+                    timeout,
+                    "asking for the server's features",
+                    e,
+                )
+            })?;
+            let round_trip = started.elapsed();
+            let greeting = on!(&*conn, c => c.get_welcome_msg().map(str::to_owned));
+            self.learn(greeting.as_deref(), &replies[0].1, round_trip);
+        }
+        let lines = self.session_options();
+        self.watchdog.arm(timeout);
+        let replies = conn
+            .batch(w, &lines, true)
+            .map_err(|e| deadline_error(&self.watchdog, timeout, "setting up the session", e))?;
+        self.settle_options(&lines, &replies)?;
+        self.probed = true;
+        Ok(())
+    }
+
+    /// What the greeting and the reply to FEAT say about the server, and
+    /// how long one round trip takes.
+    pub(super) fn learn(&mut self, greeting: Option<&str>, feat: &str, round_trip: Duration) {
+        // A server without FEAT answers 500: no features.
+        let features = wire::features(feat);
+        let has = |name: &str| features.iter().any(|(k, _)| k.eq_ignore_ascii_case(name));
+        // RFC 3659 announces MLSD through the MLST feature.
+        self.server.mlsd = has("MLSD") || has("MLST");
+        self.server.size = has("SIZE");
+        let hash_sha256 = features.iter().any(|(k, v)| {
+            k.eq_ignore_ascii_case("HASH")
+                && v.as_deref()
+                    .is_some_and(|v| v.to_ascii_uppercase().contains("SHA-256"))
+        });
+        self.server.hash = if has("XSHA256") {
+            Some(HashCommand::Xsha256)
+        } else if hash_sha256 {
+            Some(HashCommand::Hash)
+        } else {
+            None
+        };
+        self.server.round_trip = round_trip;
+        self.server.sequential = greeting.is_some_and(wire::sequential);
+    }
+
+    /// What the replies to `session_options` lines mean.
+    pub(super) fn settle_options(
+        &mut self,
+        lines: &[String],
+        replies: &[Reply],
+    ) -> RemoteResult<()> {
+        for (line, reply) in lines.iter().zip(replies) {
+            if line.starts_with("OPTS HASH") {
+                if reply.0 != 200 {
+                    self.server.hash = None;
+                }
+            } else {
+                expect_ok(&format!("changing to folder {}", self.settings.path), reply)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The commands every session needs after TYPE I.
+    pub(super) fn session_options(&self) -> Vec<String> {
+        let mut lines = Vec::new();
+        if self.server.hash == Some(HashCommand::Hash) {
+            lines.push("OPTS HASH SHA-256".to_owned());
+        }
+        if !self.settings.path.is_empty() {
+            lines.push(format!("CWD {}", self.settings.path));
+        }
+        lines
+    }
+
+    /// Send QUIT and end the session. On a plain connection nothing is
+    /// awaited (see `wire::quit`); under TLS the close is polite, bounded
+    /// by a short deadline.
+    pub(super) fn quit(&mut self) {
+        let Some(mut conn) = self.conn.take() else {
+            return;
+        };
+        let w = wire_of(&self.settings, &self.watchdog);
+        match &mut conn {
+            Conn::Plain(s) => wire::quit(s, w),
+            Conn::Tls(s) => {
+                w.watchdog.arm(QUIT_WAIT.min(w.timeout));
+                let _ = s.quit();
+                w.watchdog.disarm();
+            }
+        }
+    }
+}
+
+/// What became of a session offered to a target (`FtpRemote::adopt`).
+pub(super) enum Adopted {
+    Yes,
+    /// It answered, but refused the target's folder.
+    Refused,
+    /// It did not answer as a session should: ended.
+    Ended,
+}
+
+/// A login's failure as polyops reports it: refused (a wrong password, an
+/// unknown user), unless another try may work (421 too many sessions).
+pub(super) fn login_error(user: &str, e: RemoteError) -> RemoteError {
+    if e.cause == Cause::Transient {
+        return e;
+    }
+    RemoteError::new(
+        Cause::Refused,
+        format!(
+            "logging in as {user}: {}",
+            e.message.trim_start_matches("logging in: ")
+        ),
+    )
+}
+
+/// The error a reply to USER or PASS is.
+pub(super) fn login_refusal((code, text): &Reply) -> RemoteError {
+    classify("logging in", unexpected(*code, text))
+}
+
+/// A positive completion reply, or the error it is.
+pub(super) fn expect_ok(what: &str, (code, text): &Reply) -> RemoteResult<()> {
+    if (200..300).contains(code) {
+        Ok(())
+    } else {
+        Err(classify(what, unexpected(*code, text)))
+    }
+}
+
+/// Timeouts on every read and write, and no Nagle delay: FTP is a
+/// request/reply protocol of small lines, which Nagle plus delayed ACKs
+/// would hold back ~40 ms each.
+pub(super) fn set_timeouts(socket: &TcpStream, timeout: Duration) -> RemoteResult<()> {
+    socket
+        .set_read_timeout(Some(timeout))
+        .and_then(|_| socket.set_write_timeout(Some(timeout)))
+        .and_then(|_| socket.set_nodelay(true))
+        .map_err(|e| RemoteError::new(Cause::Transient, format!("setting timeouts: {e}")))
+}
