@@ -5,7 +5,7 @@ use suppaftp::FtpError;
 
 use super::conn::Conn;
 use super::pool;
-use super::retry::classify;
+use super::retry::{classify, ends_session};
 use super::wire::{self, Limit};
 use super::FtpRemote;
 use crate::remote::{Cause, Fetched, RemoteName, RemoteResult, KEEP_BYTES, MAX_FILE_BYTES};
@@ -55,6 +55,7 @@ impl FtpRemote {
         let mut data_addr = self.data.take();
         let mut in_order = true;
         let mut next = None;
+        let mut ended = false;
         let fetched = self.retry(&format!("reading {name}"), |c, w| match c {
             Conn::Plain(s) => {
                 next = None;
@@ -64,6 +65,7 @@ impl FtpRemote {
                 };
                 let received = wire::receive(s, w, &command, addr, then, limit)?;
                 in_order &= received.in_order;
+                ended = received.then.as_ref().is_some_and(ends_session);
                 next = match (&received.then, received.in_order) {
                     (Some(reply), true) => wire::passive_addr(peer, reply).ok(),
                     _ => None,
@@ -84,6 +86,7 @@ impl FtpRemote {
             }
         });
         self.data = next;
+        self.ended |= ended;
         if !in_order {
             self.pipeline = false;
         }

@@ -66,6 +66,7 @@ impl FtpRemote {
                     done: String::new(),
                     next: None,
                     in_order: true,
+                    ended: false,
                 })
             }
         });
@@ -74,6 +75,7 @@ impl FtpRemote {
         }
         let listing = listing?;
         self.data = listing.next;
+        self.ended |= listing.ended;
         let done = listing.done;
         if done.to_ascii_lowercase().contains("truncat") {
             self.stats.listing_cut =

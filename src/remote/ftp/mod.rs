@@ -2,6 +2,8 @@
 //! verified). Binary mode always; every connect and read has a timeout;
 //! only what is safe to repeat is retried, after a fresh login.
 
+mod admission;
+mod backoff;
 mod conn;
 mod download;
 mod hashes;
@@ -10,6 +12,7 @@ mod listing;
 mod pool;
 pub mod probe;
 mod retry;
+mod seat;
 mod session;
 mod survey;
 mod tls;
@@ -30,8 +33,10 @@ use super::{
 use crate::site::model::{self, TargetUrl};
 use crate::site::name::check_command_line;
 use crate::site::secret::Secret;
+use admission::Seat;
 use conn::{wire_of, Conn};
 use hashes::HashCommand;
+use idle::Idle;
 use pool::{whole, HASH_PIPELINE};
 use retry::deadline_error;
 use tls::tls_config;
@@ -67,6 +72,8 @@ struct Settings {
     /// Why operations were retried, in the order they failed: one log for
     /// every connection to this target.
     retried: Arc<Mutex<Vec<String>>>,
+    /// Sessions this target logged in, its first one and its extra ones.
+    sessions: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 /// What the first login learnt of the server: later logins to it (retries,
@@ -94,8 +101,10 @@ struct Template {
 }
 
 impl Template {
+    /// Another session: only if the server's gate has room for one now
+    /// (see `admission`).
     fn open(&self) -> RemoteResult<FtpRemote> {
-        FtpRemote::login(self.settings.clone(), self.learnt, self.data_ahead)
+        FtpRemote::login(self.settings.clone(), self.learnt, self.data_ahead, true)
     }
 }
 
@@ -130,6 +139,16 @@ pub struct FtpRemote {
     clean: bool,
     /// Extra logged-in connections for parallel work, opened on demand.
     pool: Vec<FtpRemote>,
+    /// This session's place at its server's gate (see `admission`);
+    /// `None` once an extra session gave it up.
+    seat: Option<Seat<Idle>>,
+    /// Whether the server ended this session (see `retry::ends_session`)
+    /// after the last exchange answered: the next command goes on a
+    /// fresh login, never into a closed session.
+    ended: bool,
+    /// Whether this is an extra session of a target's pool: one that
+    /// gives its seat up rather than wait for one.
+    extra: bool,
     stats: Stats,
 }
 
@@ -186,9 +205,11 @@ impl FtpRemote {
                 access,
                 counter: Arc::default(),
                 retried: Arc::default(),
+                sessions: Arc::default(),
             },
             None,
             true,
+            false,
         )
     }
 }
@@ -304,7 +325,7 @@ impl Reader for FtpRemote {
 
     fn stats(&self) -> Stats {
         let mut total = Stats {
-            connections: 1 + self.pool.len(),
+            connections: self.settings.sessions.load(Ordering::Relaxed).max(1),
             retries: self
                 .settings
                 .retried
@@ -356,6 +377,7 @@ impl Writer for FtpRemote {
 
     fn rename(&mut self, from: &RemoteName, to: &RemoteName) -> RemoteResult<()> {
         // Not retried: if the reply was lost the rename may have happened.
+        self.ensure_live()?;
         let w = wire_of(&self.settings, &self.watchdog);
         let what = format!("renaming {from} to {to}");
         let c = self

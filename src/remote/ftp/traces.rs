@@ -114,6 +114,7 @@ impl FtpRemote {
                     done: String::new(),
                     next: None,
                     in_order: true,
+                    ended: false,
                 })
             }
         })?;

@@ -10,7 +10,7 @@ use suppaftp::FtpError;
 
 use super::conn::{wire_of, Conn};
 use super::pool;
-use super::retry::{classify, deadline_error};
+use super::retry::{classify, deadline_error, ends_session};
 use super::watchdog::Watchdog;
 use super::wire::{self, pipelined, unexpected, Reply, Wire};
 use super::FtpRemote;
@@ -114,6 +114,7 @@ impl FtpRemote {
             .map_err(|e| classify(&what, e))?;
         let mut data_addr = self.data.take();
         let mut next = None;
+        let mut ended = false;
         let mut renames = Vec::new();
         let stored = self.retry_sized(&format!("uploading {temp}"), bytes.len() as u64, |c, w| {
             next = None;
@@ -126,11 +127,13 @@ impl FtpRemote {
             };
             let then = Some(wire::passive_command(peer));
             let out = wire::store(s, w, &temp, bytes, addr, then, &lines)?;
+            ended = out.then.as_ref().is_some_and(ends_session);
             next = out.then.and_then(|r| wire::passive_addr(peer, &r).ok());
             renames = out.after;
             Ok(())
         });
         self.data = next;
+        self.ended |= ended;
         if let Err(e) = stored {
             let _ = self.delete(&temp);
             return Err(e);
@@ -165,6 +168,7 @@ impl FtpRemote {
     /// if the rename fails.
     pub(super) fn rename_then_passive(&mut self, name: &RemoteName) -> RemoteResult<()> {
         let temp = temp_name(name)?;
+        self.ensure_live()?;
         let w = wire_of(&self.settings, &self.watchdog);
         let c = self
             .conn
@@ -173,9 +177,13 @@ impl FtpRemote {
         // The passive command below replaces any data connection open.
         self.data = None;
         w.watchdog.arm(w.timeout);
-        let (renamed, addr) =
+        let (renamed, passive) =
             rename_and_passive(c, w, self.settings.addr, &temp, name, &mut self.pipeline);
         w.watchdog.disarm();
+        self.ended |= passive
+            .as_ref()
+            .is_some_and(|(reply, _)| ends_session(reply));
+        let addr = passive.and_then(|(_, addr)| addr);
         if let Err(e) = renamed {
             self.clean = false;
             let _ = self.delete(&temp);
@@ -194,6 +202,7 @@ impl FtpRemote {
         let then = (self.pipeline && self.server.sequential).then(|| wire::passive_command(peer));
         let mut data_addr = self.data.take();
         let mut next = None;
+        let mut ended = false;
         let stored =
             self.retry_sized(
                 &format!("uploading {name}"),
@@ -206,6 +215,7 @@ impl FtpRemote {
                             None => wire::passive(s, w, peer)?,
                         };
                         let out = wire::store(s, w, name, bytes, addr, then, &[])?;
+                        ended = out.then.as_ref().is_some_and(ends_session);
                         next = out.then.and_then(|r| wire::passive_addr(peer, &r).ok());
                         Ok(())
                     }
@@ -220,6 +230,7 @@ impl FtpRemote {
                 },
             );
         self.data = next;
+        self.ended |= ended;
         stored
     }
 }
@@ -307,9 +318,14 @@ pub(super) fn settle_rename(
     }
 }
 
+/// The reply to a passive command, and the data address it gives when it
+/// came in order.
+pub(super) type Passive = (Reply, Option<SocketAddr>);
+
 /// RNFR + RNTO of one file and the PASV (EPSV) of the next upload, in one
-/// round trip on a plain connection: the rename's outcome, and the data
-/// address if the PASV came through in order.
+/// round trip on a plain connection: the rename's outcome, and the reply
+/// to the PASV with the data address it gives if it came through in
+/// order.
 pub(super) fn rename_and_passive(
     c: &mut Conn,
     w: Wire<'_>,
@@ -317,7 +333,7 @@ pub(super) fn rename_and_passive(
     from: &RemoteName,
     to: &RemoteName,
     pipeline: &mut bool,
-) -> (Result<(), FtpError>, Option<SocketAddr>) {
+) -> (Result<(), FtpError>, Option<Passive>) {
     let s = match c {
         Conn::Plain(s) if *pipeline => s,
         other => return (rename_once(other, w, from, to, pipeline), None),
@@ -349,7 +365,7 @@ pub(super) fn rename_and_passive(
     } else {
         None
     };
-    (renamed, addr)
+    (renamed, Some((passive, addr)))
 }
 
 /// An upload's bytes that, once read to the end, let the watchdog forget

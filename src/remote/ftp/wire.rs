@@ -258,6 +258,9 @@ pub struct Listing {
     pub next: Option<SocketAddr>,
     /// Whether the passive reply came after the listing's own.
     pub in_order: bool,
+    /// Whether the reply to the passive command ended the session (see
+    /// [`ends_session`]).
+    pub ended: bool,
 }
 
 /// A listing (`MLSD`, `LIST -a`) over the data connection at `data_addr`
@@ -281,6 +284,10 @@ pub fn list(
         (Some(reply), true) => passive_addr(peer, reply).ok(),
         _ => None,
     };
+    let ended = received
+        .then
+        .as_ref()
+        .is_some_and(super::retry::ends_session);
     let (fetched, done) = received
         .outcome
         .map_err(|(code, text)| unexpected(code, &text))?;
@@ -295,6 +302,7 @@ pub fn list(
         done: done.1,
         next,
         in_order,
+        ended,
     })
 }
 
