@@ -96,18 +96,52 @@ fn assert_landed(apply: &Run, sites: &[Placed]) {
 }
 
 /// Two accounts on one server that lets in 4 sessions per address, their
-/// sites one after the other: the first site's sessions, parked for a
-/// site of the same account that never comes, must not keep the second
-/// account out.
+/// sites one after the other: the first site's sessions, which no later
+/// site of the run can use, end with it, so the second account gets in
+/// at once.
 #[test]
-fn a_second_account_gets_in_after_the_first_filled_the_server() {
+fn sessions_no_later_site_can_use_end_and_a_second_account_gets_in() {
     let Some(server) = vsftpd::config().set("max_per_ip", "4").start() else {
         return;
     };
     let sites = [("s01".to_owned(), 0), ("t01".to_owned(), 1)];
     // Enough files for the first site to upload on 4 sessions.
     let (work, placed) = fleet(&server, &sites, 12);
-    let apply = work.run(&["apply", "s01", "t01", "--auto-approve", "--parallel", "1"]);
+    let apply = work.run(&[
+        "-v",
+        "apply",
+        "s01",
+        "t01",
+        "--auto-approve",
+        "--parallel",
+        "1",
+    ]);
+    assert_landed(&apply, &placed);
+    assert!(
+        !apply.stderr.contains(" 421 ") && !apply.stdout.contains(" 421 "),
+        "the server refused a session:\n{}\n{}",
+        apply.stdout,
+        apply.stderr
+    );
+}
+
+/// Three sites, of the first account, the second, and the first again,
+/// one after the other on a server that lets in 4 sessions per address:
+/// the first site's sessions are parked for the third, so the server
+/// refuses the second site's first login. The refusal is tried again, the
+/// parked sessions make room, and every site lands.
+#[test]
+fn parked_sessions_make_room_when_the_server_refuses_another_account() {
+    let Some(server) = vsftpd::config().set("max_per_ip", "4").start() else {
+        return;
+    };
+    let sites = [
+        ("s01".to_owned(), 0),
+        ("t01".to_owned(), 1),
+        ("u01".to_owned(), 0),
+    ];
+    let (work, placed) = fleet(&server, &sites, 12);
+    let apply = work.run(&["apply", "--auto-approve", "--parallel", "1"]);
     assert_landed(&apply, &placed);
 }
 

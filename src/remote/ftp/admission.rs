@@ -17,6 +17,7 @@
 //! that needs a seat, and all are closed when the server refuses a
 //! login. (docs/targets.md, "Sessions a server allows".)
 
+use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Instant;
@@ -39,6 +40,11 @@ struct State<T> {
     logged_in: usize,
     /// Parked sessions, the most recent last; each holds a seat, logged in.
     parked: Vec<T>,
+    /// Sessions waiting for a seat, by ticket, the first come first: a
+    /// session that does not wait gets one only when none does.
+    queue: VecDeque<u64>,
+    /// The next ticket.
+    tickets: u64,
 }
 
 impl<T> State<T> {
@@ -62,6 +68,8 @@ impl<T: Parked> Gate<T> {
                 seats: 0,
                 logged_in: 0,
                 parked: Vec::new(),
+                queue: VecDeque::new(),
+                tickets: 0,
             }),
             freed: Condvar::new(),
         })
@@ -78,34 +86,43 @@ impl<T: Parked> Gate<T> {
     /// (logged in already) where there is one; else a seat of its own,
     /// made by closing a parked session of another key (handed back to
     /// be ended) where the gate is full. Where it is full and nothing is
-    /// parked: `None` without `wait`; with it, wait for room until then,
-    /// and take a seat anyway at that moment (a refusal then says more
-    /// than waiting longer would).
+    /// parked, or others wait: `None` without `wait`; with it, wait in
+    /// turn for room until then, and take a seat anyway at that moment
+    /// (a refusal then says more than waiting longer would).
     pub fn enter(self: &Arc<Self>, key: &T::Key, wait: Option<Instant>) -> Option<Entered<T>> {
         let mut state = self.state();
+        let ticket = wait.map(|_| {
+            state.tickets += 1;
+            let ticket = state.tickets;
+            state.queue.push_back(ticket);
+            ticket
+        });
         loop {
-            if let Some(i) = state.parked.iter().rposition(|p| p.key() == key) {
-                let session = state.parked.remove(i);
-                return Some(Entered {
-                    seat: self.seat(true),
-                    parked: Some(session),
-                    close: None,
-                });
-            }
-            if state.room() {
-                state.seats += 1;
-                return Some(self.entered(None));
-            }
-            if !state.parked.is_empty() {
-                // Its seat goes to the newcomer: the count stays.
-                let oldest = state.parked.remove(0);
-                state.logged_in -= 1;
-                return Some(self.entered(Some(oldest)));
-            }
-            let until = wait?;
+            let turn = match ticket {
+                Some(t) => state.queue.front() == Some(&t),
+                None => state.queue.is_empty(),
+            };
+            let entered = if turn {
+                self.take(&mut state, key)
+            } else {
+                None
+            };
+            let until = match (entered, wait) {
+                (Some(entered), _) => {
+                    state.queue.retain(|t| Some(*t) != ticket);
+                    drop(state);
+                    self.freed.notify_all();
+                    return Some(entered);
+                }
+                (None, None) => return None,
+                (None, Some(until)) => until,
+            };
             let now = Instant::now();
             if now >= until {
+                state.queue.retain(|t| Some(*t) != ticket);
                 state.seats += 1;
+                drop(state);
+                self.freed.notify_all();
                 return Some(self.entered(None));
             }
             state = self
@@ -114,6 +131,29 @@ impl<T: Parked> Gate<T> {
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .0;
         }
+    }
+
+    /// A seat for `key` now, if there is one (see `enter`).
+    fn take(self: &Arc<Self>, state: &mut State<T>, key: &T::Key) -> Option<Entered<T>> {
+        if let Some(i) = state.parked.iter().rposition(|p| p.key() == key) {
+            let session = state.parked.remove(i);
+            return Some(Entered {
+                seat: self.seat(true),
+                parked: Some(session),
+                close: None,
+            });
+        }
+        if state.room() {
+            state.seats += 1;
+            return Some(self.entered(None));
+        }
+        if state.parked.is_empty() {
+            return None;
+        }
+        // Its seat goes to the newcomer: the count stays.
+        let oldest = state.parked.remove(0);
+        state.logged_in -= 1;
+        Some(self.entered(Some(oldest)))
     }
 
     /// A seat counted already, logging in or (`logged_in`) logged in.
@@ -139,6 +179,12 @@ impl<T: Parked> Gate<T> {
         state.limit.is_some_and(|l| state.seats > l)
     }
 
+    /// How many sessions wait for a seat.
+    #[cfg(test)]
+    fn waiting(&self) -> usize {
+        self.state().queue.len()
+    }
+
     /// The cap learnt so far, if any.
     #[cfg(test)]
     pub fn limit(&self) -> Option<usize> {
@@ -159,6 +205,7 @@ impl<T: Parked> Gate<T> {
         drop(state);
         // The seat stays taken, by the parked session.
         std::mem::forget(seat);
+        self.freed.notify_all();
         Ok(())
     }
 
@@ -373,5 +420,30 @@ mod tests {
         let other = gate.enter(&"b", None).expect("room made");
         assert_eq!((other.parked, other.close), (None, Some(Session("a"))));
         assert!(gate.enter(&"a", None).is_none(), "full");
+    }
+
+    #[test]
+    fn sessions_that_wait_come_first_in_their_order() {
+        let gate = Gate::new();
+        let held = seat(&gate, "a");
+        let refused = gate.enter(&"a", None).expect("no cap known yet");
+        refused.seat.failed(&"a", true);
+        drop(refused);
+        std::thread::scope(|scope| {
+            let waiting = scope.spawn(|| {
+                let until = Instant::now() + Duration::from_secs(60);
+                gate.enter(&"a", Some(until)).and_then(|e| e.parked)
+            });
+            while gate.waiting() == 0 {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            gate.park(held, Session("a"))
+                .map_err(|_| ())
+                .expect("parked");
+            // The session parked goes to the one that waited, not to one
+            // that came after it.
+            assert!(gate.enter(&"a", None).is_none());
+            assert_eq!(waiting.join().expect("joined"), Some(Session("a")));
+        });
     }
 }

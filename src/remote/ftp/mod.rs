@@ -5,6 +5,7 @@
 mod admission;
 mod backoff;
 mod conn;
+mod demand;
 mod download;
 mod hashes;
 mod idle;
@@ -214,11 +215,22 @@ impl FtpRemote {
     }
 }
 
+/// The run will open each of `targets` once: the sessions of an account
+/// are parked only while a target of it may still come (see `demand`).
+pub fn expect_targets<'a>(targets: impl IntoIterator<Item = &'a model::Target>) {
+    demand::expect(targets);
+}
+
 impl Drop for FtpRemote {
     /// Every session ends at once, or is kept for another target of the
-    /// same server (see `idle`): a plain one waits for nothing, and the
-    /// TLS ones end side by side, each within `QUIT_WAIT`.
+    /// same server and account (see `idle`, `demand`): a plain one waits
+    /// for nothing, and the TLS ones end side by side, each within
+    /// `QUIT_WAIT`. The last target of an account also ends the sessions
+    /// parked for it.
     fn drop(&mut self) {
+        if !self.extra {
+            demand::done(&self.account());
+        }
         let pool = std::mem::take(&mut self.pool);
         if pool.iter().any(|p| matches!(p.conn, Some(Conn::Tls(_)))) {
             std::thread::scope(|scope| {
@@ -231,6 +243,13 @@ impl Drop for FtpRemote {
         }
         if !self.park() {
             self.quit();
+        }
+        if !self.extra && !demand::wanted(&self.account()) {
+            let user = &self.settings.user;
+            let gate = idle::gate(self.settings.addr);
+            for session in gate.close_parked(|p| p.key.user != *user) {
+                self.end_parked(&session);
+            }
         }
     }
 }

@@ -34,7 +34,7 @@ impl FtpRemote {
     }
 
     /// End a session that was parked (its seat is accounted for already).
-    fn end_parked(&self, session: &Idle) {
+    pub(super) fn end_parked(&self, session: &Idle) {
         wire::quit(&session.conn, wire_of(&self.settings, &session.watchdog));
     }
 
@@ -44,11 +44,14 @@ impl FtpRemote {
     /// that caps its sessions, or restarts its listener, lets the session
     /// in a moment later. Each failure lowers the gate's cap to the other
     /// sessions logged in (see `admission`); a refusal also ends the
-    /// sessions parked there for other keys, to make room. A TLS handshake
-    /// that met plaintext (a server that wrote a late reply after AUTH
-    /// TLS) is passing too; a wrong password or folder is not.
+    /// sessions parked there for other keys, to make room. Where that
+    /// leaves the gate crowded, the session gives its seat up and waits in
+    /// turn for another (time that does not count), or, an extra one,
+    /// fails. A TLS handshake that met plaintext (a server that wrote a
+    /// late reply after AUTH TLS) is passing too; a wrong password or
+    /// folder is not.
     pub(super) fn log_in_patiently(&mut self) -> RemoteResult<()> {
-        let deadline = Instant::now() + self.settings.timeout;
+        let mut deadline = Instant::now() + self.settings.timeout;
         let mut backoff = Backoff::new(LOGIN_PAUSE, LOGIN_MOST_PAUSE);
         let key = self.key();
         loop {
@@ -72,7 +75,19 @@ impl FtpRemote {
                 return Err(e);
             }
             self.note_retry(&e);
-            if self.resume(None) {
+            let parked = if self.seat.as_ref().is_none_or(|s| s.gate().crowded()) {
+                self.seat = None;
+                if self.extra {
+                    return Err(e);
+                }
+                let waiting = Instant::now();
+                let parked = self.take_seat()?;
+                deadline += waiting.elapsed();
+                parked
+            } else {
+                None
+            };
+            if self.resume(parked) {
                 return Ok(());
             }
         }

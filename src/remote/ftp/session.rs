@@ -12,6 +12,7 @@ use suppaftp::types::FileType;
 use suppaftp::{FtpError, FtpStream, RustlsConnector, RustlsFtpStream};
 
 use super::conn::{wire_of, Conn};
+use super::demand::{self, Account};
 use super::hashes::HashCommand;
 use super::idle::{self, Idle};
 use super::retry::{classify, deadline_error, ends_session};
@@ -92,6 +93,12 @@ impl FtpRemote {
             seat.logged_in();
         }
         Ok(())
+    }
+
+    /// Whose sessions this target's are, as its site file names it.
+    pub(super) fn account(&self) -> Account {
+        let s = &self.settings;
+        Account::new(&s.host, s.addr.port(), &s.user)
     }
 
     /// Who may hand this target a session, or take one from it.
@@ -195,6 +202,7 @@ impl FtpRemote {
             && !self.watchdog.fired()
             && !self.ended
             && self.seat.is_some()
+            && demand::wanted(&self.account())
             && matches!(self.conn, Some(Conn::Plain(_)));
         if !fit {
             return false;
