@@ -432,7 +432,8 @@ mod tests {
         std::thread::scope(|scope| {
             let waiting = scope.spawn(|| {
                 let until = Instant::now() + Duration::from_secs(60);
-                gate.enter(&"a", Some(until)).and_then(|e| e.parked)
+                // Its seat is kept until it is joined.
+                gate.enter(&"a", Some(until))
             });
             while gate.waiting() == 0 {
                 std::thread::sleep(Duration::from_millis(1));
@@ -443,7 +444,8 @@ mod tests {
             // The session parked goes to the one that waited, not to one
             // that came after it.
             assert!(gate.enter(&"a", None).is_none());
-            assert_eq!(waiting.join().expect("joined"), Some(Session("a")));
+            let entered = waiting.join().expect("joined");
+            assert_eq!(entered.and_then(|e| e.parked), Some(Session("a")));
         });
     }
 }
