@@ -80,3 +80,42 @@ pub fn wanted(account: &Account) -> bool {
         Some(counts) => counts.iter().any(|(a, n)| a == account && *n > 0),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target(url: &str, user: &str) -> Target {
+        Target {
+            url: TargetUrl::parse(url).expect("a target URL"),
+            display: url.to_owned(),
+            user: user.to_owned(),
+            password: None,
+            ca_file: None,
+            timeout: std::time::Duration::from_secs(5),
+        }
+    }
+
+    #[test]
+    fn an_account_is_wanted_until_its_last_target_is_done() {
+        let a = Account::new("demand.example", 21, "a");
+        let b = Account::new("demand.example", 21, "b");
+        expect(&[
+            target("ftp://demand.example/s1", "a"),
+            target("ftp://demand.example/s2", "a"),
+            target("ftp://demand.example/t1", "b"),
+            target("dir:local", "a"),
+        ]);
+        assert!(wanted(&a) && wanted(&b));
+        done(&b);
+        assert!(!wanted(&b), "no target of b is left");
+        done(&a);
+        assert!(wanted(&a), "one target of a is left");
+        done(&a);
+        assert!(!wanted(&a));
+        assert!(
+            !wanted(&Account::new("demand.example", 2121, "a")),
+            "never announced"
+        );
+    }
+}
