@@ -42,4 +42,5 @@ mod render;
 mod resync;
 mod schema;
 mod selection;
+mod session_limits;
 mod validate;

@@ -32,6 +32,7 @@ impl Fleet {
         fails: impl Fn(&T) -> bool + Sync,
         mut each: impl FnMut(&Site, &Option<T>),
     ) -> Vec<Option<T>> {
+        crate::remote::ftp::expect_targets(sites.iter().map(|s| &s.target));
         let next = AtomicUsize::new(0);
         let failed = AtomicBool::new(false);
         let finished = Arc::new(AtomicUsize::new(0));

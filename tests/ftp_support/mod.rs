@@ -4,6 +4,8 @@
 
 pub use crate::common::FIRMWARE_PACKAGE;
 
+pub mod vsftpd;
+
 use std::fmt;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};

@@ -5,7 +5,7 @@ use suppaftp::FtpError;
 
 use super::conn::Conn;
 use super::pool;
-use super::retry::classify;
+use super::retry::{classify, ends_session};
 use super::wire::{self, Limit};
 use super::FtpRemote;
 use crate::remote::{Cause, Fetched, RemoteName, RemoteResult, KEEP_BYTES, MAX_FILE_BYTES};
@@ -54,11 +54,13 @@ impl FtpRemote {
             .map_err(|e| classify(&format!("reading {name}"), e))?;
         let beside = self.far();
         let mut in_order = true;
+        let mut ended = false;
         let fetched = self.retry(&format!("reading {name}"), |c, w| match &mut c.conn {
             Conn::Plain(s) => {
                 let data = c.data.open(s, w, peer)?.connect(w)?;
                 let received = wire::receive(s, w, &command, data, then, limit, beside)?;
                 in_order &= received.in_order;
+                ended = received.then.as_ref().is_some_and(ends_session);
                 if let (Some(reply), true) = (&received.then, received.in_order) {
                     c.data.keep(peer, reply);
                 }
@@ -78,6 +80,7 @@ impl FtpRemote {
                 Ok(sink.finish())
             }
         });
+        self.ended |= ended;
         if !in_order {
             self.pipeline = false;
         }

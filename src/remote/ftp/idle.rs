@@ -5,24 +5,25 @@
 //! thing many servers do (a process or two, a password hash); a session
 //! taken from here costs one round trip, to change folders.
 //!
+//! A parked session keeps its seat at its server's gate (see
+//! `admission`): it is still logged in. It is closed when a session of
+//! another account needs its seat, or the server refused a login.
+//!
 //! Only sessions that can be trusted to be in step are kept: plain ones,
 //! to a server that reads one command at a time, that never failed (so no
 //! reply can be left unread) and whose login said where it started. The
 //! folder is set again from there before the session is used.
 
 use std::net::SocketAddr;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 use suppaftp::FtpStream;
 
+use super::admission::{Gate, Gates, Parked};
 use super::watchdog::Watchdog;
 use super::Learnt;
 use crate::remote::Access;
-
-/// The most sessions kept: `--parallel` sites at a time, a few sessions
-/// each.
-const MAX_IDLE: usize = 64;
 
 /// Whose sessions may serve whom.
 #[derive(Clone, PartialEq, Eq)]
@@ -35,15 +36,18 @@ pub struct Key {
     /// A read-only target never gets a session that may write, nor the
     /// other way round.
     pub access: Access,
+    /// A TLS target never gets a plain session.
+    pub tls: bool,
 }
 
 impl Key {
-    pub fn new(addr: SocketAddr, user: &str, password: &str, access: Access) -> Self {
+    pub fn new(addr: SocketAddr, user: &str, password: &str, access: Access, tls: bool) -> Self {
         Key {
             addr,
             user: user.to_owned(),
             password: Sha256::digest(password.as_bytes()).into(),
             access,
+            tls,
         }
     }
 }
@@ -59,28 +63,18 @@ pub struct Idle {
     pub home: String,
 }
 
-static IDLE: Mutex<Vec<Idle>> = Mutex::new(Vec::new());
-
-fn idle() -> MutexGuard<'static, Vec<Idle>> {
-    // A panic while holding this lock leaves a list, whole.
-    IDLE.lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-/// Keep `session` for later; it is given back when enough are kept
-/// already.
-pub fn park(session: Idle) -> Option<Idle> {
-    let mut list = idle();
-    if list.len() >= MAX_IDLE {
-        return Some(session);
+impl Parked for Idle {
+    type Key = Key;
+    fn key(&self) -> &Key {
+        &self.key
     }
-    list.push(session);
-    None
 }
 
-/// A session kept for `key`, the most recently parked first.
-pub fn take(key: &Key) -> Option<Idle> {
-    let mut list = idle();
-    let i = list.iter().rposition(|s| &s.key == key)?;
-    Some(list.remove(i))
+/// The gate of each server this process talks to: its seats, and the
+/// sessions parked there (see `admission`).
+pub static GATES: Gates<Idle> = Gates::new();
+
+/// The gate of the server at `addr`.
+pub fn gate(addr: SocketAddr) -> Arc<Gate<Idle>> {
+    GATES.of(addr)
 }

@@ -71,6 +71,7 @@ impl FtpRemote {
                     done: String::new(),
                     next: None,
                     in_order: true,
+                    ended: false,
                 })
             }
         });
@@ -78,6 +79,7 @@ impl FtpRemote {
             self.pipeline = false;
         }
         let listing = listing?;
+        self.ended |= listing.ended;
         let done = listing.done;
         if done.to_ascii_lowercase().contains("truncat") {
             self.stats.listing_cut =

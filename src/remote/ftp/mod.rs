@@ -2,8 +2,11 @@
 //! verified). Binary mode always; every connect and read has a timeout;
 //! only what is safe to repeat is retried, after a fresh login.
 
+mod admission;
+mod backoff;
 mod conn;
 mod data;
+mod demand;
 mod download;
 mod hashes;
 mod idle;
@@ -11,6 +14,7 @@ mod listing;
 mod pool;
 pub mod probe;
 mod retry;
+mod seat;
 mod session;
 mod survey;
 mod tls;
@@ -31,9 +35,11 @@ use super::{
 use crate::site::model::{self, TargetUrl};
 use crate::site::name::check_command_line;
 use crate::site::secret::Secret;
+use admission::Seat;
 use conn::{wire_of, Conn};
 use data::Session;
 use hashes::HashCommand;
+use idle::Idle;
 use pool::{whole, HASH_PIPELINE};
 use retry::deadline_error;
 use tls::tls_config;
@@ -69,6 +75,8 @@ struct Settings {
     /// Why operations were retried, in the order they failed: one log for
     /// every connection to this target.
     retried: Arc<Mutex<Vec<String>>>,
+    /// Sessions this target logged in, its first one and its extra ones.
+    sessions: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 /// What the first login learnt of the server: later logins to it (retries,
@@ -96,8 +104,10 @@ struct Template {
 }
 
 impl Template {
+    /// Another session: only if the server's gate has room for one now
+    /// (see `admission`).
     fn open(&self) -> RemoteResult<FtpRemote> {
-        FtpRemote::login(self.settings.clone(), self.learnt, self.data_ahead)
+        FtpRemote::login(self.settings.clone(), self.learnt, self.data_ahead, true)
     }
 }
 
@@ -127,6 +137,16 @@ pub struct FtpRemote {
     clean: bool,
     /// Extra logged-in connections for parallel work, opened on demand.
     pool: Vec<FtpRemote>,
+    /// This session's place at its server's gate (see `admission`);
+    /// `None` once an extra session gave it up.
+    seat: Option<Seat<Idle>>,
+    /// Whether the server ended this session (see `retry::ends_session`)
+    /// after the last exchange answered: the next command goes on a
+    /// fresh login, never into a closed session.
+    ended: bool,
+    /// Whether this is an extra session of a target's pool: one that
+    /// gives its seat up rather than wait for one.
+    extra: bool,
     stats: Stats,
 }
 
@@ -183,18 +203,31 @@ impl FtpRemote {
                 access,
                 counter: Arc::default(),
                 retried: Arc::default(),
+                sessions: Arc::default(),
             },
             None,
             true,
+            false,
         )
     }
 }
 
+/// The run will open each of `targets` once: the sessions of an account
+/// are parked only while a target of it may still come (see `demand`).
+pub fn expect_targets<'a>(targets: impl IntoIterator<Item = &'a model::Target>) {
+    demand::expect(targets);
+}
+
 impl Drop for FtpRemote {
     /// Every session ends at once, or is kept for another target of the
-    /// same server (see `idle`): a plain one waits for nothing, and the
-    /// TLS ones end side by side, each within `QUIT_WAIT`.
+    /// same server and account (see `idle`, `demand`): a plain one waits
+    /// for nothing, and the TLS ones end side by side, each within
+    /// `QUIT_WAIT`. The last target of an account also ends the sessions
+    /// parked for it.
     fn drop(&mut self) {
+        if !self.extra {
+            demand::done(&self.account());
+        }
         let pool = std::mem::take(&mut self.pool);
         if pool.iter().any(|p| {
             matches!(
@@ -215,6 +248,13 @@ impl Drop for FtpRemote {
         }
         if !self.park() {
             self.quit();
+        }
+        if !self.extra && !demand::wanted(&self.account()) {
+            let user = &self.settings.user;
+            let gate = idle::gate(self.settings.addr);
+            for session in gate.close_parked(|p| p.key.user != *user) {
+                self.end_parked(&session);
+            }
         }
     }
 }
@@ -309,7 +349,7 @@ impl Reader for FtpRemote {
 
     fn stats(&self) -> Stats {
         let mut total = Stats {
-            connections: 1 + self.pool.len(),
+            connections: self.settings.sessions.load(Ordering::Relaxed).max(1),
             retries: self
                 .settings
                 .retried
@@ -362,6 +402,7 @@ impl Writer for FtpRemote {
     fn rename(&mut self, from: &RemoteName, to: &RemoteName) -> RemoteResult<()> {
         // Not retried: if the reply was lost the rename may have happened.
         // So it goes on a session known to be alive.
+        self.ensure_live()?;
         self.awake()?;
         let w = wire_of(&self.settings, &self.watchdog);
         let what = format!("renaming {from} to {to}");

@@ -2,11 +2,11 @@
 
 use std::ops::Range;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::mpsc;
+use std::sync::{mpsc, Mutex};
 use std::time::Duration;
 
 use super::{FtpRemote, Job};
-use crate::remote::{RemoteError, RemoteResult};
+use crate::remote::{Cause, RemoteError, RemoteResult};
 
 /// What one connection did with a range of job indices: the results of a
 /// prefix of the range, and the error that stopped it there, if any.
@@ -67,7 +67,11 @@ impl FtpRemote {
     /// need not wait for each other), each opening a data connection ahead
     /// when `transfers`, and join as they come. They stay open for the
     /// next call. `on_result` hears each index's result on this thread.
-    /// The first error stops the rest.
+    /// The first error stops the rest, but for a passing failure of an
+    /// extra session: that session ends, and what its range had left is
+    /// done on this one after the others (a server that ends sessions, or
+    /// runs out of what they share, gets fewer of them; see `admission`).
+    /// An extra session also ends where the server's gate is crowded.
     pub(super) fn parallel_ranges<R: Send>(
         &mut self,
         spread: &Spread<'_>,
@@ -83,6 +87,9 @@ impl FtpRemote {
         } = *spread;
         let want = self.connection_limit(job, items).min(ranges.len());
         let mut pool = std::mem::take(&mut self.pool);
+        while pool.last().is_some_and(FtpRemote::crowded) {
+            pool.pop();
+        }
         let ready = pool.len().min(want.saturating_sub(1));
         let to_open = want.saturating_sub(1 + ready);
         let template = self.template(transfers);
@@ -93,18 +100,30 @@ impl FtpRemote {
                 && !stop.is_some_and(|s| s.load(Ordering::SeqCst))
                 && next.load(Ordering::SeqCst) < ranges.len()
         };
+        // What extra sessions that ended left of their ranges.
+        let left = Mutex::new(Vec::<Range<usize>>::new());
         let run = |conn: &mut FtpRemote, tx: &mpsc::Sender<Message<R>>| {
-            while more() {
+            while more() && !conn.crowded() {
                 let Some(range) = ranges.get(next.fetch_add(1, Ordering::SeqCst)) else {
                     break;
                 };
                 let (results, error) = work(conn, range.clone());
+                let rest = range.start + results.len()..range.end;
                 let _ = tx.send(Ok(range.clone().zip(results).collect()));
-                if let Some(e) = error {
+                let Some(e) = error else { continue };
+                if conn.extra && e.cause == Cause::Transient {
+                    conn.end();
+                    left.lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .push(rest);
+                } else {
                     failed.store(true, Ordering::SeqCst);
                     let _ = tx.send(Err(e));
-                    break;
                 }
+                break;
+            }
+            if conn.crowded() {
+                conn.end();
             }
         };
         let (tx, rx) = mpsc::channel::<Message<R>>();
@@ -126,7 +145,9 @@ impl FtpRemote {
                         return;
                     };
                     run(&mut conn, &tx);
-                    let _ = back_tx.send(conn);
+                    if conn.seat.is_some() {
+                        let _ = back_tx.send(conn);
+                    }
                 });
             }
             drop(tx);
@@ -146,8 +167,35 @@ impl FtpRemote {
             first_error.map_or(Ok(()), Err)
         });
         pool.extend(back_rx.try_iter());
+        pool.retain(|p| p.seat.is_some());
         self.pool = pool;
-        result
+        result?;
+        let left = left.into_inner().unwrap_or_default();
+        self.do_left(&left, stop, work, on_result)
+    }
+
+    /// Run `work` on this session over `ranges`, what extra sessions that
+    /// ended left (see `parallel_ranges`).
+    fn do_left<R>(
+        &mut self,
+        ranges: &[Range<usize>],
+        stop: Option<&AtomicBool>,
+        work: &Work<'_, R>,
+        on_result: &mut dyn FnMut(usize, R),
+    ) -> RemoteResult<()> {
+        for range in ranges {
+            if stop.is_some_and(|s| s.load(Ordering::SeqCst)) {
+                break;
+            }
+            let (results, error) = work(self, range.clone());
+            for (i, r) in range.clone().zip(results) {
+                on_result(i, r);
+            }
+            if let Some(e) = error {
+                return Err(e);
+            }
+        }
+        Ok(())
     }
 }
 

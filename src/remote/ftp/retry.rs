@@ -5,18 +5,24 @@ use std::time::{Duration, Instant};
 
 use suppaftp::FtpError;
 
+use super::backoff::Backoff;
 use super::conn::wire_of;
 use super::data::{Session, FRESH};
 use super::session::expect_ok;
 use super::watchdog::Watchdog;
-use super::wire::{self, unexpected, Wire};
+use super::wire::{self, unexpected, Reply, Wire};
 use super::FtpRemote;
 use crate::remote::{Cause, RemoteError, RemoteName, RemoteResult};
 
 impl FtpRemote {
-    /// Run `op`, reconnecting and retrying after transient failures. Each
-    /// attempt must end within `timeout_seconds` (a transfer that keeps
-    /// moving, longer: see `Watchdog::progress`).
+    /// Run `op`, reconnecting and retrying after transient failures, with
+    /// growing, jittered pauses. Each attempt must end within
+    /// `timeout_seconds` (a transfer that keeps moving, longer: see
+    /// `Watchdog::progress`). A failure that says the server is short of
+    /// something its sessions share lowers its gate's cap (see
+    /// `admission`); an extra session that gives its seat up for it
+    /// returns the error, for the target's other sessions to do the
+    /// work.
     pub(super) fn retry<R>(
         &mut self,
         what: &str,
@@ -33,37 +39,36 @@ impl FtpRemote {
         bytes: u64,
         mut op: impl FnMut(&mut Session, Wire<'_>) -> Result<R, FtpError>,
     ) -> RemoteResult<R> {
-        let mut backoff = FIRST_BACKOFF;
+        let mut backoff = Backoff::new(FIRST_BACKOFF, FIRST_BACKOFF * 9);
         let mut attempt = 1;
+        let key = self.key();
         loop {
+            let live = self.ensure_live();
             let w = wire_of(&self.settings, &self.watchdog);
-            let result = match self.conn.as_mut() {
-                Some(c) => {
+            let result = match (live, self.conn.as_mut()) {
+                (Err(e), _) => Err(e),
+                (Ok(()), Some(c)) => {
                     w.watchdog.arm(w.timeout);
                     w.watchdog.progress(Instant::now(), w.timeout, bytes);
                     let r = op(c, w);
                     w.watchdog.disarm();
                     r.map_err(|e| deadline_error(w.watchdog, w.timeout, what, e))
                 }
-                None => Err(RemoteError::new(Cause::Transient, "not connected")),
+                (Ok(()), None) => Err(RemoteError::new(Cause::Transient, "not connected")),
             };
             match result {
+                Err(e) if self.seat.is_none() => return self.taint(Err(e)),
                 Err(e) if e.cause == Cause::Transient && attempt < ATTEMPTS => {
-                    if let Ok(mut log) = self.settings.retried.lock() {
-                        log.push(e.message);
+                    self.note_retry(&e);
+                    if let Some(seat) = self.seat.as_ref().filter(|_| crowds(&e)) {
+                        seat.failed(&key, false);
                     }
-                    std::thread::sleep(backoff);
-                    backoff *= 3;
+                    std::thread::sleep(backoff.next_pause());
                     attempt += 1;
-                    // A failed reconnect is itself retried on the next turn.
-                    // The next attempt is on a new session, which asks for
-                    // its own data address.
-                    if let Err(e) = self.reconnect() {
-                        if e.cause != Cause::Transient {
-                            return Err(e);
-                        }
-                        self.conn = None;
-                    }
+                    // The next attempt logs in again (a failed login is
+                    // itself retried on the next turn) and opens its own
+                    // data connection.
+                    self.quit();
                 }
                 other => return self.taint(other),
             }
@@ -100,6 +105,7 @@ impl FtpRemote {
     /// retried (a lost reply may hide that it happened), but sent on a
     /// session known to be alive (see `awake`).
     pub(super) fn once(&mut self, what: &str, verb: &str, name: &RemoteName) -> RemoteResult<()> {
+        self.ensure_live()?;
         let w = wire_of(&self.settings, &self.watchdog);
         let line = wire::line(w.access, verb, name).map_err(|e| classify(what, e))?;
         self.awake()?;
@@ -142,7 +148,24 @@ impl FtpRemote {
 /// Attempts for an operation that fails transiently (421, 425, 426, resets).
 pub(super) const ATTEMPTS: u32 = 4;
 
+/// The first pause between attempts (then at most 0.6 s, 1.8 s).
 pub(super) const FIRST_BACKOFF: Duration = Duration::from_millis(200);
+
+/// Whether a reply says the server ended the session: 421 (RFC 959:
+/// the service closes the control connection), or vsftpd's "500 OOPS: …",
+/// which it sends as its session process exits (one that found no
+/// passive port free, say).
+pub(super) fn ends_session((code, text): &Reply) -> bool {
+    *code == 421 || (*code == 500 && text.contains("OOPS"))
+}
+
+/// Whether a passing failure says the server is short of what sessions
+/// share (it ended the session, refused it, ran out of passive ports or
+/// time): all but a file that is busy (450), which one session fewer
+/// would not help.
+fn crowds(e: &RemoteError) -> bool {
+    !e.message.contains(": 450")
+}
 
 /// `classify`, but an exchange the watchdog cut says so: the server did
 /// not answer in time (worth another session, as any timeout).

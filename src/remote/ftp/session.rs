@@ -1,8 +1,10 @@
 //! One login session: connect, greet, log in, learn what the server
 //! offers, set the folder; end it, replace it, or keep it for another
-//! target of the same server and account (see `idle`).
+//! target of the same server and account (see `idle`). Its seat at the
+//! server's gate, and logging in again, are in `seat`.
 
 use std::net::{SocketAddr, TcpStream};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -11,9 +13,10 @@ use suppaftp::{FtpError, FtpStream, RustlsConnector, RustlsFtpStream};
 
 use super::conn::{wire_of, Conn};
 use super::data::Session;
+use super::demand::{self, Account};
 use super::hashes::HashCommand;
-use super::idle;
-use super::retry::{classify, deadline_error, ATTEMPTS, FIRST_BACKOFF};
+use super::idle::{self, Idle};
+use super::retry::{classify, deadline_error, ends_session};
 use super::watchdog::Watchdog;
 use super::wire::{self, unexpected, Reply};
 use super::{FtpRemote, Learnt, Settings, Template, QUIT_WAIT};
@@ -31,11 +34,14 @@ macro_rules! on {
 
 impl FtpRemote {
     /// A new logged-in connection; with `data_ahead`, one that opens a data
-    /// connection as it logs in (on servers whose login is pipelined).
+    /// connection as it logs in (on servers whose login is pipelined). A
+    /// target's first session waits for a seat at its server's gate; an
+    /// `extra` one fails at once where there is none (see `admission`).
     pub(super) fn login(
         settings: Settings,
         learnt: Option<Learnt>,
         data_ahead: bool,
+        extra: bool,
     ) -> RemoteResult<Self> {
         let mut t = FtpRemote {
             settings,
@@ -48,24 +54,17 @@ impl FtpRemote {
             home: None,
             clean: true,
             pool: Vec::new(),
+            seat: None,
+            ended: false,
+            extra,
             stats: Stats::default(),
         };
-        if t.resume() {
-            return Ok(t);
+        let parked = t.take_seat()?;
+        if !t.resume(parked) {
+            t.log_in_patiently()?;
         }
-        // A TLS handshake that met plaintext (a server that wrote a late
-        // reply after AUTH TLS) is worth another try; nothing else is.
-        let mut attempt = 1;
-        loop {
-            match t.reconnect() {
-                Err(e) if e.message.contains("corrupt message") && attempt < ATTEMPTS => {
-                    attempt += 1;
-                    std::thread::sleep(FIRST_BACKOFF);
-                }
-                Err(e) => return Err(e),
-                Ok(()) => return Ok(t),
-            }
-        }
+        t.settings.sessions.fetch_add(1, Ordering::Relaxed);
+        Ok(t)
     }
 
     /// How to open another connection like this one; `data_ahead`: for
@@ -78,33 +77,55 @@ impl FtpRemote {
         }
     }
 
-    pub(super) fn reconnect(&mut self) -> RemoteResult<()> {
+    /// One login on this session's seat (see `seat` for logging in
+    /// again after a failure).
+    pub(super) fn log_in_once(&mut self) -> RemoteResult<()> {
         self.quit();
         self.home = None;
+        self.ended = false;
         let result = self.connect_and_log_in();
         self.watchdog.disarm();
         let conn = result?;
         self.conn = Some(conn);
         self.clean = true;
+        if let Some(seat) = &mut self.seat {
+            seat.logged_in();
+        }
         Ok(())
+    }
+
+    /// Whose sessions this target's are, as its site file names it.
+    pub(super) fn account(&self) -> Account {
+        let s = &self.settings;
+        Account::new(&s.host, s.addr.port(), &s.user)
     }
 
     /// Who may hand this target a session, or take one from it.
     pub(super) fn key(&self) -> idle::Key {
         let s = &self.settings;
-        idle::Key::new(s.addr, &s.user, s.password.expose(), s.access)
+        idle::Key::new(
+            s.addr,
+            &s.user,
+            s.password.expose(),
+            s.access,
+            s.tls.is_some(),
+        )
     }
 
-    /// Take a session another target of this server and account left
-    /// (see `idle`), and move it to this target's folder; whether one
-    /// was taken.
-    pub(super) fn resume(&mut self) -> bool {
-        if self.settings.tls.is_some() {
-            return false;
-        }
+    /// Take `session`, or else one parked at the gate for this target's
+    /// key (another target of this server and account left it, see
+    /// `idle`), and move it to this target's folder; whether one was
+    /// taken.
+    pub(super) fn resume(&mut self, mut session: Option<Idle>) -> bool {
         let key = self.key();
-        while let Some(session) = idle::take(&key) {
-            match self.adopt(session) {
+        loop {
+            let next = session
+                .take()
+                .or_else(|| self.seat.as_mut()?.take_parked(&key));
+            let Some(next) = next else {
+                return false;
+            };
+            match self.adopt(next) {
                 Adopted::Yes => return true,
                 // The next one would fail the same way: a fresh login
                 // reports why.
@@ -112,16 +133,15 @@ impl FtpRemote {
                 Adopted::Ended => {}
             }
         }
-        false
     }
 
-    /// Use `session`: its folder set from its home in one round trip,
-    /// with the passive command of the first transfer (with `data_ahead`).
-    /// A session that does not answer is ended; one that refuses the
-    /// folder is kept for others.
-    pub(super) fn adopt(&mut self, session: idle::Idle) -> Adopted {
-        let idle::Idle {
-            key,
+    /// Use `session` (on this target's seat): its folder set from its
+    /// home in one round trip, with the passive command of the first
+    /// transfer (with `data_ahead`). A session that does not answer, or
+    /// refuses the folder, is ended.
+    pub(super) fn adopt(&mut self, session: Idle) -> Adopted {
+        let Idle {
+            key: _,
             conn,
             watchdog,
             server,
@@ -147,23 +167,19 @@ impl FtpRemote {
             watchdog.disarm();
             replies.map_err(|e| deadline_error(&watchdog, timeout, "changing folders", e))
         });
-        let Ok(replies) = replies else {
-            wire::quit(&conn, w);
-            return Adopted::Ended;
+        let outcome = match &replies {
+            Ok(r) if r.iter().any(ends_session) => Adopted::Ended,
+            Ok(r) if !r[..folders].iter().all(|r| (200..300).contains(&r.0)) => Adopted::Refused,
+            Ok(_) => Adopted::Yes,
+            Err(_) => Adopted::Ended,
         };
-        if !replies[..folders].iter().all(|r| (200..300).contains(&r.0)) {
-            let kept = idle::park(idle::Idle {
-                key,
-                conn,
-                watchdog,
-                server,
-                home,
-            });
-            if let Some(back) = kept {
-                wire::quit(&back.conn, wire_of(&self.settings, &back.watchdog));
+        let (Adopted::Yes, Ok(replies)) = (&outcome, replies) else {
+            wire::quit(&conn, w);
+            if let Some(seat) = &mut self.seat {
+                seat.logged_out();
             }
-            return Adopted::Refused;
-        }
+            return outcome;
+        };
         // A session taken from another target waits for the 150 of its
         // first upload before sending a byte (see `data`).
         let mut session = Session::new(Conn::Plain(conn));
@@ -186,6 +202,9 @@ impl FtpRemote {
             && self.server.sequential
             && self.home.is_some()
             && !self.watchdog.fired()
+            && !self.ended
+            && self.seat.is_some()
+            && demand::wanted(&self.account())
             && matches!(
                 self.conn,
                 Some(Session {
@@ -197,28 +216,30 @@ impl FtpRemote {
             return false;
         }
         // Its data address stays behind: the next user asks anew.
-        let taken = (self.conn.take(), self.home.take());
         let (
             Some(Session {
                 conn: Conn::Plain(conn),
                 ..
             }),
             Some(home),
-        ) = taken
+            Some(seat),
+        ) = (self.conn.take(), self.home.take(), self.seat.take())
         else {
             return false;
         };
-        let session = idle::Idle {
+        let session = Idle {
             key: self.key(),
             conn,
             watchdog: self.watchdog.clone(),
             server: self.server,
             home,
         };
-        match idle::park(session) {
-            None => true,
-            Some(back) => {
+        let gate = Arc::clone(seat.gate());
+        match gate.park(seat, session) {
+            Ok(()) => true,
+            Err((seat, back)) => {
                 self.conn = Some(Session::new(Conn::Plain(back.conn)));
+                self.seat = Some(seat);
                 false
             }
         }
@@ -360,7 +381,16 @@ impl FtpRemote {
             .map(|_| next())
             .collect::<RemoteResult<Vec<_>>>()?;
         self.settle_options(&options, &option_replies)?;
-        let passive = if self.data_ahead { Some(next()?) } else { None };
+        let passive = if self.data_ahead {
+            let passive = next()?;
+            // A server out of passive ports may end the session here.
+            if ends_session(&passive) {
+                return Err(login_refusal(&passive));
+            }
+            Some(passive)
+        } else {
+            None
+        };
         if probe && self.server.hash == Some(HashCommand::Hash) {
             // Learnt only now: one more round trip, at the first login.
             let lines = ["OPTS HASH SHA-256".to_owned()];
@@ -466,6 +496,9 @@ impl FtpRemote {
         let Some(mut session) = self.conn.take() else {
             return;
         };
+        if let Some(seat) = &mut self.seat {
+            seat.logged_out();
+        }
         let w = wire_of(&self.settings, &self.watchdog);
         match &mut session.conn {
             Conn::Plain(s) => wire::quit(s, w),

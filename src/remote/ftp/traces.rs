@@ -119,6 +119,7 @@ impl FtpRemote {
                     done: String::new(),
                     next: None,
                     in_order: true,
+                    ended: false,
                 })
             }
         })?;

@@ -11,7 +11,7 @@ use suppaftp::FtpError;
 use super::conn::{wire_of, Conn};
 use super::data;
 use super::pool;
-use super::retry::{classify, deadline_error};
+use super::retry::{classify, deadline_error, ends_session};
 use super::watchdog::Watchdog;
 use super::wire::{self, pipelined, unexpected, Reply, Wire};
 use super::FtpRemote;
@@ -115,6 +115,7 @@ impl FtpRemote {
         let what = format!("renaming {temp} to {name}");
         let lines = rename_lines(wire_of(&self.settings, &self.watchdog), &temp, name)
             .map_err(|e| classify(&what, e))?;
+        let mut ended = false;
         let mut renames = Vec::new();
         let stored = self.retry_sized(&format!("uploading {temp}"), bytes.len() as u64, |c, w| {
             let Conn::Plain(s) = &c.conn else {
@@ -123,6 +124,7 @@ impl FtpRemote {
             let addr = c.data.open(s, w, peer)?;
             let then = Some(wire::passive_command(peer));
             let out = data::store(s, w, &temp, bytes, addr, then, &lines)?;
+            ended = out.then.as_ref().is_some_and(ends_session);
             c.data.prove();
             if let Some(reply) = &out.then {
                 c.data.keep(peer, reply);
@@ -130,6 +132,7 @@ impl FtpRemote {
             renames = out.after;
             Ok(())
         });
+        self.ended |= ended;
         if let Err(e) = stored {
             let _ = self.delete(&temp);
             return Err(e);
@@ -164,6 +167,7 @@ impl FtpRemote {
     /// if the rename fails.
     pub(super) fn rename_then_passive(&mut self, name: &RemoteName) -> RemoteResult<()> {
         let temp = temp_name(name)?;
+        self.ensure_live()?;
         let w = wire_of(&self.settings, &self.watchdog);
         let c = self
             .conn
@@ -181,6 +185,7 @@ impl FtpRemote {
             &mut self.pipeline,
         );
         w.watchdog.disarm();
+        self.ended |= passive.as_ref().is_some_and(ends_session);
         if let Some(reply) = passive.filter(|_| renamed.is_ok()) {
             c.data.keep(self.settings.addr, &reply);
         }
@@ -200,6 +205,7 @@ impl FtpRemote {
     pub(super) fn store(&mut self, name: &RemoteName, bytes: &[u8]) -> RemoteResult<()> {
         let peer = self.settings.addr;
         let then = (self.pipeline && self.server.sequential).then(|| wire::passive_command(peer));
+        let mut ended = false;
         let stored =
             self.retry_sized(
                 &format!("uploading {name}"),
@@ -208,6 +214,7 @@ impl FtpRemote {
                     Conn::Plain(s) => {
                         let addr = c.data.open(s, w, peer)?;
                         let out = data::store(s, w, name, bytes, addr, then, &[])?;
+                        ended = out.then.as_ref().is_some_and(ends_session);
                         c.data.prove();
                         if let Some(reply) = &out.then {
                             c.data.keep(peer, reply);
@@ -224,6 +231,7 @@ impl FtpRemote {
                     }
                 },
             );
+        self.ended |= ended;
         stored
     }
 }

@@ -171,6 +171,9 @@ pub struct Listing {
     pub next: Option<Reply>,
     /// Whether the passive reply came after the listing's own.
     pub in_order: bool,
+    /// Whether the reply to the passive command ended the session (see
+    /// [`ends_session`]).
+    pub ended: bool,
 }
 
 /// A listing (`MLSD`, `LIST -a`) over the data connection `data` (opened
@@ -186,6 +189,10 @@ pub fn list(
 ) -> Result<Listing, FtpError> {
     let received = receive(s, w, command, data, then, Limit::Listing, beside)?;
     let in_order = received.in_order;
+    let ended = received
+        .then
+        .as_ref()
+        .is_some_and(super::retry::ends_session);
     let next = if in_order { received.then } else { None };
     let (fetched, done) = received
         .outcome
@@ -201,6 +208,7 @@ pub fn list(
         done: done.1,
         next,
         in_order,
+        ended,
     })
 }
 
