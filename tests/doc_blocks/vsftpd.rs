@@ -54,26 +54,7 @@ pub fn account() -> Result<(PathBuf, String, String), String> {
     let Some(vsftpd) = tools::require("vsftpd", "vsftpd") else {
         return Err("vsftpd is not installed".to_owned());
     };
-    let uid = std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("Uid:"))
-                .and_then(|l| l.split_whitespace().nth(1).map(str::to_owned))
-        })
-        .unwrap_or_default();
-    if uid != "0" {
-        return Err("vsftpd needs root to start".to_owned());
-    }
-    let file = std::env::var("POLYOPS_FTP_SERVERS_FILE")
-        .map_err(|_| "POLYOPS_FTP_SERVERS_FILE is not set (no shared FTP account)".to_owned())?;
-    let text = std::fs::read_to_string(&file).map_err(|e| format!("{file}: {e}"))?;
-    let list: Vec<serde_json::Value> =
-        serde_json::from_str(&text).map_err(|e| format!("{file}: {e}"))?;
-    let entry = list
-        .iter()
-        .find(|s| s["name"] == "vsftpd")
-        .ok_or_else(|| format!("{file} lists no vsftpd"))?;
+    let entry = crate::ftp_support::vsftpd::shared_entry()?;
     let get = |k: &str| entry[k].as_str().map(str::to_owned).unwrap_or_default();
     Ok((vsftpd, get("user"), get("password")))
 }

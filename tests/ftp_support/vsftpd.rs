@@ -220,8 +220,9 @@ fn chmod(path: &Path, mode: u32) {
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod");
 }
 
-/// The two accounts of the shared servers, or why there are none to use.
-fn accounts() -> Result<[Account; 2], String> {
+/// The shared vsftpd's entry of the servers file, where this process may
+/// start a vsftpd of its own (it runs as root); why not otherwise.
+pub fn shared_entry() -> Result<serde_json::Value, String> {
     let uid = std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
@@ -238,10 +239,14 @@ fn accounts() -> Result<[Account; 2], String> {
     let text = std::fs::read_to_string(&file).map_err(|e| format!("{file}: {e}"))?;
     let list: Vec<serde_json::Value> =
         serde_json::from_str(&text).map_err(|e| format!("{file}: {e}"))?;
-    let entry = list
-        .iter()
+    list.into_iter()
         .find(|s| s["name"] == "vsftpd")
-        .ok_or_else(|| format!("{file} lists no vsftpd"))?;
+        .ok_or_else(|| format!("{file} lists no vsftpd"))
+}
+
+/// The two accounts of the shared servers, or why there are none to use.
+fn accounts() -> Result<[Account; 2], String> {
+    let entry = shared_entry()?;
     let get = |k: &str| entry[k].as_str().map(str::to_owned).unwrap_or_default();
     Ok([
         Account {
