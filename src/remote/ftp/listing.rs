@@ -40,13 +40,14 @@ pub(super) fn entries(lines: &[String], mlsd: bool) -> (Vec<Entry>, Vec<String>)
 }
 
 impl FtpRemote {
-    /// The folder's entries; names that cannot be used are counted in
-    /// `stats.refused_names`.
-    pub(super) fn list_entries(&mut self) -> RemoteResult<Vec<Entry>> {
+    /// A listing of the folder (MLSD where the server has it, else
+    /// `LIST -a`); with `ahead`, the passive command of the next transfer
+    /// travels with it.
+    pub(super) fn listing(&mut self, ahead: bool) -> RemoteResult<wire::Listing> {
         let mlsd = self.server.mlsd;
         let command = if mlsd { "MLSD" } else { "LIST -a" };
         let peer = self.settings.addr;
-        let then = (self.pipeline && self.server.sequential).then(|| wire::passive_command(peer));
+        let then = ahead.then(|| wire::passive_command(peer));
         let beside = self.far();
         let mut in_order = true;
         let listing = self.retry("listing", |c, w| match &mut c.conn {
@@ -80,12 +81,20 @@ impl FtpRemote {
         }
         let listing = listing?;
         self.ended |= listing.ended;
+        Ok(listing)
+    }
+
+    /// The folder's entries; names that cannot be used are counted in
+    /// `stats.refused_names`.
+    pub(super) fn list_entries(&mut self) -> RemoteResult<Vec<Entry>> {
+        let ahead = self.pipeline && self.server.sequential;
+        let listing = self.listing(ahead)?;
         let done = listing.done;
         if done.to_ascii_lowercase().contains("truncat") {
             self.stats.listing_cut =
                 Some(done.lines().last().unwrap_or_default().trim().to_owned());
         }
-        let (entries, refused) = entries(&listing.lines, mlsd);
+        let (entries, refused) = entries(&listing.lines, self.server.mlsd);
         self.stats.refused_names.extend(refused);
         Ok(entries)
     }

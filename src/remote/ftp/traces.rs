@@ -97,32 +97,7 @@ impl FtpRemote {
     /// The raw lines of a listing of the folder (MLSD where the server
     /// has it, else `LIST -a`) and the text of its final reply.
     fn listing_lines(&mut self) -> RemoteResult<(Vec<String>, String)> {
-        let command = if self.server.mlsd { "MLSD" } else { "LIST -a" };
-        let mlsd = self.server.mlsd;
-        let peer = self.settings.addr;
-        let beside = self.far();
-        let listing = self.retry("listing", |c, w| match &mut c.conn {
-            Conn::Plain(s) => {
-                let data = c.data.open(s, w, peer)?.connect(w)?;
-                let l = wire::list(s, w, command, data, None, beside)?;
-                c.data.prove();
-                Ok(l)
-            }
-            Conn::Tls(s) => {
-                let lines = if mlsd {
-                    s.mlsd(None)
-                } else {
-                    s.list(Some("-a"))
-                }?;
-                Ok(wire::Listing {
-                    lines,
-                    done: String::new(),
-                    next: None,
-                    in_order: true,
-                    ended: false,
-                })
-            }
-        })?;
+        let listing = self.listing(false)?;
         Ok((listing.lines, listing.done))
     }
 
