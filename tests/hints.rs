@@ -10,14 +10,16 @@ use ftp_support::{for_each_server, Work};
 
 const LOGIN_HINT: &str = "check target.user (PlcmSpIp) and target.password (from environment variable FTP_PASSWORD) against the server's account; run `polyops doctor lab`";
 
-fn work(url: &str, password: &str, ca_file: Option<&std::path::Path>) -> Work {
+/// Site `lab` on `url`, whose connects and replies may take `timeout`
+/// seconds.
+fn work(url: &str, timeout: u32, password: &str, ca_file: Option<&std::path::Path>) -> Work {
     let mut w = Work::new();
     w.secret("FTP_PASSWORD", password);
     w.secret("EXT_PASSWORD", "Ext-s3cret-hints");
     w.write_site(
         "lab",
         &format!(
-            "site: lab\ntarget:\n  url: {url}\n  password: {{env: FTP_PASSWORD}}\n  timeout_seconds: 10\n{}server:\n  address: 10.100.2.127\ntime:\n  zone: eastern\nextensions:\n  - number: \"201\"\n    password: {{env: EXT_PASSWORD}}\nphones:\n  - mac: 0004f2000001\n    model: IP650\n    extension: \"201\"\n",
+            "site: lab\ntarget:\n  url: {url}\n  password: {{env: FTP_PASSWORD}}\n  timeout_seconds: {timeout}\n{}server:\n  address: 10.100.2.127\ntime:\n  zone: eastern\nextensions:\n  - number: \"201\"\n    password: {{env: EXT_PASSWORD}}\nphones:\n  - mac: 0004f2000001\n    model: IP650\n    extension: \"201\"\n",
             ca_file
                 .map(|f| format!("  ca_file: {}\n", f.display()))
                 .unwrap_or_default()
@@ -36,7 +38,12 @@ fn closed_port() -> u16 {
 #[test]
 fn a_refused_login_says_what_to_check_in_plan_and_apply() {
     for_each_server("hints-login", |server| {
-        let w = work(&server.url, "Wrong-Pa55-hints", server.ca_file.as_deref());
+        let w = work(
+            &server.url,
+            10,
+            "Wrong-Pa55-hints",
+            server.ca_file.as_deref(),
+        );
         for args in [&["plan"][..], &["apply", "--auto-approve"]] {
             let run = w.run(args);
             run.expect(1);
@@ -66,7 +73,13 @@ fn a_refused_login_says_what_to_check_in_plan_and_apply() {
 #[test]
 fn a_closed_port_says_what_to_check_in_plan_and_apply() {
     let port = closed_port();
-    let w = work(&format!("ftp://127.0.0.1:{port}/"), "any-Pa55-hints", None);
+    // A refused connect is tried again until the timeout: keep it short.
+    let w = work(
+        &format!("ftp://127.0.0.1:{port}/"),
+        1,
+        "any-Pa55-hints",
+        None,
+    );
     for args in [&["plan"][..], &["apply", "--auto-approve"], &["drift"]] {
         let run = w.run(args);
         run.expect(1);
@@ -142,6 +155,8 @@ fn import_from_a_closed_port_says_what_to_check() {
         "adopted",
         "--from",
         &format!("ftp://127.0.0.1:{port}/"),
+        "--timeout-seconds",
+        "1",
     ]);
     run.expect(1);
     assert!(

@@ -236,6 +236,31 @@ fn the_site_file_reads_like_one_written_by_hand() {
         .permissions()
         .mode();
     assert_eq!(mode & 0o777, 0o600);
+    assert!(!yaml.contains("timeout_seconds"), "a default:\n{yaml}");
+}
+
+#[test]
+fn a_timeout_given_to_import_is_written_into_the_site_file() {
+    let site = small_site();
+    let out = with_root(&site)
+        .args(["import", "hq", "--from", "dir:root", "--model", "IP7000"])
+        .args(["--timeout-seconds", "7"])
+        .run()
+        .status(0);
+    let yaml = String::from_utf8(out.read("sites/hq.yaml")).expect("utf8");
+    assert!(yaml.lines().any(|l| l == "  timeout_seconds: 7"), "{yaml}");
+    with_root(&site)
+        .args([
+            "import",
+            "hq",
+            "--from",
+            "dir:root",
+            "--timeout-seconds",
+            "0",
+        ])
+        .run()
+        .status(1)
+        .stderr_contains("'--timeout-seconds <SECONDS>': 0 is not in 1..=3600");
 }
 
 /// 105 phones on 4-digit extensions 2000-2103 and 3000, 10-digit local

@@ -37,16 +37,19 @@ fn fleet(server: &FtpServer) -> Work {
     w.secret("EXT_PASSWORD", "ext-Secret-77");
     for i in 0..6 {
         let name = format!("s{i:02}");
-        let url = if i == 3 {
-            // Port 1 on loopback: refused at once.
-            "ftp://127.0.0.1:1/".to_owned()
+        let yaml = if i == 3 {
+            // Port 1 on loopback: refused, and tried again only for its
+            // one-second timeout.
+            site(&name, "ftp://127.0.0.1:1/", 201 + i, "EXT_PASSWORD")
+                .replace("timeout_seconds: 5", "timeout_seconds: 1")
         } else {
             let folder = server.root.join(&name);
             std::fs::create_dir_all(&folder).expect("folder");
             firmware_package(&folder);
-            format!("{}{name}", server.url)
+            let url = format!("{}{name}", server.url);
+            site(&name, &url, 201 + i, "EXT_PASSWORD")
         };
-        w.write_site(&name, &site(&name, &url, 201 + i, "EXT_PASSWORD"));
+        w.write_site(&name, &yaml);
     }
     w
 }

@@ -1067,7 +1067,7 @@ fn a_literal_password_is_a_warning_that_never_shows_it() {
 fn a_ca_file_on_a_target_that_is_not_ftps_is_a_warning_saying_why() {
     let site = |url: &str| {
         format!(
-            "site: hq\ntarget:\n  url: {url}\n  ca_file: ca.pem\nserver: {{address: 10.0.0.1}}\ntime: {{zone: pacific}}\n"
+            "site: hq\ntarget:\n  url: {url}\n  ca_file: ca.pem\n  timeout_seconds: 1\nserver: {{address: 10.0.0.1}}\ntime: {{zone: pacific}}\n"
         )
     };
     for command in ["validate", "plan"] {

@@ -122,6 +122,19 @@ struct SiteDirOptions {
     strict: bool,
 }
 
+impl SiteDirOptions {
+    /// The site options of a command about this one site.
+    fn naming(self, site: String) -> SiteOptions {
+        SiteOptions {
+            sites: self.sites,
+            strict: self.strict,
+            shard: None,
+            changed_since: None,
+            names: vec![site],
+        }
+    }
+}
+
 /// Where `{secret: KEY}` references are read: every command that renders.
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Sites")]
@@ -414,6 +427,10 @@ struct ImportArgs {
     /// (also written into the site file).
     #[arg(long, value_name = "FILE")]
     ca_file: Option<PathBuf>,
+    /// Seconds to wait for a connect or a reply [default: 30] (also
+    /// written into the site file as target.timeout_seconds).
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    timeout_seconds: Option<u64>,
     /// Where to write the secrets [default: SITE.secrets.yaml].
     #[arg(long, value_name = "FILE")]
     secrets_out: Option<PathBuf>,
@@ -616,13 +633,7 @@ impl ResyncArgs {
             phones: self.phones,
             pending: self.pending,
         };
-        let sites = SiteOptions {
-            sites: self.sites.sites,
-            strict: self.sites.strict,
-            shard: None,
-            changed_since: None,
-            names: vec![self.site],
-        };
+        let sites = self.sites.naming(self.site);
         let after = AfterCommand::new(sites, Some(self.secrets), Some(self.connections), None);
         (Command::Resync(options), after)
     }
@@ -636,13 +647,7 @@ impl ExplainArgs {
             observed: self.observed,
             format: self.format,
         };
-        let sites = SiteOptions {
-            sites: self.sites.sites,
-            strict: self.sites.strict,
-            shard: None,
-            changed_since: None,
-            names: vec![self.site],
-        };
+        let sites = self.sites.naming(self.site);
         let after = AfterCommand::new(sites, Some(self.secrets), Some(self.connections), None);
         (Command::Explain(options), after)
     }
@@ -670,6 +675,7 @@ impl ImportArgs {
             user: self.user,
             model: self.model,
             ca_file: self.ca_file,
+            timeout_seconds: self.timeout_seconds,
             secrets_out: self.secrets_out,
         };
         let after = AfterCommand {

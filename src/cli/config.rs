@@ -126,6 +126,8 @@ pub struct ImportOptions {
     pub user: Option<String>,
     pub model: Option<Model>,
     pub ca_file: Option<PathBuf>,
+    /// Seconds to wait for a connect or a reply (`target.timeout_seconds`).
+    pub timeout_seconds: Option<u64>,
     pub secrets_out: Option<PathBuf>,
 }
 

@@ -8,6 +8,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command as Process;
+use std::time::Duration;
 
 use super::write_out;
 use crate::cli::{Config, ImportOptions, ImportSource};
@@ -60,6 +61,7 @@ pub fn run(config: &Config, opts: &ImportOptions, out: &mut dyn Write) -> Result
         user: opts.user.clone().filter(|u| u != FACTORY_USER),
         password_env: env_password.is_some(),
         ca_file: opts.ca_file.as_ref().map(|p| p.display().to_string()),
+        timeout_seconds: opts.timeout_seconds,
     };
     let (mut imported, source) = match &opts.source {
         ImportSource::Root { url } => {
@@ -147,7 +149,9 @@ fn read_root(
         user: opts.user.clone().unwrap_or_else(|| FACTORY_USER.to_owned()),
         password: None,
         ca_file: opts.ca_file.clone(),
-        timeout: DEFAULT_TIMEOUT,
+        timeout: opts
+            .timeout_seconds
+            .map_or(DEFAULT_TIMEOUT, Duration::from_secs),
     };
     // A server may echo anything, the password included: its words pass
     // the masker before they are printed. The factory default is no

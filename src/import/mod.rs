@@ -78,6 +78,8 @@ pub struct DraftTarget {
     /// Read the FTP password from `POLYOPS_FTP_PASSWORD`.
     pub password_env: bool,
     pub ca_file: Option<String>,
+    /// `None`: the default of `target.timeout_seconds`.
+    pub timeout_seconds: Option<u64>,
 }
 
 /// A site file before it is text: only what differs from the defaults is

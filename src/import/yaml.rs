@@ -114,6 +114,9 @@ fn target(y: &mut Lines, d: &Draft, stand_ins: bool) {
     if let Some(ca) = &d.target.ca_file {
         y.line(format!("  ca_file: {}", quote(ca)));
     }
+    if let Some(seconds) = d.target.timeout_seconds {
+        y.line(format!("  timeout_seconds: {seconds}"));
+    }
 }
 
 fn server(y: &mut Lines, d: &Draft, stand_ins: bool) {
