@@ -173,6 +173,7 @@ mod tests {
                 "--server",
                 "--sites",
                 "--target",
+                "--timeout-seconds",
                 "--user",
                 "--zone",
             ]

@@ -228,13 +228,15 @@ fn checked_params(c: &mut Checker, sf: &SiteFile) -> LevelParams {
             models.insert(*model, checked);
         }
     }
+    // The model of each extension's first phone, found once: a site may
+    // have thousands of extensions and phones.
+    let mut model_of: HashMap<&str, Model> = HashMap::new();
+    for p in &sf.phones {
+        model_of.entry(p.extension.as_str()).or_insert(p.model);
+    }
     for (name, _) in params::FIXED_EXTENSION {
         for (i, ext) in sf.extensions.iter().enumerate() {
-            let model = sf
-                .phones
-                .iter()
-                .find(|p| p.extension == ext.number)
-                .map(|p| p.model);
+            let model = model_of.get(ext.number.as_str()).copied();
             let inherited = model
                 .and_then(|m| models.get(&m))
                 .and_then(|p: &Params| p.get(*name))

@@ -32,9 +32,9 @@ impl Plan {
     ) -> Plan {
         let mut files: Vec<FileChange> = desired
             .iter()
-            .map(|(name, after)| wanted(site, name, after, observed, masker))
+            .map(|(name, after)| wanted(name, after, observed, masker))
             .collect();
-        files.extend(no_longer_wanted(site, desired, observed, masker));
+        files.extend(no_longer_wanted(desired, observed, masker));
         files.sort_by_key(execution_order);
         let unmanaged = unmanaged(desired, observed);
         let overrides = overrides(site, desired, observed);
@@ -42,7 +42,7 @@ impl Plan {
         Plan {
             site: SiteId::of(site),
             site_file_sha256: site_file_sha256.to_owned(),
-            reads: reads(site, desired, observed, &files, masker),
+            reads: reads(desired, observed, &files, masker),
             boot: boot_after(site, desired, observed, &files, masker),
             guards: safety_guards(site, observed, &files),
             summary,
@@ -55,13 +55,7 @@ impl Plan {
 }
 
 /// The change of a file the site wants, rendered as `after`.
-fn wanted(
-    site: &Site,
-    name: &str,
-    after: &[u8],
-    observed: &Observed,
-    masker: &Masker,
-) -> FileChange {
+fn wanted(name: &str, after: &[u8], observed: &Observed, masker: &Masker) -> FileChange {
     let after_sha = sha256_hex(after);
     let before = observed.bytes(name);
     let before_sha = observed.sha256(name).cloned();
@@ -84,7 +78,7 @@ fn wanted(
         (Some(_), Some(bytes)) => Side::Bytes(bytes),
         (Some(_), None) => Side::Unread,
     };
-    let secret = carries_secret(name, site, masker, before_side, Side::Bytes(after));
+    let secret = carries_secret(name, masker, before_side, Side::Bytes(after));
     let diff = (action != Action::Unchanged).then(|| match observed.too_large(name) {
         Some(size) => too_large(
             name,
@@ -117,12 +111,7 @@ fn wanted(
 
 /// The deletes: files polyops owns that the site no longer wants and that
 /// are still on the target.
-fn no_longer_wanted(
-    site: &Site,
-    desired: &Rendered,
-    observed: &Observed,
-    masker: &Masker,
-) -> Vec<FileChange> {
+fn no_longer_wanted(desired: &Rendered, observed: &Observed, masker: &Masker) -> Vec<FileChange> {
     let mut deletes = Vec::new();
     for (name, recorded) in &observed.owned {
         let name = name.as_str();
@@ -134,7 +123,7 @@ fn no_longer_wanted(
         };
         let before = observed.bytes(name).map(Vec::as_slice);
         let before_side = before.map_or(Side::Unread, Side::Bytes);
-        let secret = carries_secret(name, site, masker, before_side, Side::Absent);
+        let secret = carries_secret(name, masker, before_side, Side::Absent);
         let diff = match observed.too_large(name) {
             Some(size) => Some(too_large(
                 name,
@@ -181,7 +170,6 @@ fn unmanaged(desired: &Rendered, observed: &Observed) -> Vec<String> {
 /// the plan is as its change says; any other by the bytes read (none
 /// read: in doubt, a secret).
 fn reads(
-    site: &Site,
     desired: &Rendered,
     observed: &Observed,
     files: &[FileChange],
@@ -215,7 +203,7 @@ fn reads(
                     Some(&secret) => secret,
                     None => {
                         let side = bytes.map_or(Side::Unread, Side::Bytes);
-                        carries_secret(&name, site, masker, side, Side::Absent)
+                        carries_secret(&name, masker, side, Side::Absent)
                     }
                 };
             (
