@@ -186,6 +186,13 @@ pub struct FileTime {
     pub time: Stamp,
 }
 
+impl FileTime {
+    /// `FILE TIME`, as every report format prints it.
+    pub fn display(&self) -> String {
+        format!("{} {}", self.file, self.time.display())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Unreadable {
     pub file: String,

@@ -7,7 +7,7 @@ use std::io::{self, Write};
 
 use super::{anchor, code, esc, page};
 use crate::output::phones::closing_line;
-use crate::phones::report::{PhoneReport, PhonesReport, SitePhones};
+use crate::phones::report::{FileTime, PhoneReport, PhonesReport, SitePhones};
 use crate::phones::status::Status;
 
 pub fn write(report: &PhonesReport, out: &mut dyn Write) -> io::Result<()> {
@@ -135,11 +135,7 @@ fn phone_row(p: &PhoneReport) -> String {
         esc(p.status.word()),
         time(p.last_boot.map(|t| t.display())),
         time(p.last_heard.map(|t| t.display())),
-        time(
-            p.newest_change
-                .as_ref()
-                .map(|n| format!("{} {}", n.file, n.time.display()))
-        ),
+        time(p.newest_change.as_ref().map(FileTime::display)),
         esc(&p.reason)
     )
 }

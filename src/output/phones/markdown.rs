@@ -10,7 +10,7 @@ use std::io::{self, Write};
 
 use super::closing_line;
 use crate::output::markdown::{code, LIMIT};
-use crate::phones::report::{PhoneReport, PhonesReport, SitePhones};
+use crate::phones::report::{FileTime, PhoneReport, PhonesReport, SitePhones};
 use crate::phones::status::Status;
 
 pub fn write(report: &PhonesReport, out: &mut dyn Write) -> io::Result<()> {
@@ -120,11 +120,7 @@ fn phone_row(p: &PhoneReport) -> String {
         code(&p.extension),
         time(p.last_boot.map(|t| t.display())),
         time(p.last_heard.map(|t| t.display())),
-        time(
-            p.newest_change
-                .as_ref()
-                .map(|n| format!("{} {}", n.file, n.time.display()))
-        ),
+        time(p.newest_change.as_ref().map(FileTime::display)),
         code(&p.reason)
     )
 }

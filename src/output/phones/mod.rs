@@ -20,7 +20,7 @@ fn times_line(p: &PhoneReport) -> String {
         None => "no app log".to_owned(),
     });
     if let Some(n) = &p.newest_change {
-        parts.push(format!("newest change {} {}", n.file, n.time.display()));
+        parts.push(format!("newest change {}", n.display()));
     }
     parts.join(", ")
 }

@@ -188,26 +188,37 @@ mod tests {
     use super::*;
     use std::io::Read;
 
-    #[test]
-    fn a_read_that_outlives_its_deadline_is_cut() {
+    /// A client connection to a server that holds it open for 5 s and
+    /// sends nothing, with a read timeout (10 s) longer than any deadline
+    /// below: only the watchdog ends a read on it sooner.
+    fn silent_connection() -> TcpStream {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         let addr = listener.local_addr().expect("addr");
-        let _server = std::thread::spawn(move || {
+        std::thread::spawn(move || {
             let (s, _) = listener.accept().expect("accept");
             std::thread::sleep(Duration::from_secs(5));
             drop(s);
         });
-        let mut client = TcpStream::connect(addr).expect("connect");
-        // A read timeout longer than the deadline: only the watchdog ends it.
+        let client = TcpStream::connect(addr).expect("connect");
         client
             .set_read_timeout(Some(Duration::from_secs(10)))
             .expect("timeout");
+        client
+    }
+
+    /// Read one byte: 0 when the connection was cut.
+    fn read_one(client: &mut TcpStream) -> usize {
+        let mut buf = [0u8; 1];
+        client.read(&mut buf).unwrap_or(0)
+    }
+
+    #[test]
+    fn a_read_that_outlives_its_deadline_is_cut() {
+        let mut client = silent_connection();
         let w = Watchdog::new();
         w.control(&client);
         w.arm(Duration::from_millis(200));
-        let mut buf = [0u8; 1];
-        let n = client.read(&mut buf).unwrap_or(0);
-        assert_eq!(n, 0);
+        assert_eq!(read_one(&mut client), 0);
         // The server holds the connection open for 5 s: a read that ended
         // before then, with the deadline fired, was cut by the watchdog.
         assert!(w.fired());
@@ -215,17 +226,7 @@ mod tests {
 
     #[test]
     fn a_short_deadline_after_a_long_one_is_kept() {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        let _server = std::thread::spawn(move || {
-            let (s, _) = listener.accept().expect("accept");
-            std::thread::sleep(Duration::from_secs(5));
-            drop(s);
-        });
-        let mut client = TcpStream::connect(addr).expect("connect");
-        client
-            .set_read_timeout(Some(Duration::from_secs(10)))
-            .expect("timeout");
+        let mut client = silent_connection();
         let w = Watchdog::new();
         w.control(&client);
         // The keeper goes to sleep until an hour from now; the next
@@ -234,9 +235,7 @@ mod tests {
         std::thread::sleep(Duration::from_millis(50));
         w.disarm();
         w.arm(Duration::from_millis(200));
-        let mut buf = [0u8; 1];
-        let n = client.read(&mut buf).unwrap_or(0);
-        assert_eq!(n, 0);
+        assert_eq!(read_one(&mut client), 0);
         assert!(w.fired(), "the read ended other than by the deadline");
     }
 }
