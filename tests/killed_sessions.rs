@@ -1,147 +1,68 @@
-//! A fleet apply on a real vsftpd whose session processes are killed at
-//! random moments never leaves a byte in a file that is not that site's
-//! own rendering of that name, and at most two more applies converge
-//! without `polyops unlock` (docs/targets.md "Deadlines and limits",
-//! docs/apply.md "A failed apply"). The vsftpd is this test's own: its
-//! port, its folder, 30 passive ports.
+//! A fleet apply on a real vsftpd whose session processes are killed at a
+//! random moment never leaves a byte in a file that is not that site's
+//! own, and at most two more applies converge without `polyops unlock`
+//! (docs/targets.md "Deadlines and limits", docs/apply.md "A failed
+//! apply").
+//!
+//! The setup is one where a data address that outlives its session does
+//! harm: 40 sites, 20 of each of the two accounts, on one vsftpd of the
+//! test's own with 30 passive ports, its control connections behind a
+//! proxy that holds every reply back 15 ms (a server at the end of a slow
+//! link: many commands in flight when the sessions die, and a passive
+//! port open a while before its client connects), and every session
+//! process killed at once, 0.4 to 0.9 s into the apply. A killed
+//! session's passive port is free at once, and the sessions logging in
+//! again get the same 30 ports: a client that connects to an address its
+//! dead session was given, and writes before the server answered its
+//! STOR, puts its bytes in another session's upload, often another
+//! site's; a download's connection there ends that upload empty. An
+//! engine that lets an address outlive its session shows it in most
+//! killed applies of this setup: here four in a row, each starting from
+//! what the last one left, with new extension passwords each round, so
+//! every round rewrites every site and each file's bytes say whose and
+//! which round's they are. After each, every file of every site must be
+//! that site's own (see [`own`]); after the last, at most two applies
+//! converge, and `drift` finds nothing.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use crate::common::site::SiteYaml;
-use crate::doc_blocks::vsftpd::{account, ids};
-use crate::ftp_support::{firmware_package, Work, FIRMWARE_PACKAGE};
+use crate::ftp_support::proxy::DelayingProxy;
+use crate::ftp_support::vsftpd::{self, OwnVsftpd};
+use crate::ftp_support::{Work, FIRMWARE_PACKAGE};
 
-const SITES_PER_FOLDER: usize = 10;
-const ROUNDS: usize = 3;
+/// Sites of each account.
+const SITES_PER_ACCOUNT: usize = 20;
+/// Killed applies, one after the other.
+const ROUNDS: usize = 4;
+/// How late the proxy passes on what the server says.
+const DELAY: Duration = Duration::from_millis(15);
+/// Every session process is killed at a random moment from `KILL_FROM`
+/// to `KILL_UNTIL` into an apply.
+const KILL_FROM: Duration = Duration::from_millis(400);
+const KILL_UNTIL: Duration = Duration::from_millis(900);
 
-struct Server {
-    child: Child,
-    port: u16,
-    root: PathBuf,
-    _dir: tempfile::TempDir,
-}
+/// The password variables of the two accounts.
+const ACCOUNT_VARS: [&str; 2] = ["FTP_PASSWORD_RW", "FTP_PASSWORD_RO"];
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        kill_sessions(self.child.id());
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// The processes of `pid`'s sessions: its children and theirs.
-fn sessions_of(pid: u32) -> Vec<String> {
-    let children = |p: &str| -> Vec<String> {
-        let out = Command::new("pgrep").args(["-P", p]).output();
-        out.map(|o| {
-            String::from_utf8_lossy(&o.stdout)
-                .split_whitespace()
-                .map(str::to_owned)
-                .collect()
-        })
-        .unwrap_or_default()
-    };
-    let mut all = children(&pid.to_string());
-    for c in all.clone() {
-        all.extend(children(&c));
-    }
-    all
-}
-
-/// Kill every session process of the listener `pid` (not the listener);
-/// how many were killed.
-fn kill_sessions(pid: u32) -> usize {
-    let pids = sessions_of(pid);
-    if !pids.is_empty() {
-        let _ = Command::new("kill").arg("-KILL").args(&pids).status();
-    }
-    pids.len()
-}
-
-fn start() -> Option<Server> {
-    let (vsftpd, user, _) = match account() {
-        Ok(a) => a,
-        Err(why) => {
-            assert!(
-                std::env::var("CI").as_deref() != Ok("true"),
-                "{why}; under CI the killed-sessions test must run"
-            );
-            eprintln!("note: skipped: {why}");
-            return None;
-        }
-    };
-    let dir = tempfile::tempdir().expect("a temporary folder");
-    let root = dir.path().join("root");
-    std::fs::create_dir(&root).expect("the root");
-    let (uid, gid) = ids(&user);
-    std::os::unix::fs::chown(&root, Some(uid), Some(gid)).expect("chown the root");
-    let mode = |p: &Path, m| {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).expect("chmod");
-    };
-    mode(dir.path(), 0o711);
-    let slot = u16::try_from(std::process::id() % 50).expect("small");
-    let port = (33000 + slot * 20..33000 + slot * 20 + 20)
-        .find(|p| std::net::TcpListener::bind(("127.0.0.1", *p)).is_ok())
-        .expect("a free port");
-    let pasv = 48000 + slot * 40;
-    let conf = dir.path().join("vsftpd.conf");
-    std::fs::write(
-        &conf,
-        format!(
-            "listen=YES\nlisten_ipv6=NO\nlisten_address=127.0.0.1\nlisten_port={port}\nbackground=NO\n\
-             anonymous_enable=NO\nlocal_enable=YES\nwrite_enable=YES\nlocal_umask=022\n\
-             local_root={}\nchroot_local_user=YES\nallow_writeable_chroot=YES\n\
-             pasv_enable=YES\npasv_address=127.0.0.1\npasv_min_port={pasv}\npasv_max_port={}\n\
-             port_enable=NO\npam_service_name=vsftpd\nsecure_chroot_dir=/var/run/vsftpd/empty\n\
-             seccomp_sandbox=NO\nmax_clients=0\nmax_per_ip=200\ndirmessage_enable=NO\n\
-             use_localtime=NO\nxferlog_enable=NO\n",
-            root.display(),
-            pasv + 29
-        ),
-    )
-    .expect("write vsftpd.conf");
-    mode(&conf, 0o600);
-    let child = Command::new(vsftpd)
-        .arg(&conf)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("vsftpd starts");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "vsftpd did not listen on {port}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Some(Server {
-        child,
-        port,
-        root,
-        _dir: dir,
-    })
-}
-
-/// The sites: `a/s01` … and `b/t01` …, two phones each, MACs of their own.
-fn sites(w: &mut Work, server: &Server) -> Vec<(String, PathBuf)> {
+/// The sites: `s01` … of the first account and `t01` … of the second,
+/// each in a folder of its own at the server's root, reached through the
+/// proxy on `port`; two extensions and two phones each, MACs of their own.
+fn sites(w: &mut Work, server: &OwnVsftpd, port: u16) -> Vec<(String, PathBuf)> {
     let mut out = Vec::new();
-    for (folder, prefix) in [("a", 's'), ("b", 't')] {
-        for i in 1..=SITES_PER_FOLDER {
+    for (account, prefix) in [(0, 's'), (1, 't')] {
+        for i in 1..=SITES_PER_ACCOUNT {
             let name = format!("{prefix}{i:02}");
-            let path = server.root.join(folder).join(&name);
-            firmware_package(&path);
-            for p in [server.root.join(folder), path.clone()] {
-                crate::ftp_support::chown_like(&p, &server.root);
-            }
+            let folder = server.folder(&name, &server.accounts[account]);
             let n = out.len();
             let yaml = SiteYaml::hq()
                 .named(&name)
                 .target(&format!(
-                    "{{url: \"ftp://127.0.0.1:{}/{folder}/{name}/\", password: {{env: FTP_PASSWORD}}, timeout_seconds: 5}}",
-                    server.port
+                    "{{url: \"ftp://127.0.0.1:{port}/{name}/\", user: {}, password: {{env: {}}}, timeout_seconds: 5}}",
+                    server.accounts[account].user, ACCOUNT_VARS[account]
                 ))
                 .extension(&format!("{{number: \"201\", password: {{env: P{n}}}}}"))
                 .extension(&format!("{{number: \"202\", password: {{env: P{n}}}}}"))
@@ -149,7 +70,7 @@ fn sites(w: &mut Work, server: &Server) -> Vec<(String, PathBuf)> {
                 .phone(&format!("0004f2{n:02x}0202"), "IP650", "202")
                 .yaml();
             w.write_site(&name, &yaml);
-            out.push((name, path));
+            out.push((name, folder));
         }
     }
     out
@@ -177,8 +98,11 @@ fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     out
 }
 
+/// Each site's files, by site, as polyops renders them.
+type Rendered = BTreeMap<String, BTreeMap<String, Vec<u8>>>;
+
 /// Each site's files as polyops renders them with the secrets of now.
-fn render(w: &Work, round: usize) -> BTreeMap<String, BTreeMap<String, Vec<u8>>> {
+fn render(w: &Work, round: usize) -> Rendered {
     let out = format!("rendered-{round}");
     w.run(&["render", "--out", &out]).expect(0);
     let dir = w.path().join(&out);
@@ -194,93 +118,155 @@ fn render(w: &Work, round: usize) -> BTreeMap<String, BTreeMap<String, Vec<u8>>>
         .collect()
 }
 
-/// Every file under each site's folder is absent or one of that site's
-/// own renderings of that name (this round's, or the last round's it was
-/// written from), or one of polyops's own names.
-fn assert_only_own_bytes(
-    sites: &[(String, PathBuf)],
-    renders: &[BTreeMap<String, BTreeMap<String, Vec<u8>>>],
-    when: &str,
-) {
+/// Every file under each site's folder is absent or that site's own (see
+/// [`own`]).
+fn assert_only_own_bytes(sites: &[(String, PathBuf)], renders: &[Rendered], when: &str) {
     for (site, path) in sites {
         for (name, bytes) in files(path) {
-            let own = name.ends_with(".polyops-tmp")
-                || name.starts_with(".polyops-lock")
-                || name == ".polyops-state.json"
-                || FIRMWARE_PACKAGE
-                    .iter()
-                    .any(|(f, b)| *f == name && b.as_bytes() == bytes);
-            let rendered = renders
-                .iter()
-                .any(|r| r.get(site).and_then(|files| files.get(&name)) == Some(&bytes));
             assert!(
-                own || rendered,
-                "{when}: {site}/{name} ({} bytes) is not {site}'s rendering of {name}",
+                own(site, &name, &bytes, renders),
+                "{when}: {site}/{name} ({} bytes) is not {site}'s own",
                 bytes.len()
             );
         }
     }
 }
 
+/// Whether `bytes`, found as `name` in `site`'s folder, are that site's
+/// own: one of its renderings of that name (this round's, or an earlier
+/// round's it was written from), the firmware package as it was, its
+/// state file, the lock; or the temporary file of one of these, whole or
+/// cut short (the start of it).
+fn own(site: &str, name: &str, bytes: &[u8], renders: &[Rendered]) -> bool {
+    if name.starts_with(".polyops-lock") {
+        return true;
+    }
+    let (base, whole) = match name.strip_suffix(".polyops-tmp") {
+        Some(base) => (base, false),
+        None => (name, true),
+    };
+    if base == ".polyops-state.json" {
+        return state_of(site, bytes, whole);
+    }
+    let fits = |own: &[u8]| {
+        if whole {
+            own == bytes
+        } else {
+            own.starts_with(bytes)
+        }
+    };
+    FIRMWARE_PACKAGE
+        .iter()
+        .any(|(f, b)| *f == base && fits(b.as_bytes()))
+        || renders
+            .iter()
+            .filter_map(|r| r.get(site)?.get(base))
+            .any(|own| fits(own))
+}
+
+/// Whether `bytes` are a state file of `site`; if not `whole`, they may
+/// be cut short, and must not name another site.
+fn state_of(site: &str, bytes: &[u8], whole: bool) -> bool {
+    if let Ok(state) = serde_json::from_slice::<serde_json::Value>(bytes) {
+        return state["site"] == site;
+    }
+    if whole {
+        return false;
+    }
+    const MARK: &[u8] = b"\"site\": \"";
+    let Some(at) = bytes.windows(MARK.len()).position(|w| w == MARK) else {
+        return true;
+    };
+    let named = &bytes[at + MARK.len()..];
+    match named.iter().position(|b| *b == b'"') {
+        Some(end) => &named[..end] == site.as_bytes(),
+        None => site.as_bytes().starts_with(named),
+    }
+}
+
+/// A moment from `KILL_FROM` to `KILL_UNTIL`, a different one each call.
+fn kill_moment() -> Duration {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970")
+        .subsec_nanos();
+    let spread = u32::try_from((KILL_UNTIL - KILL_FROM).as_millis()).expect("small");
+    KILL_FROM + Duration::from_millis(u64::from(nanos % (spread + 1)))
+}
+
+/// One apply whose every vsftpd session process is killed at a random
+/// moment into it, while it runs.
+fn killed_apply(w: &Work, server: &OwnVsftpd, round: usize) {
+    let started = Instant::now();
+    let mut apply = w
+        .command(&["apply", "--auto-approve"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("apply starts");
+    let after = kill_moment();
+    std::thread::sleep(after.saturating_sub(started.elapsed()));
+    let running = apply.try_wait().expect("apply").is_none();
+    let killed = server.kill_sessions();
+    let out = apply.wait_with_output().expect("apply ends");
+    eprintln!(
+        "round {round}: {killed} session processes killed {} ms into the apply (running: {running}), apply exit {:?} after {} ms",
+        after.as_millis(),
+        out.status.code(),
+        started.elapsed().as_millis()
+    );
+    w.assert_no_secret(&String::from_utf8_lossy(&out.stdout), "stdout");
+    w.assert_no_secret(&String::from_utf8_lossy(&out.stderr), "stderr");
+    assert!(
+        running && killed > 0,
+        "round {round}: the apply had {} when its sessions were killed: the round proves nothing",
+        if running {
+            "no session"
+        } else {
+            "already ended"
+        }
+    );
+}
+
 #[test]
 fn a_fleet_apply_whose_vsftpd_sessions_are_killed_writes_only_each_sites_own_bytes_and_converges() {
-    let Some(server) = start() else { return };
-    let (_, _, password) = account().expect("checked by start");
+    let Some(server) = vsftpd::config().passive_ports(vsftpd::WIDE).start() else {
+        return;
+    };
+    let proxy = DelayingProxy::start(server.port, DELAY);
     let mut w = Work::new();
-    w.secret("FTP_PASSWORD", &password);
-    let sites = sites(&mut w, &server);
+    for (var, account) in ACCOUNT_VARS.iter().zip(&server.accounts) {
+        w.secret(var, &account.password);
+    }
+    let sites = sites(&mut w, &server, proxy.port);
     let mut renders = Vec::new();
-    let mut killed_mid_apply = 0;
+    // Each killed apply starts from what the one before it left.
     for round in 0..ROUNDS {
         // New extension passwords each round: every site has work to do.
         for n in 0..sites.len() {
             w.secret(&format!("P{n}"), &format!("Sip-{round}-{n}-pass"));
         }
         renders.push(render(&w, round));
-        let mut apply = w
-            .command(&["apply", "--auto-approve"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("apply starts");
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .expect("after 1970")
-            .subsec_nanos();
-        std::thread::sleep(Duration::from_millis(300 + u64::from(nanos % 700)));
-        let running = apply.try_wait().expect("apply").is_none();
-        let killed = kill_sessions(server.child.id());
-        if running && killed > 0 {
-            killed_mid_apply += 1;
-        }
-        let out = apply.wait_with_output().expect("apply ends");
-        eprintln!(
-            "round {round}: {killed} session processes killed (apply running: {running}), apply exit {:?}",
-            out.status.code()
-        );
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        w.assert_no_secret(&stderr, "stderr");
+        killed_apply(&w, &server, round);
         assert_only_own_bytes(&sites, &renders, &format!("round {round}, killed apply"));
-        let mut last = None;
-        for again in 1..=2 {
-            let run = w.run(&["apply", "--auto-approve"]);
-            eprintln!(
-                "round {round}: apply {again} after the kill: exit {}",
-                run.code
-            );
-            assert_only_own_bytes(&sites, &renders, &format!("round {round}, next apply"));
-            let done = run.code == 0;
-            last = Some(run);
-            if done {
-                break;
-            }
-        }
-        last.expect("an apply ran").expect(0);
-        w.run(&["drift"]).expect(0);
     }
-    assert!(
-        killed_mid_apply > 0,
-        "no apply was still running when its sessions were killed: the test proves nothing"
-    );
+    let mut last = None;
+    for again in 1..=2 {
+        let started = Instant::now();
+        let run = w.run(&["apply", "--auto-approve"]);
+        eprintln!(
+            "apply {again} after the last kill: exit {} after {} ms",
+            run.code,
+            started.elapsed().as_millis()
+        );
+        assert_only_own_bytes(&sites, &renders, &format!("apply {again} after the kills"));
+        let done = run.code == 0;
+        last = Some(run);
+        if done {
+            break;
+        }
+    }
+    last.expect("an apply ran").expect(0);
+    w.run(&["drift"]).expect(0);
 }

@@ -4,6 +4,7 @@
 
 pub use crate::common::FIRMWARE_PACKAGE;
 
+pub mod proxy;
 pub mod vsftpd;
 
 use std::fmt;

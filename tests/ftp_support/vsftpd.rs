@@ -1,8 +1,9 @@
 //! A vsftpd of a test's own, for what the shared servers must not be
 //! given: a cap on sessions (`max_per_ip`, `max_clients`), a passive range
-//! of two ports, a listener stopped and started again. It runs on a
-//! control port and passive ports of its own, serves a new folder, and is
-//! stopped (with every session process it forked) when dropped.
+//! of two ports, a listener stopped and started again, its session
+//! processes killed. It runs on a control port and passive ports of its
+//! own, serves a new folder, and is stopped (with every session process it
+//! forked) when dropped.
 //!
 //! Its accounts are the system users `.ci/ftp-servers.sh` made for the
 //! shared servers (`PlcmSpIp` and `plcmro`), with their passwords from
@@ -30,9 +31,6 @@ pub struct OwnVsftpd {
     binary: PathBuf,
     conf: PathBuf,
     listener: Option<Child>,
-    /// Process groups of every listener started (each led by it, its
-    /// session processes in it).
-    groups: Vec<u32>,
     pub port: u16,
     /// The FTP root on disk (every login starts there).
     pub root: PathBuf,
@@ -63,9 +61,10 @@ impl Config {
         self
     }
 
-    /// How many passive ports the server may listen on (at most 10).
+    /// How many passive ports the server may listen on (at most
+    /// [`WIDE`]).
     pub fn passive_ports(mut self, n: u16) -> Self {
-        assert!((1..=10).contains(&n), "1 to 10 passive ports");
+        assert!((1..=WIDE).contains(&n), "1 to {WIDE} passive ports");
         self.passive_ports = n;
         self
     }
@@ -91,7 +90,7 @@ impl Config {
         std::fs::create_dir(&root).expect("the FTP root");
         chmod(dir.path(), 0o711);
         chmod(&root, 0o755);
-        let (port, pasv) = ports();
+        let (port, pasv) = ports(self.passive_ports);
         let mut lines = vec![
             "listen=YES".to_owned(),
             "listen_ipv6=NO".to_owned(),
@@ -126,7 +125,6 @@ impl Config {
             binary,
             conf,
             listener: None,
-            groups: Vec::new(),
             port,
             root,
             accounts,
@@ -175,7 +173,6 @@ impl OwnVsftpd {
             .stderr(Stdio::null())
             .spawn()
             .expect("vsftpd starts");
-        self.groups.push(child.id());
         self.listener = Some(child);
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
@@ -202,16 +199,46 @@ impl OwnVsftpd {
     }
 }
 
+impl OwnVsftpd {
+    /// Kill every session process (not the listener), as an operator's
+    /// `kill -9` or the OOM killer would: the server side of each session
+    /// ends mid-command, and its passive port is free for the next PASV of
+    /// any session. How many processes were killed.
+    pub fn kill_sessions(&self) -> usize {
+        let pids = self.sessions();
+        if !pids.is_empty() {
+            let _ = Command::new("kill")
+                .arg("-KILL")
+                .args(&pids)
+                .stderr(Stdio::null())
+                .status();
+        }
+        pids.len()
+    }
+
+    /// The session processes of every listener this server started. Each
+    /// session of vsftpd is a session leader of its own (not in its
+    /// listener's process group): they are found by the configuration
+    /// file they run with, which is this server's alone.
+    fn sessions(&self) -> Vec<String> {
+        let listener = self.listener.as_ref().map(Child::id);
+        let listed = Command::new("pgrep")
+            .args(["-f", "--", &self.conf.to_string_lossy()])
+            .output()
+            .expect("pgrep runs");
+        String::from_utf8_lossy(&listed.stdout)
+            .split_whitespace()
+            .filter(|p| p.parse().ok() != listener)
+            .map(str::to_owned)
+            .collect()
+    }
+}
+
 impl Drop for OwnVsftpd {
     /// The listener and every session process of each listener started.
     fn drop(&mut self) {
         self.stop_listener();
-        for group in &self.groups {
-            let _ = Command::new("kill")
-                .args(["-KILL", "--", &format!("-{group}")])
-                .stderr(Stdio::null())
-                .status();
-        }
+        self.kill_sessions();
     }
 }
 
@@ -273,11 +300,17 @@ fn ids(user: &str) -> (u32, u32) {
         .unwrap_or_else(|| panic!("no system user {user}"))
 }
 
-/// A free control port and the first of 10 passive ports, both of this
-/// server alone: each test process has a slot of its own (by its pid),
-/// each server of the process a place in it.
-fn ports() -> (u16, u16) {
+/// The most passive ports an [`OwnVsftpd`] may have.
+pub const WIDE: u16 = 30;
+
+/// A free control port and the first of `passive` passive ports, all of
+/// this server alone: each test process has a slot of its own (by its
+/// pid), each server of the process a place in it. Ranges of up to 10
+/// ports start at 41000 (10 places a slot); wider ones, up to [`WIDE`],
+/// at 48000 (2 places a slot).
+fn ports(passive: u16) -> (u16, u16) {
     static NEXT: AtomicU16 = AtomicU16::new(0);
+    static NEXT_WIDE: AtomicU16 = AtomicU16::new(0);
     let n = NEXT.fetch_add(1, Ordering::SeqCst);
     assert!(n < 10, "at most 10 vsftpd of a test's own per process");
     let slot = u16::try_from(std::process::id() % 30).expect("small");
@@ -286,5 +319,13 @@ fn ports() -> (u16, u16) {
         .chain(33000..34000)
         .find(|p| TcpListener::bind(("127.0.0.1", *p)).is_ok())
         .expect("a free control port");
-    (control, 41000 + place * 10)
+    if passive <= 10 {
+        return (control, 41000 + place * 10);
+    }
+    let wide = NEXT_WIDE.fetch_add(1, Ordering::SeqCst);
+    assert!(
+        wide < 2,
+        "at most 2 vsftpd with over 10 passive ports per process"
+    );
+    (control, 48000 + (slot * 2 + wide) * WIDE)
 }
