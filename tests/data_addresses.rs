@@ -4,7 +4,7 @@
 //! temporary file the server confirmed whole, renamed.
 
 use crate::ftp_support::{Work, FIRMWARE_PACKAGE};
-use crate::scripted::{Script, Scripted};
+use crate::scripted::{Script, Scripted, STRAY_BYTES};
 
 const FTP_SECRET: &str = "Ftp-Pa55-data-addresses";
 const EXT_SECRET: &str = "Ext-s3cret-data-addresses";
@@ -80,6 +80,41 @@ fn a_final_name_is_never_made_from_an_upload_the_server_did_not_confirm() {
             .filter(|n| !FIRMWARE_PACKAGE.iter().any(|(f, _)| f == n))
             .collect();
         assert!(finals.is_empty(), "{greeting:?}: {finals:?}");
+    }
+}
+
+/// The 226 of a STOR says the transfer the server took for it is complete,
+/// not that it took this client's connection: when another session's
+/// connection reached the port first, the server stores those bytes and
+/// the client's queued connection is reset. That upload is not renamed
+/// into place; it is tried again, and lands.
+#[test]
+fn an_upload_whose_data_connection_the_server_reset_is_never_renamed_into_place() {
+    for greeting in [None, Some(IN_TURN)] {
+        let server = Scripted::start(
+            FTP_SECRET,
+            Script {
+                greeting,
+                stray_stor: Some("201.cfg".to_owned()),
+                ..Script::default()
+            },
+        );
+        firmware_package(&server);
+        let w = work(&server.url());
+        let run = w.run(&["-v", "apply", "--auto-approve"]);
+        assert!(
+            !server.stray_pending(),
+            "no stray upload: the test proves nothing"
+        );
+        assert_eq!(
+            server.strays_renamed(),
+            0,
+            "{greeting:?}: another connection's bytes were renamed into place:\n{}",
+            run.stderr
+        );
+        run.expect(0);
+        assert_ne!(server.get("201.cfg").as_deref(), Some(STRAY_BYTES));
+        w.run(&["drift"]).expect(0);
     }
 }
 

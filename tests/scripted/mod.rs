@@ -84,6 +84,13 @@ pub struct Script {
     /// `421 Timeout.`, then close it, as vsftpd's idle_session_timeout
     /// does.
     pub idle_timeout: Option<Duration>,
+    /// At the first STOR of this name (its temporary name, that is), the
+    /// server takes another connection's bytes for it, as when another
+    /// session reached the passive port first: a stray connection is
+    /// made to the port, read to its end and stored, and the client's own
+    /// connection is closed with its bytes unread (a reset, as a queued
+    /// connection gets when the port closes). The reply still says 226.
+    pub stray_stor: Option<String>,
 }
 
 /// What every session shares to fail together (`Script::outage`).
@@ -114,7 +121,14 @@ impl Sessions {
 struct Folder {
     files: BTreeMap<String, Vec<u8>>,
     dirs: BTreeSet<String>,
+    /// Names holding a stray connection's bytes (`Script::stray_stor`),
+    /// and how many times one of them was renamed.
+    strays: BTreeSet<String>,
+    strays_renamed: usize,
 }
+
+/// The bytes a stray connection carries (`Script::stray_stor`).
+pub const STRAY_BYTES: &[u8] = b"<another session's file/>";
 
 pub struct Scripted {
     pub port: u16,
@@ -189,6 +203,17 @@ impl Scripted {
             .first_session_dies_after_pasv
     }
 
+    /// How many times a name holding a stray connection's bytes was
+    /// renamed (`Script::stray_stor`).
+    pub fn strays_renamed(&self) -> usize {
+        self.folder.lock().expect("folder").strays_renamed
+    }
+
+    /// Whether `stray_stor` is still waiting for its STOR.
+    pub fn stray_pending(&self) -> bool {
+        self.script.lock().expect("script").stray_stor.is_some()
+    }
+
     /// How many connections reached a data port after its session ended.
     pub fn foreign(&self) -> usize {
         self.foreign.load(std::sync::atomic::Ordering::SeqCst)
@@ -255,6 +280,37 @@ struct Session {
 }
 
 impl Session {
+    /// Whether this STOR is the one `stray_stor` names (once).
+    fn stray_now(&self, arg: &str) -> bool {
+        let mut script = self.shared_script.lock().expect("script");
+        let now = script
+            .stray_stor
+            .as_deref()
+            .is_some_and(|name| arg == format!("{name}.polyops-tmp"));
+        if now {
+            script.stray_stor = None;
+        }
+        now
+    }
+
+    /// A stray connection to `l` delivers [`STRAY_BYTES`], read to its end;
+    /// `own`, the client's connection, is closed once its bytes have
+    /// arrived, unread: the client sees a reset.
+    fn take_stray(&self, l: &TcpListener, own: TcpStream) -> std::io::Result<()> {
+        let mut stray = TcpStream::connect(l.local_addr()?)?;
+        stray.write_all(STRAY_BYTES)?;
+        stray.shutdown(Shutdown::Write)?;
+        let (mut taken, _) = l.accept()?;
+        taken.read_to_end(&mut Vec::new())?;
+        own.set_read_timeout(Some(Duration::from_secs(5)))?;
+        let _ = own.peek(&mut [0u8; 1]);
+        // The client writes the whole of a small file at once; give it
+        // the moment to finish and close its side.
+        std::thread::sleep(Duration::from_millis(200));
+        drop(own);
+        Ok(())
+    }
+
     /// A file's line in a listing: MLSD facts, or `ls -l` with
     /// `unix_list`; with its time where `modify` gives one.
     fn listing_line(&self, name: &str, size: usize) -> String {
@@ -509,6 +565,15 @@ impl Session {
                     }
                     let (mut d, _) = l.accept()?;
                     self.reply(c, "150 Ok to send data.")?;
+                    if self.stray_now(&arg) {
+                        self.take_stray(&l, d)?;
+                        let mut f = self.folder.lock().expect("folder");
+                        f.files.insert(arg.clone(), STRAY_BYTES.to_vec());
+                        f.strays.insert(arg);
+                        drop(f);
+                        self.reply(c, "226 Transfer complete.")?;
+                        continue;
+                    }
                     let mut bytes = Vec::new();
                     d.read_to_end(&mut bytes)?;
                     // The upload lands under a temporary name first: the
@@ -529,7 +594,10 @@ impl Session {
                         self.reply(c, "426 Connection closed; transfer aborted.")?;
                         continue;
                     }
-                    self.folder.lock().expect("folder").files.insert(arg, bytes);
+                    let mut f = self.folder.lock().expect("folder");
+                    f.strays.remove(&arg);
+                    f.files.insert(arg, bytes);
+                    drop(f);
                     self.reply(c, "226 Transfer complete.")?;
                 }
                 "RNFR" => {
@@ -550,6 +618,9 @@ impl Session {
                     }
                     Some(from) => {
                         let mut f = self.folder.lock().expect("folder");
+                        if f.strays.remove(&from) {
+                            f.strays_renamed += 1;
+                        }
                         if let Some(b) = f.files.remove(&from) {
                             f.files.insert(arg, b);
                         }

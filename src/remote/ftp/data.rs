@@ -232,6 +232,9 @@ pub fn store(
     // The final reply is read even after a failed write, so that no reply
     // is left behind for the next command.
     let done = read_reply(&mut reader)?;
+    if sent.is_ok() && matches!(done.0, 226 | 250) {
+        sent = ended_by_server(&data, w.timeout);
+    }
     if sent.is_err() || !matches!(done.0, 226 | 250) {
         then_reply(&mut reader)?;
         sent.map_err(FtpError::ConnectionError)?;
@@ -244,6 +247,28 @@ pub fn store(
         .map(|_| read_reply(&mut reader))
         .collect::<Result<_, _>>()?;
     Ok(Stored { then, after })
+}
+
+/// Whether the server ended this data connection as the end of a transfer
+/// (it closed it: end of stream) rather than resetting it. A STOR's 226
+/// says that the transfer on the connection the server took for it is
+/// complete, not that it took this one: a connection another session
+/// opened to the same passive port first (an address from a session the
+/// server ended, its port handed on) is taken instead, and this one, left
+/// queued, is reset when the port closes, its bytes gone nowhere. The
+/// temporary name then holds the other session's bytes: it must not be
+/// renamed into place.
+fn ended_by_server(mut data: &TcpStream, timeout: Duration) -> std::io::Result<()> {
+    use std::io::{Error, ErrorKind, Read};
+    data.set_read_timeout(Some(timeout))?;
+    let mut byte = [0u8; 1];
+    match data.read(&mut byte)? {
+        0 => Ok(()),
+        _ => Err(Error::new(
+            ErrorKind::InvalidData,
+            "the server sent data on an upload's data connection",
+        )),
+    }
 }
 
 fn write_and_close(mut data: &TcpStream, bytes: &[u8]) -> std::io::Result<()> {

@@ -103,19 +103,27 @@ impl FtpRemote {
     /// Log in again after a failure. Where the server's gate is crowded
     /// (its cap shrank under the seats taken), an extra session gives its
     /// seat up instead (an error: its work goes to the target's other
-    /// sessions), and a target's first session ends its extra ones and
-    /// waits for room again.
+    /// sessions), and a target's first session ends its extra ones that
+    /// are idle (the others end as their work does) but keeps its own
+    /// seat: the server ended the session that held it, so a new login
+    /// replaces that session rather than adding one. Waiting for room
+    /// there could wait for nothing but this target's own idle sessions,
+    /// which end only when its work does. A server that refuses the new
+    /// login makes it wait for room all the same (`log_in_patiently`).
     pub(super) fn reconnect(&mut self) -> RemoteResult<()> {
         self.quit();
-        if self.seat.as_ref().is_none_or(|s| s.gate().crowded()) {
+        let crowded = self.seat.as_ref().is_none_or(|s| s.gate().crowded());
+        if crowded && self.extra {
             self.seat = None;
-            if self.extra {
-                return Err(RemoteError::new(
-                    Cause::Transient,
-                    "the server takes fewer sessions now",
-                ));
-            }
+            return Err(RemoteError::new(
+                Cause::Transient,
+                "the server takes fewer sessions now",
+            ));
+        }
+        if crowded {
             self.pool.clear();
+        }
+        if self.seat.is_none() {
             let parked = self.take_seat()?;
             if self.resume(parked) {
                 return Ok(());
