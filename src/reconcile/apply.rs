@@ -4,7 +4,7 @@
 //! written before the first change and after the last, so a run cut short
 //! anywhere is finished by the next one.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::reconcile::observe::Observed;
@@ -161,9 +161,12 @@ impl Execution<'_> {
                 names.push((name(&f.name)?, bytes.as_slice()));
             }
             let files: Vec<(&RemoteName, &[u8])> = names.iter().map(|(n, b)| (n, *b)).collect();
+            // Looked up once per file landed: a wave may hold thousands.
+            let by_name: HashMap<&str, &FileChange> =
+                wave.iter().map(|f| (f.name.as_str(), *f)).collect();
             let mut landed = |landed: &RemoteName| {
                 let name = landed.as_str();
-                if let Some(f) = wave.iter().find(|f| f.name == name) {
+                if let Some(f) = by_name.get(name) {
                     let sha = self.desired.get(name).map(|b| sha256_hex(b));
                     ledger.state.files.insert(name.to_owned(), sha);
                     let verb = if f.action == Action::Create {
