@@ -59,18 +59,7 @@ pub fn account() -> Result<(PathBuf, String, String), String> {
     Ok((vsftpd, get("user"), get("password")))
 }
 
-/// The uid and gid of a system user, from /etc/passwd.
-pub fn ids(user: &str) -> (u32, u32) {
-    let passwd = std::fs::read_to_string("/etc/passwd").expect("/etc/passwd");
-    passwd
-        .lines()
-        .find_map(|l| {
-            let f: Vec<&str> = l.split(':').collect();
-            (f.first() == Some(&user))
-                .then(|| (f[2].parse().expect("a uid"), f[3].parse().expect("a gid")))
-        })
-        .unwrap_or_else(|| panic!("no system user {user}"))
-}
+use crate::ftp_support::vsftpd::ids;
 
 fn free_port(from: u16) -> u16 {
     (from..from + 200)

@@ -288,7 +288,7 @@ fn accounts() -> Result<[Account; 2], String> {
 }
 
 /// The uid and gid of a system user, from /etc/passwd.
-fn ids(user: &str) -> (u32, u32) {
+pub fn ids(user: &str) -> (u32, u32) {
     let passwd = std::fs::read_to_string("/etc/passwd").expect("/etc/passwd");
     passwd
         .lines()
