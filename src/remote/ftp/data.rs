@@ -23,7 +23,7 @@ use suppaftp::{FtpError, FtpStream};
 
 use super::conn::Conn;
 use super::wire::{self, check, line, read_reply, send, unexpected, Reply, Wire};
-use crate::remote::RemoteName;
+use crate::remote::{Cause, RemoteError, RemoteName, RemoteResult};
 
 /// How long a data address stays usable after the reply that named it, and
 /// how recent a session's last reply must be for bytes to go out before
@@ -43,6 +43,13 @@ pub const EARLY_DATA_MAX: usize = 64 * 1024;
 pub struct Session {
     pub conn: Conn,
     pub data: DataSlot,
+}
+
+/// The session in `conn`, or the passing error of having none (it was
+/// ended, and not yet replaced).
+pub fn connected(conn: &mut Option<Session>) -> RemoteResult<&mut Session> {
+    conn.as_mut()
+        .ok_or_else(|| RemoteError::new(Cause::Transient, "not connected"))
 }
 
 impl Session {

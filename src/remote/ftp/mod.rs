@@ -37,6 +37,7 @@ use crate::site::name::check_command_line;
 use crate::site::secret::Secret;
 use admission::Seat;
 use conn::{wire_of, Conn};
+use data::connected;
 use data::Session;
 use hashes::HashCommand;
 use idle::Idle;
@@ -406,10 +407,7 @@ impl Writer for FtpRemote {
         self.awake()?;
         let w = wire_of(&self.settings, &self.watchdog);
         let what = format!("renaming {from} to {to}");
-        let c = self
-            .conn
-            .as_mut()
-            .ok_or_else(|| RemoteError::new(Cause::Transient, "not connected"))?;
+        let c = connected(&mut self.conn)?;
         w.watchdog.arm(w.timeout);
         let renamed = rename_once(&mut c.conn, w, from, to, &mut self.pipeline);
         w.watchdog.disarm();

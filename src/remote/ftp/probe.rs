@@ -15,6 +15,7 @@ use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, SignatureScheme};
 
 use super::conn::{wire_of, Conn};
+use super::data::connected;
 use super::retry::deadline_error;
 use super::session::set_timeouts;
 use super::tls::root_store;
@@ -75,10 +76,7 @@ impl FtpRemote {
     /// One command and its reply, whatever its code; not retried.
     fn exchange(&mut self, what: &str, line: String) -> RemoteResult<Reply> {
         let w = wire_of(&self.settings, &self.watchdog);
-        let c = self
-            .conn
-            .as_mut()
-            .ok_or_else(|| RemoteError::new(Cause::Transient, "not connected"))?;
+        let c = connected(&mut self.conn)?;
         w.watchdog.arm(w.timeout);
         let replies = c.batch(w, std::slice::from_ref(&line), false);
         w.watchdog.disarm();

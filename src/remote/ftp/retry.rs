@@ -7,6 +7,7 @@ use suppaftp::FtpError;
 
 use super::backoff::Backoff;
 use super::conn::wire_of;
+use super::data::connected;
 use super::data::{Session, FRESH};
 use super::session::expect_ok;
 use super::watchdog::Watchdog;
@@ -110,10 +111,7 @@ impl FtpRemote {
         let line = wire::line(w.access, verb, name).map_err(|e| classify(what, e))?;
         self.awake()?;
         let w = wire_of(&self.settings, &self.watchdog);
-        let c = self
-            .conn
-            .as_mut()
-            .ok_or_else(|| RemoteError::new(Cause::Transient, "not connected"))?;
+        let c = connected(&mut self.conn)?;
         w.watchdog.arm(w.timeout);
         let replies = c.batch(w, &[line], false);
         w.watchdog.disarm();

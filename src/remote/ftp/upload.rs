@@ -10,6 +10,7 @@ use suppaftp::FtpError;
 
 use super::conn::{wire_of, Conn};
 use super::data;
+use super::data::connected;
 use super::pool;
 use super::retry::{classify, deadline_error, ends_session};
 use super::watchdog::Watchdog;
@@ -138,10 +139,7 @@ impl FtpRemote {
             return Err(e);
         }
         let w = wire_of(&self.settings, &self.watchdog);
-        let c = self
-            .conn
-            .as_mut()
-            .ok_or_else(|| RemoteError::new(Cause::Transient, "not connected"))?;
+        let c = connected(&mut self.conn)?;
         let [rnfr, rnto] = &renames[..] else {
             return Err(RemoteError::new(
                 Cause::Transient,
@@ -169,10 +167,7 @@ impl FtpRemote {
         let temp = temp_name(name)?;
         self.ensure_live()?;
         let w = wire_of(&self.settings, &self.watchdog);
-        let c = self
-            .conn
-            .as_mut()
-            .ok_or_else(|| RemoteError::new(Cause::Transient, "not connected"))?;
+        let c = connected(&mut self.conn)?;
         // The passive command below replaces any data address held.
         c.data.clear();
         w.watchdog.arm(w.timeout);
