@@ -216,6 +216,11 @@ impl OwnVsftpd {
         pids.len()
     }
 
+    /// How many session processes this server has now.
+    pub fn session_count(&self) -> usize {
+        self.sessions().len()
+    }
+
     /// The session processes of every listener this server started. Each
     /// session of vsftpd is a session leader of its own (not in its
     /// listener's process group): they are found by the configuration
