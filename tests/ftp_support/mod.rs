@@ -530,8 +530,11 @@ impl Work {
 
     /// Run polyops on a terminal (script(1) gives it one) with `args` (a
     /// command line, as the shell reads it); what the terminal showed,
-    /// checked for secrets like any output.
+    /// checked for secrets like any output. script(1) reads its input
+    /// until polyops ends: an input that ended at once would end the
+    /// session early on a busy machine, before polyops showed anything.
     pub fn run_on_terminal(&self, args: &str) -> String {
+        use std::io::Read;
         let polyops = self.command(&[]);
         let mut on_tty = Command::new("script");
         on_tty
@@ -541,15 +544,39 @@ impl Work {
                 "/dev/null",
             ])
             .current_dir(self.path())
-            .stdin(std::process::Stdio::null());
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
         for (k, v) in polyops.get_envs() {
             if let Some(v) = v {
                 on_tty.env(k, v);
             }
         }
-        let out = on_tty.output().expect("run polyops under script(1)");
-        let shown = String::from_utf8_lossy(&out.stdout).into_owned();
+        let mut child = on_tty.spawn().expect("run polyops under script(1)");
+        let input = child.stdin.take();
+        let mut errors = child.stderr.take().expect("stderr");
+        let errors = std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = errors.read_to_string(&mut text);
+            text
+        });
+        let mut shown = Vec::new();
+        child
+            .stdout
+            .take()
+            .expect("stdout")
+            .read_to_end(&mut shown)
+            .expect("read the terminal");
+        let status = child.wait().expect("script(1) ends");
+        drop(input);
+        let shown = String::from_utf8_lossy(&shown).into_owned();
+        let errors = errors.join().expect("stderr reader");
         self.assert_no_secret(&shown, "the terminal");
+        self.assert_no_secret(&errors, "script's stderr");
+        assert!(
+            !shown.is_empty(),
+            "the terminal showed nothing; script(1) {status}: {errors}"
+        );
         shown
     }
 
