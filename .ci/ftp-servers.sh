@@ -31,8 +31,8 @@
 # Environment (all optional):
 #   POLYOPS_FTP_PORT        first control port to try (default 2121); each
 #                           server takes the next free port from there
-#   POLYOPS_FTP_PASV_BASE   first passive port (default 40000); the servers
-#                           use BASE..BASE+99, BASE+100..+199, and so on
+#   POLYOPS_FTP_PASV_BASE   first passive port (default 50000); the servers
+#                           use BASE..BASE+999, BASE+1000..+1999, and so on
 #   POLYOPS_CI_CACHE        where the proftpd-core and pure-ftpd .debs are
 #                           kept between runs
 #                           (default /var/cache/polyops-ci)
@@ -266,14 +266,19 @@ free_port() {
     echo "$NEXT_PORT"
 }
 
-PASV_BASE=${POLYOPS_FTP_PASV_BASE:-40000}
+# A thousand passive ports each: every transfer leaves its port in
+# TIME_WAIT for a minute, and the kernel checks each of those at the next
+# bind of that port. Over 100 ports, the tests' hundred thousand transfers
+# made vsftpd spend a sixth of its CPU time in that check.
+PASV_BASE=${POLYOPS_FTP_PASV_BASE:-50000}
+PASV_PORTS=1000
 declare -A PORT PASV_LO PASV_HI
 i=0
 for name in "${SERVERS[@]}"; do
     PORT[$name]=$(free_port)
     NEXT_PORT=$((PORT[$name] + 1))
-    PASV_LO[$name]=$((PASV_BASE + 100 * i))
-    PASV_HI[$name]=$((PASV_BASE + 100 * i + 99))
+    PASV_LO[$name]=$((PASV_BASE + PASV_PORTS * i))
+    PASV_HI[$name]=$((PASV_BASE + PASV_PORTS * (i + 1) - 1))
     i=$((i + 1))
 done
 
@@ -305,7 +310,12 @@ ensure_system_user "$RO_USER" "$DIR/vsftpd/root"
 # One system password each, shared by the two vsftpd instances.
 PASS_RW[vsftpd-tls]=${PASS_RW[vsftpd]}
 PASS_RO[vsftpd-tls]=${PASS_RO[vsftpd]}
-printf '%s:%s\n%s:%s\n' "$RW_USER" "${PASS_RW[vsftpd]}" "$RO_USER" "${PASS_RO[vsftpd]}" | chpasswd
+# Hashed with SHA-512 at its fewest rounds, not the system's default
+# (yescrypt on Debian, built to cost tens of milliseconds of CPU): vsftpd
+# checks the password at every login, and the tests log in thousands of
+# times. The passwords are random, for these loopback servers alone.
+printf '%s:%s\n%s:%s\n' "$RW_USER" "${PASS_RW[vsftpd]}" "$RO_USER" "${PASS_RO[vsftpd]}" |
+    chpasswd -c SHA512 -s 1000
 usermod -U "$RW_USER" >/dev/null 2>&1 || true
 usermod -U "$RO_USER" >/dev/null 2>&1 || true
 RW_UID=$(id -u "$RW_USER")

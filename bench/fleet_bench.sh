@@ -11,7 +11,7 @@
 #     (cargo build --release);
 #   - starts a vsftpd of its own on 127.0.0.1 (a free control port, passive
 #     ports FLEET_PASV_BASE.., default 47000-47999, clear of
-#     .ci/ftp-servers.sh's 40000-40399), for a system user of its own
+#     .ci/ftp-servers.sh's 50000-53999), for a system user of its own
 #     (FLEET_USER, default plcmfleet: .ci/ftp-servers.sh resets the
 #     passwords of its users at every start, which would log this bench
 #     out), with its FTP root on tmpfs;

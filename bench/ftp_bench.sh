@@ -50,7 +50,7 @@
 # DELAY_MS (10), PAUSE (0.6), REPORT, KEEP=1 (keep the work folder),
 # BENCH_DIR (parent of the work folder; default /dev/shm: the servers' files
 # live on tmpfs, so the disk does not set the numbers), NO_WAIT=1 (do not wait
-# for the test suite), BENCH_FTP_PORT (2300), BENCH_PASV_BASE (42000).
+# for the test suite), BENCH_FTP_PORT (2300), BENCH_PASV_BASE (54000: its servers take 54000-57999).
 set -euo pipefail
 export LC_ALL=C
 
@@ -168,7 +168,7 @@ load_servers() {
 
 start_servers() {
     local old_v=${PORT[vsftpd]:-} old_p=${PORT[proftpd]:-}
-    POLYOPS_FTP_PORT=${BENCH_FTP_PORT:-2300} POLYOPS_FTP_PASV_BASE=${BENCH_PASV_BASE:-42000} \
+    POLYOPS_FTP_PORT=${BENCH_FTP_PORT:-2300} POLYOPS_FTP_PASV_BASE=${BENCH_PASV_BASE:-54000} \
         "$ROOT/.ci/ftp-servers.sh" start "$SERVERS_DIR" 2>"$WORK/logs/ftp-servers.log" ||
         {
             cat "$WORK/logs/ftp-servers.log" >&2
