@@ -173,7 +173,7 @@ pub(super) fn deadline_error(
     what: &str,
     e: FtpError,
 ) -> RemoteError {
-    if dog.fired() {
+    if dog.fired() || socket_timed_out(&e) {
         return RemoteError::new(
             Cause::Transient,
             format!(
@@ -183,6 +183,14 @@ pub(super) fn deadline_error(
         );
     }
     classify(what, e)
+}
+
+/// The socket's own read or write timeout ended the wait: the same
+/// deadline as the watchdog's (both are `target.timeout_seconds`). On a
+/// busy machine it can end a read before the watchdog's thread is run.
+fn socket_timed_out(e: &FtpError) -> bool {
+    matches!(e, FtpError::ConnectionError(io)
+        if matches!(io.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut))
 }
 
 pub(super) fn reply_code(e: &FtpError) -> Option<u32> {
@@ -261,5 +269,27 @@ mod tests {
             let e = FtpError::ConnectionError(std::io::Error::new(kind, "x"));
             assert_eq!(classify("x", e).cause, Cause::Refused);
         }
+    }
+
+    #[test]
+    fn a_socket_timeout_before_the_watchdog_fires_is_the_same_deadline() {
+        let dog = Watchdog::new();
+        for kind in [std::io::ErrorKind::WouldBlock, std::io::ErrorKind::TimedOut] {
+            let e = FtpError::ConnectionError(std::io::Error::new(kind, "os error 11"));
+            let err = deadline_error(&dog, Duration::from_secs(2), "waiting for the greeting", e);
+            assert_eq!(err.cause, Cause::Transient);
+            assert_eq!(
+                err.to_string(),
+                "waiting for the greeting: no complete answer from the server within 2 s (target.timeout_seconds)"
+            );
+        }
+        let reset = FtpError::ConnectionError(std::io::ErrorKind::ConnectionReset.into());
+        let err = deadline_error(
+            &dog,
+            Duration::from_secs(2),
+            "waiting for the greeting",
+            reset,
+        );
+        assert!(!err.to_string().contains("within"), "{err}");
     }
 }
