@@ -38,7 +38,16 @@ fn a_lock_taken_after_a_wait_longer_than_the_servers_idle_timeout_is_taken_on_a_
         ),
     );
     let run = std::thread::scope(|scope| {
+        // The lock goes once the apply has found it held (its first MKD
+        // was refused): on a busy machine the apply may take longer than
+        // any fixed delay to get there.
         scope.spawn(|| {
+            let started = std::time::Instant::now();
+            while !server.log().iter().any(|l| l.starts_with("MKD"))
+                && started.elapsed() < Duration::from_secs(10)
+            {
+                std::thread::sleep(Duration::from_millis(20));
+            }
             std::thread::sleep(Duration::from_millis(500));
             server.remove_dir(".polyops-lock");
         });
