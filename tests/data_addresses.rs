@@ -12,7 +12,14 @@ const EXT_SECRET: &str = "Ext-s3cret-data-addresses";
 /// is pipelined, a passive command with it, and uploads are fused.
 const IN_TURN: &str = "(vsFTPd 3.0.3)";
 
-fn work(url: &str) -> Work {
+/// A scripted server playing `script`, with the firmware package on it,
+/// and the site `lab` (one extension, one phone) that targets it.
+fn lab(script: Script) -> (Scripted, Work) {
+    let server = Scripted::start(FTP_SECRET, script);
+    for (name, bytes) in FIRMWARE_PACKAGE {
+        server.put(name, bytes.as_bytes());
+    }
+    let url = server.url();
     let mut w = Work::new();
     w.secret("FTP_PASSWORD", FTP_SECRET);
     w.secret("EXT_PASSWORD", EXT_SECRET);
@@ -22,20 +29,15 @@ fn work(url: &str) -> Work {
             "site: lab\ntarget:\n  url: {url}\n  password: {{env: FTP_PASSWORD}}\n  timeout_seconds: 5\nserver:\n  address: 10.100.2.127\ntime:\n  zone: eastern\nextensions:\n  - number: \"201\"\n    password: {{env: EXT_PASSWORD}}\nphones:\n  - mac: 0004f2000001\n    model: IP650\n    extension: \"201\"\n"
         ),
     );
-    w
+    (server, w)
 }
 
 #[test]
 fn a_data_port_is_never_used_after_its_session_ended() {
-    let server = Scripted::start(
-        FTP_SECRET,
-        Script {
-            greeting: Some(IN_TURN),
-            ..Script::default()
-        },
-    );
-    firmware_package(&server);
-    let w = work(&server.url());
+    let (server, w) = lab(Script {
+        greeting: Some(IN_TURN),
+        ..Script::default()
+    });
     w.run(&["apply", "--auto-approve"]).expect(0);
     // The session that reads the state file ends right after the passive
     // reply that travelled with it; another session holds that port now.
@@ -56,16 +58,11 @@ fn a_data_port_is_never_used_after_its_session_ended() {
 #[test]
 fn a_final_name_is_never_made_from_an_upload_the_server_did_not_confirm() {
     for greeting in [None, Some(IN_TURN)] {
-        let server = Scripted::start(
-            FTP_SECRET,
-            Script {
-                greeting,
-                abort_stor: true,
-                ..Script::default()
-            },
-        );
-        firmware_package(&server);
-        let w = work(&server.url());
+        let (server, w) = lab(Script {
+            greeting,
+            abort_stor: true,
+            ..Script::default()
+        });
         let run = w.run(&["apply", "--auto-approve"]);
         assert_ne!(run.code, 0, "{}", run.stderr);
         let log = server.log();
@@ -91,16 +88,11 @@ fn a_final_name_is_never_made_from_an_upload_the_server_did_not_confirm() {
 #[test]
 fn an_upload_whose_data_connection_the_server_reset_is_never_renamed_into_place() {
     for greeting in [None, Some(IN_TURN)] {
-        let server = Scripted::start(
-            FTP_SECRET,
-            Script {
-                greeting,
-                stray_stor: Some("201.cfg".to_owned()),
-                ..Script::default()
-            },
-        );
-        firmware_package(&server);
-        let w = work(&server.url());
+        let (server, w) = lab(Script {
+            greeting,
+            stray_stor: Some("201.cfg".to_owned()),
+            ..Script::default()
+        });
         let run = w.run(&["-v", "apply", "--auto-approve"]);
         assert!(
             !server.stray_pending(),
@@ -121,15 +113,11 @@ fn an_upload_whose_data_connection_the_server_reset_is_never_renamed_into_place(
 #[test]
 fn where_the_server_cannot_hash_a_file_of_the_right_size_with_other_bytes_is_caught() {
     // SIZE but no hash command: the check after apply reads back.
-    let server = Scripted::start(
-        FTP_SECRET,
-        Script {
-            reverse_stor: vec!["201.cfg".to_owned()],
-            ..Script::default()
-        },
-    );
-    firmware_package(&server);
-    let w = work(&server.url());
+    // Held to the end: the server runs while it is held.
+    let (_server, w) = lab(Script {
+        reverse_stor: vec!["201.cfg".to_owned()],
+        ..Script::default()
+    });
     let run = w.run(&["apply", "--auto-approve"]);
     run.expect(1);
     assert!(
@@ -140,10 +128,4 @@ fn where_the_server_cannot_hash_a_file_of_the_right_size_with_other_bytes_is_cau
         "{}",
         run.stderr
     );
-}
-
-fn firmware_package(server: &Scripted) {
-    for (name, bytes) in FIRMWARE_PACKAGE {
-        server.put(name, bytes.as_bytes());
-    }
 }
