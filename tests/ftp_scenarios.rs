@@ -415,12 +415,13 @@ fn sigterm_mid_apply_stops_cleanly_and_a_rerun_converges() {
         // Output goes to files: a full pipe would stall the apply.
         let out_file = std::fs::File::create(w.path().join("apply.out")).expect("out file");
         let err_file = std::fs::File::create(w.path().join("apply.err")).expect("err file");
-        let count = || {
+        let listing = || -> Vec<std::fs::DirEntry> {
             std::fs::read_dir(&server.root)
-                .map(|d| d.count())
-                .unwrap_or(0)
+                .expect("root")
+                .flatten()
+                .collect()
         };
-        let before = count();
+        let before = listing().len();
         let mut child = w
             .command(&["apply", "--auto-approve"])
             .stdin(Stdio::null())
@@ -435,17 +436,18 @@ fn sigterm_mid_apply_stops_cleanly_and_a_rerun_converges() {
             if let Ok(Some(_)) = child.try_wait() {
                 break;
             }
+            let entries = listing();
             // Early, a few names after the first (the lock, the first
             // uploads): uploads run in parallel and finish quickly, and on
             // a busy machine this loop may come round seldom.
-            if !killed && count() > before + 5 {
+            if !killed && entries.len() > before + 5 {
                 std::process::Command::new("kill")
                     .args(["-TERM", &child.id().to_string()])
                     .status()
                     .expect("kill");
                 killed = true;
             }
-            for entry in std::fs::read_dir(&server.root).expect("root").flatten() {
+            for entry in entries {
                 let name = entry.file_name().to_string_lossy().into_owned();
                 if !name.ends_with(".cfg") || FIRMWARE_PACKAGE.iter().any(|(n, _)| *n == name) {
                     continue;
