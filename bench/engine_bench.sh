@@ -60,47 +60,17 @@ PASV_HI=$((PASV_LO + 999))
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 REPORT=${REPORT:-$ROOT/target/engine_bench.md}
 T_START=$EPOCHREALTIME
+BENCH=engine_bench
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
 
-say() { printf 'engine_bench: %s\n' "$*" >&2; }
-die() {
-    say "ERROR: $*"
-    exit 1
-}
-
-[[ $(id -u) -eq 0 ]] || die "run as root: vsftpd needs it (sudo $0)"
+require_root "vsftpd needs it"
 
 # ---------------------------------------------------------------- install
 
-apt_install() {
-    local missing=() p
-    for p in "$@"; do
-        [[ $(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null) == installed ]] || missing+=("$p")
-    done
-    [[ ${#missing[@]} -eq 0 ]] && return 0
-    say "apt-get install ${missing[*]}"
-    apt-get update -qq >/dev/null
-    # vsftpd's package would start a vsftpd on *:21 where an init system
-    # runs; policy-rc.d keeps it from doing so.
-    local policy=/usr/sbin/policy-rc.d made=
-    if [[ ! -e $policy ]]; then
-        printf '#!/bin/sh\nexit 101\n' >"$policy"
-        chmod 755 "$policy"
-        made=1
-    fi
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-    [[ -n $made ]] && rm -f "$policy"
-    return 0
-}
 apt_install vsftpd jq python3 procps openssl strace time
 
-if [[ -n ${POLYOPS_BIN:-} ]]; then
-    BIN=$POLYOPS_BIN
-else
-    command -v cargo >/dev/null || die "cargo is missing: install Rust (https://rustup.rs) first"
-    say "cargo build --release"
-    cargo build --release --quiet --manifest-path "$ROOT/Cargo.toml"
-    BIN=$ROOT/target/release/polyops
-fi
+build_polyops
 declare -A BINS=([polyops]=$BIN)
 TOOLS=(polyops)
 for pair in ${EXTRA_BINS:-}; do
@@ -111,40 +81,14 @@ done
 
 # ---------------------------------------------------------------- work folder
 
-base=${BENCH_DIR:-/dev/shm}
-[[ -d $base && -w $base ]] || base=/tmp
-WORK=$(mktemp -d "$base/polyops-engine.XXXXXX")
-chmod 711 "$WORK" # the FTP user must reach its root below it
+make_work polyops-engine
 mkdir -p "$WORK/logs" "$WORK/root/noop" "$WORK/root/fresh" "$WORK/vsftpd" "$WORK/sites"
 : >"$WORK/results.tsv"
 : >"$WORK/counts.jsonl"
 : >"$WORK/profile.jsonl"
 PIDS=()
-cleanup() {
-    local rc=$? pid
-    for pid in "${PIDS[@]}"; do
-        kill "$pid" 2>/dev/null || true
-    done
-    for pid in "${PIDS[@]}"; do
-        wait "$pid" 2>/dev/null || true
-    done
-    usermod -L "$ENGINE_USER" >/dev/null 2>&1 || true
-    if [[ ${KEEP:-} == 1 || $rc -ne 0 ]]; then
-        say "work folder kept: $WORK"
-    else
-        rm -rf "$WORK"
-    fi
-}
+cleanup() { stop_own $? "$ENGINE_USER"; }
 trap cleanup EXIT
-
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-# CPU seconds (user + system) a process and its reaped children used.
-cpu_of() {
-    awk '{ printf "%.3f\n", ($14 + $15 + $16 + $17) / 100 }' "/proc/$1/stat"
-}
 
 # CPU seconds of this shell's reaped children (bash's `times`, 2nd line),
 # into CHILDREN_CPU: `times` must run in this shell, not in a $(...).
@@ -157,77 +101,14 @@ children_cpu() {
 
 # ---------------------------------------------------------------- the server
 
-say "starting vsftpd on 127.0.0.1 (user $ENGINE_USER, passive ports $PASV_LO-$PASV_HI)"
-PASSWORD=$(openssl rand -hex 16)
-grep -qx /bin/bash /etc/shells || echo /bin/bash >>/etc/shells
-if id "$ENGINE_USER" >/dev/null 2>&1; then
-    usermod -d "$WORK/root" -s /bin/bash "$ENGINE_USER" >/dev/null
-else
-    useradd -M -d "$WORK/root" -s /bin/bash "$ENGINE_USER"
-fi
-printf '%s:%s\n' "$ENGINE_USER" "$(openssl passwd -6 "$PASSWORD")" | chpasswd -e
-usermod -U "$ENGINE_USER" >/dev/null 2>&1 || true
-chown -R "$ENGINE_USER:" "$WORK/root"
-chmod 755 "$WORK/root"
-mkdir -p /var/run/vsftpd/empty
-FTP_PORT=$(free_port)
-cat >"$WORK/vsftpd/vsftpd.conf" <<EOF
-listen=YES
-listen_ipv6=NO
-listen_address=127.0.0.1
-listen_port=$FTP_PORT
-background=NO
-anonymous_enable=NO
-local_enable=YES
-write_enable=YES
-local_umask=022
-local_root=$WORK/root
-chroot_local_user=YES
-allow_writeable_chroot=YES
-pasv_enable=YES
-pasv_address=127.0.0.1
-pasv_min_port=$PASV_LO
-pasv_max_port=$PASV_HI
-port_enable=NO
-pam_service_name=vsftpd
-secure_chroot_dir=/var/run/vsftpd/empty
-seccomp_sandbox=NO
-max_clients=0
-max_per_ip=0
-dirmessage_enable=NO
-use_localtime=NO
-xferlog_enable=NO
-EOF
-chmod 600 "$WORK/vsftpd/vsftpd.conf"
-setsid vsftpd "$WORK/vsftpd/vsftpd.conf" 2>"$WORK/logs/vsftpd.log" &
-VSFTPD_PID=$!
-PIDS+=("$VSFTPD_PID")
+start_own_vsftpd "$ENGINE_USER" "$PASV_LO" "$PASV_HI"
 
 PROXY_PORT=$(free_port)
 CTL_PORT=$(free_port)
 python3 "$ROOT/bench/ftp_proxy.py" --listen "$PROXY_PORT" --upstream "$FTP_PORT" --control "$CTL_PORT" \
     --delay-ms 0 2>"$WORK/logs/proxy.log" &
 PIDS+=($!)
-for _ in $(seq 50); do
-    (exec 6<>"/dev/tcp/127.0.0.1/$CTL_PORT") 2>/dev/null && (exec 6<>"/dev/tcp/127.0.0.1/$FTP_PORT") 2>/dev/null && break
-    sleep 0.1
-done
-python3 - "$FTP_PORT" "$ENGINE_USER" "$PASSWORD" <<'EOF' || die "cannot log in to vsftpd (see $WORK/logs/vsftpd.log)"
-import ftplib, sys
-f = ftplib.FTP()
-f.connect("127.0.0.1", int(sys.argv[1]), timeout=10)
-f.login(sys.argv[2], sys.argv[3])
-f.quit()
-EOF
-
-proxy_cmd() { # COMMAND -> reply line
-    local reply
-    exec 7<>"/dev/tcp/127.0.0.1/$CTL_PORT"
-    printf '%s\n' "$1" >&7
-    read -r reply <&7
-    exec 7<&- 7>&-
-    printf '%s\n' "$reply"
-}
+wait_for_ports "$CTL_PORT" "$PROXY_PORT"
 
 # ---------------------------------------------------------------- the site
 
@@ -368,11 +249,11 @@ proxied() { # SCENARIO TOOL CMD...
     local scen=$1 tool=$2
     shift 2
     [[ $scen == first-apply ]] && empty_folder fresh
-    proxy_cmd reset >/dev/null
+    proxy_cmd "$CTL_PORT" reset >/dev/null
     "$@" >/dev/null 2>&1 || die "$tool: counted $scen failed"
     sleep 0.3
     jq -c --arg scen "$scen" --arg tool "$tool" '{scenario: $scen, tool: $tool, stats: .}' \
-        <<<"$(proxy_cmd stats)" >>"$WORK/counts.jsonl"
+        <<<"$(proxy_cmd "$CTL_PORT" stats)" >>"$WORK/counts.jsonl"
     [[ $scen == first-apply ]] && check_upload fresh "$tool through the proxy"
     return 0
 }

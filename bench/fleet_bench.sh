@@ -90,117 +90,30 @@ PASV_HI=$((PASV_LO + 999))
 read -r -a POLYOPS_ARGS <<<"${POLYOPS_ARGS:-}"
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 REPORT=${REPORT:-$ROOT/target/fleet_bench.md}
-BUSY_PATTERN='cargo test|\.ci/run|ftp_scenarios'
 T_START=$EPOCHREALTIME
+BENCH=fleet_bench
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
 
-say() { printf 'fleet_bench: %s\n' "$*" >&2; }
-die() {
-    say "ERROR: $*"
-    exit 1
-}
-
-[[ $(id -u) -eq 0 ]] || die "run as root: vsftpd needs it (sudo $0)"
+require_root "vsftpd needs it"
 ((BIG_SITES == 0 || BIG_SITES >= SITES)) || die "BIG_SITES must be 0 or at least SITES"
 
 # ---------------------------------------------------------------- install
 
-APT_UPDATED=
-apt_install() {
-    local missing=() p
-    for p in "$@"; do
-        [[ $(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null) == installed ]] || missing+=("$p")
-    done
-    [[ ${#missing[@]} -eq 0 ]] && return 0
-    if [[ -z $APT_UPDATED ]]; then
-        say "apt-get update"
-        apt-get update -qq >/dev/null
-        APT_UPDATED=1
-    fi
-    say "apt-get install ${missing[*]}"
-    # vsftpd's package would start a vsftpd on *:21 where an init system
-    # runs; policy-rc.d keeps it from doing so.
-    local policy=/usr/sbin/policy-rc.d made=
-    if [[ ! -e $policy ]]; then
-        printf '#!/bin/sh\nexit 101\n' >"$policy"
-        chmod 755 "$policy"
-        made=1
-    fi
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-    [[ -n $made ]] && rm -f "$policy"
-    return 0
-}
 apt_install vsftpd lftp jq python3 procps
-command -v cargo >/dev/null || die "cargo is missing: install Rust (https://rustup.rs) first"
-
-if [[ -n ${POLYOPS_BIN:-} ]]; then
-    BIN=$POLYOPS_BIN
-else
-    say "cargo build --release"
-    cargo build --release --quiet --manifest-path "$ROOT/Cargo.toml"
-    BIN=$ROOT/target/release/polyops
-fi
+build_polyops
 
 # ---------------------------------------------------------------- work folder
 
-base=${BENCH_DIR:-/dev/shm}
-[[ -d $base && -w $base ]] || base=/tmp
-WORK=$(mktemp -d "$base/polyops-fleet.XXXXXX")
-chmod 711 "$WORK" # the FTP user must reach its root below it
+make_work polyops-fleet
 mkdir -p "$WORK/logs" "$WORK/root" "$WORK/vsftpd"
 : >"$WORK/results.tsv"
 : >"$WORK/counts.jsonl"
 PIDS=()
-cleanup() {
-    local rc=$? pid
-    for pid in "${PIDS[@]}"; do
-        kill "$pid" 2>/dev/null || true
-    done
-    for pid in "${PIDS[@]}"; do
-        wait "$pid" 2>/dev/null || true
-    done
-    usermod -L "$FLEET_USER" >/dev/null 2>&1 || true
-    if [[ ${KEEP:-} == 1 || $rc -ne 0 ]]; then
-        say "work folder kept: $WORK"
-    else
-        rm -rf "$WORK"
-    fi
-}
+cleanup() { stop_own $? "$FLEET_USER"; }
 trap cleanup EXIT
 
 # ---------------------------------------------------------------- helpers
-
-# Wait until no test suite runs: it would share the two cores.
-wait_idle() {
-    [[ ${NO_WAIT:-} == 1 ]] && return 0
-    local waited=0
-    while pgrep -f "$BUSY_PATTERN" >/dev/null; do
-        ((waited % 60 == 0)) && say "waiting: a test suite runs"
-        sleep 5
-        waited=$((waited + 5))
-    done
-    if ((waited > 0)); then
-        say "idle after ${waited}s; letting the machine settle"
-        sleep 5
-    fi
-}
-
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-proxy_cmd() { # COMMAND -> reply line
-    local reply
-    exec 7<>"/dev/tcp/127.0.0.1/$CTL_PORT"
-    printf '%s\n' "$1" >&7
-    read -r reply <&7
-    exec 7<&- 7>&-
-    printf '%s\n' "$reply"
-}
-
-# CPU seconds (user + system) a process and its reaped children used.
-cpu_of() {
-    awk '{ printf "%.2f\n", ($14 + $15 + $16 + $17) / 100 }' "/proc/$1/stat"
-}
 
 pause() { sleep "$PAUSE"; }
 
@@ -248,55 +161,7 @@ vsftpd_cpu() {
 
 # ---------------------------------------------------------------- the server
 
-say "starting vsftpd on 127.0.0.1 (user $FLEET_USER, passive ports $PASV_LO-$PASV_HI)"
-PASSWORD=$(openssl rand -hex 16)
-grep -qx /bin/bash /etc/shells || echo /bin/bash >>/etc/shells
-if id "$FLEET_USER" >/dev/null 2>&1; then
-    usermod -d "$WORK/root" -s /bin/bash "$FLEET_USER" >/dev/null
-else
-    useradd -M -d "$WORK/root" -s /bin/bash "$FLEET_USER"
-fi
-# A SHA-512 crypt hash (~3 ms a login here), not Debian's default
-# yescrypt (~40 ms of CPU a login on this machine): on a real fleet the
-# server's CPU is its own, here it is one of the two cores the clients
-# and the proxy use too. The report says what a login costs vsftpd.
-printf '%s:%s\n' "$FLEET_USER" "$(openssl passwd -6 "$PASSWORD")" | chpasswd -e
-usermod -U "$FLEET_USER" >/dev/null 2>&1 || true
-chown "$FLEET_USER:" "$WORK/root"
-chmod 755 "$WORK/root"
-mkdir -p /var/run/vsftpd/empty
-FTP_PORT=$(free_port)
-cat >"$WORK/vsftpd/vsftpd.conf" <<EOF
-listen=YES
-listen_ipv6=NO
-listen_address=127.0.0.1
-listen_port=$FTP_PORT
-background=NO
-anonymous_enable=NO
-local_enable=YES
-write_enable=YES
-local_umask=022
-local_root=$WORK/root
-chroot_local_user=YES
-allow_writeable_chroot=YES
-pasv_enable=YES
-pasv_address=127.0.0.1
-pasv_min_port=$PASV_LO
-pasv_max_port=$PASV_HI
-port_enable=NO
-pam_service_name=vsftpd
-secure_chroot_dir=/var/run/vsftpd/empty
-seccomp_sandbox=NO
-max_clients=0
-max_per_ip=0
-dirmessage_enable=NO
-use_localtime=NO
-xferlog_enable=NO
-EOF
-chmod 600 "$WORK/vsftpd/vsftpd.conf"
-setsid vsftpd "$WORK/vsftpd/vsftpd.conf" 2>"$WORK/logs/vsftpd.log" &
-VSFTPD_PID=$!
-PIDS+=("$VSFTPD_PID")
+start_own_vsftpd "$FLEET_USER" "$PASV_LO" "$PASV_HI"
 
 PROXY_PORT=$(free_port)
 CTL_PORT=$(free_port)
@@ -304,18 +169,8 @@ python3 "$ROOT/bench/ftp_proxy.py" --listen "$PROXY_PORT" --upstream "$FTP_PORT"
     --delay-ms "$DELAY_MS" --data-delay-ms "$DELAY_MS" 2>"$WORK/logs/proxy.log" &
 PROXY_PID=$!
 PIDS+=("$PROXY_PID")
-for _ in $(seq 50); do
-    (exec 6<>"/dev/tcp/127.0.0.1/$CTL_PORT") 2>/dev/null && (exec 6<>"/dev/tcp/127.0.0.1/$FTP_PORT") 2>/dev/null && break
-    sleep 0.1
-done
-proxy_cmd reset >/dev/null || die "the proxy did not start"
-python3 - "$FTP_PORT" "$FLEET_USER" "$PASSWORD" <<'EOF' || die "cannot log in to vsftpd (see $WORK/logs/vsftpd.log)"
-import ftplib, sys
-f = ftplib.FTP()
-f.connect("127.0.0.1", int(sys.argv[1]), timeout=10)
-f.login(sys.argv[2], sys.argv[3])
-f.quit()
-EOF
+wait_for_ports "$CTL_PORT" "$PROXY_PORT"
+proxy_cmd "$CTL_PORT" reset >/dev/null || die "the proxy did not start"
 
 # ---------------------------------------------------------------- the sites
 
@@ -429,17 +284,8 @@ lftp_xargs() { # N [--upload]
 # ---------------------------------------------------------------- sections
 
 # What one login costs vsftpd: N logins one after another, straight to
-# the server (no proxy), by a bare Python client.
-logins() { # N
-    python3 - "$FTP_PORT" "$FLEET_USER" "$PASSWORD" "$1" <<'EOF'
-import ftplib, sys
-for _ in range(int(sys.argv[4])):
-    f = ftplib.FTP()
-    f.connect("127.0.0.1", int(sys.argv[1]), timeout=10)
-    f.login(sys.argv[2], sys.argv[3])
-    f.quit()
-EOF
-}
+# the server (no proxy).
+logins() { log_in "$FTP_PORT" "$FLEET_USER" "$PASSWORD" "$1"; } # N
 
 section_counts() {
     local stats verbose s=site001 one=$WORK/sites-one
@@ -447,29 +293,29 @@ section_counts() {
     mkdir -p "$one"
     cp "$WORK/sites-all/$s.yaml" "$one/"
     for tool in polyops lftp; do
-        proxy_cmd reset >/dev/null
+        proxy_cmd "$CTL_PORT" reset >/dev/null
         if [[ $tool == polyops ]]; then
             timed counts drift-1 polyops 1 pol --sites "$one" -v drift "$s"
         else
             timed counts drift-1 lftp 1 lftp_one "$s"
         fi
-        stats=$(proxy_cmd stats)
+        stats=$(proxy_cmd "$CTL_PORT" stats)
         verbose=$(grep -m1 ': observed ' "$WORK/logs/drift-1.$tool.1.err" || true)
         jq -cn --arg scen drift-1 --arg tool "$tool" --arg verbose "$verbose" --argjson stats "$stats" \
             '{scenario: $scen, tool: $tool, verbose: $verbose, stats: $stats}' >>"$WORK/counts.jsonl"
     done
     # A first apply of one site.
     empty_sites 1
-    proxy_cmd reset >/dev/null
+    proxy_cmd "$CTL_PORT" reset >/dev/null
     timed counts apply-1 polyops 1 pol --sites "$one" -v apply --auto-approve "$s"
-    stats=$(proxy_cmd stats)
+    stats=$(proxy_cmd "$CTL_PORT" stats)
     jq -cn --arg scen apply-1 --arg tool polyops --argjson stats "$stats" \
         '{scenario: $scen, tool: $tool, verbose: "", stats: $stats}' >>"$WORK/counts.jsonl"
     check_applied 1 "apply of one site"
     # The whole fleet's drift, counted once.
-    proxy_cmd reset >/dev/null
+    proxy_cmd "$CTL_PORT" reset >/dev/null
     timed counts drift-all polyops 1 pol_drift "$WORK/sites-$SITES"
-    stats=$(proxy_cmd stats)
+    stats=$(proxy_cmd "$CTL_PORT" stats)
     jq -cn --arg scen "drift-$SITES" --arg tool polyops --argjson stats "$stats" \
         '{scenario: $scen, tool: $tool, verbose: "", stats: $stats}' >>"$WORK/counts.jsonl"
     sync_times 1

@@ -65,47 +65,21 @@ P5_RUNS=${P5_RUNS:-11}
 SECTIONS=${SECTIONS:-p1 p2 p4 floor sweep p3 p5}
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 REPORT=${REPORT:-$ROOT/target/ftp_bench.md}
-BUSY_PATTERN='cargo test|\.ci/run|ftp_scenarios'
 T_START=$EPOCHREALTIME
+BENCH=ftp_bench
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
 
-say() { printf 'ftp_bench: %s\n' "$*" >&2; }
-die() {
-    say "ERROR: $*"
-    exit 1
-}
-
-[[ $(id -u) -eq 0 ]] || die "run as root: the FTP servers need it (sudo $0)"
+require_root "the FTP servers need it"
 
 # ---------------------------------------------------------------- install
 
-APT_UPDATED=
-apt_install() {
-    local missing=() p
-    for p in "$@"; do
-        [[ $(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null) == installed ]] || missing+=("$p")
-    done
-    [[ ${#missing[@]} -eq 0 ]] && return 0
-    if [[ -z $APT_UPDATED ]]; then
-        say "apt-get update"
-        apt-get update -qq >/dev/null
-        APT_UPDATED=1
-    fi
-    say "apt-get install ${missing[*]}"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-}
 apt_install lftp rclone jq python3 procps
-command -v cargo >/dev/null || die "cargo is missing: install Rust (https://rustup.rs) first"
-
-say "cargo build --release"
-cargo build --release --quiet --manifest-path "$ROOT/Cargo.toml"
-BIN=$ROOT/target/release/polyops
+POLYOPS_BIN='' build_polyops
 
 # ---------------------------------------------------------------- work folder
 
-base=${BENCH_DIR:-/dev/shm}
-[[ -d $base && -w $base ]] || base=/tmp
-WORK=$(mktemp -d "$base/polyops-ftpbench.XXXXXX")
-chmod 711 "$WORK" # the FTP users must reach their roots below it
+make_work polyops-ftpbench
 mkdir -p "$WORK/logs" "$WORK/sites" "$WORK/counts"
 : >"$WORK/results.tsv"
 : >"$WORK/failures.tsv"
@@ -120,37 +94,11 @@ cleanup() {
     if [[ -n $SERVERS_STARTED ]]; then
         "$ROOT/.ci/ftp-servers.sh" stop "$SERVERS_DIR" >/dev/null 2>&1 || true
     fi
-    if [[ ${KEEP:-} == 1 || $rc -ne 0 ]]; then
-        say "work folder kept: $WORK"
-    else
-        rm -rf "$WORK"
-    fi
+    keep_or_remove_work "$rc"
 }
 trap cleanup EXIT
 
 # ---------------------------------------------------------------- helpers
-
-# Wait until no test suite runs: it would share the CPU, and a
-# .ci/ftp-servers.sh start resets the vsftpd users' passwords.
-wait_idle() {
-    [[ ${NO_WAIT:-} == 1 ]] && return 0
-    local waited=0
-    while pgrep -f "$BUSY_PATTERN" >/dev/null; do
-        if ((waited % 60 == 0)); then
-            say "waiting: a test suite runs ($(pgrep -f "$BUSY_PATTERN" | head -n 3 | xargs -r ps -o args= -p | cut -c1-60 | paste -sd ';'))"
-        fi
-        sleep 5
-        waited=$((waited + 5))
-    done
-    if ((waited > 0)); then
-        say "idle after ${waited}s; letting the machine settle"
-        sleep 5
-    fi
-}
-
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 
 srv() { jq -r --arg n "$1" --arg k "$2" '.[] | select(.name == $n) | .[$k]' "$SERVERS_DIR/servers.json"; }
 
@@ -183,16 +131,7 @@ start_servers() {
 
 # Can the bench user still log in? (Another .ci/ftp-servers.sh start resets
 # the system users' passwords vsftpd checks.)
-login_ok() {
-    local s=$1
-    python3 - "${PORT[$s]}" "${PASS[$s]}" <<'EOF' >/dev/null 2>&1
-import ftplib, sys
-f = ftplib.FTP()
-f.connect("127.0.0.1", int(sys.argv[1]), timeout=10)
-f.login("PlcmSpIp", sys.argv[2])
-f.quit()
-EOF
-}
+login_ok() { can_log_in "${PORT[$1]}" PlcmSpIp "${PASS[$1]}"; }
 
 RESTARTS=0
 ensure_servers() {
@@ -288,15 +227,6 @@ check_upload() { # SERVER FOLDER WHAT
     fi
 }
 
-proxy_cmd() { # CONTROLPORT COMMAND -> reply line
-    local reply
-    exec 7<>"/dev/tcp/127.0.0.1/$1"
-    printf '%s\n' "$2" >&7
-    read -r reply <&7
-    exec 7<&- 7>&-
-    printf '%s\n' "$reply"
-}
-
 # counted PROXY SCENARIO TOOL CMD...: run CMD once with fresh counters on
 # PROXY, save what it asked for.
 counted() {
@@ -381,10 +311,7 @@ for p in dv dp cv cp; do
     PROXY_PIDS+=($!)
 done
 for p in dv dp cv cp; do
-    for _ in $(seq 50); do
-        (exec 6<>"/dev/tcp/127.0.0.1/${CTL[$p]}") 2>/dev/null && break
-        sleep 0.1
-    done
+    wait_for_ports "${CTL[$p]}"
     proxy_cmd "${CTL[$p]}" reset >/dev/null || die "proxy $p did not start"
 done
 site dv-noop "ftp://127.0.0.1:${LPORT[dv]}/noop/"
@@ -393,8 +320,13 @@ site dp-noop "ftp://127.0.0.1:${LPORT[dp]}/noop/"
 site cv-noop "ftp://127.0.0.1:${LPORT[cv]}/noop/"
 site cp-noop "ftp://127.0.0.1:${LPORT[cp]}/noop/"
 
+# Loading a site reads its secrets, the FTP password among them: any
+# server's will do for what never connects.
+render_site() { # FOLDER
+    POLYOPS_FTP_PASSWORD=${PASS[vsftpd]} "$BIN" --sites "$WORK/sites/vsftpd-noop" render --out "$1" lab
+}
 "$BIN" --sites "$WORK/sites/vsftpd-noop" validate lab >/dev/null
-"$BIN" --sites "$WORK/sites/vsftpd-noop" render --out "$WORK/render" lab >/dev/null
+render_site "$WORK/render" >/dev/null
 RENDERED=$WORK/render/lab
 NFILES=$(find "$RENDERED" -type f | wc -l)
 say "site: $PHONES phones, $NFILES files, $(du -sb "$RENDERED" | cut -f1) bytes"
@@ -518,7 +450,7 @@ section_floor() {
         # polyops's own share of a plan: load, check and render the site
         # (and write it, to tmpfs), no network.
         timed floor "local-render" "polyops render --out (tmpfs)" "$i" \
-            "$BIN" --sites "$WORK/sites/vsftpd-noop" render --out "$WORK/render-floor-$i" lab
+            render_site "$WORK/render-floor-$i"
         floor vsftpd "$i" list 1
         floor vsftpd "$i" retr 1
         floor vsftpd "$i" retr 2
