@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use polyops::render::inputs::Inputs;
-use polyops::site::load::parse_site;
+use polyops::site::parse::parse_site;
 use polyops::site::rules::Loaded;
 use polyops::site::rules::{check_across, check_site};
 use polyops::site::secret::Secret;

@@ -85,7 +85,7 @@ impl Fleet {
 mod tests {
     use super::*;
     use crate::error::Error;
-    use crate::site::load::parse_site;
+    use crate::site::parse::parse_site;
     use crate::site::rules::check_site;
     use std::time::Duration;
 

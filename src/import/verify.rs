@@ -12,8 +12,8 @@ use crate::import::{yaml, Imported};
 use crate::polycom::reader::parameter_map;
 use crate::render::inputs::Inputs;
 use crate::render::{render, Rendered};
-use crate::site::load::parse_site;
 use crate::site::params::is_secret_name;
+use crate::site::parse::parse_site;
 use crate::site::rules::check_site;
 use crate::site::secret::{Secret, SecretRef};
 

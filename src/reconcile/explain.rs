@@ -600,7 +600,7 @@ mod tests {
 
     fn site() -> Site {
         let (file, positions) =
-            crate::site::load::parse_site("sites/hq.yaml", SITE).expect("the test site parses");
+            crate::site::parse::parse_site("sites/hq.yaml", SITE).expect("the test site parses");
         crate::site::rules::check_site("sites/hq.yaml", &file, &positions)
             .0
             .expect("the test site is valid")

@@ -34,7 +34,7 @@ pub fn read(sites_dir: &Path) -> Result<Option<Defaults>, Vec<Diagnostic>> {
     if !path.is_file() {
         return Ok(None);
     }
-    let file = crate::site::load::display(&path);
+    let file = crate::site::parse::display(&path);
     let fail =
         |pos: Pos, path: &str, message: String| vec![Diagnostic::error(&file, pos, path, message)];
     let bytes = std::fs::read(&path).map_err(|e| {

@@ -1,22 +1,18 @@
-//! Site files → checked sites: read, parse with positions, validate against the
-//! JSON Schema, deserialise, then apply the rules of docs/site-file.md per site and
-//! across all sites. All findings of a run are collected, none stops the rest.
+//! Site files → checked sites: find the files of the sites folder, select
+//! those a command names, read each (`parse`), then apply the rules of
+//! docs/site-file.md per site and across all sites. All findings of a run
+//! are collected, none stops the rest.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-
-use jsonschema::error::{TypeKind, ValidationErrorKind};
-use jsonschema::paths::LocationSegment;
-use serde_json::Value;
 
 use crate::site::defaults::{self, Defaults};
 use crate::site::diagnostic::Diagnostic;
 use crate::site::file::SiteFile;
 use crate::site::model::Site;
-use crate::site::repair::Repairs;
+use crate::site::parse::{display, read_site};
 use crate::site::rules::{self, Loaded};
-use crate::site::schema;
-use crate::site::source::{self, join_index, join_key, Pos, Positions};
+use crate::site::source::{Pos, Positions};
 
 /// Every site file found, checked; `selected` marks the ones the command
 /// was asked about (the others are loaded for the cross-site rules).
@@ -102,7 +98,7 @@ fn files_of(path: &Path, sites_dir: &Path, sf: Option<&SiteFile>) -> Vec<PathBuf
 /// Narrow the selected site files to `selection`.
 fn narrow(
     files: &mut BTreeMap<PathBuf, bool>,
-    parsed: &[(PathBuf, Option<(SiteFile, Positions)>)],
+    parsed: &[ParsedFile],
     sites_dir: &Path,
     selection: &Selection,
 ) {
@@ -183,7 +179,35 @@ pub fn load_selected(
     names: &[String],
     selection: &Selection,
 ) -> Result<Catalog, LoadError> {
-    let mut files: BTreeMap<PathBuf, bool> = BTreeMap::new();
+    let (mut files, unread) = files_to_read(sites_dir, names)?;
+    let defaults = match defaults::read(sites_dir) {
+        Ok(d) => d,
+        // No site can be checked against broken defaults: their errors
+        // are the whole report.
+        Err(diagnostics) => {
+            return Ok(Catalog {
+                sites: Vec::new(),
+                diagnostics,
+            })
+        }
+    };
+    // Explicit paths first, so a name can be matched against parsed site names.
+    let wanted_names = select_named_files(&mut files, names)?;
+    let (parsed, unparsed) = parse_all(&files, defaults.as_ref());
+    select_named_sites(&mut files, &parsed, &wanted_names, sites_dir)?;
+    narrow(&mut files, &parsed, sites_dir, selection);
+    // About the folder, not a site: only when the whole folder was asked for.
+    let about_folder = if names.is_empty() { unread } else { Vec::new() };
+    Ok(check_all(&files, parsed, unparsed, about_folder))
+}
+
+/// Every site file to read, each marked selected when no name narrows
+/// the run; and what of the folder could not be read.
+fn files_to_read(
+    sites_dir: &Path,
+    names: &[String],
+) -> Result<(BTreeMap<PathBuf, bool>, Vec<Diagnostic>), LoadError> {
+    let mut files = BTreeMap::new();
     let mut unread = Vec::new();
     if sites_dir.is_dir() {
         for path in site_files_in(sites_dir, &mut unread)? {
@@ -200,21 +224,15 @@ pub fn load_selected(
             unread: unread.into_iter().next(),
         });
     }
+    Ok((files, unread))
+}
 
-    let defaults = match defaults::read(sites_dir) {
-        Ok(d) => d,
-        // No site can be checked against broken defaults: their errors
-        // are the whole report.
-        Err(diagnostics) => {
-            return Ok(Catalog {
-                sites: Vec::new(),
-                diagnostics,
-            })
-        }
-    };
-    let mut diagnostics = Vec::new();
-    let mut parsed: Vec<(PathBuf, Option<(SiteFile, Positions)>)> = Vec::new();
-    // Explicit paths first, so a name can be matched against parsed site names.
+/// Select the `names` that are paths of site files (adding those outside
+/// the folder); returns the others, site names to resolve once parsed.
+fn select_named_files(
+    files: &mut BTreeMap<PathBuf, bool>,
+    names: &[String],
+) -> Result<Vec<String>, LoadError> {
     let mut wanted_names = Vec::new();
     for name in names {
         let as_path = PathBuf::from(name);
@@ -232,47 +250,72 @@ pub fn load_selected(
             wanted_names.push(name.clone());
         }
     }
-    for (path, _) in files.iter() {
-        match read_site(path, defaults.as_ref()) {
+    Ok(wanted_names)
+}
+
+/// A site file, and what it holds if it parsed.
+type ParsedFile = (PathBuf, Option<(SiteFile, Positions)>);
+
+/// Read every file: what parsed (None where it did not), and the
+/// diagnostics of those that did not.
+fn parse_all(
+    files: &BTreeMap<PathBuf, bool>,
+    defaults: Option<&Defaults>,
+) -> (Vec<ParsedFile>, Vec<(PathBuf, Vec<Diagnostic>)>) {
+    let mut parsed = Vec::new();
+    let mut unparsed = Vec::new();
+    for path in files.keys() {
+        match read_site(path, defaults) {
             Ok(ok) => parsed.push((path.clone(), Some(ok))),
             Err(d) => {
                 parsed.push((path.clone(), None));
-                diagnostics.push((path.clone(), d));
+                unparsed.push((path.clone(), d));
             }
         }
     }
-    // Resolve names: a file named <name>.yaml, or a file whose `site:` is name.
-    for name in &wanted_names {
+    (parsed, unparsed)
+}
+
+/// Select the file of each site name: a file named <name>.yaml, or a file
+/// whose `site:` is name.
+fn select_named_sites(
+    files: &mut BTreeMap<PathBuf, bool>,
+    parsed: &[ParsedFile],
+    wanted_names: &[String],
+    sites_dir: &Path,
+) -> Result<(), LoadError> {
+    for name in wanted_names {
         let hit = parsed.iter().find(|(p, sf)| {
             sf.as_ref().is_some_and(|(f, _)| &f.site == name)
                 || p.file_stem().is_some_and(|s| s == name.as_str())
         });
-        match hit {
-            Some((p, _)) => {
-                files.insert(p.clone(), true);
-            }
-            None => {
-                return Err(LoadError::NoSuchSite {
-                    name: name.clone(),
-                    dir: sites_dir.to_owned(),
-                    near: nearest_site(name, &parsed),
-                })
-            }
-        }
+        let Some((p, _)) = hit else {
+            return Err(LoadError::NoSuchSite {
+                name: name.clone(),
+                dir: sites_dir.to_owned(),
+                near: nearest_site(name, parsed),
+            });
+        };
+        files.insert(p.clone(), true);
     }
+    Ok(())
+}
 
-    narrow(&mut files, &parsed, sites_dir, selection);
-
+/// Check every parsed site; keep the diagnostics of the selected ones,
+/// then check across all of them.
+fn check_all(
+    files: &BTreeMap<PathBuf, bool>,
+    parsed: Vec<ParsedFile>,
+    unparsed: Vec<(PathBuf, Vec<Diagnostic>)>,
+    about_folder: Vec<Diagnostic>,
+) -> Catalog {
+    let selected = |path: &PathBuf| files.get(path).copied().unwrap_or(false);
     let mut catalog = Catalog {
         sites: Vec::new(),
-        diagnostics: Vec::new(),
+        diagnostics: about_folder,
     };
-    // About the folder, not a site: only when the whole folder was asked for.
-    if names.is_empty() {
-        catalog.diagnostics.extend(unread);
-    }
-    for (path, diags) in diagnostics {
-        if files.get(&path).copied().unwrap_or(false) {
+    for (path, diags) in unparsed {
+        if selected(&path) {
             catalog.diagnostics.extend(diags);
         }
     }
@@ -280,7 +323,7 @@ pub fn load_selected(
         let Some((file, positions)) = sf else {
             continue;
         };
-        let selected = files.get(&path).copied().unwrap_or(false);
+        let selected = selected(&path);
         let (site, diags) = rules::check_site(&display(&path), &file, &positions);
         if selected {
             catalog.diagnostics.extend(diags);
@@ -296,12 +339,12 @@ pub fn load_selected(
     catalog
         .diagnostics
         .extend(rules::check_across(&catalog.sites));
-    Ok(catalog)
+    catalog
 }
 
 /// The site name nearest to `name`: of the names site files give
 /// (`site:`) or, for a file that could not be read, its file name.
-fn nearest_site(name: &str, parsed: &[(PathBuf, Option<(SiteFile, Positions)>)]) -> Option<String> {
+fn nearest_site(name: &str, parsed: &[ParsedFile]) -> Option<String> {
     let names: Vec<String> = parsed
         .iter()
         .filter_map(|(path, sf)| match sf {
@@ -410,386 +453,4 @@ fn is_yaml(path: &Path) -> bool {
 fn is_quiet(path: &Path) -> bool {
     path.file_name()
         .is_some_and(|n| n.to_string_lossy().starts_with(['_', '.']))
-}
-
-/// A path as shown in messages.
-pub fn display(path: &Path) -> String {
-    path.display().to_string()
-}
-
-/// Read, parse and schema-check one site file, over the defaults if any.
-pub fn read_site(
-    path: &Path,
-    defaults: Option<&Defaults>,
-) -> Result<(SiteFile, Positions), Vec<Diagnostic>> {
-    let file = display(path);
-    let bytes = std::fs::read(path).map_err(|e| {
-        vec![Diagnostic::error(
-            &file,
-            Pos::START,
-            "",
-            format!("error reading site file: {e}"),
-        )]
-    })?;
-    let text = String::from_utf8(bytes).map_err(|e| {
-        let offset = e.utf8_error().valid_up_to();
-        vec![Diagnostic::error(
-            &file,
-            pos_of_offset(e.as_bytes(), offset),
-            "",
-            "the file is not valid UTF-8",
-        )]
-    })?;
-    parse_site_over(&file, &text, defaults)
-}
-
-/// Parse and schema-check the text of one site file.
-pub fn parse_site(file: &str, text: &str) -> Result<(SiteFile, Positions), Vec<Diagnostic>> {
-    parse_site_over(file, text, None)
-}
-
-/// [`parse_site`], with `defaults` merged under the site before it is
-/// checked.
-pub fn parse_site_over(
-    file: &str,
-    text: &str,
-    defaults: Option<&Defaults>,
-) -> Result<(SiteFile, Positions), Vec<Diagnostic>> {
-    let mut doc =
-        source::parse(text).map_err(|e| vec![Diagnostic::error(file, e.pos, "", e.message)])?;
-    if let Some(d) = defaults {
-        d.merge_under(&mut doc.value, &mut doc.positions);
-    }
-    if !doc.value.is_object() {
-        return Err(vec![Diagnostic::error(
-            file,
-            Pos::START,
-            "",
-            "a site file must be a YAML mapping (site:, target:, server: …)",
-        )]);
-    }
-    for (written, name) in crate::site::file::normalise_models(&mut doc.value) {
-        doc.positions
-            .rename(&join_key("models", &written), &join_key("models", &name));
-    }
-    let mut diags: Vec<Diagnostic> = Vec::new();
-    let mut repairs = Repairs::default();
-    for err in schema::validator().iter_errors(&doc.value) {
-        repairs.note(&err);
-        let path = field_path(&err.instance_path().iter().collect::<Vec<_>>());
-        diags.extend(schema_diagnostics(
-            file,
-            &doc.positions,
-            &path,
-            err.kind(),
-            err.instance(),
-        ));
-    }
-    if !diags.is_empty() {
-        diags.extend(repairs.rule_findings(file, &doc.value, &doc.positions));
-        diags.sort_by(|a, b| (a.pos, &a.path).cmp(&(b.pos, &b.path)));
-        diags.dedup();
-        return Err(diags);
-    }
-    // JSON Schema's `integer` admits 5060.0 (it compares values, not
-    // spellings) but serde does not. No site field takes a fraction (a test
-    // pins it), so every such number is an integer field written wrong; all
-    // of them are reported, not only the first one serde stops at.
-    let mut floats = Vec::new();
-    find_floats(&doc.value, "", &mut floats);
-    if !floats.is_empty() {
-        return Err(floats
-            .iter()
-            .map(|path| {
-                let (file, pos) = doc.positions.value_in(file, path);
-                Diagnostic::error(
-                    file,
-                    pos,
-                    path,
-                    "expected integer, found a number with a decimal point or exponent",
-                )
-            })
-            .collect());
-    }
-    match serde_path_to_error::deserialize::<_, SiteFile>(doc.value) {
-        Ok(sf) => Ok((sf, doc.positions)),
-        // The schema is generated from these types, so this is only reached
-        // where it says less than they do (a u32's upper bound); still an
-        // error at its field, not a panic.
-        Err(e) => {
-            let mut path = String::new();
-            for seg in e.path().iter() {
-                path = match seg {
-                    serde_path_to_error::Segment::Seq { index } => join_index(&path, *index),
-                    serde_path_to_error::Segment::Map { key } => join_key(&path, key),
-                    serde_path_to_error::Segment::Enum { .. }
-                    | serde_path_to_error::Segment::Unknown => path,
-                };
-            }
-            let (file, pos) = doc.positions.value_in(file, &path);
-            Err(vec![Diagnostic::error(
-                file,
-                pos,
-                &path,
-                plain_types(&e.into_inner().to_string()),
-            )])
-        }
-    }
-}
-
-/// The field paths of every number that is not an integer.
-fn find_floats(v: &Value, path: &str, out: &mut Vec<String>) {
-    match v {
-        Value::Number(n) if !n.is_i64() && !n.is_u64() => out.push(path.to_owned()),
-        Value::Array(items) => {
-            for (i, item) in items.iter().enumerate() {
-                find_floats(item, &join_index(path, i), out);
-            }
-        }
-        Value::Object(map) => {
-            for (key, item) in map {
-                find_floats(item, &join_key(path, key), out);
-            }
-        }
-        _ => {}
-    }
-}
-
-/// serde's message with Rust's integer types said in words: `expected u32`
-/// → `expected an integer from 0 to 4294967295`.
-fn plain_types(message: &str) -> String {
-    let ranges = [
-        ("u8", 0, i128::from(u8::MAX)),
-        ("u16", 0, i128::from(u16::MAX)),
-        ("u32", 0, i128::from(u32::MAX)),
-        ("u64", 0, i128::from(u64::MAX)),
-        ("i32", i128::from(i32::MIN), i128::from(i32::MAX)),
-    ];
-    for (name, min, max) in ranges {
-        if let Some(head) = message.strip_suffix(&format!("expected {name}")) {
-            return format!("{head}expected an integer from {min} to {max}");
-        }
-    }
-    message.to_owned()
-}
-
-fn pos_of_offset(bytes: &[u8], offset: usize) -> Pos {
-    let before = &bytes[..offset.min(bytes.len())];
-    let line = before.iter().filter(|b| **b == b'\n').count() + 1;
-    let col = before.iter().rev().take_while(|b| **b != b'\n').count() + 1;
-    Pos { line, col }
-}
-
-/// `/phones/3/mac` → `phones[3].mac`.
-fn field_path(segments: &[LocationSegment<'_>]) -> String {
-    let mut path = String::new();
-    for seg in segments {
-        path = match seg {
-            LocationSegment::Property(p) => join_key(&path, p),
-            LocationSegment::Index(i) => join_index(&path, *i),
-        };
-    }
-    path
-}
-
-/// Whether a field holds a password, whose value is never shown: a
-/// `password` field, or a parameter whose name says password.
-fn is_secret_field(path: &str) -> bool {
-    match param_name(path) {
-        Some(name) => crate::site::params::is_secret_name(name),
-        None => path.split(['.', '[']).any(|seg| seg == "password"),
-    }
-}
-
-/// The parameter a field path names (`extensions[0].params.reg.1.label` →
-/// `reg.1.label`), if it is one.
-fn param_name(path: &str) -> Option<&str> {
-    if let Some(name) = path.strip_prefix("params.") {
-        return Some(name);
-    }
-    path.find(".params.").map(|i| &path[i + ".params.".len()..])
-}
-
-fn schema_diagnostics(
-    file: &str,
-    positions: &Positions,
-    path: &str,
-    kind: &ValidationErrorKind,
-    instance: &Value,
-) -> Vec<Diagnostic> {
-    let (file, at) = positions.value_in(file, path);
-    let shown = if is_secret_field(path) {
-        "the value".to_owned()
-    } else {
-        describe(instance)
-    };
-    let one = |message: String| vec![Diagnostic::error(file, at, path, message)];
-    match kind {
-        ValidationErrorKind::AdditionalProperties { unexpected }
-        | ValidationErrorKind::UnevaluatedProperties { unexpected } => unexpected
-            .iter()
-            .map(|key| {
-                let child = join_key(path, key);
-                let (file, pos) = positions.key_in(file, &child);
-                Diagnostic::error(file, pos, &child, unknown_field(path, key))
-            })
-            .collect(),
-        ValidationErrorKind::Required { property } => {
-            let name = property.as_str().unwrap_or_default();
-            vec![Diagnostic::error(
-                file,
-                at,
-                &join_key(path, name),
-                "missing required field",
-            )]
-        }
-        ValidationErrorKind::Type { kind } => {
-            let expected: Vec<String> = match kind {
-                TypeKind::Single(t) => vec![t.to_string()],
-                TypeKind::Multiple(set) => set.iter().map(|t| t.to_string()).collect(),
-            };
-            let mut message = format!(
-                "expected {}, found {}",
-                expected.join(" or "),
-                json_type(instance)
-            );
-            if expected.iter().any(|t| t == "string") && instance.is_number() {
-                message.push_str(" (quote it: YAML reads unquoted digits as a number)");
-            }
-            one(message)
-        }
-        ValidationErrorKind::Enum { options } => {
-            let allowed: Vec<String> = options
-                .as_array()
-                .map(|a| a.iter().map(describe).collect())
-                .unwrap_or_default();
-            one(format!("{shown} is not one of {}", allowed.join(", ")))
-        }
-        ValidationErrorKind::Pattern { pattern } => one(match schema::pattern_in_words(pattern) {
-            Some(words) => format!("{shown} is not allowed here: {words}"),
-            None => format!("{shown} does not match the pattern {pattern}"),
-        }),
-        ValidationErrorKind::Minimum { limit } => one(format!("{shown} is less than {limit}")),
-        ValidationErrorKind::Maximum { limit } => one(format!("{shown} is more than {limit}")),
-        ValidationErrorKind::ExclusiveMinimum { limit } => {
-            one(format!("{shown} must be more than {limit}"))
-        }
-        ValidationErrorKind::ExclusiveMaximum { limit } => {
-            one(format!("{shown} must be less than {limit}"))
-        }
-        ValidationErrorKind::MinLength { .. } => one("must not be empty".to_owned()),
-        ValidationErrorKind::MultipleOf { multiple_of } => {
-            one(format!("{shown} is not a multiple of {multiple_of}"))
-        }
-        ValidationErrorKind::AnyOf { .. } if param_name(path).is_some() => one(format!(
-            "{shown} is not a parameter value: a string, an integer or a boolean (quote a number with a point: \"1.5\"), or {{env: NAME}} / {{secret: KEY}}"
-        )),
-        ValidationErrorKind::AnyOf { .. } | ValidationErrorKind::OneOfNotValid { .. }
-            if is_secret_field(path) =>
-        {
-            one("expected a password: a string, {env: NAME} or {secret: KEY}".to_owned())
-        }
-        // `Option<T>` is `anyOf: [T, null]`: a non-null value that fails is
-        // best explained by why it is not a T.
-        ValidationErrorKind::AnyOf { context } if !instance.is_null() => {
-            let mut branches = context
-                .iter()
-                .filter(|errors| !errors.iter().all(expects_only_null));
-            match (branches.next(), branches.next()) {
-                (Some(errors), None) if !errors.is_empty() => errors
-                    .iter()
-                    .flat_map(|e| {
-                        let path = field_path(&e.instance_path().iter().collect::<Vec<_>>());
-                        schema_diagnostics(file, positions, &path, e.kind(), e.instance())
-                    })
-                    .collect(),
-                _ => one("does not match the schema (anyOf)".to_owned()),
-            }
-        }
-        other => one(format!("does not match the schema ({})", other.keyword())),
-    }
-}
-
-/// "unknown field", with the nearest field the mapping at `path` may hold.
-fn unknown_field(path: &str, key: &str) -> String {
-    let segments: Vec<&str> = path
-        .split(['.', '['])
-        .map(|s| s.trim_end_matches(']'))
-        .filter(|s| !s.is_empty())
-        .collect();
-    let fields = schema::fields_at(&segments);
-    match crate::nearest::nearest(key, fields.iter().map(String::as_str)) {
-        Some(near) => format!("unknown field; did you mean {near}?"),
-        None => "unknown field".to_owned(),
-    }
-}
-
-/// The error of the `null` branch of an `Option`'s `anyOf`.
-fn expects_only_null(e: &jsonschema::ValidationError<'_>) -> bool {
-    matches!(
-        e.kind(),
-        ValidationErrorKind::Type {
-            kind: TypeKind::Single(jsonschema::JsonType::Null)
-        }
-    )
-}
-
-fn json_type(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(n) if n.is_i64() || n.is_u64() => "an integer",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "a mapping",
-    }
-}
-
-fn describe(v: &Value) -> String {
-    match v {
-        Value::String(s) => format!("{s:?}"),
-        Value::Array(_) | Value::Object(_) => json_type(v).to_owned(),
-        other => other.to_string(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// `parse_site` reports every non-integer number as an integer field
-    /// written wrong; that holds while no field of the schema is a `number`.
-    #[test]
-    fn no_site_field_takes_a_fraction() {
-        fn types(v: &Value, out: &mut Vec<String>) {
-            match v {
-                Value::Object(map) => {
-                    for (key, item) in map {
-                        if key == "type" {
-                            out.push(item.to_string());
-                        }
-                        types(item, out);
-                    }
-                }
-                Value::Array(items) => items.iter().for_each(|i| types(i, out)),
-                _ => {}
-            }
-        }
-        let schema: Value =
-            serde_json::from_str(&schema::site_schema_json()).expect("the schema is JSON");
-        let mut found = Vec::new();
-        types(&schema, &mut found);
-        assert!(found.iter().any(|t| t.contains("\"integer\"")));
-        assert!(!found.iter().any(|t| t.contains("\"number\"")), "{found:?}");
-    }
-
-    #[test]
-    fn rust_integer_types_are_said_in_words() {
-        assert_eq!(
-            plain_types("invalid value: integer `70000`, expected u16"),
-            "invalid value: integer `70000`, expected an integer from 0 to 65535"
-        );
-        assert_eq!(plain_types("something else"), "something else");
-    }
 }

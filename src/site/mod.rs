@@ -10,6 +10,7 @@ pub mod mac;
 pub mod model;
 pub mod name;
 pub mod params;
+pub mod parse;
 pub mod repair;
 pub mod rules;
 pub mod schema;

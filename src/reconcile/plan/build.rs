@@ -286,7 +286,7 @@ mod tests {
     fn hq() -> Site {
         let yaml = "site: hq\ntarget: {url: \"dir:root\"}\nserver: {address: 10.0.0.1}\ntime: {zone: pacific}\nextensions: [{number: \"201\", password: \"1212\"}]\nphones: []\n";
         let (file, positions) =
-            crate::site::load::parse_site("sites/hq.yaml", yaml).expect("a site file");
+            crate::site::parse::parse_site("sites/hq.yaml", yaml).expect("a site file");
         let (site, diags) = crate::site::rules::check_site("sites/hq.yaml", &file, &positions);
         site.unwrap_or_else(|| panic!("a valid site: {diags:?}"))
     }
