@@ -67,8 +67,38 @@ pub fn boot_options(site: &Site) -> Result<BootOptions, DhcpError> {
             target: site.target.display.clone(),
         });
     };
-    let ipv6 = host.contains(':');
-    let host_ok = if ipv6 {
+    check_carried(&site.name, host, path)?;
+    let url = *port != 21 || !path.is_empty();
+    let boot_server = if url {
+        boot_server_url(host, *port, path)
+    } else {
+        host.clone()
+    };
+    let ip6000: Vec<String> = site
+        .phones
+        .iter()
+        .filter(|p| p.model == Model::IP6000)
+        .map(|p| p.mac.to_string())
+        .collect();
+    let warnings = unreachable_host(host)
+        .map(|what| unreachable(&site.name, host, what))
+        .into_iter()
+        .collect::<Vec<_>>();
+    let mut notes = warnings.clone();
+    notes.extend(boot_notes(site, host, url, *tls, &ip6000));
+    Ok(BootOptions {
+        site: site.name.clone(),
+        target: site.target.display.clone(),
+        boot_server,
+        ip6000,
+        notes,
+        warnings,
+    })
+}
+
+/// `Err` for a host or path a DHCP option string cannot carry safely.
+fn check_carried(site: &str, host: &str, path: &str) -> Result<(), DhcpError> {
+    let host_ok = if host.contains(':') {
         host.chars()
             .all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.')
     } else {
@@ -79,7 +109,7 @@ pub fn boot_options(site: &Site) -> Result<BootOptions, DhcpError> {
     };
     if !host_ok {
         return Err(DhcpError::Host {
-            site: site.name.clone(),
+            site: site.to_owned(),
             host: crate::printable::printable(host),
         });
     }
@@ -88,43 +118,38 @@ pub fn boot_options(site: &Site) -> Result<BootOptions, DhcpError> {
         .find(|&c| !(c.is_ascii_alphanumeric() || "-._~/%+".contains(c)))
     {
         return Err(DhcpError::Path {
-            site: site.name.clone(),
+            site: site.to_owned(),
             character: crate::printable::printable(&c.to_string()),
         });
     }
-    let url = *port != 21 || !path.is_empty();
-    let boot_server = if url {
-        let host = if ipv6 {
-            format!("[{host}]")
-        } else {
-            host.clone()
-        };
-        let port = if *port == 21 {
-            String::new()
-        } else {
-            format!(":{port}")
-        };
-        let path = if path.is_empty() {
-            String::new()
-        } else {
-            format!("/{path}")
-        };
-        format!("ftp://{host}{port}{path}")
-    } else {
-        host.clone()
-    };
-    let ip6000: Vec<String> = site
-        .phones
-        .iter()
-        .filter(|p| p.model == Model::IP6000)
-        .map(|p| p.mac.to_string())
-        .collect();
+    Ok(())
+}
 
-    let warnings = unreachable_host(host)
-        .map(|what| unreachable(&site.name, host, what))
-        .into_iter()
-        .collect::<Vec<_>>();
-    let mut notes = warnings.clone();
+/// The boot server as a URL: for a port other than 21 or a folder below
+/// the login folder.
+fn boot_server_url(host: &str, port: u16, path: &str) -> String {
+    let host = if host.contains(':') {
+        format!("[{host}]")
+    } else {
+        host.to_owned()
+    };
+    let port = if port == 21 {
+        String::new()
+    } else {
+        format!(":{port}")
+    };
+    let path = if path.is_empty() {
+        String::new()
+    } else {
+        format!("/{path}")
+    };
+    format!("ftp://{host}{port}{path}")
+}
+
+/// What the reader must know about the options of `site`, besides the
+/// warnings.
+fn boot_notes(site: &Site, host: &str, url: bool, tls: bool, ip6000: &[String]) -> Vec<String> {
+    let mut notes = Vec::new();
     let mut login = format!(
         "Option 160 is a string: the boot server that the phones' factory setting asks DHCP for (guide §7.2). The phones log in with the server user and password set on each phone (factory default {FACTORY_USER} / {FACTORY_USER}); DHCP does not carry them."
     );
@@ -140,13 +165,13 @@ pub fn boot_options(site: &Site) -> Result<BootOptions, DhcpError> {
             "The site's files are not in the login folder on port 21, so the value is a URL, which the phones take wherever they take a server address.".to_owned(),
         );
     }
-    if *tls {
+    if tls {
         notes.push(format!(
             "The target is {}, but the phones fetch their files over plain FTP on the same port: the server must also accept a plain FTP login for the phones' account (polyops doctor {} checks it).",
             site.target.display, site.name
         ));
     }
-    if ipv6 {
+    if host.contains(':') {
         notes.push(format!(
             "{host} is an IPv6 address: the phones of the guide's firmware boot over IPv4; give the boot server an IPv4 address or a DNS name."
         ));
@@ -165,14 +190,7 @@ pub fn boot_options(site: &Site) -> Result<BootOptions, DhcpError> {
             ip6000.join(", ")
         ));
     }
-    Ok(BootOptions {
-        site: site.name.clone(),
-        target: site.target.display.clone(),
-        boot_server,
-        ip6000,
-        notes,
-        warnings,
-    })
+    notes
 }
 
 /// The warning about a boot server no phone can reach.
