@@ -166,10 +166,10 @@ struct VerboseOption {
     verbose: bool,
 }
 
-/// Every option of the commands that read a target's files: plan, apply
-/// and drift.
+/// Every option of the commands that reconcile sites with their targets:
+/// plan, apply and drift.
 #[derive(Debug, Args)]
-struct OnlineOptions {
+struct ReconcileOptions {
     #[command(flatten)]
     sites: SiteOptions,
     #[command(flatten)]
@@ -209,7 +209,7 @@ enum CliCommand {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
         #[command(flatten)]
-        online: OnlineOptions,
+        reconcile: ReconcileOptions,
     },
     /// Read-only: did each phone take what was applied (exit 2 when any
     /// phone is not current)?
@@ -226,7 +226,7 @@ enum CliCommand {
         #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, default_value = "3d")]
         silent_after: std::time::Duration,
         #[command(flatten)]
-        online: OnlineOptions,
+        reconcile: ReconcileOptions,
     },
     /// Ask a site's phones to fetch their files now: a SIP NOTIFY
     /// (check-sync) to each phone's address (exit 1 unless every phone
@@ -314,7 +314,7 @@ struct PlanArgs {
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
     #[command(flatten)]
-    online: OnlineOptions,
+    reconcile: ReconcileOptions,
 }
 
 /// `apply`'s own options.
@@ -348,7 +348,7 @@ struct ApplyArgs {
     #[arg(long)]
     resync: bool,
     #[command(flatten)]
-    online: OnlineOptions,
+    reconcile: ReconcileOptions,
 }
 
 /// `resync`'s arguments and options.
@@ -480,7 +480,7 @@ struct AfterCommand {
 }
 
 impl AfterCommand {
-    fn online(o: OnlineOptions) -> Self {
+    fn reconcile(o: ReconcileOptions) -> Self {
         let mut shared = Self::new(
             o.sites,
             Some(o.secrets),
@@ -560,22 +560,23 @@ impl CliCommand {
                     detailed_exitcode: a.detailed_exitcode,
                     format: a.format,
                 },
-                AfterCommand::online(a.online),
+                AfterCommand::reconcile(a.reconcile),
             ),
             CliCommand::Apply(a) => a.split(),
-            CliCommand::Drift { format, online } => {
-                (Command::Drift { format }, AfterCommand::online(online))
-            }
+            CliCommand::Drift { format, reconcile } => (
+                Command::Drift { format },
+                AfterCommand::reconcile(reconcile),
+            ),
             CliCommand::Phones {
                 format,
                 silent_after,
-                online,
+                reconcile,
             } => (
                 Command::Phones(PhonesOptions {
                     format,
                     silent_after,
                 }),
-                AfterCommand::online(online),
+                AfterCommand::reconcile(reconcile),
             ),
             CliCommand::Resync(a) => a.split(),
             CliCommand::Explain(a) => a.split(),
@@ -623,7 +624,10 @@ impl ApplyArgs {
             format: self.format,
             resync: self.resync,
         };
-        (Command::Apply(options), AfterCommand::online(self.online))
+        (
+            Command::Apply(options),
+            AfterCommand::reconcile(self.reconcile),
+        )
     }
 }
 

@@ -8,12 +8,11 @@ use std::collections::BTreeMap;
 
 use super::log::{self, Line};
 use super::phone_clock::PhoneClock;
-use super::report::{
-    ErrorLine, FileTime, PhoneReport, SitePhones, SiteStatus, Summary, Times, Unreadable,
-};
+use super::report::{ErrorLine, FileTime, PhoneReport, SitePhones, Summary, Times, Unreadable};
 use super::status::{decide, Evidence, Status};
 use super::{MAX_ERROR_LINES, MAX_LOG_BYTES, TAIL_BYTES};
 use crate::mask::Masker;
+use crate::reconcile::record::SiteStatus;
 use crate::remote::traces::{Fact, Kind, Precision, Stamp, Tail, TimeSource};
 use crate::remote::{Cause, Reader, RemoteError, RemoteName, TraceRequest, Traces};
 use crate::site::model::{Phone, Site};

@@ -6,6 +6,7 @@
 use serde::Serialize;
 
 use super::status::Status;
+use crate::reconcile::record::SiteStatus;
 use crate::remote::traces::{Precision, Stamp, TimeSource};
 
 /// Version of the phones report's JSON; bumped on any incompatible change.
@@ -69,13 +70,6 @@ impl SitePhones {
             phones: Vec::new(),
         }
     }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum SiteStatus {
-    Ok,
-    Error,
 }
 
 /// Where a site's times came from.

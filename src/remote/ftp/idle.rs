@@ -22,7 +22,7 @@ use suppaftp::FtpStream;
 
 use super::admission::{Gate, Gates, Parked};
 use super::watchdog::Watchdog;
-use super::Learnt;
+use super::ServerProfile;
 use crate::remote::Access;
 
 /// Whose sessions may serve whom.
@@ -57,7 +57,7 @@ pub struct Idle {
     pub key: Key,
     pub conn: FtpStream,
     pub watchdog: Watchdog,
-    pub server: Learnt,
+    pub server: ServerProfile,
     /// Where the login started (the reply to PWD): folders are changed
     /// from there.
     pub home: String,

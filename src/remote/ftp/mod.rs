@@ -80,10 +80,10 @@ struct Settings {
     sessions: Arc<std::sync::atomic::AtomicUsize>,
 }
 
-/// What the first login learnt of the server: later logins to it (retries,
-/// parallel connections) do not ask again.
+/// What the first login learnt of the server: later logins to it
+/// (retries, parallel connections) do not ask again.
 #[derive(Clone, Copy, Default)]
-struct Learnt {
+struct ServerProfile {
     mlsd: bool,
     /// SIZE is in FEAT (RFC 3659): apply checks uploads by size with it
     /// when the server has no hash command.
@@ -99,7 +99,7 @@ struct Learnt {
 /// How to open another connection like an existing one.
 struct Template {
     settings: Settings,
-    learnt: Option<Learnt>,
+    profile: Option<ServerProfile>,
     /// Whether the connection will transfer files (see `FtpRemote::data`).
     data_ahead: bool,
 }
@@ -108,7 +108,7 @@ impl Template {
     /// Another session: only if the server's gate has room for one now
     /// (see `admission`).
     fn open(&self) -> RemoteResult<FtpRemote> {
-        FtpRemote::login(self.settings.clone(), self.learnt, self.data_ahead, true)
+        FtpRemote::login(self.settings.clone(), self.profile, self.data_ahead, true)
     }
 }
 
@@ -121,7 +121,7 @@ pub struct FtpRemote {
     watchdog: Watchdog,
     /// What this connection uses (`hash` is `None` where this session
     /// refused `OPTS HASH SHA-256`); handed on to later connections.
-    server: Learnt,
+    server: ServerProfile,
     /// Whether `server` holds what a login learnt yet.
     probed: bool,
     /// Whether commands may go out before the previous ones are answered

@@ -19,7 +19,7 @@ use super::idle::{self, Idle};
 use super::retry::{classify, deadline_error, ends_session};
 use super::watchdog::Watchdog;
 use super::wire::{self, unexpected, Reply};
-use super::{FtpRemote, Learnt, Settings, Template, QUIT_WAIT};
+use super::{FtpRemote, ServerProfile, Settings, Template, QUIT_WAIT};
 use crate::remote::{Cause, RemoteError, RemoteResult, Stats};
 
 /// Run the same code on either kind of connection.
@@ -39,7 +39,7 @@ impl FtpRemote {
     /// `extra` one fails at once where there is none (see `admission`).
     pub(super) fn login(
         settings: Settings,
-        learnt: Option<Learnt>,
+        profile: Option<ServerProfile>,
         data_ahead: bool,
         extra: bool,
     ) -> RemoteResult<Self> {
@@ -47,8 +47,8 @@ impl FtpRemote {
             settings,
             conn: None,
             watchdog: Watchdog::new(),
-            server: learnt.unwrap_or_default(),
-            probed: learnt.is_some(),
+            server: profile.unwrap_or_default(),
+            probed: profile.is_some(),
             pipeline: true,
             data_ahead,
             home: None,
@@ -72,7 +72,7 @@ impl FtpRemote {
     pub(super) fn template(&self, data_ahead: bool) -> Template {
         Template {
             settings: self.settings.clone(),
-            learnt: self.probed.then_some(self.server),
+            profile: self.probed.then_some(self.server),
             data_ahead,
         }
     }

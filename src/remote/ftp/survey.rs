@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 use std::ops::Range;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 use super::pool::{self, chunks, whole};
 use super::{FtpRemote, Job};
@@ -56,7 +56,7 @@ impl FtpRemote {
         let mut entries = None;
         let mut hashes: Vec<Option<String>> = vec![None; wanted.len()];
         let mut files: Vec<Option<Fetched>> = vec![None; wanted.len() + if_listed.len()];
-        let work = |c: &mut FtpRemote, r: Range<usize>| -> pool::Partial<Piece> {
+        let work = |c: &mut FtpRemote, r: Range<usize>| -> pool::Partial<Surveyed> {
             match r.start {
                 SURVEY_STATE => {
                     let read = match c.read(state, max_state) {
@@ -67,7 +67,7 @@ impl FtpRemote {
                     if let Ok(b) = &read {
                         known.state_absent(b.is_none());
                     }
-                    whole(read.map(|b| vec![Piece::State(b)]))
+                    whole(read.map(|b| vec![Surveyed::State(b)]))
                 }
                 SURVEY_LIST => {
                     let mut publish = known.publisher();
@@ -82,18 +82,18 @@ impl FtpRemote {
                         );
                     }
                     drop(publish);
-                    whole(listed.map(|e| vec![Piece::Listing(e)]))
+                    whole(listed.map(|e| vec![Surveyed::Listing(e)]))
                 }
                 start if start < first_listed => {
                     let names = &wanted[start - SURVEY_FILES..r.end - SURVEY_FILES];
                     if hashing {
                         whole(
                             c.hash_chunk(names)
-                                .map(|h| h.into_iter().map(Piece::Hash).collect()),
+                                .map(|h| h.into_iter().map(Surveyed::Hash).collect()),
                         )
                     } else {
                         let (read, e) = c.read_batch(names, &|n| known.skip_unlisted(n));
-                        (read.into_iter().map(Piece::File).collect(), e)
+                        (read.into_iter().map(Surveyed::File).collect(), e)
                     }
                 }
                 start => {
@@ -103,7 +103,7 @@ impl FtpRemote {
                         return (Vec::new(), None);
                     };
                     let (read, e) = c.read_batch(names, &|n| !listed.contains(n.as_str()));
-                    (read.into_iter().map(Piece::File).collect(), e)
+                    (read.into_iter().map(Surveyed::File).collect(), e)
                 }
             }
         };
@@ -116,14 +116,14 @@ impl FtpRemote {
             ranges: &ranges,
             stop: None,
         };
-        self.parallel_ranges(&spread, &work, &mut |i, piece| match piece {
-            Piece::State(b) => state_bytes = Some(b),
-            Piece::Listing(e) => entries = Some(e),
-            Piece::Hash(h) => {
+        self.parallel_ranges(&spread, &work, &mut |i, part| match part {
+            Surveyed::State(b) => state_bytes = Some(b),
+            Surveyed::Listing(e) => entries = Some(e),
+            Surveyed::Hash(h) => {
                 hashes[i - SURVEY_FILES] = h;
                 counter.fetch_add(1, Ordering::Relaxed);
             }
-            Piece::File(f) => {
+            Surveyed::File(f) => {
                 files[i - SURVEY_FILES] = f;
                 counter.fetch_add(1, Ordering::Relaxed);
             }
@@ -165,7 +165,7 @@ pub(super) const SURVEY_LIST: usize = 1;
 pub(super) const SURVEY_FILES: usize = 2;
 
 /// One result of a survey's work.
-pub(super) enum Piece {
+pub(super) enum Surveyed {
     State(Option<Vec<u8>>),
     Listing(Vec<Entry>),
     Hash(Option<String>),
@@ -176,8 +176,8 @@ pub(super) enum Piece {
 /// there is a state file, and which files the listing shows.
 #[derive(Default)]
 pub(super) struct Known {
-    /// 0: not known yet; 1: there is a state file; 2: there is none.
-    state: std::sync::atomic::AtomicU8,
+    /// Whether the state file is absent; `None` until it has been read.
+    state_absent: Mutex<Option<bool>>,
     /// `None` until the listing is done; then its file names, or `None`
     /// if it failed.
     listing: Mutex<Option<Option<Arc<BTreeSet<String>>>>>,
@@ -186,35 +186,31 @@ pub(super) struct Known {
 
 impl Known {
     fn state_absent(&self, absent: bool) {
-        self.state
-            .store(if absent { 2 } else { 1 }, Ordering::SeqCst);
+        *lock(&self.state_absent) = Some(absent);
     }
 
-    fn slot(&self) -> std::sync::MutexGuard<'_, Option<Option<Arc<BTreeSet<String>>>>> {
-        // A panic while holding this lock leaves nothing half-changed.
-        self.listing
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    fn listing_lock(&self) -> MutexGuard<'_, Option<Option<Arc<BTreeSet<String>>>>> {
+        lock(&self.listing)
     }
 
     /// Whether `name` need not be asked for: there is no state file (a
     /// first apply: most wanted files are not there yet), and the listing
     /// does not show it.
     fn skip_unlisted(&self, name: &RemoteName) -> bool {
-        self.state.load(Ordering::SeqCst) == 2
-            && matches!(&*self.slot(), Some(Some(names)) if !names.contains(name.as_str()))
+        *lock(&self.state_absent) == Some(true)
+            && matches!(&*self.listing_lock(), Some(Some(names)) if !names.contains(name.as_str()))
     }
 
     /// The listing's file names, once it is done; `None` if it failed.
     fn listing(&self) -> Option<Arc<BTreeSet<String>>> {
-        let mut slot = self.slot();
+        let mut listing = self.listing_lock();
         loop {
-            if let Some(names) = &*slot {
+            if let Some(names) = &*listing {
                 return names.clone();
             }
-            slot = self
+            listing = self
                 .done
-                .wait(slot)
+                .wait(listing)
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
         }
     }
@@ -229,6 +225,14 @@ impl Known {
     }
 }
 
+/// A panic while holding one of `Known`'s locks leaves nothing
+/// half-changed.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 pub(super) struct Publisher<'a> {
     known: &'a Known,
     /// The listing's file names; `None`: it failed.
@@ -237,7 +241,7 @@ pub(super) struct Publisher<'a> {
 
 impl Drop for Publisher<'_> {
     fn drop(&mut self) {
-        *self.known.slot() = Some(self.names.take().map(Arc::new));
+        *self.known.listing_lock() = Some(self.names.take().map(Arc::new));
         self.known.done.notify_all();
     }
 }

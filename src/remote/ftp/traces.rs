@@ -36,7 +36,7 @@ enum Mdtm {
 const LISTING: usize = 0;
 
 /// One result of the survey's first round.
-enum Piece {
+enum Traced {
     Listing { lines: Vec<String>, done: String },
     Time(Mdtm),
 }
@@ -51,16 +51,16 @@ impl FtpRemote {
             .collect();
         let mut listing = None;
         let mut mdtm = vec![Mdtm::Unknown; timed.len()];
-        let work = |c: &mut FtpRemote, r: Range<usize>| -> Partial<Piece> {
+        let work = |c: &mut FtpRemote, r: Range<usize>| -> Partial<Traced> {
             if r.start == LISTING {
                 whole(
                     c.listing_lines()
-                        .map(|(lines, done)| vec![Piece::Listing { lines, done }]),
+                        .map(|(lines, done)| vec![Traced::Listing { lines, done }]),
                 )
             } else {
                 whole(
                     c.mdtm_chunk(&timed[r.start - 1..r.end - 1])
-                        .map(|t| t.into_iter().map(Piece::Time).collect()),
+                        .map(|t| t.into_iter().map(Traced::Time).collect()),
                 )
             }
         };
@@ -71,9 +71,9 @@ impl FtpRemote {
             ranges: &ranges,
             stop: None,
         };
-        self.parallel_ranges(&spread, &work, &mut |i, piece| match piece {
-            Piece::Listing { lines, done } => listing = Some((lines, done)),
-            Piece::Time(t) => mdtm[i - 1] = t,
+        self.parallel_ranges(&spread, &work, &mut |i, part| match part {
+            Traced::Listing { lines, done } => listing = Some((lines, done)),
+            Traced::Time(t) => mdtm[i - 1] = t,
         })?;
         let (lines, done) = listing.ok_or_else(|| {
             crate::remote::RemoteError::new(Cause::Transient, "listing: no listing came back")

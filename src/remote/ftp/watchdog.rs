@@ -27,7 +27,9 @@ struct State {
     touched: Option<Instant>,
 }
 
-struct Shared {
+/// What a connection's watchdog handles share with its keeper thread: the
+/// state under watch, and the keeper's wake-up.
+struct Watch {
     state: Mutex<State>,
     wake: Condvar,
 }
@@ -36,26 +38,26 @@ struct Shared {
 /// deadline or until it is moved).
 #[derive(Clone)]
 pub struct Watchdog {
-    shared: Arc<Shared>,
+    watch: Arc<Watch>,
 }
 
 impl Watchdog {
     pub fn new() -> Self {
-        let shared = Arc::new(Shared {
+        let watch = Arc::new(Watch {
             state: Mutex::new(State {
                 touched: Some(Instant::now()),
                 ..State::default()
             }),
             wake: Condvar::new(),
         });
-        let keeper = Arc::clone(&shared);
+        let keeper = Arc::clone(&watch);
         std::thread::spawn(move || keep(&keeper));
-        Self { shared }
+        Self { watch }
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
         // A panic while holding this lock leaves nothing half-changed.
-        self.shared
+        self.watch
             .state
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -90,7 +92,7 @@ impl Watchdog {
         let late = st.wakes_at.is_none_or(|t| t > deadline);
         drop(st);
         if late {
-            self.shared.wake.notify_all();
+            self.watch.wake.notify_all();
         }
     }
 
@@ -135,15 +137,15 @@ impl Watchdog {
 impl Drop for Watchdog {
     fn drop(&mut self) {
         // The keeper holds one reference; the last handle ends it.
-        if Arc::strong_count(&self.shared) == 2 {
+        if Arc::strong_count(&self.watch) == 2 {
             self.state().closed = true;
-            self.shared.wake.notify_all();
+            self.watch.wake.notify_all();
         }
     }
 }
 
-fn keep(shared: &Shared) {
-    let mut st = shared
+fn keep(watch: &Watch) {
+    let mut st = watch
         .state
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -154,7 +156,7 @@ fn keep(shared: &Shared) {
         st = match st.deadline {
             None => {
                 st.wakes_at = None;
-                shared
+                watch
                     .wake
                     .wait(st)
                     .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -172,7 +174,7 @@ fn keep(shared: &Shared) {
                     // A deadline moved later meanwhile is found when this
                     // wait ends, and waited for then.
                     st.wakes_at = Some(d);
-                    shared
+                    watch
                         .wake
                         .wait_timeout(st, d - now)
                         .unwrap_or_else(std::sync::PoisonError::into_inner)
