@@ -3,8 +3,9 @@
 
 use suppaftp::{FtpError, FtpStream, RustlsFtpStream};
 
+use super::reply::Reply;
 use super::watchdog::Watchdog;
-use super::wire::{self, pipelined, Reply, Wire};
+use super::wire::{self, pipelined, Wire};
 use super::Settings;
 
 pub(super) enum Conn {

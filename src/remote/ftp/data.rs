@@ -22,7 +22,8 @@ use std::time::{Duration, Instant};
 use suppaftp::{FtpError, FtpStream};
 
 use super::conn::Conn;
-use super::wire::{self, check, line, read_reply, send, unexpected, Reply, Wire};
+use super::reply::{read_reply, unexpected, Reply};
+use super::wire::{self, check, line, send, Wire};
 use crate::remote::{Cause, RemoteError, RemoteName, RemoteResult};
 
 /// How long a data address stays usable after the reply that named it, and

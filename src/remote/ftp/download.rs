@@ -5,6 +5,7 @@ use suppaftp::FtpError;
 
 use super::conn::Conn;
 use super::pool;
+use super::reply;
 use super::retry::{classify, ends_session};
 use super::wire::{self, Limit};
 use super::FtpRemote;
@@ -66,7 +67,7 @@ impl FtpRemote {
                 }
                 let (fetched, _) = received
                     .outcome
-                    .map_err(|(code, text)| wire::unexpected(code, &text))?;
+                    .map_err(|(code, text)| reply::unexpected(code, &text))?;
                 c.data.prove();
                 Ok(fetched)
             }

@@ -1,8 +1,9 @@
 //! What the server says of files without sending them: their SHA-256
 //! (XSHA256 or HASH) and their size, pipelined.
 
+use super::reply::{self, unexpected};
 use super::retry::classify;
-use super::wire::{self, unexpected};
+use super::wire;
 use super::FtpRemote;
 use crate::remote::{Cause, RemoteError, RemoteName, RemoteResult};
 
@@ -30,7 +31,7 @@ impl FtpRemote {
             .iter()
             .zip(replies)
             .map(|(name, (code, text))| match code {
-                200..=299 => wire::hex_digest(&text).map(Some).ok_or_else(|| {
+                200..=299 => reply::hex_digest(&text).map(Some).ok_or_else(|| {
                     RemoteError::new(
                         Cause::Refused,
                         format!("hashing {name}: unexpected reply {}", text.trim()),

@@ -13,6 +13,7 @@ mod idle;
 mod listing;
 mod pool;
 pub mod probe;
+mod reply;
 mod retry;
 mod seat;
 mod session;

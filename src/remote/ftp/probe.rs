@@ -16,12 +16,13 @@ use rustls::{DigitallySignedStruct, SignatureScheme};
 
 use super::conn::{wire_of, Conn};
 use super::data::connected;
+use super::reply::{self, Reply};
 use super::retry::deadline_error;
 use super::session::set_timeouts;
 use super::tls::root_store;
 use super::upload::rename_lines;
 use super::watchdog::Watchdog;
-use super::wire::{self, Reply};
+use super::wire;
 use super::{Cause, FtpRemote, RemoteError, RemoteName, RemoteResult};
 use crate::remote::Access;
 use crate::site::model::{self, TargetUrl};
@@ -289,7 +290,8 @@ fn read(
     timeout: std::time::Duration,
     what: &str,
 ) -> RemoteResult<Reply> {
-    wire::read_reply(&mut BufReader::new(socket)).map_err(|e| deadline_error(dog, timeout, what, e))
+    reply::read_reply(&mut BufReader::new(socket))
+        .map_err(|e| deadline_error(dog, timeout, what, e))
 }
 
 /// Send one command line (checked like every other).

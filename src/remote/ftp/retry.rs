@@ -9,9 +9,10 @@ use super::backoff::Backoff;
 use super::conn::wire_of;
 use super::data::connected;
 use super::data::{Session, FRESH};
+use super::reply::{unexpected, Reply};
 use super::session::expect_ok;
 use super::watchdog::Watchdog;
-use super::wire::{self, unexpected, Reply, Wire};
+use super::wire::{self, Wire};
 use super::FtpRemote;
 use crate::remote::{Cause, RemoteError, RemoteName, RemoteResult};
 

@@ -16,9 +16,10 @@ use super::data::Session;
 use super::demand::{self, Account};
 use super::hashes::HashCommand;
 use super::idle::{self, Idle};
+use super::reply::{self, unexpected, Reply};
 use super::retry::{classify, deadline_error, ends_session};
 use super::watchdog::Watchdog;
-use super::wire::{self, unexpected, Reply};
+use super::wire;
 use super::{FtpRemote, ServerProfile, Settings, Template, QUIT_WAIT};
 use crate::remote::{Cause, RemoteError, RemoteResult, Stats};
 
@@ -371,7 +372,7 @@ impl FtpRemote {
             _ => return Err(login_error(&s.user, login_refusal(&user))),
         }
         expect_ok("setting binary mode", &next()?)?;
-        self.home = wire::current_folder(&next()?);
+        self.home = reply::current_folder(&next()?);
         if probe {
             let feat = next()?;
             self.learn(c.get_welcome_msg(), &feat.1, round_trip);
@@ -438,7 +439,7 @@ impl FtpRemote {
     /// how long one round trip takes.
     pub(super) fn learn(&mut self, greeting: Option<&str>, feat: &str, round_trip: Duration) {
         // A server without FEAT answers 500: no features.
-        let features = wire::features(feat);
+        let features = reply::features(feat);
         let has = |name: &str| features.iter().any(|(k, _)| k.eq_ignore_ascii_case(name));
         // RFC 3659 announces MLSD through the MLST feature.
         self.server.mlsd = has("MLSD") || has("MLST");

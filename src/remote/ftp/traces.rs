@@ -13,8 +13,9 @@ use suppaftp::FtpError;
 
 use super::conn::Conn;
 use super::pool::{chunks, whole, Partial, Spread};
+use super::reply::unexpected;
 use super::retry::classify;
-use super::wire::{self, unexpected, Limit};
+use super::wire::{self, Limit};
 use super::{FtpRemote, Job};
 use crate::clock::{self, Civil};
 use crate::remote::traces::{

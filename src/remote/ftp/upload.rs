@@ -12,9 +12,10 @@ use super::conn::{wire_of, Conn};
 use super::data;
 use super::data::connected;
 use super::pool;
+use super::reply::{unexpected, Reply};
 use super::retry::{classify, deadline_error, ends_session};
 use super::watchdog::Watchdog;
-use super::wire::{self, pipelined, unexpected, Reply, Wire};
+use super::wire::{self, pipelined, Wire};
 use super::FtpRemote;
 use crate::remote::{temp_name, Cause, RemoteError, RemoteName, RemoteResult, Writer};
 
