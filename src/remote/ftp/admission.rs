@@ -22,6 +22,8 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Instant;
 
+use super::locks::{lock, wait_timeout};
+
 /// What a gate keeps parked: something logged in that one key may use.
 pub trait Parked {
     type Key: PartialEq;
@@ -76,10 +78,7 @@ impl<T: Parked> Gate<T> {
     }
 
     fn state(&self) -> MutexGuard<'_, State<T>> {
-        // A panic while holding the lock leaves counts, whole.
-        self.state
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        lock(&self.state)
     }
 
     /// A seat for a session of `key`: with a parked session of that key
@@ -125,11 +124,7 @@ impl<T: Parked> Gate<T> {
                 self.freed.notify_all();
                 return Some(self.entered(None));
             }
-            state = self
-                .freed
-                .wait_timeout(state, until - now)
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .0;
+            state = wait_timeout(&self.freed, state, until - now);
         }
     }
 
@@ -327,10 +322,7 @@ impl<T: Parked> Gates<T> {
 
     /// The gate of the server at `addr`.
     pub fn of(&self, addr: SocketAddr) -> Arc<Gate<T>> {
-        let mut gates = self
-            .gates
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut gates = lock(&self.gates);
         if let Some((_, g)) = gates.iter().find(|(a, _)| *a == addr) {
             return Arc::clone(g);
         }

@@ -8,6 +8,7 @@
 
 use std::sync::{Mutex, MutexGuard};
 
+use super::locks::lock;
 use crate::site::model::{Target, TargetUrl};
 
 /// Whose sessions serve whom, as site files name it: a server's host and
@@ -41,10 +42,7 @@ impl Account {
 static DEMAND: Mutex<Option<Vec<(Account, usize)>>> = Mutex::new(None);
 
 fn demand() -> MutexGuard<'static, Option<Vec<(Account, usize)>>> {
-    // A panic while holding the lock leaves counts, whole.
-    DEMAND
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
+    lock(&DEMAND)
 }
 
 /// The run will open each of `targets` once.

@@ -11,6 +11,7 @@ mod download;
 mod hashes;
 mod idle;
 mod listing;
+mod locks;
 mod pool;
 pub mod probe;
 mod reply;

@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{mpsc, Mutex};
 use std::time::Duration;
 
+use super::locks::lock;
 use super::{FtpRemote, Job};
 use crate::remote::{Cause, RemoteError, RemoteResult};
 
@@ -113,9 +114,7 @@ impl FtpRemote {
                 let Some(e) = error else { continue };
                 if conn.extra && e.cause == Cause::Transient {
                     conn.end();
-                    left.lock()
-                        .unwrap_or_else(std::sync::PoisonError::into_inner)
-                        .push(rest);
+                    lock(&left).push(rest);
                 } else {
                     failed.store(true, Ordering::SeqCst);
                     let _ = tx.send(Err(e));

@@ -6,6 +6,7 @@ use std::ops::Range;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
+use super::locks::{lock, wait};
 use super::pool::{self, chunks, whole};
 use super::{FtpRemote, Job};
 use crate::remote::{
@@ -208,10 +209,7 @@ impl Known {
             if let Some(names) = &*listing {
                 return names.clone();
             }
-            listing = self
-                .done
-                .wait(listing)
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            listing = wait(&self.done, listing);
         }
     }
 
@@ -223,14 +221,6 @@ impl Known {
             names: None,
         }
     }
-}
-
-/// A panic while holding one of `Known`'s locks leaves nothing
-/// half-changed.
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 pub(super) struct Publisher<'a> {

@@ -9,6 +9,8 @@ use std::net::{Shutdown, TcpStream};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use super::locks::{lock, wait, wait_timeout};
+
 /// The slowest transfer polyops waits for, once the first `timeout` has
 /// passed: a firmware image of 8 MiB may take `timeout` + 128 s.
 pub const MIN_BYTES_PER_SECOND: u64 = 64 * 1024;
@@ -56,11 +58,7 @@ impl Watchdog {
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
-        // A panic while holding this lock leaves nothing half-changed.
-        self.watch
-            .state
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        lock(&self.watch.state)
     }
 
     /// A new control connection: forget the old sockets, watch this one.
@@ -145,10 +143,7 @@ impl Drop for Watchdog {
 }
 
 fn keep(watch: &Watch) {
-    let mut st = watch
-        .state
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut st = lock(&watch.state);
     loop {
         if st.closed {
             return;
@@ -156,10 +151,7 @@ fn keep(watch: &Watch) {
         st = match st.deadline {
             None => {
                 st.wakes_at = None;
-                watch
-                    .wake
-                    .wait(st)
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                wait(&watch.wake, st)
             }
             Some(d) => {
                 let now = Instant::now();
@@ -174,11 +166,7 @@ fn keep(watch: &Watch) {
                     // A deadline moved later meanwhile is found when this
                     // wait ends, and waited for then.
                     st.wakes_at = Some(d);
-                    watch
-                        .wake
-                        .wait_timeout(st, d - now)
-                        .unwrap_or_else(std::sync::PoisonError::into_inner)
-                        .0
+                    wait_timeout(&watch.wake, st, d - now)
                 }
             }
         };
